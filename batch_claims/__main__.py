@@ -1,0 +1,3 @@
+from batch_claims.cli import main
+
+main()

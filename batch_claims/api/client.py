@@ -1,0 +1,391 @@
+"""The Support API on one ``requests.Session``: upload a file, create a damage ticket.
+
+Every attempt waits for the rate limiter, goes through ``map_request_errors`` and has
+its answer classified into the exception tree of ``errors.py``. Retryable failures are
+retried per the ``RetryPolicy``; a ticket whose outcome is unknown is never resent.
+"""
+
+from __future__ import annotations
+
+import html
+import http
+import ipaddress
+import json
+import logging
+import random
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from batch_claims import __version__
+from batch_claims.api.auth import OAuth2ClientCredentials
+from batch_claims.api.ratelimit import RateLimiter
+from batch_claims.api.retry import RetryPolicy, map_request_errors, parse_retry_after
+from batch_claims.clock import Clock
+from batch_claims.errors import (
+    ApiError,
+    AuthRefused,
+    GaveUp,
+    InputError,
+    RateLimited,
+    Rejected,
+    Retryable,
+    Unconfirmed,
+)
+
+log = logging.getLogger(__name__)
+
+UPLOAD_SCOPES = ("request", "burst")
+TICKET_SCOPES = ("ticket", "request", "burst")
+DEFAULT_POLICY = RetryPolicy()
+USER_AGENT = f"batch-claims/{__version__}"
+_SNIPPET = 200
+
+
+def check_base_url(url: str, *, variable: str = "SENDCLOUD_BASE_URL") -> str:
+    """The URL without trailing slash; InputError unless https (or http on loopback)."""
+    text = url.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise InputError(f"{variable} is not a usable URL.") from None
+    if parts.username is not None or parts.password is not None:
+        raise InputError(
+            f"{variable} must not contain credentials: set SENDCLOUD_PUBLIC_KEY and "
+            "SENDCLOUD_SECRET_KEY instead."
+        )
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise InputError(
+            f"{variable} must be an https:// URL such as https://panel.sendcloud.sc/api/v3; "
+            f"got {text!r}."
+        )
+    if parts.query or parts.fragment:
+        raise InputError(f"{variable} must not have a query or fragment; got {text!r}.")
+    if parts.scheme.lower() == "http" and not _is_loopback(host):
+        raise InputError(
+            f"{variable} uses plain http:// for {host}, so the credentials would cross the "
+            "network unencrypted: use https:// (plain http:// is accepted only for "
+            "loopback hosts: 127.0.0.0/8, ::1 and localhost)."
+        )
+    return text
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    file_token: str
+    attempts: int
+    http_status: int
+
+
+@dataclass(frozen=True)
+class TicketResult:
+    ticket_id: str
+    attempts: int
+    http_status: int
+
+
+@dataclass
+class ClientStats:
+    """Counters for the run summary: requests sent, successes, 429s, retries."""
+
+    requests: int = 0
+    uploads: int = 0
+    tickets: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class ClientEvent:
+    """Something worth showing while it happens: ``kind`` is "retry" or "auth_refresh"."""
+
+    kind: str
+    attempt: int
+    http_status: int | None
+    delay: float
+    detail: str
+
+
+class SupportClient:
+    """The Support API over one requests.Session (TLS verification always on)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: AuthBase,
+        limiter: RateLimiter,
+        clock: Clock,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        session: requests.Session | None = None,
+        rng: random.Random | None = None,
+        user_agent: str = USER_AGENT,
+        on_event: Callable[[ClientEvent], None] | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        if isinstance(auth, OAuth2ClientCredentials):
+            check_base_url(auth.token_url, variable="SENDCLOUD_TOKEN_URL")
+        self._auth = auth
+        self._limiter = limiter
+        self._clock = clock
+        self._policy = policy
+        self._timeout = timeout
+        self._owns_session = session is None
+        self._session = requests.Session() if session is None else session
+        self._rng = random.Random() if rng is None else rng
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self._on_event = on_event
+        self._stats_lock = threading.Lock()
+        self.stats = ClientStats()
+
+    def upload_file(self, filename: str, data: bytes, content_type: str) -> UploadResult:
+        """POST one attachment to /dsf/files; returns its file_token."""
+        token, attempts, status = self._call(
+            ticket=False,
+            path="/dsf/files",
+            key="file_token",
+            files={"file": (filename, data, content_type)},
+        )
+        self._count("uploads")
+        return UploadResult(token, attempts, status)
+
+    def create_damage_ticket(
+        self, payload: Mapping[str, Any], is_portal_claim: bool = False
+    ) -> TicketResult:
+        """POST a damage ticket; Unconfirmed when it may exist without us knowing its id."""
+        ticket_id, attempts, status = self._call(
+            ticket=True,
+            path="/dsf/tickets/damage",
+            key="ticket_id",
+            json_body=dict(payload),
+            params={"is_portal_claim": "true"} if is_portal_claim else None,
+        )
+        self._count("tickets")
+        return TicketResult(ticket_id, attempts, status)
+
+    def _call(
+        self,
+        *,
+        ticket: bool,
+        path: str,
+        key: str,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[str, int, int]:
+        scopes = TICKET_SCOPES if ticket else UPLOAD_SCOPES
+        url = f"{self.base_url}{path}"
+        attempts = failures = 0
+        refreshed = False
+        while True:
+            attempts += 1
+            try:
+                response = self._send(scopes, ticket, url, files, json_body, params)
+                status = response.status_code
+                log.debug("POST %s -> %s (attempt %d)", path, status, attempts)
+                if status in (401, 403):
+                    if isinstance(self._auth, OAuth2ClientCredentials) and not refreshed:
+                        refreshed = True
+                        self._auth.invalidate()
+                        self._emit("auth_refresh", attempts, status, 0.0, "token refused")
+                        continue
+                    raise _auth_refused(response)
+                if 200 <= status < 300:
+                    return _success_value(response, key, ticket), attempts, status
+                raise _answer_error(response, ticket, self._clock)
+            except Retryable as exc:
+                failures += 1
+                if isinstance(exc, RateLimited):
+                    self._count("rate_limited")
+                if failures >= self._policy.max_attempts:
+                    raise GaveUp(
+                        f"Gave up after {attempts} attempts: {exc.detail}",
+                        http_status=exc.http_status,
+                        error_code=exc.error_code,
+                        attempts=attempts,
+                    ) from exc
+                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                delay = self._policy.delay(failures, retry_after, self._rng)
+                self._count("retries")
+                self._emit("retry", attempts, exc.http_status, delay, exc.detail)
+                log.info("retrying %s in %.2f s after: %s", path, delay, exc.detail)
+                if isinstance(exc, RateLimited):
+                    # Every thread must hold back, not only this one.
+                    self._limiter.penalise(scopes, delay)
+                else:
+                    self._clock.sleep(delay)
+            except ApiError as exc:
+                exc.attempts = attempts
+                raise
+
+    def _send(
+        self,
+        scopes: tuple[str, ...],
+        ticket: bool,
+        url: str,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        json_body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+    ) -> requests.Response:
+        with self._limiter.reserve(scopes):
+            self._count("requests")
+            with map_request_errors(ticket=ticket):
+                return self._session.post(
+                    url,
+                    params=params,
+                    json=json_body,
+                    files=files,
+                    auth=self._auth,
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    verify=True,
+                    allow_redirects=False,
+                )
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + 1)
+
+    def _emit(self, kind: str, attempt: int, status: int | None, delay: float, detail: str) -> None:
+        if self._on_event is not None:
+            self._on_event(ClientEvent(kind, attempt, status, delay, detail))
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> SupportClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SupportClient(base_url={self.base_url!r}, auth={self._auth!r})"
+
+
+def _success_value(response: requests.Response, key: str, ticket: bool) -> str:
+    body = _json_or_none(response)
+    value = body.get(key) if isinstance(body, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    status = response.status_code
+    shown = _snippet(response) if body is None else f"answer: {json.dumps(body)[:_SNIPPET]}"
+    what = f"HTTP {status} {_reason(response)} without a {key} ({shown})"
+    if ticket:
+        raise Unconfirmed(
+            f"{what}: the ticket may have been created; check the Sendcloud panel.",
+            http_status=status,
+        )
+    raise Retryable(f"{what}.", http_status=status)
+
+
+def _answer_error(response: requests.Response, ticket: bool, clock: Clock) -> ApiError:
+    status = response.status_code
+    detail, code = _error_detail(response)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.utcnow())
+        return RateLimited(detail, retry_after=retry_after, error_code=code or "hit_rate_limit")
+    if status == 503 or (status >= 500 and not ticket):
+        return Retryable(detail, http_status=status, error_code=code)
+    if status >= 500:
+        return Unconfirmed(
+            f"{detail} (the ticket may have been created: check the Sendcloud panel)",
+            http_status=status,
+            error_code=code,
+        )
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "")
+        return Rejected(
+            f"HTTP {status} {_reason(response)}: the API answered with a redirect "
+            f"to {location[:_SNIPPET]!r}; check SENDCLOUD_BASE_URL.",
+            http_status=status,
+            error_code=code,
+        )
+    return Rejected(detail, http_status=status, error_code=code)
+
+
+def _auth_refused(response: requests.Response) -> AuthRefused:
+    detail, _ = _error_detail(response)
+    return AuthRefused(
+        f"Sendcloud refused the credentials (HTTP {response.status_code}: {detail}): check "
+        "SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (and SENDCLOUD_AUTH and "
+        "SENDCLOUD_TOKEN_URL when using OAuth2)."
+    )
+
+
+def _error_detail(response: requests.Response) -> tuple[str, str | None]:
+    """The API's ``errors[].detail`` joined by "; " and the first code, or a readable stand-in."""
+    body = _json_or_none(response)
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            items = [e for e in errors if isinstance(e, dict)]
+            details = [str(e["detail"]) for e in items if e.get("detail") not in (None, "")]
+            codes = [str(e["code"]) for e in items if e.get("code") not in (None, "")]
+            if details:
+                return "; ".join(details), codes[0] if codes else None
+        for field in ("detail", "message", "error_description", "error"):
+            if isinstance(body.get(field), str) and body[field]:
+                return str(body[field]), None
+    if body is not None:
+        text = json.dumps(body, ensure_ascii=False)[:_SNIPPET]
+        return f"HTTP {response.status_code} {_reason(response)} (answer: {text})", None
+    return f"HTTP {response.status_code} {_reason(response)} ({_snippet(response)})", None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _reason(response: requests.Response) -> str:
+    if response.reason:
+        return str(response.reason)
+    try:
+        return http.HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return ""
+
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _snippet(response: requests.Response) -> str:
+    """'non-JSON answer: <text>' with tags stripped and whitespace collapsed, or 'empty answer'."""
+    text = response.content.decode(response.encoding or "utf-8", errors="replace")
+    text = _TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))
+    text = " ".join(html.unescape(text).split())
+    if not text:
+        return "empty answer"
+    if len(text) > _SNIPPET:
+        text = text[:_SNIPPET] + "…"
+    return f"non-JSON answer: {text}"

@@ -1,0 +1,556 @@
+"""The click commands: parse, build Settings, call the pipeline, render, map to an exit
+code. No business logic lives here."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+
+from batch_claims import __version__
+from batch_claims.api.auth import BasicAuth, OAuth2ClientCredentials
+from batch_claims.api.client import SupportClient, check_base_url
+from batch_claims.api.ratelimit import Limit, RateLimiter
+from batch_claims.api.retry import RetryPolicy
+from batch_claims.clock import SystemClock
+from batch_claims.console import Console, summary_line
+from batch_claims.errors import AuthRefused, InputError, Interrupted
+from batch_claims.journal import Journal
+from batch_claims.outcome import RowOutcome, Status
+from batch_claims.pipeline import Prepared, Submitter, plan, prepare, validate
+from batch_claims.report import RunInfo, write_results
+from batch_claims.retry_input import read_failed_rows
+from batch_claims.settings import Settings, build_settings, load_config
+from batch_claims.template import write_template
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LimitType(click.ParamType):  # type: ignore[type-arg]
+    """``N/SECONDS``; a bad value is a usage error (exit 2) before anything runs."""
+
+    name = "N/SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Limit:
+        if isinstance(value, Limit):
+            return value
+        try:
+            return Limit.parse(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+LIMIT = LimitType()
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def sheet_options(func: F) -> F:
+    """--photos, --sheet, --out: where the rows and their files come from and go to."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--photos",
+                type=click.Path(exists=True, file_okay=False, path_type=Path),
+                help="Folder with the photos and documents (default: a 'photos' folder "
+                "beside the sheet, if there is one).",
+            ),
+            click.option("--sheet", "sheet_name", help="Worksheet name (default: the first)."),
+            click.option(
+                "--out",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Results workbook (default: <sheet>.results.xlsx beside the input).",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def config_options(func: F) -> F:
+    """--config, --journal and the three rate limits."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--config",
+                "config_file",
+                type=EXISTING_FILE,
+                help="TOML config (default: batch-claims.toml in the working directory).",
+            ),
+            click.option(
+                "--journal",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="SQLite journal (default: one per API account in the user data folder).",
+            ),
+            click.option("--ticket-limit", type=LIMIT, help="Ticket POSTs per window [15/60]."),
+            click.option("--request-limit", type=LIMIT, help="All POSTs per window [100/60]."),
+            click.option("--burst-limit", type=LIMIT, help="All POSTs per short window [15/1]."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    """The options of the commands that send: submit and retry."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--sandbox",
+                is_flag=True,
+                help="Start the local sandbox API in this process and send to it.",
+            ),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="Send rows the journal says already have a ticket (files a second claim).",
+            ),
+            click.option(
+                "--resubmit-unconfirmed",
+                is_flag=True,
+                help="Send rows whose earlier ticket request has an unknown outcome.",
+            ),
+            click.option(
+                "--max-minutes",
+                type=click.FloatRange(min=0, min_open=True),
+                help="Start no new row after this many minutes (for a cron slot).",
+            ),
+            click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path)),
+            click.option("--quiet", is_flag=True, help="No progress; only the summary line."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="batch-claims")
+def cli() -> None:
+    """File Sendcloud damage claims in bulk from a spreadsheet and a folder of photos."""
+
+
+def _settings(config_file: Path | None, **flags: Any) -> Settings:
+    return build_settings(load_config(config_file), **flags)
+
+
+def _default_photos(sheet: Path, photos: Path | None, settings: Settings) -> Path | None:
+    if photos is not None:
+        return photos
+    if settings.photos is not None:
+        return settings.photos
+    beside = sheet.parent / "photos"
+    return beside if beside.is_dir() else None
+
+
+def _out_path(sheet: Path, out: Path | None) -> Path:
+    target = out if out is not None else sheet.with_name(f"{sheet.stem}.results.xlsx")
+    if target.resolve() == sheet.resolve():
+        raise InputError(f"--out {target} is the input sheet; choose another file")
+    if target.suffix.lower() != ".xlsx":
+        raise InputError(f"--out {target} must end in .xlsx")
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _report(
+    console: Console,
+    out: Path,
+    info: RunInfo,
+    prepared: Prepared,
+    outcomes: list[RowOutcome],
+) -> None:
+    write_results(out, info, prepared.table, outcomes)
+    console.result(summary_line(outcomes, out))
+
+
+def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> None:
+    for notice in (*prepared.table.notices, *prepared.warnings):
+        console.info(notice)
+    problems = [
+        error.message
+        for item in prepared.items
+        if isinstance(item, RowOutcome)
+        for error in item.errors
+    ]
+    for message in problems[:limit]:
+        console.info(message)
+    if len(problems) > limit:
+        console.info(f"… and {len(problems) - limit} more problems: see the results workbook")
+
+
+@cli.command("validate")
+@click.argument("sheet", type=EXISTING_FILE)
+@sheet_options
+@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
+@click.option("--quiet", is_flag=True, help="Only the summary line.")
+def validate_command(
+    sheet: Path,
+    photos: Path | None,
+    sheet_name: str | None,
+    out: Path | None,
+    config_file: Path | None,
+    quiet: bool,
+) -> None:
+    """Check SHEET offline and write the results workbook (valid/invalid per row)."""
+    settings = _settings(config_file)
+    console = Console(quiet=quiet)
+    clock = SystemClock()
+    started = clock.utcnow()
+    out = _out_path(sheet, out)
+    prepared = prepare(sheet, _default_photos(sheet, photos, settings), settings, sheet_name)
+    outcomes = validate(prepared)
+    _show_problems(console, prepared)
+    info = RunInfo(
+        command="validate",
+        started_at=started,
+        finished_at=clock.utcnow(),
+        input_name=sheet.name,
+        input_sha256=_sha256(sheet),
+        base_url=None,
+        tool_version=__version__,
+        run_id=uuid.uuid4().hex,
+        sheet_name=prepared.table.sheet_name,
+        notices=(*prepared.table.notices, *prepared.warnings),
+    )
+    _report(console, out, info, prepared, outcomes)
+    sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
+
+
+@cli.command("submit")
+@click.argument("sheet", type=EXISTING_FILE)
+@sheet_options
+@config_options
+@run_options
+@click.option("--dry-run", is_flag=True, help="Everything but the network: print the plan.")
+def submit_command(sheet: Path, **options: Any) -> None:
+    """Validate SHEET, then upload files and create a ticket for each valid row."""
+    _submit(sheet, None, None, **options)
+
+
+@cli.command("retry")
+@click.argument("results", type=EXISTING_FILE)
+@sheet_options
+@config_options
+@run_options
+def retry_command(results: Path, **options: Any) -> None:
+    """Submit again the rows of RESULTS' 'Failed rows' sheet (as you corrected them)."""
+    if options.get("sheet_name"):
+        raise click.UsageError("retry reads the 'Failed rows' sheet; --sheet does not apply")
+    table = read_failed_rows(results)
+    _submit(results, table, results.name, dry_run=False, **options)
+
+
+def _submit(
+    sheet: Path,
+    table: Any,
+    source_results: str | None,
+    *,
+    photos: Path | None,
+    sheet_name: str | None,
+    out: Path | None,
+    config_file: Path | None,
+    journal: Path | None,
+    ticket_limit: Limit | None,
+    request_limit: Limit | None,
+    burst_limit: Limit | None,
+    sandbox: bool,
+    force: bool,
+    resubmit_unconfirmed: bool,
+    max_minutes: float | None,
+    log_file: Path | None,
+    quiet: bool,
+    dry_run: bool,
+) -> None:
+    """submit and retry share this: one implementation, two ways to get the rows."""
+    settings = _settings(
+        config_file,
+        journal=journal,
+        ticket_limit=ticket_limit,
+        request_limit=request_limit,
+        burst_limit=burst_limit,
+    )
+    clock = SystemClock()
+    started = clock.utcnow()
+    run_id = uuid.uuid4().hex
+    out = _out_path(sheet, out)
+    console = Console(quiet=quiet, log_file=log_file)
+    with ExitStack() as stack:
+        stack.callback(console.close)
+        prepared = prepare(
+            sheet, _default_photos(sheet, photos, settings), settings, sheet_name, table
+        )
+        _show_problems(console, prepared)
+        if sandbox:
+            settings = _start_sandbox(stack, settings, journal is None)
+            console.info(f"sandbox API at {settings.base_url}")
+        elif not dry_run:
+            settings.require_credentials()
+        check_base_url(settings.base_url)
+        book = Journal(settings.journal_path(), clock.utcnow)
+        stack.callback(book.close)
+        book.bind_account(settings.account)
+        notice = book.acquire_lock(run_id, "retry" if source_results else "submit", sheet.name)
+        stack.callback(book.release_lock, run_id)
+        if notice:
+            console.info(notice)
+        the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
+        console.info(the_plan.describe())
+
+        def info(outcomes: list[RowOutcome], **extra: Any) -> RunInfo:
+            return RunInfo(
+                command="submit --dry-run"
+                if dry_run
+                else ("retry" if source_results else "submit"),
+                started_at=started,
+                finished_at=clock.utcnow(),
+                input_name=sheet.name,
+                input_sha256=_sha256(sheet),
+                base_url=settings.base_url,
+                tool_version=__version__,
+                run_id=run_id,
+                account=settings.account,
+                journal=str(settings.journal_path()),
+                sheet_name=prepared.table.sheet_name,
+                source_results=source_results,
+                notices=(*prepared.table.notices, *prepared.warnings),
+                stats=extra,
+            )
+
+        if dry_run:
+            click.echo(the_plan.describe())
+            outcomes = validate(prepared)
+            _report(console, out, info(outcomes), prepared, outcomes)
+            sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
+
+        limiter = RateLimiter(
+            clock, settings.limits, margin=settings.limit_margin, on_wait=console.waiting
+        )
+        auth = (
+            OAuth2ClientCredentials(
+                settings.token_url, settings.public_key, settings.secret_key, clock
+            )
+            if settings.auth == "oauth2"
+            else BasicAuth(settings.public_key, settings.secret_key)
+        )
+        client = stack.enter_context(
+            SupportClient(
+                settings.base_url,
+                auth,
+                limiter,
+                clock,
+                RetryPolicy(max_attempts=settings.max_attempts),
+                timeout=(settings.connect_timeout, settings.read_timeout),
+            )
+        )
+        submitter = Submitter(
+            client,
+            book,
+            settings,
+            clock,
+            run_id,
+            force=force,
+            resubmit_unconfirmed=resubmit_unconfirmed,
+            deadline=None if max_minutes is None else clock.monotonic() + max_minutes * 60,
+            on_progress=console.row_done,
+        )
+        console.start(len(prepared.items), "submitting")
+        with _sigterm_as_interrupt():
+            outcomes, stopped = submitter.run(prepared.items)
+        console.stop()
+        stats = {
+            "rate_limited_429": client.stats.rate_limited,
+            "retries": client.stats.retries,
+            "uploads": client.stats.uploads,
+            "ticket_requests": client.stats.tickets,
+        }
+        _report(console, out, info(outcomes, **stats), prepared, outcomes)
+    if isinstance(stopped, AuthRefused):
+        raise stopped
+    if isinstance(stopped, KeyboardInterrupt):
+        raise Interrupted("interrupted: rows not reached are not_attempted in the workbook")
+    sys.exit(0 if all(o.status.has_ticket for o in outcomes) else 1)
+
+
+def _start_sandbox(stack: ExitStack, settings: Settings, temp_journal: bool) -> Settings:
+    from batch_claims.sandbox import serve
+
+    server = stack.enter_context(
+        serve(
+            {
+                "TICKET_LIMIT": (settings.ticket_limit.count, settings.ticket_limit.seconds),
+                "REQUEST_LIMIT": (settings.request_limit.count, settings.request_limit.seconds),
+                "BURST_LIMIT": (settings.burst_limit.count, settings.burst_limit.seconds),
+            }
+        )
+    )
+    settings = settings.with_sandbox(server.base_url, server.token_url)
+    if temp_journal:
+        # The sandbox forgets its tickets when it stops, so its journal must too.
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="batch-claims-")))
+        settings = replace(settings, journal=folder / "sandbox-journal.sqlite3")
+    return settings
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C: the workbook is still written."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@cli.command("history")
+@click.argument("tracking_number", required=False)
+@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path))
+def history_command(
+    tracking_number: str | None, config_file: Path | None, journal: Path | None
+) -> None:
+    """What the journal knows: tickets, attempts, unconfirmed rows."""
+    settings = _settings(config_file, journal=journal)
+    path = settings.journal_path()
+    if not path.exists():
+        raise InputError(f"no journal at {path}: nothing was submitted with these settings")
+    book = Journal(path, SystemClock().utcnow)
+    try:
+        records = book.claims(tracking_number)
+        if tracking_number is not None and not records:
+            raise InputError(f"the journal {path} knows nothing of {tracking_number}")
+        for record in records:
+            click.echo(
+                f"{record.tracking_number}\t{record.state}\t{record.ticket_id or '-'}\t"
+                f"{record.updated_at}"
+            )
+            if tracking_number is not None:
+                for attempt in book.attempts(record.tracking_number):
+                    click.echo(
+                        f"  attempt {attempt.id} run {attempt.run_id[:8]} {attempt.started_at}"
+                        f" {attempt.state} http={attempt.http_status or '-'}"
+                        f" {attempt.detail or ''}".rstrip()
+                    )
+        pending = book.unconfirmed()
+        if pending and tracking_number is None:
+            click.echo(
+                f"{len(pending)} unconfirmed: check them in the Sendcloud panel, then "
+                "`batch-claims resolve TRACKING_NUMBER --ticket-id ID` or `--not-created`"
+            )
+    finally:
+        book.close()
+
+
+@cli.command("resolve")
+@click.argument("tracking_number")
+@click.option("--ticket-id", help="The ticket you found in the Sendcloud panel.")
+@click.option("--not-created", is_flag=True, help="No ticket exists: the row may be sent again.")
+@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path))
+def resolve_command(
+    tracking_number: str,
+    ticket_id: str | None,
+    not_created: bool,
+    config_file: Path | None,
+    journal: Path | None,
+) -> None:
+    """Close an unconfirmed row with what you found in the Sendcloud panel."""
+    if bool(ticket_id) == not_created:
+        raise click.UsageError("give exactly one of --ticket-id ID and --not-created")
+    settings = _settings(config_file, journal=journal)
+    path = settings.journal_path()
+    if not path.exists():
+        raise InputError(f"no journal at {path}")
+    book = Journal(path, SystemClock().utcnow)
+    try:
+        book.resolve(tracking_number, "damage", ticket_id)
+    finally:
+        book.close()
+    click.echo(
+        f"{tracking_number}: recorded "
+        + (f"ticket {ticket_id}" if ticket_id else "not created (it may be sent again)")
+    )
+
+
+@cli.command("template")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def template_command(path: Path | None) -> None:
+    """Write the blank input workbook (default: damage_claims_template.xlsx)."""
+    target = path or Path("damage_claims_template.xlsx")
+    write_template(target)
+    click.echo(f"template written to {target}")
+
+
+@cli.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--ticket-limit", type=LIMIT, default="15/60", show_default=True)
+@click.option("--request-limit", type=LIMIT, default="100/60", show_default=True)
+@click.option("--burst-limit", type=LIMIT, default="15/1", show_default=True)
+@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--lost-response-rate", type=click.FloatRange(0, 1), default=0.0)
+@click.option("--seed", type=int, default=0)
+@click.option("--allow-remote", is_flag=True, help="Allow binding to a non-loopback host.")
+def sandbox_command(
+    host: str,
+    port: int,
+    ticket_limit: Limit,
+    request_limit: Limit,
+    burst_limit: Limit,
+    latency: float,
+    error_rate: float,
+    drop_rate: float,
+    lost_response_rate: float,
+    seed: int,
+    allow_remote: bool,
+) -> None:
+    """Serve the local Support API sandbox (Ctrl-C stops it)."""
+    from batch_claims.sandbox.server import run_forever
+
+    click.echo(f"sandbox API at http://{host}:{port}/api/v3 (any keys; public key 'bad' → 401)")
+    run_forever(
+        {
+            "TICKET_LIMIT": (ticket_limit.count, ticket_limit.seconds),
+            "REQUEST_LIMIT": (request_limit.count, request_limit.seconds),
+            "BURST_LIMIT": (burst_limit.count, burst_limit.seconds),
+            "LATENCY": latency,
+            "ERROR_RATE": error_rate,
+            "DROP_RATE": drop_rate,
+            "LOST_RESPONSE_RATE": lost_response_rate,
+            "SEED": seed,
+        },
+        host=host,
+        port=port,
+        allow_remote=allow_remote,
+    )
+
+
+def main() -> None:
+    cli(prog_name="batch-claims")

@@ -1,0 +1,65 @@
+"""The clock the rate limiter and back-off wait on: the only module that touches ``time``.
+
+``SystemClock`` is the real one. ``FakeClock`` advances instantly when asked to sleep,
+so tests run a minute of rate limiting in microseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def utcnow(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def utcnow(self) -> datetime:
+        return datetime.now(UTC)
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class FakeClock:
+    """A clock that only moves when slept on or advanced; thread-safe."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._epoch = datetime(2026, 1, 1, tzinfo=UTC)
+        self._lock = threading.Lock()
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            if seconds > 0:
+                self._now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def utcnow(self) -> datetime:
+        with self._lock:
+            return self._epoch + timedelta(seconds=self._now)

@@ -1,0 +1,221 @@
+"""The canonical columns of the input sheet: the one list every part reads.
+
+The reader matches headers against ``name`` and ``aliases``; the schema coerces by
+``kind``; the payload builder sends the columns with ``api_field``; the template
+and the README columns table are generated from ``help`` and ``required_for``.
+Nothing else in the package spells a column name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Variant(StrEnum):
+    """The two ticket variants of the damage endpoint (also the contract_type values)."""
+
+    OWN_CONTRACT = "own_contract"
+    SENDCLOUD_RATES = "sendcloud_rates"
+
+
+class Kind(StrEnum):
+    """How a column's cells are read and coerced."""
+
+    TRACKING = "tracking"  # text, never a float
+    CONTRACT_TYPE = "contract_type"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    TEXT = "text"
+    DOCUMENT = "document"  # a file path relative to the photos folder
+
+
+BOTH = frozenset({Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES})
+RATES = frozenset({Variant.SENDCLOUD_RATES})
+NONE: frozenset[Variant] = frozenset()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    help: str
+    aliases: tuple[str, ...] = ()
+    required_for: frozenset[Variant] = NONE
+    # True when the value goes into the ticket body under ``name``.
+    api_field: bool = True
+    # For AMOUNT columns: the currency column that belongs to it.
+    currency_column: str | None = None
+
+    @property
+    def is_document(self) -> bool:
+        return self.kind is Kind.DOCUMENT
+
+
+def _doc(name: str, help_text: str, *aliases: str) -> Column:
+    return Column(name, Kind.DOCUMENT, help_text, aliases, RATES)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "tracking_number",
+        Kind.TRACKING,
+        "The parcel's tracking number, as text (format the column as Text in Excel).",
+        (
+            "tracking",
+            "tracking no",
+            "tracking nr",
+            "tracking code",
+            "track and trace",
+            "parcel number",
+            "trackingnummer",
+            "track trace code",
+            "sendungsnummer",
+            "numero de suivi",
+            "numero de seguimiento",
+        ),
+        BOTH,
+    ),
+    Column(
+        "contract_type",
+        Kind.CONTRACT_TYPE,
+        "own_contract or sendcloud_rates; blank: own_contract when carrier_contract_id "
+        "is set, else the configured default.",
+        ("contract", "type", "contract type", "contracttype", "contract soort"),
+        api_field=False,
+    ),
+    Column(
+        "carrier_contract_id",
+        Kind.INTEGER,
+        "Whole number: the ID of your carrier contract (own contract parcels only).",
+        ("carrier contract", "contract id", "carrier contract id"),
+    ),
+    Column(
+        "is_portal_claim",
+        Kind.BOOLEAN,
+        "yes/no (blank = no): force a carrier portal claim (needs a carrier contract).",
+        ("portal claim", "portal"),
+        api_field=False,
+    ),
+    Column(
+        "contents_sales_price",
+        Kind.AMOUNT,
+        "Sales value of the contents, e.g. 10.55 or 10,55.",
+        ("sales price", "sales value", "sales amount", "verkoopwaarde", "verkoopprijs"),
+        RATES,
+        currency_column="contents_sales_currency",
+    ),
+    Column(
+        "contents_sales_currency",
+        Kind.CURRENCY,
+        "EUR, GBP or USD (€, £, $ accepted) for the sales value.",
+        ("sales currency",),
+        api_field=False,
+    ),
+    Column(
+        "contents_purchase_price",
+        Kind.AMOUNT,
+        "Purchase value of the contents, e.g. 8.00.",
+        ("purchase price", "purchase value", "cost price", "inkoopwaarde", "valeur d achat"),
+        currency_column="contents_purchase_currency",
+    ),
+    Column(
+        "contents_purchase_currency",
+        Kind.CURRENCY,
+        "EUR, GBP or USD (€, £, $ accepted) for the purchase value.",
+        ("purchase currency",),
+        api_field=False,
+    ),
+    Column(
+        "currency",
+        Kind.CURRENCY,
+        "One currency for both values when the two currency columns are absent.",
+        ("valuta", "wahrung", "devise", "moneda"),
+        api_field=False,
+    ),
+    Column(
+        "contents_description",
+        Kind.TEXT,
+        "What was in the parcel.",
+        ("contents", "description", "product description", "inhoud"),
+        RATES,
+    ),
+    Column(
+        "parcel_exterior_description",
+        Kind.TEXT,
+        "What the outside of the parcel looks like (branding, tape, box type).",
+        ("exterior description", "parcel exterior", "packaging description"),
+        RATES,
+    ),
+    Column(
+        "additional_remarks",
+        Kind.TEXT,
+        "Anything else Sendcloud should know about the damage.",
+        ("remarks", "comments", "notes", "opmerkingen"),
+        RATES,
+    ),
+    _doc(
+        "customer_confirmation",
+        "The receiver's written confirmation of the damage (file).",
+        "customer confirmation file",
+    ),
+    _doc("sales_invoice", "The sales invoice (file).", "invoice", "sales invoice file"),
+    _doc("purchase_invoice", "The purchase invoice (file).", "purchase invoice file"),
+    _doc("exterior_photo", "Photo of the outside of the box.", "exterior picture"),
+    _doc("interior_photo", "Photo of the inside padding material.", "interior picture"),
+    _doc("damage_photo_1", "Photo of the damaged goods.", "damage photo", "damage photo 1"),
+    _doc("damage_photo_2", "Another photo of the damaged goods.", "damage photo 2"),
+    _doc("package_photo", "Photo of the opened package from above.", "package picture"),
+    _doc(
+        "entire_product_photo",
+        "Photo showing the entire product.",
+        "product photo",
+        "entire product",
+    ),
+)
+
+BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}
+DOCUMENT_COLUMNS: tuple[Column, ...] = tuple(c for c in COLUMNS if c.is_document)
+TRACKING_NUMBER = "tracking_number"
+CONTRACT_TYPE = "contract_type"
+CARRIER_CONTRACT_ID = "carrier_contract_id"
+IS_PORTAL_CLAIM = "is_portal_claim"
+SHARED_CURRENCY = "currency"
+
+
+def normalise_header(text: str) -> str:
+    """Fold a header for matching: no case, accents, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]", "", without_accents.casefold())
+
+
+def required_columns(variant: Variant) -> tuple[Column, ...]:
+    return tuple(c for c in COLUMNS if variant in c.required_for)
+
+
+def markdown_table() -> str:
+    """The README's columns table, generated from COLUMNS (a test keeps them equal)."""
+
+    def required(column: Column) -> str:
+        if column.required_for == BOTH:
+            return "both"
+        if column.required_for == RATES:
+            return "sendcloud_rates"
+        return "—"
+
+    lines = [
+        "| column | required for | kind | meaning | also matches |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for column in COLUMNS:
+        aliases = ", ".join(column.aliases) or "—"
+        lines.append(
+            f"| `{column.name}` | {required(column)} | {column.kind.value} | {column.help} "
+            f"| {aliases} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""What the user sees while a run goes: a tqdm bar on a terminal, plain timestamped log
+lines otherwise (cron), nothing with --quiet. Only cli.py uses this module."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from tqdm import tqdm
+
+from batch_claims.outcome import RowOutcome, Status
+
+
+class Console:
+    """Messages, per-row progress and rate-limit waits for one command."""
+
+    def __init__(self, quiet: bool = False, log_file: Path | None = None) -> None:
+        self.quiet = quiet
+        self.interactive = not quiet and sys.stderr.isatty()
+        self._bar: tqdm[Any] | None = None
+        self._log: IO[str] | None = None
+        if log_file is not None:
+            try:
+                self._log = log_file.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise click.UsageError(f"cannot open --log-file {log_file}: {exc}") from None
+        self.counts: Counter[Status] = Counter()
+
+    def stop(self) -> None:
+        """End the progress bar (before the summary is printed)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _stamp(self) -> str:
+        return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def _write_log(self, line: str) -> None:
+        if self._log is not None:
+            self._log.write(f"{self._stamp()} {line}\n")
+            self._log.flush()
+
+    def info(self, message: str) -> None:
+        """A line for the user (stderr), also in the log file."""
+        self._write_log(message)
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.write(message, file=sys.stderr)
+        elif self.interactive:
+            click.echo(message, err=True)
+        else:
+            click.echo(f"{self._stamp()} {message}", err=True)
+
+    def result(self, message: str) -> None:
+        """The closing summary line: always on stdout, even with --quiet."""
+        self._write_log(message)
+        click.echo(message)
+
+    def start(self, total: int, label: str) -> None:
+        if self.interactive:
+            self._bar = tqdm(total=total, desc=label, unit="row", file=sys.stderr, leave=True)
+
+    def row_done(self, outcome: RowOutcome) -> None:
+        self.counts[outcome.status] += 1
+        line = f"row {outcome.row} {outcome.tracking_number or '(no tracking number)'}: "
+        line += outcome.status.value
+        if outcome.ticket_id:
+            line += f" ticket {outcome.ticket_id}"
+        if outcome.status not in (Status.SUBMITTED, Status.VALID) and outcome.error_detail:
+            line += f" — {outcome.error_detail.splitlines()[0]}"
+        self._write_log(line)
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str(_tally(self.counts), refresh=True)
+        elif not self.quiet and outcome.status is not Status.INVALID:
+            click.echo(f"{self._stamp()} {line}", err=True)
+
+    def waiting(self, seconds: float, scope: str) -> None:
+        """The rate limiter is about to wait: show it so a pause never looks like a hang."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(
+                f"{_tally(self.counts)} · waiting {seconds:.1f}s for the {scope} limit",
+                refresh=True,
+            )
+        elif seconds >= 5:
+            self.info(f"waiting {seconds:.0f}s for the {scope} rate limit")
+
+
+def _tally(counts: Counter[Status]) -> str:
+    return ", ".join(f"{status.value} {n}" for status, n in counts.items() if n)
+
+
+def summary_line(outcomes: list[RowOutcome], out: Path) -> str:
+    counts = Counter(outcome.status for outcome in outcomes)
+    parts = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
+    return f"{len(outcomes)} rows: {parts or 'none'}; results in {out}"

@@ -1,0 +1,107 @@
+"""The one exception tree of batch-claims.
+
+Exceptions stand for what stops a run or for how an API answer is handled; a bad
+row is not an exception (see ``outcome.RowError``)::
+
+    BatchClaimsError
+    ├── InputError            unusable invocation or unreadable input   (exit 2)
+    ├── RunAborted            the run stopped; workbook still written    (exit 3)
+    │   ├── AuthRefused       401/403: credentials refused
+    │   ├── JournalLocked     another run holds the journal
+    │   └── Interrupted       Ctrl-C / SIGTERM / --max-minutes
+    └── ApiError              one request's answer, classified by handling
+        ├── Rejected          400/406/413/415/422: the API refused this row
+        ├── Retryable         certainly not processed: connect error, 429, 5xx
+        │   └── RateLimited   429, with the Retry-After it carried (if any)
+        ├── Unconfirmed       may have reached Sendcloud: never resent automatically
+        └── GaveUp            retries exhausted on a Retryable failure
+
+``InputError`` and ``RunAborted`` are ``click.ClickException`` subclasses with their
+own ``exit_code``, so the CLI maps them without a table of its own.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class BatchClaimsError(Exception):
+    """Base of every error batch-claims raises on purpose."""
+
+
+class InputError(BatchClaimsError, click.ClickException):
+    """The invocation or the input cannot be used; nothing was sent."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+class RunAborted(BatchClaimsError, click.ClickException):
+    """The run stopped before its end; the results workbook is still written."""
+
+    exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+class AuthRefused(RunAborted):
+    pass
+
+
+class JournalLocked(RunAborted):
+    pass
+
+
+class Interrupted(RunAborted):
+    pass
+
+
+class ApiError(BatchClaimsError):
+    """An answer (or no answer) of the Support API for one request."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        http_status: int | None = None,
+        error_code: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.http_status = http_status
+        self.error_code = error_code
+        self.attempts = attempts
+
+
+class Rejected(ApiError):
+    """The API refused the request for this row; sending it again will not help."""
+
+
+class Retryable(ApiError):
+    """The request certainly was not processed; it may be sent again."""
+
+
+class RateLimited(Retryable):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        http_status: int | None = 429,
+        error_code: str | None = "hit_rate_limit",
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(detail, http_status=http_status, error_code=error_code, attempts=attempts)
+        self.retry_after = retry_after
+
+
+class Unconfirmed(ApiError):
+    """The request may have reached Sendcloud and its outcome is unknown."""
+
+
+class GaveUp(ApiError):
+    """A retryable failure kept happening until the attempts ran out."""

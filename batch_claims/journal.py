@@ -1,0 +1,488 @@
+"""The SQLite journal: which claims have tickets, every attempt, the file-token cache
+and the run lock.
+
+A ticket attempt is written ``in_flight`` and committed *before* the request is sent,
+and its answer right after; a leftover ``in_flight`` is therefore a request whose
+outcome nobody knows, reported ``unconfirmed`` and never resent automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from batch_claims.errors import InputError, JournalLocked
+
+# Claim states.
+IN_FLIGHT = "in_flight"  # request being sent; outcome unknown until recorded
+CREATED = "created"  # Sendcloud answered with a ticket id (or the user resolved it so)
+NOT_CREATED = "not_created"  # refused or never processed; may be sent again
+UNCONFIRMED = "unconfirmed"  # may or may not exist; the user must check the panel
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Statements one by one: ``executescript`` would commit the open transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _step_1_initial(db: sqlite3.Connection) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE claims (
+            tracking_number TEXT NOT NULL,
+            ticket_type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            ticket_id TEXT,
+            payload_hash TEXT,
+            fingerprint TEXT,
+            claim_json TEXT,
+            run_id TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (tracking_number, ticket_type)
+        );
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL,
+            tracking_number TEXT NOT NULL,
+            ticket_type TEXT NOT NULL,
+            payload_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            http_status INTEGER,
+            error_code TEXT,
+            detail TEXT,
+            ticket_id TEXT
+        );
+        CREATE INDEX attempts_by_claim ON attempts (tracking_number, ticket_type);
+        CREATE TABLE file_tokens (
+            sha256 TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            file_token TEXT NOT NULL,
+            uploaded_at TEXT NOT NULL,
+            PRIMARY KEY (sha256, content_type)
+        );
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            input_name TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL
+        );
+        CREATE TABLE lock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            run_id TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+# Named, ordered schema steps; the journal's user_version is the number applied.
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("initial", _step_1_initial),
+)
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    tracking_number: str
+    ticket_type: str
+    state: str
+    ticket_id: str | None
+    payload_hash: str | None
+    fingerprint: str | None
+    claim: dict[str, Any] | None
+    run_id: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    id: int
+    run_id: str
+    tracking_number: str
+    state: str
+    started_at: str
+    finished_at: str | None
+    http_status: int | None
+    error_code: str | None
+    detail: str | None
+    ticket_id: str | None
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    run_id: str
+    pid: int
+    host: str
+    started_at: str
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Journal:
+    """The journal on a file path, ``":memory:"`` or an open connection."""
+
+    def __init__(self, target: str | Path | sqlite3.Connection, now: Callable[[], datetime]):
+        self._now = now
+        self.path: str
+        if isinstance(target, sqlite3.Connection):
+            self.db = target
+            self.path = ":connection:"
+        else:
+            self.path = str(target)
+            self.db = self._open(self.path)
+        self.db.row_factory = sqlite3.Row
+        self._migrate()
+
+    @staticmethod
+    def _open(path: str) -> sqlite3.Connection:
+        if path != ":memory:":
+            parent = Path(path).expanduser().resolve().parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot create the journal folder {parent}: {exc}") from None
+            if Path(path).exists() and not os.access(path, os.W_OK):
+                raise InputError(f"the journal {path} is not writable")
+            if not os.access(parent, os.W_OK):
+                raise InputError(f"the journal folder {parent} is not writable")
+        try:
+            db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise InputError(
+                f"the journal {path} cannot be opened ({exc}); it may be corrupt — move it "
+                "aside only after checking the Sendcloud panel, or pass another --journal"
+            ) from None
+        return db
+
+    def _migrate(self) -> None:
+        try:
+            version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+            if version > len(MIGRATIONS):
+                raise InputError(
+                    f"the journal {self.path} was written by a newer batch-claims "
+                    f"(schema {version}); upgrade batch-claims"
+                )
+            for number, (_name, step) in enumerate(MIGRATIONS, start=1):
+                if number <= version:
+                    continue
+                with self.atomic():
+                    step(self.db)
+                    self.db.execute(f"PRAGMA user_version = {number}")
+            self.db.execute("SELECT count(*) FROM claims").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(
+                f"the journal {self.path} is not a readable batch-claims journal ({exc}); "
+                "it is left untouched — pass another --journal or restore it"
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction (nested use joins the outer one)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _stamp(self) -> str:
+        return self._now().isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    # --- meta ----------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.atomic():
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def bind_account(self, account: str) -> None:
+        """Record the account the journal belongs to; refuse another account's journal."""
+        known = self.get_meta("account")
+        if known is None:
+            self.set_meta("account", account)
+        elif known != account:
+            raise InputError(
+                f"the journal {self.path} belongs to another API account ({known}); "
+                f"this run uses {account} — pass the right --journal"
+            )
+
+    # --- lock ----------------------------------------------------------------------
+
+    def acquire_lock(self, run_id: str, command: str, input_name: str | None) -> str | None:
+        """Take the run lock; a notice when a dead run's lock was taken over."""
+        notice = None
+        host = socket.gethostname()
+        with self.atomic():
+            row = self.db.execute("SELECT * FROM lock WHERE id = 1").fetchone()
+            if row is not None:
+                holder = LockHolder(row["run_id"], row["pid"], row["host"], row["started_at"])
+                if holder.host == host and not _pid_alive(holder.pid):
+                    notice = (
+                        f"took over the journal lock of run {holder.run_id} "
+                        f"(pid {holder.pid}, started {holder.started_at}), which is no "
+                        "longer running"
+                    )
+                    self.db.execute("DELETE FROM lock WHERE id = 1")
+                else:
+                    raise JournalLocked(
+                        f"another batch-claims run holds the journal {self.path}: pid "
+                        f"{holder.pid} on {holder.host}, started {holder.started_at}; "
+                        "wait for it to finish"
+                    )
+            stamp = self._stamp()
+            self.db.execute(
+                "INSERT INTO lock (id, run_id, pid, host, started_at) VALUES (1, ?, ?, ?, ?)",
+                (run_id, os.getpid(), host, stamp),
+            )
+            self.db.execute(
+                "INSERT INTO runs (run_id, command, input_name, started_at, pid, host) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, command, input_name, stamp, os.getpid(), host),
+            )
+        return notice
+
+    def release_lock(self, run_id: str) -> None:
+        with self.atomic():
+            self.db.execute("DELETE FROM lock WHERE id = 1 AND run_id = ?", (run_id,))
+            self.db.execute(
+                "UPDATE runs SET finished_at = ? WHERE run_id = ?", (self._stamp(), run_id)
+            )
+
+    # --- claims --------------------------------------------------------------------
+
+    def claim(self, tracking_number: str, ticket_type: str) -> ClaimRecord | None:
+        row = self.db.execute(
+            "SELECT * FROM claims WHERE tracking_number = ? AND ticket_type = ?",
+            (tracking_number, ticket_type),
+        ).fetchone()
+        return None if row is None else _claim_record(row)
+
+    def claims(self, tracking_number: str | None = None) -> list[ClaimRecord]:
+        if tracking_number is None:
+            rows = self.db.execute("SELECT * FROM claims ORDER BY updated_at, tracking_number")
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM claims WHERE tracking_number = ? ORDER BY ticket_type",
+                (tracking_number,),
+            )
+        return [_claim_record(row) for row in rows]
+
+    def attempts(self, tracking_number: str) -> list[AttemptRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM attempts WHERE tracking_number = ? ORDER BY id", (tracking_number,)
+        )
+        return [
+            AttemptRecord(
+                r["id"],
+                r["run_id"],
+                r["tracking_number"],
+                r["state"],
+                r["started_at"],
+                r["finished_at"],
+                r["http_status"],
+                r["error_code"],
+                r["detail"],
+                r["ticket_id"],
+            )
+            for r in rows
+        ]
+
+    def begin_attempt(
+        self,
+        run_id: str,
+        tracking_number: str,
+        ticket_type: str,
+        payload_hash: str,
+        fingerprint: str,
+        claim: dict[str, Any],
+    ) -> int:
+        """Record the attempt ``in_flight`` and commit, before the request is sent."""
+        stamp = self._stamp()
+        with self.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO attempts (run_id, tracking_number, ticket_type, payload_hash, "
+                "state, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, tracking_number, ticket_type, payload_hash, IN_FLIGHT, stamp),
+            )
+            self.db.execute(
+                "INSERT INTO claims (tracking_number, ticket_type, state, payload_hash, "
+                "fingerprint, claim_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (tracking_number, ticket_type) DO UPDATE SET "
+                "state = excluded.state, payload_hash = excluded.payload_hash, "
+                "fingerprint = excluded.fingerprint, claim_json = excluded.claim_json, "
+                "run_id = excluded.run_id, updated_at = excluded.updated_at, ticket_id = NULL",
+                (
+                    tracking_number,
+                    ticket_type,
+                    IN_FLIGHT,
+                    payload_hash,
+                    fingerprint,
+                    json.dumps(claim, sort_keys=True),
+                    run_id,
+                    stamp,
+                ),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        state: str,
+        *,
+        ticket_id: str | None = None,
+        http_status: int | None = None,
+        error_code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Record the answer of an attempt (state CREATED, NOT_CREATED or UNCONFIRMED)."""
+        stamp = self._stamp()
+        with self.atomic():
+            row = self.db.execute(
+                "SELECT tracking_number, ticket_type FROM attempts WHERE id = ?", (attempt_id,)
+            ).fetchone()
+            self.db.execute(
+                "UPDATE attempts SET state = ?, finished_at = ?, http_status = ?, "
+                "error_code = ?, detail = ?, ticket_id = ? WHERE id = ?",
+                (state, stamp, http_status, error_code, detail, ticket_id, attempt_id),
+            )
+            self.db.execute(
+                "UPDATE claims SET state = ?, ticket_id = ?, updated_at = ? "
+                "WHERE tracking_number = ? AND ticket_type = ?",
+                (state, ticket_id, stamp, row["tracking_number"], row["ticket_type"]),
+            )
+
+    def resolve(self, tracking_number: str, ticket_type: str, ticket_id: str | None) -> None:
+        """Close an unconfirmed claim with what the user found in the Sendcloud panel."""
+        record = self.claim(tracking_number, ticket_type)
+        if record is None:
+            raise InputError(f"the journal has no claim for tracking number {tracking_number}")
+        if record.state not in (IN_FLIGHT, UNCONFIRMED):
+            raise InputError(
+                f"{tracking_number} is {record.state}, not unconfirmed; nothing to resolve"
+            )
+        state = CREATED if ticket_id else NOT_CREATED
+        with self.atomic():
+            self.db.execute(
+                "UPDATE claims SET state = ?, ticket_id = ?, updated_at = ? "
+                "WHERE tracking_number = ? AND ticket_type = ?",
+                (state, ticket_id, self._stamp(), tracking_number, ticket_type),
+            )
+            self.db.execute(
+                "UPDATE attempts SET state = ?, ticket_id = ?, detail = "
+                "coalesce(detail || '; ', '') || 'resolved by the user' "
+                "WHERE tracking_number = ? AND ticket_type = ? AND state IN (?, ?)",
+                (state, ticket_id, tracking_number, ticket_type, IN_FLIGHT, UNCONFIRMED),
+            )
+
+    def resolve_in_flight_as_unconfirmed(self, tracking_number: str, ticket_type: str) -> None:
+        """A leftover ``in_flight`` (a run died mid-request) becomes ``unconfirmed``."""
+        with self.atomic():
+            self.db.execute(
+                "UPDATE claims SET state = ? WHERE tracking_number = ? AND ticket_type = ? "
+                "AND state = ?",
+                (UNCONFIRMED, tracking_number, ticket_type, IN_FLIGHT),
+            )
+            self.db.execute(
+                "UPDATE attempts SET state = ?, detail = 'outcome unknown: the run stopped "
+                "before the answer was recorded' WHERE tracking_number = ? AND ticket_type = ? "
+                "AND state = ?",
+                (UNCONFIRMED, tracking_number, ticket_type, IN_FLIGHT),
+            )
+
+    # --- file tokens ---------------------------------------------------------------
+
+    def cached_token(self, sha256: str, content_type: str, max_age: timedelta) -> str | None:
+        row = self.db.execute(
+            "SELECT file_token, uploaded_at FROM file_tokens WHERE sha256 = ? AND content_type = ?",
+            (sha256, content_type),
+        ).fetchone()
+        if row is None:
+            return None
+        uploaded = datetime.fromisoformat(str(row["uploaded_at"]).replace("Z", "+00:00"))
+        if self._now() - uploaded > max_age:
+            return None
+        return str(row["file_token"])
+
+    def store_token(self, sha256: str, content_type: str, file_token: str) -> None:
+        with self.atomic():
+            self.db.execute(
+                "INSERT INTO file_tokens (sha256, content_type, file_token, uploaded_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (sha256, content_type) DO UPDATE SET "
+                "file_token = excluded.file_token, uploaded_at = excluded.uploaded_at",
+                (sha256, content_type, file_token, self._stamp()),
+            )
+
+    def forget_token(self, file_token: str) -> None:
+        with self.atomic():
+            self.db.execute("DELETE FROM file_tokens WHERE file_token = ?", (file_token,))
+
+    def unconfirmed(self) -> Sequence[ClaimRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM claims WHERE state IN (?, ?) ORDER BY updated_at",
+            (IN_FLIGHT, UNCONFIRMED),
+        )
+        return [_claim_record(row) for row in rows]
+
+
+def _claim_record(row: sqlite3.Row) -> ClaimRecord:
+    claim_json = row["claim_json"]
+    return ClaimRecord(
+        tracking_number=row["tracking_number"],
+        ticket_type=row["ticket_type"],
+        state=row["state"],
+        ticket_id=row["ticket_id"],
+        payload_hash=row["payload_hash"],
+        fingerprint=row["fingerprint"],
+        claim=json.loads(claim_json) if claim_json else None,
+        run_id=row["run_id"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,49 @@
+"""Reading an earlier results workbook back for ``retry``: its ``Failed rows`` sheet, as
+the user corrected it, becomes the input table (without the ``error`` column)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import openpyxl
+
+from batch_claims.errors import InputError
+from batch_claims.report import ERROR_HEADER, FAILED_SHEET, RESULTS_SHEET, SUMMARY_SHEET
+from batch_claims.sheet import SheetTable, read_sheet
+
+
+def read_failed_rows(results: Path) -> SheetTable:
+    """The ``Failed rows`` of a results workbook as an input table."""
+    try:
+        workbook = openpyxl.load_workbook(results, read_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a non-workbook
+        raise InputError(f"{results.name} is not a readable .xlsx workbook ({exc})") from None
+    try:
+        names = list(workbook.sheetnames)
+    finally:
+        workbook.close()
+    missing = [s for s in (SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET) if s not in names]
+    if missing:
+        raise InputError(
+            f"{results.name} is not a batch-claims results workbook: it has no "
+            + ", ".join(f"'{name}'" for name in missing)
+            + " sheet"
+            + ("s" if len(missing) > 1 else "")
+        )
+    table = read_sheet(results, FAILED_SHEET)
+    if ERROR_HEADER not in table.headers:
+        return table
+    drop = table.headers.index(ERROR_HEADER)
+    keep = [i for i in range(len(table.headers)) if i != drop]
+    reindex = {old: new for new, old in enumerate(keep)}
+    return replace(
+        table,
+        headers=tuple(table.headers[i] for i in keep),
+        mapping={name: reindex[i] for name, i in table.mapping.items() if i != drop},
+        rows=tuple(
+            replace(row, cells=tuple(row.cells[i] for i in keep if i < len(row.cells)))
+            for row in table.rows
+        ),
+        notices=tuple(n for n in table.notices if ERROR_HEADER not in n),
+    )

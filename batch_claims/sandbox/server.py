@@ -1,0 +1,137 @@
+"""Serve a sandbox app over real HTTP: in a background thread, or until Ctrl-C.
+
+Werkzeug's threaded development server, bound to loopback unless ``allow_remote``
+is passed. Request lines go to the ``batch_claims.sandbox`` logger at INFO, never
+straight to stderr.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from batch_claims.errors import InputError
+from batch_claims.sandbox.app import create_app
+from batch_claims.sandbox.state import API_PREFIX, TOKEN_PATH, sandbox_state
+
+logger = logging.getLogger("batch_claims.sandbox")
+
+DEFAULT_PORT = 8765
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, logging through ``logging`` instead of werkzeug's stderr."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        level = logging.INFO if type == "info" else logging.WARNING
+        logger.log(level, "%s %s", self.address_string(), message % args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.info('"%s" %s %s', self.requestline, code, size)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(app: Flask, host: str, port: int, *, allow_remote: bool = False) -> BaseWSGIServer:
+    """A threaded werkzeug server for ``app``, refusing non-loopback hosts by default."""
+    if not allow_remote and not is_loopback(host):
+        raise InputError(
+            f"Refusing to serve the sandbox on {host!r}: it is not a loopback address "
+            "(pass allow_remote=True / --allow-remote to expose it)."
+        )
+    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+
+
+class SandboxServer:
+    """A sandbox served in a daemon thread; a context manager that shuts it down."""
+
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+    ) -> None:
+        self.app = app
+        self.host = host
+        self._server = bind(app, host, port, allow_remote=allow_remote)
+        self.port: int = self._server.port
+        netloc = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        self.root_url = f"http://{netloc}"
+        self.base_url = f"{self.root_url}{API_PREFIX}"
+        self.token_url = f"{self.root_url}{TOKEN_PATH}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"batch-claims-sandbox-{self.port}",
+            daemon=True,
+        )
+        self._stopped = False
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop serving, wake any waiting answer, and close the socket (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        sandbox_state(self.app).halt.set()
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"SandboxServer({self.root_url!r})"
+
+
+def serve(
+    config: Mapping[str, object] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    allow_remote: bool = False,
+) -> SandboxServer:
+    """Start a new sandbox app on ``host:port`` (0 = a free port) in a background thread."""
+    return SandboxServer(create_app(config), host, port, allow_remote=allow_remote)
+
+
+def run_forever(
+    config: Mapping[str, object] | None = None,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    *,
+    allow_remote: bool = False,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve a new sandbox app in this thread until Ctrl-C; ``on_ready`` gets its root URL."""
+    app = create_app(config)
+    server = bind(app, host, port, allow_remote=allow_remote)
+    netloc = f"[{host}]:{server.port}" if ":" in host else f"{host}:{server.port}"
+    if on_ready is not None:
+        on_ready(f"http://{netloc}")
+    try:
+        server.serve_forever()  # werkzeug's returns on KeyboardInterrupt and closes the socket
+    finally:
+        sandbox_state(app).halt.set()
+        server.server_close()

@@ -1,0 +1,89 @@
+"""What one sandbox app holds, and how a request reaches it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TypedDict, cast
+
+from flask import Flask, current_app
+
+from batch_claims.clock import SystemClock
+from batch_claims.sandbox.config import SandboxConfig
+from batch_claims.sandbox.faults import FaultDice
+from batch_claims.sandbox.windows import Windows
+
+EXTENSION = "batch_claims.sandbox"
+API_PREFIX = "/api/v3"
+TOKEN_PATH = "/oauth2/token/"
+
+
+class FileSummary(TypedDict):
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class FileRecord(FileSummary):
+    file_token: str
+    uploaded_at: float
+
+
+class TicketRecord(TypedDict):
+    ticket_id: str
+    body: dict[str, object]
+    is_portal_claim: bool
+    created_at: float
+    files: dict[str, FileSummary]
+
+
+class RequestRecord(TypedDict):
+    method: str
+    path: str
+    scopes: list[str]
+    arrived_at: float
+    status: int | None
+
+
+@dataclass
+class SandboxState:
+    """Everything one sandbox app holds; mutate the collections under ``lock``."""
+
+    config: SandboxConfig
+    clock: SystemClock
+    windows: Windows
+    dice: FaultDice
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    halt: threading.Event = field(default_factory=threading.Event)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    tickets: list[TicketRecord] = field(default_factory=list)
+    tokens: dict[str, float] = field(default_factory=dict)
+    requests: list[RequestRecord] = field(default_factory=list)
+
+    def wall_time(self) -> float:
+        """Seconds since the epoch, like ``time.time()``."""
+        return self.clock.utcnow().timestamp()
+
+    def pause(self, seconds: float) -> None:
+        """Wait on the server side; cut short when the server shuts down."""
+        if seconds > 0:
+            self.halt.wait(seconds)
+
+    def reset(self) -> None:
+        """Forget uploads, tickets, windows and the request log; reseed the faults."""
+        with self.lock:
+            self.files.clear()
+            self.tickets.clear()
+            self.requests.clear()
+        self.windows.clear()
+        self.dice.reset()
+
+
+def sandbox_state(app: Flask) -> SandboxState:
+    """The state of a sandbox app made by ``create_app``."""
+    return cast(SandboxState, app.extensions[EXTENSION])
+
+
+def current_state() -> SandboxState:
+    return sandbox_state(current_app)

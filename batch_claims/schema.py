@@ -1,0 +1,692 @@
+"""Coercion of the sheet's cells and the pandera schemas of the two variants.
+
+``validate_table`` turns a ``SheetTable`` into one ``ParsedRow`` per data row: cells
+are coerced column by column (amounts, currencies, yes/no, ids, tracking numbers);
+what cannot be coerced becomes a ``RowError`` at once. The typed frame is then
+validated once for all rows (tracking numbers) and once per variant (required
+columns, ranges, cross-column rules) with ``lazy=True``, and pandera's failure cases
+become ``RowError`` values too. Every problem of a row is reported together.
+Pure functions: this module opens no files.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from batch_claims.columns import (
+    CARRIER_CONTRACT_ID,
+    COLUMNS,
+    CONTRACT_TYPE,
+    DOCUMENT_COLUMNS,
+    IS_PORTAL_CLAIM,
+    SHARED_CURRENCY,
+    TRACKING_NUMBER,
+    Column,
+    Kind,
+    Variant,
+    normalise_header,
+    required_columns,
+)
+from batch_claims.outcome import Money, RowError
+from batch_claims.sheet import EXACT_DIGITS_LIMIT, SheetTable, UntrustworthyNumber
+
+CURRENCIES = ("EUR", "GBP", "USD")
+_CURRENCY_WORDS = {
+    "EUR": "EUR",
+    "€": "EUR",
+    "EURO": "EUR",
+    "EUROS": "EUR",
+    "GBP": "GBP",
+    "£": "GBP",
+    "USD": "USD",
+    "$": "USD",
+    "US$": "USD",
+}
+_TRUE = frozenset({"yes", "true", "1", "ja", "j", "oui", "si", "sí", "y", "x", "wahr"})
+_FALSE = frozenset({"no", "false", "0", "nee", "nein", "non", "n", "falsch"})
+_CONTRACT_TYPES = {
+    "owncontract": Variant.OWN_CONTRACT,
+    "own": Variant.OWN_CONTRACT,
+    "eigencontract": Variant.OWN_CONTRACT,
+    "sendcloudrates": Variant.SENDCLOUD_RATES,
+    "sendcloud": Variant.SENDCLOUD_RATES,
+    "rates": Variant.SENDCLOUD_RATES,
+}
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
+_TOKEN = r"(?:US\$|[^\W\d_]+|[€£$¥₹])"
+_AMOUNT = re.compile(
+    rf"(?P<sign1>[-+−])?\s*(?P<pre>{_TOKEN})?\s*(?P<sign2>[-+−])?\s*"
+    r"(?P<number>\d[\d.,'’ \u00a0\u202f]*?)"
+    rf"\s*(?P<post>{_TOKEN})?"
+)
+_GROUP_SPACES = re.compile(r"['’ \u00a0\u202f]")
+_CENT = Decimal("0.01")
+_CONTRACT_GIVEN = "__contract_given"  # internal frame column: contract id cell not blank
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    row: int
+    tracking_number: str | None
+    variant: Variant | None
+    is_portal_claim: bool
+    # api_field columns other than tracking_number and documents; blank values absent.
+    fields: dict[str, str | int | Money]
+    documents: dict[str, str]  # document column -> the path as typed
+    errors: tuple[RowError, ...]
+
+
+# --- coercion of single values (pure, each returns value or a problem code) ----------
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    detail: str = ""  # extra words some messages need (a currency, a reading)
+
+
+Coerced = tuple[Any, Problem | None]
+
+
+@dataclass(frozen=True)
+class ParsedAmount:
+    price: Decimal
+    currency: str | None  # a currency written in the amount cell itself
+
+
+def parse_amount(value: object, decimal_comma: bool | None = None) -> Coerced:
+    """A cell as ``ParsedAmount``; text such as ``10,55``, ``€ 1.234,56``, ``12 EUR``."""
+    if isinstance(value, bool) or value is None:
+        return None, Problem("not_an_amount")
+    if isinstance(value, int):
+        return ParsedAmount(Decimal(value), None), None
+    if isinstance(value, float):
+        return _float_amount(value)
+    if isinstance(value, Decimal):
+        return ParsedAmount(value, None), None
+    if not isinstance(value, str):
+        return None, Problem("not_an_amount")
+    match = _AMOUNT.fullmatch(value.strip())
+    if match is None:
+        return None, Problem("not_an_amount")
+    signs = [s for s in (match["sign1"], match["sign2"]) if s]
+    tokens = [t for t in (match["pre"], match["post"]) if t]
+    if len(signs) > 1 or len(tokens) > 1:
+        return None, Problem("not_an_amount")
+    currency = None
+    if tokens:
+        token = tokens[0]
+        currency = _CURRENCY_WORDS.get(token.upper())
+        if currency is None:
+            if len(token) == 3 or not token.isalpha():
+                return None, Problem("bad_currency", token)
+            return None, Problem("not_an_amount")
+    number, problem = parse_number(match["number"].strip(), decimal_comma)
+    if number is None:
+        return None, problem
+    if signs and signs[0] in "-−":
+        number = -number
+    return ParsedAmount(number, currency), None
+
+
+def _float_amount(value: float) -> Coerced:
+    if not math.isfinite(value):
+        return None, Problem("not_an_amount")
+    number = Decimal(repr(value))
+    cents = number.quantize(_CENT)
+    # A computed cell (=A1*B1) can carry binary noise such as 12.299999999999999:
+    # that is 12.30, while a typed 12.305 stays an error.
+    if number != cents and abs(number - cents) <= Decimal("1e-12") * max(Decimal(1), abs(number)):
+        number = cents
+    return ParsedAmount(number, None), None
+
+
+def parse_number(text: str, decimal_comma: bool | None = None) -> Coerced:
+    """Digits with thousands and decimal separators as ``Decimal``, never a guess."""
+    spaced = _GROUP_SPACES.search(text) is not None
+    text = _GROUP_SPACES.sub("_", text)
+    dots, commas = text.count("."), text.count(",")
+    decimal_mark: str | None
+    if dots and commas:
+        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
+        if text.count(decimal_mark) > 1 or spaced:
+            return None, Problem("not_an_amount")
+        thousands = "," if decimal_mark == "." else "."
+    elif dots or commas:
+        mark = "." if dots else ","
+        if text.count(mark) > 1:
+            decimal_mark, thousands = None, mark
+        elif spaced:
+            decimal_mark, thousands = mark, "_"
+        else:
+            whole, fraction = text.split(mark)
+            if len(fraction) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
+                if decimal_comma is None:
+                    return None, Problem(
+                        "ambiguous_amount", f"{whole}{fraction}|{whole}.{fraction}"
+                    )
+                decimal_mark = mark if (mark == ",") == decimal_comma else None
+            else:
+                decimal_mark = mark
+            thousands = mark if decimal_mark is None else "_"
+    else:
+        decimal_mark, thousands = None, "_"
+    whole, _, fraction = text.partition(decimal_mark) if decimal_mark else (text, "", "")
+    if spaced and thousands != "_":
+        return None, Problem("not_an_amount")
+    groups = whole.split(thousands)
+    if len(groups) > 1 and (
+        not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:])
+    ):
+        return None, Problem("not_an_amount")
+    digits = "".join(groups)
+    if not digits.isdigit() or (decimal_mark and not fraction.isdigit()):
+        return None, Problem("not_an_amount")
+    try:
+        return Decimal(f"{digits}.{fraction}" if fraction else digits), None
+    except InvalidOperation:
+        return None, Problem("not_an_amount")
+
+
+def parse_currency(value: object) -> Coerced:
+    """EUR/GBP/USD from a code, a symbol or the word euro; case-insensitive."""
+    if isinstance(value, str):
+        currency = _CURRENCY_WORDS.get(value.strip().upper())
+        if currency is not None:
+            return currency, None
+    return None, Problem("bad_currency")
+
+
+def parse_boolean(value: object) -> Coerced:
+    """yes/no in a few languages, true/false, 1/0; a real boolean cell as is."""
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value), None
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        if word in _TRUE:
+            return True, None
+        if word in _FALSE:
+            return False, None
+    return None, Problem("not_a_boolean")
+
+
+def parse_integer(value: object) -> Coerced:
+    """A whole number: an int, a float such as 123.0, or digits as text."""
+    if isinstance(value, bool):
+        return None, Problem("not_an_integer")
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return int(value), None
+        return None, Problem("not_an_integer")
+    if isinstance(value, str):
+        match = re.fullmatch(r"([+-]?\d+)(?:\.0+)?", value.strip())
+        if match:
+            return int(match[1]), None
+    return None, Problem("not_an_integer")
+
+
+def parse_tracking_number(value: object) -> Coerced:
+    """Tracking numbers as text; numbers Excel may have shortened are refused."""
+    if isinstance(value, UntrustworthyNumber):
+        return None, Problem("untrustworthy_number")
+    if isinstance(value, str):
+        if _SCIENTIFIC.fullmatch(value):
+            return None, Problem("untrustworthy_number", "scientific")
+        return value, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) < EXACT_DIGITS_LIMIT:
+            return str(value), None
+        return None, Problem("untrustworthy_number")
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < EXACT_DIGITS_LIMIT:
+            return str(int(value)), None
+        return None, Problem("untrustworthy_number")
+    return None, Problem("not_text")
+
+
+def parse_contract_type(value: object) -> Coerced:
+    if isinstance(value, str):
+        variant = _CONTRACT_TYPES.get(normalise_header(value))
+        if variant is not None:
+            return variant, None
+    return None, Problem("bad_contract_type")
+
+
+def parse_text(value: object) -> Coerced:
+    if isinstance(value, str):
+        return value, None
+    return show_plain(value), None
+
+
+def show_plain(value: object) -> str:
+    """A non-text cell as the text the user most likely typed."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+_COERCE: dict[Kind, Callable[[object], Coerced]] = {
+    Kind.TRACKING: parse_tracking_number,
+    Kind.CONTRACT_TYPE: parse_contract_type,
+    Kind.INTEGER: parse_integer,
+    Kind.BOOLEAN: parse_boolean,
+    Kind.CURRENCY: parse_currency,
+    Kind.TEXT: parse_text,
+    Kind.DOCUMENT: parse_text,
+}
+
+
+# --- messages -------------------------------------------------------------------------
+
+_AMOUNT_HINT = "expected a number such as 12.50"
+_TEXT_ADVICE = "format the column as Text and re-type the number"
+
+
+def show(value: object) -> str:
+    """A cell for a message: text in quotes (shortened), numbers as the user sees them."""
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:39] + "…"
+        return f'"{text}"'
+    return show_plain(value)
+
+
+def message(
+    table: SheetTable,
+    row: int,
+    column: str,
+    code: str,
+    value: object,
+    detail: str = "",
+    variant: Variant | None = None,
+) -> str:
+    """The one-line message for an error code: row, header, what is wrong, what is expected."""
+    where = f'row {row}, "{table.header_of(column)}": '
+    shown = show(value)
+    contract_header = table.header_of(CARRIER_CONTRACT_ID)
+    texts = {
+        "required": _required_text(table, column, variant),
+        "not_text": f"{shown} is not text (expected the tracking number as text; {_TEXT_ADVICE})",
+        "untrustworthy_number": (
+            f"{shown} is a number Excel has shortened ({_TEXT_ADVICE})"
+            if detail == "scientific"
+            else f"{shown} was stored by Excel as a number and may have lost digits "
+            f"({_TEXT_ADVICE})"
+        ),
+        "duplicate_tracking_number": (
+            f"{shown} is already on row {detail} (one claim per parcel: remove one of the rows)"
+        ),
+        "bad_contract_type": (
+            f"{shown} is not a contract type (expected own_contract or sendcloud_rates)"
+        ),
+        "not_an_integer": f"{shown} is not a whole number (expected a contract ID such as 12345)",
+        "not_positive": f"{shown} is not a contract ID (expected a whole number above 0)",
+        "contract_id_not_allowed": (
+            f"{shown} is only for own_contract claims (this row is sendcloud_rates: "
+            "clear the cell or set the contract type to own_contract)"
+        ),
+        "not_a_boolean": (
+            f"{shown} is not yes or no (expected yes/no, true/false or 1/0; blank means no)"
+        ),
+        "portal_claim_needs_contract": (
+            "a portal claim needs an own_contract claim with a carrier contract ID "
+            f'(fill in "{contract_header}" or set this cell to no)'
+        ),
+        "not_an_amount": f"{shown} is not an amount ({_AMOUNT_HINT})",
+        "ambiguous_amount": _ambiguous_text(shown, detail),
+        "negative_amount": f"{shown} is negative (expected an amount of 0 or more)",
+        "too_many_decimals": f"{shown} has more than 2 decimals ({_AMOUNT_HINT})",
+        "bad_currency": (
+            f"{shown} is not a supported currency (expected EUR, GBP or USD)"
+            if not detail
+            else f"{shown} has an unsupported currency {detail} (expected EUR, GBP or USD)"
+        ),
+        "currency_mismatch": f"{shown} is in {detail} (make the amount and the currency agree)",
+        "missing_currency": (
+            f"{shown} needs a currency (add a currency column or write e.g. € 12.50)"
+        ),
+    }
+    return where + texts[code]
+
+
+def _required_text(table: SheetTable, column: str, variant: Variant | None) -> str:
+    why = "every row needs a tracking number"
+    if column != TRACKING_NUMBER:
+        why = f"required for {variant or 'these'} claims"
+    if column not in table.mapping:
+        return f"missing: the sheet has no such column ({why})"
+    return f"missing ({why})"
+
+
+def _ambiguous_text(shown: str, detail: str) -> str:
+    thousands, decimal = detail.split("|") if "|" in detail else ("?", "?")
+    return (
+        f"{shown} is ambiguous, {thousands} or {decimal}? "
+        "(write the amount with its cents, such as 1234.00 or 1.23)"
+    )
+
+
+# --- the pandera schemas ----------------------------------------------------------------
+
+
+def _later_duplicates(series: pd.Series[Any]) -> pd.Series[bool]:
+    return ~series.duplicated(keep="first")
+
+
+def _never(series: pd.Series[Any]) -> pd.Series[bool]:
+    return pd.Series(False, index=series.index, dtype=bool)
+
+
+def _not_negative(series: pd.Series[Any]) -> pd.Series[bool]:
+    return series.map(lambda price: price >= 0).astype(bool)
+
+
+def _at_most_cents(series: pd.Series[Any]) -> pd.Series[bool]:
+    return series.map(lambda price: price == price.quantize(_CENT)).astype(bool)
+
+
+def _positive(series: pd.Series[Any]) -> pd.Series[bool]:
+    return series.map(lambda number: number > 0).astype(bool)
+
+
+def _not_portal(series: pd.Series[Any]) -> pd.Series[bool]:
+    return ~series.astype(bool)
+
+
+def _portal_has_contract(frame: pd.DataFrame) -> pd.Series[bool]:
+    return ~frame[IS_PORTAL_CLAIM].astype(bool) | frame[_CONTRACT_GIVEN].astype(bool)
+
+
+# A DataFrame-level check reports every column of a failing row: say which one it is.
+_WIDE_CHECK_COLUMN = {"portal_claim_needs_contract": IS_PORTAL_CLAIM}
+
+
+@cache
+def tracking_schema() -> pa.DataFrameSchema:
+    """Checks across all rows, whatever their variant."""
+    return pa.DataFrameSchema(
+        {
+            TRACKING_NUMBER: pa.Column(
+                None,
+                nullable=False,
+                checks=pa.Check(_later_duplicates, name="duplicate_tracking_number"),
+            )
+        },
+        strict=False,
+    )
+
+
+@cache
+def variant_schema(variant: Variant) -> pa.DataFrameSchema:
+    """The rows of one variant: required columns, ranges and cross-column rules."""
+    required = {c.name for c in required_columns(variant)}
+    columns: dict[str, pa.Column] = {}
+    for column in _frame_columns():
+        if column.name == TRACKING_NUMBER:
+            continue
+        checks: list[pa.Check] = []
+        if column.kind is Kind.AMOUNT:
+            checks = [
+                pa.Check(_not_negative, name="negative_amount"),
+                pa.Check(_at_most_cents, name="too_many_decimals"),
+            ]
+        elif column.name == CARRIER_CONTRACT_ID:
+            checks = [pa.Check(_positive, name="not_positive")]
+            if variant is Variant.SENDCLOUD_RATES:
+                checks.append(pa.Check(_never, name="contract_id_not_allowed"))
+        elif column.name == IS_PORTAL_CLAIM and variant is Variant.SENDCLOUD_RATES:
+            checks = [pa.Check(_not_portal, name="portal_claim_needs_contract")]
+        columns[column.name] = pa.Column(None, nullable=column.name not in required, checks=checks)
+    wide = []
+    if variant is Variant.OWN_CONTRACT:
+        wide = [pa.Check(_portal_has_contract, name="portal_claim_needs_contract")]
+    return pa.DataFrameSchema(columns, checks=wide, strict=False)
+
+
+def _frame_columns() -> tuple[Column, ...]:
+    return tuple(c for c in COLUMNS if not c.is_document and c.name != CONTRACT_TYPE)
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
+    """(row, column, code) for every failure case of a lazy validation."""
+    if frame.empty:
+        return []
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        found = []
+        for index, column, check in zip(
+            cases["index"], cases["column"], cases["check"], strict=True
+        ):
+            if index is None or (isinstance(index, float) and math.isnan(index)):
+                continue
+            code = "required" if check == "not_nullable" else str(check)
+            found.append((int(index), _WIDE_CHECK_COLUMN.get(code, str(column)), code))
+        return found
+    return []
+
+
+# --- the table -----------------------------------------------------------------------------
+
+
+_ORDER = {column.name: index for index, column in enumerate(COLUMNS)}
+
+
+class _Errors:
+    """Collects errors per (row, column, code), first one wins."""
+
+    def __init__(self) -> None:
+        self.by_row: dict[int, dict[tuple[str, str], RowError]] = {}
+
+    def add(self, row: int, column: str, code: str, text: str) -> None:
+        self.by_row.setdefault(row, {}).setdefault(
+            (column, code), RowError(row, column, code, text)
+        )
+
+    def has(self, row: int, column: str) -> bool:
+        return any(key[0] == column for key in self.by_row.get(row, {}))
+
+    def of(self, row: int) -> tuple[RowError, ...]:
+        found = self.by_row.get(row)
+        if not found:
+            return ()
+        return tuple(sorted(found.values(), key=lambda e: _ORDER.get(e.column or "", len(_ORDER))))
+
+
+def validate_table(
+    table: SheetTable,
+    default_variant: Variant = Variant.SENDCLOUD_RATES,
+    decimal_comma: bool | None = None,
+) -> list[ParsedRow]:
+    """One ``ParsedRow`` per data row of the table, in order, with all its errors."""
+    rows = [source.row for source in table.rows]
+    if not rows:
+        return []
+    errors = _Errors()
+
+    def raw(name: str) -> list[object]:
+        index = table.mapping.get(name)
+        if index is None:
+            return [None] * len(rows)
+        return [source.cells[index] for source in table.rows]
+
+    def coerce(name: str, parse: Callable[[object], Coerced]) -> list[Any]:
+        values: list[Any] = []
+        seen: dict[tuple[type, object], Coerced] = {}  # columns repeat their values a lot
+        for row, value in zip(rows, raw(name), strict=True):
+            if value is None:
+                values.append(None)
+                continue
+            key = (type(value), value)
+            result = seen.get(key)
+            if result is None:
+                result = seen[key] = parse(value)
+            typed, problem = result
+            if problem is not None:
+                text = message(table, row, name, problem.code, value, problem.detail)
+                errors.add(row, name, problem.code, text)
+            values.append(typed)
+        return values
+
+    typed: dict[str, list[Any]] = {}
+    for column in COLUMNS:
+        if column.kind is not Kind.AMOUNT:
+            typed[column.name] = coerce(column.name, _COERCE[column.kind])
+    contract_given = [value is not None for value in raw(CARRIER_CONTRACT_ID)]
+    variants: list[Variant | None] = [
+        given_type
+        if given_type is not None or raw_type is not None
+        else (Variant.OWN_CONTRACT if given_id else default_variant)
+        for given_type, raw_type, given_id in zip(
+            typed[CONTRACT_TYPE], raw(CONTRACT_TYPE), contract_given, strict=True
+        )
+    ]
+    money: dict[str, list[Money | None]] = {}
+    for column in COLUMNS:
+        if column.kind is Kind.AMOUNT:
+            prices, money[column.name] = _amounts(
+                table, column, rows, raw, typed, errors, decimal_comma
+            )
+            typed[column.name] = prices
+
+    frame = pd.DataFrame(
+        {c.name: pd.Series(typed[c.name], index=rows, dtype=object) for c in _frame_columns()}
+    )
+    frame[IS_PORTAL_CLAIM] = [bool(v) for v in typed[IS_PORTAL_CLAIM]]
+    frame[_CONTRACT_GIVEN] = contract_given
+    failures = list(_failures(tracking_schema(), frame))
+    variant_of = dict(zip(rows, variants, strict=True))
+    for variant in Variant:
+        # A row whose contract type is unreadable is checked with the lighter own_contract rules.
+        members = [
+            v is variant or (v is None and variant is Variant.OWN_CONTRACT) for v in variants
+        ]
+        failures += _failures(variant_schema(variant), frame[members])
+    raw_by_column: dict[str, dict[int, object]] = {}
+    first_row: dict[str, int] = {}
+    for row, number in zip(rows, typed[TRACKING_NUMBER], strict=True):
+        if number is not None:
+            first_row.setdefault(number, row)
+    for row, name, code in failures:
+        if errors.has(row, name):
+            continue  # already reported when the cell could not be coerced
+        if name not in raw_by_column:
+            raw_by_column[name] = dict(zip(rows, raw(name), strict=True))
+        value = raw_by_column[name][row]
+        detail = ""
+        if code == "duplicate_tracking_number":
+            value = frame.at[row, TRACKING_NUMBER]
+            detail = str(first_row[str(value)])
+        text = message(
+            table, row, name, code, value, detail, variant_of[row] or Variant.OWN_CONTRACT
+        )
+        errors.add(row, name, code, text)
+    body: list[tuple[str, list[Any]]] = [
+        (c.name, money[c.name] if c.kind is Kind.AMOUNT else typed[c.name])
+        for c in COLUMNS
+        if c.api_field
+        and not c.is_document
+        and c.name != TRACKING_NUMBER
+        and c.name in table.mapping
+    ]
+    files = [(c.name, typed[c.name]) for c in DOCUMENT_COLUMNS if c.name in table.mapping]
+    return [
+        ParsedRow(
+            row=row,
+            tracking_number=typed[TRACKING_NUMBER][i],
+            variant=variants[i],
+            is_portal_claim=bool(typed[IS_PORTAL_CLAIM][i]),
+            fields={name: values[i] for name, values in body if values[i] is not None},
+            documents={name: values[i] for name, values in files if values[i] is not None},
+            errors=errors.of(row),
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+def _amounts(
+    table: SheetTable,
+    column: Column,
+    rows: Sequence[int],
+    raw: Callable[[str], list[object]],
+    typed: dict[str, list[Any]],
+    errors: _Errors,
+    decimal_comma: bool | None,
+) -> tuple[list[Decimal | None], list[Money | None]]:
+    """The prices of an amount column, and each as Money when its currency is known."""
+    own = column.currency_column
+    own_raw = raw(own) if own else [None] * len(rows)
+    own_typed = typed[own] if own else [None] * len(rows)
+    shared_raw, shared_typed = raw(SHARED_CURRENCY), typed[SHARED_CURRENCY]
+    prices: list[Decimal | None] = []
+    money: list[Money | None] = []
+    name = column.name
+    for position, (row, value) in enumerate(zip(rows, raw(name), strict=True)):
+        if value is None:
+            prices.append(None)
+            money.append(None)
+            continue
+        parsed, problem = parse_amount(value, decimal_comma)
+        if problem is not None or not isinstance(parsed, ParsedAmount):
+            problem = problem or Problem("not_an_amount")
+            errors.add(
+                row,
+                name,
+                problem.code,
+                message(table, row, name, problem.code, value, problem.detail),
+            )
+            prices.append(None)
+            money.append(None)
+            continue
+        prices.append(parsed.price)
+        if own_raw[position] is not None:
+            stated, stated_header = own_typed[position], table.header_of(own or "")
+        else:
+            stated, stated_header = shared_typed[position], table.header_of(SHARED_CURRENCY)
+        stated_given = own_raw[position] is not None or shared_raw[position] is not None
+        if stated_given and stated is None:
+            money.append(None)  # the currency cell itself is reported as bad_currency
+            continue
+        if parsed.currency and stated and parsed.currency != stated:
+            detail = f'{parsed.currency} but "{stated_header}" says {stated}'
+            errors.add(
+                row,
+                name,
+                "currency_mismatch",
+                message(table, row, name, "currency_mismatch", value, detail),
+            )
+            money.append(None)
+            continue
+        currency = stated or parsed.currency
+        if currency is None:
+            errors.add(
+                row, name, "missing_currency", message(table, row, name, "missing_currency", value)
+            )
+            money.append(None)
+            continue
+        price = parsed.price
+        exponent = price.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2 and price == price.quantize(_CENT):
+            price = price.quantize(_CENT)  # 12.5000 is 12.50
+        money.append(Money(price, currency))
+    return prices, money

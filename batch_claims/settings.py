@@ -1,0 +1,206 @@
+"""Settings of one run: credentials, base URL, limits and defaults, from the environment,
+the TOML config file and the command-line flags (flags win, then env, then file)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from batch_claims.api.ratelimit import Limit
+from batch_claims.columns import BY_NAME, Variant, normalise_header
+from batch_claims.errors import InputError
+
+DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
+DEFAULT_TOKEN_URL = "https://account.sendcloud.com/oauth2/token/"
+DEFAULT_CONFIG_NAME = "batch-claims.toml"
+TICKET_SCOPE, REQUEST_SCOPE, BURST_SCOPE = "ticket", "request", "burst"
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    auth: str = "basic"  # basic | oauth2
+    public_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    token_url: str = DEFAULT_TOKEN_URL
+    ticket_limit: Limit = Limit(15, 60.0)
+    request_limit: Limit = Limit(100, 60.0)
+    burst_limit: Limit = Limit(15, 1.0)
+    limit_margin: float = 0.0  # extra seconds added to every window (clock/latency skew)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+    token_max_age: timedelta = timedelta(hours=24)
+    default_variant: Variant = Variant.SENDCLOUD_RATES
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    journal: Path | None = None
+    photos: Path | None = None
+
+    def __repr__(self) -> str:
+        shown = "set" if self.secret_key else "unset"
+        return (
+            f"Settings(base_url={self.base_url!r}, auth={self.auth!r}, "
+            f"public_key={'set' if self.public_key else 'unset'}, secret_key={shown}, "
+            f"ticket_limit={self.ticket_limit}, request_limit={self.request_limit}, "
+            f"burst_limit={self.burst_limit})"
+        )
+
+    @property
+    def limits(self) -> dict[str, Limit]:
+        return {
+            TICKET_SCOPE: self.ticket_limit,
+            REQUEST_SCOPE: self.request_limit,
+            BURST_SCOPE: self.burst_limit,
+        }
+
+    @property
+    def account(self) -> str:
+        """Who the journal belongs to: base URL and public key (never the secret)."""
+        return f"{self.public_key or '-'}@{self.base_url}"
+
+    def default_journal(self) -> Path:
+        digest = hashlib.sha256(self.account.encode()).hexdigest()[:16]
+        return Path(platformdirs.user_data_dir("batch-claims")) / f"journal-{digest}.sqlite3"
+
+    def journal_path(self) -> Path:
+        return self.journal if self.journal is not None else self.default_journal()
+
+    def require_credentials(self) -> None:
+        if not self.public_key or not self.secret_key:
+            raise InputError(
+                "set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (your Sendcloud API keys), "
+                "or use --sandbox to try the local sandbox"
+            )
+
+    def with_sandbox(self, base_url: str, token_url: str) -> Settings:
+        """The same settings pointed at a local sandbox, with demo keys if none are set."""
+        return replace(
+            self,
+            base_url=base_url,
+            token_url=token_url,
+            public_key=self.public_key or "sandbox",
+            secret_key=self.secret_key or "sandbox",
+        )
+
+
+def load_config(path: Path | None, cwd: Path | None = None) -> dict[str, Any]:
+    """The TOML config: the given file, else batch-claims.toml in the working directory."""
+    if path is None:
+        candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
+        if not candidate.is_file():
+            return {}
+        path = candidate
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"config file {path} does not exist") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"config file {path} cannot be read: {exc}") from None
+
+
+def _limit(value: object, where: str) -> Limit:
+    if isinstance(value, Limit):
+        return value
+    try:
+        return Limit.parse(str(value))
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def _number(value: object, where: str) -> float:
+    try:
+        return float(str(value))
+    except ValueError:
+        raise InputError(f"{where} must be a number, not {value!r}") from None
+
+
+def _aliases(table: object) -> dict[str, str]:
+    if not isinstance(table, Mapping):
+        raise InputError("config [columns] must be a table of header = canonical column name")
+    aliases: dict[str, str] = {}
+    for header, target in table.items():
+        if str(target) not in BY_NAME:
+            raise InputError(
+                f"config [columns]: {header!r} maps to {target!r}, which is not a column "
+                f"(columns: {', '.join(BY_NAME)})"
+            )
+        aliases[normalise_header(str(header))] = str(target)
+    return aliases
+
+
+def build_settings(
+    config: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    **flags: Any,
+) -> Settings:
+    """Merge config file, environment and flags (a flag of None is "not given")."""
+    env = os.environ if env is None else env
+    sendcloud = config.get("sendcloud", {})
+    limits = config.get("limits", {})
+    defaults = config.get("defaults", {})
+    values: dict[str, Any] = {}
+
+    def pick(flag: str, env_name: str | None, file_value: object) -> object:
+        if flags.get(flag) is not None:
+            return flags[flag]
+        if env_name and env.get(env_name):
+            return env[env_name]
+        return file_value
+
+    base_url = pick("base_url", "SENDCLOUD_BASE_URL", sendcloud.get("base_url"))
+    if base_url:
+        values["base_url"] = str(base_url).rstrip("/")
+    auth = pick("auth", "SENDCLOUD_AUTH", sendcloud.get("auth"))
+    if auth:
+        auth = str(auth).lower()
+        if auth not in ("basic", "oauth2"):
+            raise InputError(f"SENDCLOUD_AUTH must be basic or oauth2, not {auth!r}")
+        values["auth"] = auth
+    token_url = pick("token_url", "SENDCLOUD_TOKEN_URL", sendcloud.get("token_url"))
+    if token_url:
+        values["token_url"] = str(token_url)
+    values["public_key"] = env.get("SENDCLOUD_PUBLIC_KEY", "").strip()
+    values["secret_key"] = env.get("SENDCLOUD_SECRET_KEY", "").strip()
+
+    for name, env_name in (
+        ("ticket_limit", "BATCH_CLAIMS_TICKET_LIMIT"),
+        ("request_limit", "BATCH_CLAIMS_REQUEST_LIMIT"),
+        ("burst_limit", "BATCH_CLAIMS_BURST_LIMIT"),
+    ):
+        key = name.removesuffix("_limit")
+        value = pick(name, env_name, limits.get(key))
+        if value is not None:
+            values[name] = _limit(value, f"--{name.replace('_', '-')}")
+    margin = pick("limit_margin", None, limits.get("margin"))
+    if margin is not None:
+        values["limit_margin"] = _number(margin, "[limits] margin")
+
+    variant = defaults.get("contract_type")
+    if variant is not None:
+        try:
+            values["default_variant"] = Variant(str(variant))
+        except ValueError:
+            raise InputError(
+                "config [defaults] contract_type must be own_contract or sendcloud_rates"
+            ) from None
+    if "columns" in config:
+        values["aliases"] = _aliases(config["columns"])
+    journal = pick("journal", "BATCH_CLAIMS_JOURNAL", config.get("journal"))
+    if journal:
+        values["journal"] = Path(str(journal)).expanduser()
+    photos = pick("photos", None, defaults.get("photos"))
+    if photos:
+        values["photos"] = Path(str(photos)).expanduser()
+    token_max_age = pick("token_max_age_hours", None, defaults.get("token_max_age_hours"))
+    if token_max_age is not None:
+        values["token_max_age"] = timedelta(hours=_number(token_max_age, "token_max_age_hours"))
+    return Settings(**values)

@@ -1,0 +1,226 @@
+"""The blank input workbook, generated from ``columns.py`` (``batch-claims template``).
+
+Sheets: ``Claims`` (first, so it is the sheet read by default), ``Columns`` (what
+each column means) and ``Instructions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from batch_claims.attachments import ALLOWED_CONTENT_TYPES, MAX_FILE_SIZE
+from batch_claims.columns import (
+    COLUMNS,
+    CONTRACT_TYPE,
+    IS_PORTAL_CLAIM,
+    TRACKING_NUMBER,
+    Column,
+    Kind,
+    Variant,
+)
+from batch_claims.report import atomic_save
+
+CLAIMS_SHEET = "Claims"
+COLUMNS_SHEET = "Columns"
+INSTRUCTIONS_SHEET = "Instructions"
+LAST_INPUT_ROW = 1000
+CURRENCIES = ("EUR", "GBP", "USD")
+BOOLEAN_CHOICES = ("yes", "no")
+
+BOLD = Font(bold=True)
+REQUIRED_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+ACCEPTED_VALUES: dict[Kind, str] = {
+    Kind.TRACKING: "text (keep leading zeros; the column is formatted as Text)",
+    Kind.CONTRACT_TYPE: ", ".join(v.value for v in Variant),
+    Kind.INTEGER: "a whole number",
+    Kind.BOOLEAN: "yes/no, true/false, 1/0; blank = no",
+    Kind.AMOUNT: "a number: 10.55, 10,55, € 1.234,56 or 1,234.56",
+    Kind.CURRENCY: ", ".join(CURRENCIES) + " (€, £, $ accepted)",
+    Kind.TEXT: "text",
+    Kind.DOCUMENT: "a file path relative to the photos folder, or blank to look for "
+    "<tracking_number>/<column>.* or <tracking_number>_<column>.*",
+}
+
+WIDTHS: dict[Kind, int] = {
+    Kind.TRACKING: 22,
+    Kind.CONTRACT_TYPE: 18,
+    Kind.INTEGER: 20,
+    Kind.BOOLEAN: 16,
+    Kind.AMOUNT: 22,
+    Kind.CURRENCY: 24,
+    Kind.TEXT: 36,
+    Kind.DOCUMENT: 26,
+}
+
+
+def write_template(path: Path) -> None:
+    """Write the blank input workbook to ``path`` atomically."""
+    workbook = Workbook()
+    claims = workbook.active
+    assert claims is not None
+    claims.title = CLAIMS_SHEET
+    _write_claims(claims)
+    _write_columns(workbook.create_sheet(COLUMNS_SHEET))
+    _write_instructions(workbook.create_sheet(INSTRUCTIONS_SHEET))
+    atomic_save(workbook, path)
+
+
+def required_text(column: Column, variant: Variant) -> str:
+    return "yes" if variant in column.required_for else "no"
+
+
+def _write_claims(sheet: Worksheet) -> None:
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        cell = sheet.cell(1, index, column.name)
+        cell.font = BOLD
+        cell.fill = REQUIRED_FILL if column.required_for else HEADER_FILL
+        comment = Comment(_header_note(column), "batch-claims")
+        comment.width = 300
+        comment.height = 150
+        cell.comment = comment
+        sheet.column_dimensions[letter].width = max(WIDTHS[column.kind], len(column.name) + 2)
+        if column.name == TRACKING_NUMBER:
+            sheet.column_dimensions[letter].number_format = "@"
+        choices = _choices(column)
+        if choices:
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(choices) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle=column.name[:32],
+                error=f"Expected one of: {', '.join(choices)}",
+                showInputMessage=True,
+                promptTitle=column.name[:32],
+                prompt=_header_note(column)[:255],
+            )
+            validation.add(f"{letter}2:{letter}{LAST_INPUT_ROW}")
+            sheet.add_data_validation(validation)
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}1"
+
+
+def _choices(column: Column) -> tuple[str, ...]:
+    if column.name == CONTRACT_TYPE:
+        return tuple(v.value for v in Variant)
+    if column.name == IS_PORTAL_CLAIM:
+        return BOOLEAN_CHOICES
+    if column.kind is Kind.CURRENCY:
+        return CURRENCIES
+    return ()
+
+
+def _header_note(column: Column) -> str:
+    return (
+        f"{column.help}\n"
+        f"Required for own_contract: {required_text(column, Variant.OWN_CONTRACT)}; "
+        f"for sendcloud_rates: {required_text(column, Variant.SENDCLOUD_RATES)}."
+    )
+
+
+def _write_columns(sheet: Worksheet) -> None:
+    headers = (
+        "column",
+        "required for own contract",
+        "required for Sendcloud rates",
+        "meaning",
+        "accepted values",
+        "also recognised as header",
+    )
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = BOLD
+    for column in COLUMNS:
+        sheet.append(
+            (
+                column.name,
+                required_text(column, Variant.OWN_CONTRACT),
+                required_text(column, Variant.SENDCLOUD_RATES),
+                column.help,
+                ACCEPTED_VALUES[column.kind],
+                ", ".join(column.aliases),
+            )
+        )
+    for letter, width in zip("ABCDEF", (28, 14, 14, 60, 45, 45), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = WRAP
+    sheet.freeze_panes = "A2"
+
+
+def _write_instructions(sheet: Worksheet) -> None:
+    limit_mb = MAX_FILE_SIZE // (1024 * 1024)
+    lines = (
+        ("How to fill in this workbook", True),
+        ("1. One row per damaged parcel in the Claims sheet; keep the header row.", False),
+        (
+            "2. contract_type: own_contract (your own carrier contract) or sendcloud_rates "
+            "(shipped with Sendcloud rates). Blank: own_contract when carrier_contract_id "
+            "is set, else the configured default.",
+            False,
+        ),
+        (
+            "3. Sendcloud rates claims need every column marked required in the Columns "
+            "sheet, including all nine documents.",
+            False,
+        ),
+        (
+            "4. Type tracking numbers as text: the column is formatted as Text so leading "
+            "zeros are kept.",
+            False,
+        ),
+        ("", False),
+        ("Documents and photos", True),
+        (
+            "Put the files in one photos folder and pass it with --photos DIR. For each "
+            "document column, either type the file's path relative to that folder in the "
+            "cell, or leave the cell blank and name the file by the convention:",
+            False,
+        ),
+        ("    <tracking_number>/<column>.*   e.g. 3SABC123/damage_photo_1.jpg", False),
+        ("    <tracking_number>_<column>.*   e.g. 3SABC123_damage_photo_1.jpg", False),
+        (
+            f"Each file must be inside the photos folder, at most {limit_mb} MB, and one of "
+            "the file types the Sendcloud upload accepts (judged from its contents, not "
+            "its name):",
+            False,
+        ),
+        ("    " + ", ".join(ALLOWED_CONTENT_TYPES), False),
+        (
+            "That is: photos (JPEG, PNG, GIF, WEBP, HEIC, ...), videos, PDF, text, Word, "
+            "Excel, PowerPoint and OpenDocument files. ZIP archives and programs are refused.",
+            False,
+        ),
+        ("", False),
+        ("Checking and sending", True),
+        (
+            "batch-claims validate CLAIMS.xlsx --photos DIR   (checks everything, sends nothing)",
+            False,
+        ),
+        ("batch-claims submit CLAIMS.xlsx --photos DIR     (creates the tickets)", False),
+        (
+            "The results workbook lists each row's ticket or why it has none; fix the cells "
+            "in its 'Failed rows' sheet and run: batch-claims retry RESULTS.xlsx --photos DIR",
+            False,
+        ),
+    )
+    for text, heading in lines:
+        sheet.append((text,))
+        cell = sheet.cell(sheet.max_row, 1)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if heading:
+            cell.font = Font(bold=True, size=13)
+    sheet.column_dimensions["A"].width = 110

@@ -1,0 +1,430 @@
+"""Finding and checking documents in the photos folder, with real files in tmp_path."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from batch_claims.attachments import (
+    MAX_FILE_SIZE,
+    is_allowed_content_type,
+    resolve_documents,
+    sha256_of,
+    sniff_content_type,
+)
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
+from batch_claims.outcome import Attachment, RowError
+
+TN = "3SABC123"
+ALL_REQUIRED = frozenset(c.name for c in required_columns(Variant.SENDCLOUD_RATES) if c.is_document)
+HEADERS = {"damage_photo_1": "Damage photo 1", "sales_invoice": "Invoice"}
+
+
+def header_of(column: str) -> str:
+    return HEADERS.get(column, column)
+
+
+def png_bytes() -> bytes:
+    """A real 1x1 PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00\xff\x00\x00")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
+
+
+def zip_bytes(entries: dict[str, bytes], *, stored_first: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if stored_first:
+            archive.writestr(stored_first, entries[stored_first], zipfile.ZIP_STORED)
+        for name, data in entries.items():
+            if name != stored_first:
+                archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def resolve(
+    photos: Path | None,
+    typed: dict[str, str] | None = None,
+    required: frozenset[str] = frozenset(),
+    tracking_number: str = TN,
+) -> tuple[dict[str, Attachment], list[RowError]]:
+    return resolve_documents(photos, tracking_number, typed or {}, required, 7, header_of)
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    return folder
+
+
+# --- sniffing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected"),
+    [
+        (JPEG, "a.jpg", "image/jpeg"),
+        (png_bytes(), "a.png", "image/png"),
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "a.gif", "image/gif"),
+        (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "a.webp", "image/webp"),
+        (
+            b"BM" + b"\x3a\x00\x00\x00" + b"\x00" * 4 + b"\x36\x00\x00\x00\x28\x00\x00\x00",
+            "a.bmp",
+            "image/bmp",
+        ),
+        (b"II*\x00\x08\x00\x00\x00", "a.tif", "image/tiff"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "a.heic", "image/heic"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", "a.heif", "image/heif"),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00", "a.mp4", "video/mp4"),
+        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00", "a.mov", "video/quicktime"),
+        (PDF, "a.pdf", "application/pdf"),
+        (PDF, "actually_a_pdf.jpg", "application/pdf"),
+        (b"{\\rtf1\\ansi hello}", "a.rtf", "application/rtf"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 24, "a.doc", "application/msword"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 24, "a.xls", "application/vnd.ms-excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 24, "setup.msi", None),
+        (b"hello, world\n", "a.txt", "text/plain"),
+        ("caf\u00e9 \u20ac 10,55\n".encode(), "notes", "text/plain"),
+        (b'{"a": 1}', "a.json", "application/json"),
+        (b"<?xml version='1.0'?><a/>", "a.xml", "application/xml"),
+        (b"a,b\n1,2\n", "a.csv", "text/csv"),
+        (b"a: 1\n", "a.yaml", "application/yaml"),
+        (EXE, "photo.jpg", None),
+        (b"\x00\x01\x02\x03binary", "a.bin", None),
+        (b"\xff\xfe\xfd not utf-8 \x80\x81", "a.txt", None),
+        (b"", "a.txt", None),
+    ],
+)
+def test_sniff_content_type(data: bytes, name: str, expected: str | None) -> None:
+    assert sniff_content_type(data, name) == expected
+
+
+def test_sniff_office_documents_by_their_zip_contents() -> None:
+    docx = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
+    assert sniff_content_type(docx, "claim.docx") == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    # The name is wrong, the contents say Word.
+    assert str(sniff_content_type(docx, "claim.bin")).endswith("wordprocessingml.document")
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    assert sniff_content_type(buffer.getvalue(), "x.xlsx") == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+
+    odt_type = b"application/vnd.oasis.opendocument.text"
+    odt = zip_bytes({"mimetype": odt_type, "content.xml": b"<x/>"}, stored_first="mimetype")
+    assert sniff_content_type(odt, "a.odt") == odt_type.decode()
+
+    plain_zip = zip_bytes({"photo.jpg": JPEG})
+    assert sniff_content_type(plain_zip, "photos.zip") is None
+    assert sniff_content_type(plain_zip, "renamed.docx") is None
+
+
+@pytest.mark.parametrize(
+    ("content_type", "allowed"),
+    [
+        ("image/jpeg", True),
+        ("image/heic", True),
+        ("video/mp4", True),
+        ("text/plain", True),
+        ("text/csv; charset=utf-8", True),
+        ("application/pdf", True),
+        ("application/rtf", True),
+        ("application/msword", True),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", True),
+        ("application/vnd.ms-excel", True),
+        ("application/vnd.oasis.opendocument.text", True),
+        ("application/xml", True),
+        ("application/yaml", True),
+        ("application/json", True),
+        ("application/octet-stream", False),
+        ("application/zip", False),
+        ("application/x-msdownload", False),
+        ("audio/mpeg", False),
+        ("image/", False),
+        ("application/vnd.apple.pages", False),
+    ],
+)
+def test_is_allowed_content_type(content_type: str, allowed: bool) -> None:
+    assert is_allowed_content_type(content_type) is allowed
+
+
+# --- the folder convention --------------------------------------------------------------
+
+
+def test_folder_convention_both_forms(photos: Path) -> None:
+    in_folder = write(photos / TN / "damage_photo_1.jpg", JPEG)
+    flat = write(photos / f"{TN}_sales_invoice.pdf", PDF)
+
+    found, errors = resolve(photos, required=frozenset({"damage_photo_1", "sales_invoice"}))
+
+    assert errors == []
+    assert set(found) == {"damage_photo_1", "sales_invoice"}
+    photo = found["damage_photo_1"]
+    assert photo.path == in_folder.resolve()
+    assert photo.filename == "damage_photo_1.jpg"
+    assert photo.content_type == "image/jpeg"
+    assert photo.size == len(JPEG)
+    assert photo.sha256 == hashlib.sha256(JPEG).hexdigest()
+    assert photo.how == "folder convention"
+    assert found["sales_invoice"].path == flat.resolve()
+    assert found["sales_invoice"].content_type == "application/pdf"
+
+
+def test_folder_convention_ignores_case(photos: Path) -> None:
+    write(photos / TN.lower() / "Damage_Photo_1.JPG", JPEG)
+    write(photos / f"{TN.lower()}_PACKAGE_PHOTO.Png", png_bytes())
+    found, errors = resolve(photos)
+    assert errors == []
+    assert set(found) == {"damage_photo_1", "package_photo"}
+
+
+def test_optional_document_without_file_is_fine(photos: Path) -> None:
+    assert resolve(photos) == ({}, [])
+
+
+def test_missing_required_documents_are_all_reported(photos: Path) -> None:
+    found, errors = resolve(photos, required=ALL_REQUIRED)
+    assert found == {}
+    assert {e.column for e in errors} == ALL_REQUIRED
+    assert {e.code for e in errors} == {"missing_document"}
+    message = next(e.message for e in errors if e.column == "damage_photo_1")
+    assert message == (
+        f'row 7, "Damage photo 1": no file given and none found as {TN}/damage_photo_1.* '
+        f"or {TN}_damage_photo_1.* in {photos.as_posix()}/"
+    )
+    assert all(e.row == 7 for e in errors)
+
+
+def test_several_candidates_are_an_error_listing_them(photos: Path) -> None:
+    write(photos / TN / "damage_photo_1.jpg", JPEG)
+    write(photos / TN / "damage_photo_1.png", png_bytes())
+    write(photos / f"{TN}_damage_photo_1.jpeg", JPEG)
+    found, errors = resolve(photos)
+    assert found == {}
+    [error] = errors
+    assert error.code == "ambiguous_document"
+    assert error.column == "damage_photo_1"
+    for name in ("damage_photo_1.jpg", "damage_photo_1.png", f"{TN}_damage_photo_1.jpeg"):
+        assert name in error.message
+
+
+def test_tracking_number_is_never_used_as_a_path(photos: Path, tmp_path: Path) -> None:
+    write(tmp_path / "damage_photo_1.jpg", JPEG)
+    found, errors = resolve(photos, required=frozenset({"damage_photo_1"}), tracking_number="..")
+    assert found == {}
+    assert [e.code for e in errors] == ["missing_document"]
+
+
+# --- typed paths ------------------------------------------------------------------------
+
+
+def test_typed_path_with_backslashes_and_spaces(photos: Path) -> None:
+    target = write(photos / "week 48" / TN / "photo one.jpg", JPEG)
+    found, errors = resolve(photos, typed={"damage_photo_1": f"  week 48\\{TN}\\photo one.jpg "})
+    assert errors == []
+    attachment = found["damage_photo_1"]
+    assert attachment.path == target.resolve()
+    assert attachment.filename == "photo one.jpg"
+    assert attachment.how == "typed path"
+
+
+def test_typed_path_wins_over_the_convention(photos: Path) -> None:
+    write(photos / TN / "damage_photo_1.jpg", JPEG)
+    write(photos / "other.pdf", PDF)
+    found, errors = resolve(photos, typed={"damage_photo_1": "other.pdf"})
+    assert errors == []
+    assert found["damage_photo_1"].content_type == "application/pdf"
+
+
+def test_typed_path_without_extension_uses_the_single_match(photos: Path) -> None:
+    write(photos / "invoice_42.pdf", PDF)
+    found, errors = resolve(photos, typed={"sales_invoice": "invoice_42"})
+    assert errors == []
+    assert found["sales_invoice"].filename == "invoice_42.pdf"
+
+
+def test_typed_path_that_does_not_exist(photos: Path) -> None:
+    found, errors = resolve(photos, typed={"sales_invoice": "nope/invoice.pdf"})
+    assert found == {}
+    [error] = errors
+    assert error.code == "file_not_found"
+    assert error.column == "sales_invoice"
+    assert error.message.startswith('row 7, "Invoice": "nope/invoice.pdf" does not exist')
+
+
+@pytest.mark.parametrize("typed", ["../secret.pdf", "a/../../secret.pdf", "..\\secret.pdf"])
+def test_typed_path_escaping_with_dotdot(photos: Path, tmp_path: Path, typed: str) -> None:
+    write(tmp_path / "secret.pdf", PDF)
+    found, errors = resolve(photos, typed={"sales_invoice": typed})
+    assert found == {}
+    [error] = errors
+    assert error.code == "outside_photos_folder"
+    assert "is outside the photos folder" in error.message
+
+
+def test_absolute_typed_path_is_outside(photos: Path) -> None:
+    target = write(photos / "x.pdf", PDF)
+    for typed in (str(target), "C:\\claims\\x.pdf"):
+        found, errors = resolve(photos, typed={"sales_invoice": typed})
+        assert found == {}
+        assert [e.code for e in errors] == ["outside_photos_folder"]
+
+
+def test_dotdot_inside_the_folder_is_fine(photos: Path) -> None:
+    write(photos / "b" / "x.pdf", PDF)
+    (photos / "a").mkdir()
+    found, errors = resolve(photos, typed={"sales_invoice": "a/../b/x.pdf"})
+    assert errors == []
+    assert "sales_invoice" in found
+
+
+def test_symlink_escaping_the_folder(photos: Path, tmp_path: Path) -> None:
+    secret = write(tmp_path / "secret.pdf", PDF)
+    (photos / f"{TN}_sales_invoice.pdf").symlink_to(secret)
+    (photos / "link.pdf").symlink_to(secret)
+    (photos / "outside_dir").symlink_to(tmp_path, target_is_directory=True)
+
+    found, errors = resolve(photos)
+    assert found == {}
+    assert [e.code for e in errors] == ["outside_photos_folder"]
+
+    for typed in ("link.pdf", "outside_dir/secret.pdf"):
+        found, errors = resolve(photos, typed={"sales_invoice": typed})
+        assert found == {}
+        assert [e.code for e in errors] == ["outside_photos_folder"]
+        assert "is outside the photos folder" in errors[0].message
+
+
+def test_symlink_inside_the_folder_is_fine(photos: Path) -> None:
+    real = write(photos / "shared" / "invoice.pdf", PDF)
+    (photos / f"{TN}_sales_invoice.pdf").symlink_to(real)
+    found, errors = resolve(photos)
+    assert errors == []
+    assert found["sales_invoice"].path == real.resolve()
+
+
+def test_directory_is_not_a_file(photos: Path) -> None:
+    (photos / "folder.jpg").mkdir()
+    _, errors = resolve(photos, typed={"damage_photo_1": "folder.jpg"})
+    assert [e.code for e in errors] == ["not_a_file"]
+    assert "is a folder" in errors[0].message
+
+
+def test_file_over_six_megabytes(photos: Path) -> None:
+    big = photos / f"{TN}_damage_photo_1.jpg"
+    with big.open("wb") as fp:
+        fp.write(JPEG[:4])
+        fp.truncate(MAX_FILE_SIZE + 1)  # sparse: instant
+    found, errors = resolve(photos)
+    assert found == {}
+    [error] = errors
+    assert error.code == "file_too_large"
+    assert "6.0 MB" in error.message and "6 MB" in error.message
+
+
+def test_file_of_exactly_six_megabytes_is_fine(photos: Path) -> None:
+    path = write(photos / f"{TN}_damage_photo_1.jpg", JPEG)
+    with path.open("r+b") as fp:
+        fp.truncate(MAX_FILE_SIZE)
+    found, errors = resolve(photos)
+    assert errors == []
+    assert found["damage_photo_1"].size == MAX_FILE_SIZE
+
+
+def test_empty_file(photos: Path) -> None:
+    write(photos / f"{TN}_damage_photo_1.jpg", b"")
+    _, errors = resolve(photos)
+    assert [e.code for e in errors] == ["empty_file"]
+    assert errors[0].message.startswith('row 7, "Damage photo 1": ')
+
+
+def test_wrong_bytes_with_a_good_extension(photos: Path) -> None:
+    write(photos / f"{TN}_damage_photo_1.jpg", EXE)
+    write(photos / f"{TN}_sales_invoice.pdf", zip_bytes({"a.txt": b"x"}))
+    found, errors = resolve(photos)
+    assert found == {}
+    by_column = {e.column: e for e in errors}
+    assert {e.code for e in errors} == {"file_type_not_allowed"}
+    assert "Windows program" in by_column["damage_photo_1"].message
+    assert "ZIP archive" in by_column["sales_invoice"].message
+
+
+def test_pdf_named_jpg_is_uploaded_as_pdf(photos: Path) -> None:
+    write(photos / f"{TN}_damage_photo_1.jpg", PDF)
+    found, errors = resolve(photos)
+    assert errors == []
+    assert found["damage_photo_1"].content_type == "application/pdf"
+
+
+def test_every_document_column_resolves(photos: Path) -> None:
+    for column in DOCUMENT_COLUMNS:
+        write(photos / TN / f"{column.name}.png", png_bytes())
+    found, errors = resolve(photos, required=ALL_REQUIRED)
+    assert errors == []
+    assert set(found) == {c.name for c in DOCUMENT_COLUMNS}
+
+
+def test_missing_photos_dir(tmp_path: Path) -> None:
+    found, errors = resolve(None, typed={"sales_invoice": "x.pdf"}, required=ALL_REQUIRED)
+    assert found == {}
+    assert {e.column for e in errors} == ALL_REQUIRED
+    assert {e.code for e in errors} == {"no_photos_folder"}
+    assert all("--photos" in e.message for e in errors)
+    # Nothing needed, nothing typed: no photos folder is fine.
+    assert resolve(None) == ({}, [])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
+def test_unreadable_file(photos: Path) -> None:
+    path = write(photos / f"{TN}_damage_photo_1.jpg", JPEG)
+    path.chmod(0)
+    _, errors = resolve(photos)
+    assert [e.code for e in errors] == ["unreadable_file"]
+
+
+def test_sha256_of(tmp_path: Path) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    path = write(tmp_path / "x.bin", data)
+    assert sha256_of(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_text_in_another_encoding_is_named(photos: Path) -> None:
+    write(photos / f"{TN}_customer_confirmation.txt", "Caf\u00e9 damaged".encode("cp1252"))
+    _, errors = resolve(photos)
+    assert [e.code for e in errors] == ["file_type_not_allowed"]
+    assert "not UTF-8" in errors[0].message
+
+
+def test_other_tracking_numbers_files_do_not_match(photos: Path) -> None:
+    write(photos / f"{TN}4_damage_photo_1.jpg", JPEG)
+    write(photos / f"{TN}4" / "damage_photo_1.jpg", JPEG)
+    write(photos / TN / "damage_photo_10.jpg", JPEG)
+    assert resolve(photos) == ({}, [])

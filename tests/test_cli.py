@@ -1,0 +1,294 @@
+"""The CLI end to end: real sheets, real files, real HTTP to the sandbox on 127.0.0.1,
+a real SQLite journal and real workbooks."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from batch_claims.cli import cli
+from tests.conftest import SCALED_FLAGS
+
+EXPECTED = {
+    "3SSCL0000000101": "submitted",
+    "3SSCL0000000102": "submitted",
+    "3SSCL0000000103": "submitted",
+    "JJD000390007812345": "submitted",
+    "00340434161094015": "submitted",
+    "1234567890123": "submitted",
+    "NOTFOUND-9981": "rejected",
+    "DELIVERED-4410": "rejected",
+    "3SOWN0000000999": "rejected",
+    "3SSCL0000000110": "invalid",
+    "3SSCL0000000111": "invalid",
+    "3SSCL0000000112": "invalid",
+    "3SSCL0000000114": "submitted",
+}
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def results_rows(path: Path, sheet: str = "Results") -> list[dict[str, Any]]:
+    workbook = openpyxl.load_workbook(path)
+    rows = list(workbook[sheet].iter_rows(values_only=True))
+    header = rows[0]
+    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+
+
+def tickets(server: Any) -> list[dict[str, Any]]:
+    answer = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5)
+    answer.raise_for_status()
+    data: list[dict[str, Any]] = answer.json()
+    return data
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_submit_sample_week_creates_one_ticket_per_valid_row(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    result = run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1, result.output
+    out = week.with_name("damage_claims_week47.results.xlsx")
+    rows = results_rows(out)
+    assert [r["row"] for r in rows] == list(range(2, 16))
+    statuses = {r["tracking_number"]: r["status"] for r in rows[:-2]}
+    statuses[rows[-1]["tracking_number"]] = rows[-1]["status"]
+    assert statuses == EXPECTED
+    assert rows[-2]["tracking_number"] == "3SSCL0000000101"
+    assert rows[-2]["status"] == "invalid"  # the duplicate
+
+    created = tickets(api_env)
+    by_tn = {t["body"]["tracking_number"]: t for t in created}
+    assert len(created) == 7 == len(by_tn)
+    submitted = {r["tracking_number"]: r for r in rows if r["status"] == "submitted"}
+    assert {tn: r["ticket_id"] for tn, r in submitted.items()} == {
+        tn: t["ticket_id"] for tn, t in by_tn.items()
+    }
+
+    # Field by field, file by file, as the sheet says.
+    photos = week.parent / "photos"
+    first = by_tn["3SSCL0000000101"]["body"]
+    assert first["contents_sales_price"] == {"price": 49.95, "currency": "EUR"}
+    assert first["contents_purchase_price"] == {"price": 21.5, "currency": "EUR"}
+    assert first["contents_description"] == "2 ceramic mugs, 1 teapot"
+    assert "carrier_contract_id" not in first
+    files = by_tn["3SSCL0000000101"]["files"]
+    assert files["damage_photo_1"]["sha256"] == sha(photos / "3SSCL0000000101/damage_photo_1.jpg")
+    assert files["damage_photo_1"]["content_type"] == "image/jpeg"
+    assert files["package_photo"]["content_type"] == "image/png"
+    assert files["sales_invoice"]["content_type"] == "application/pdf"
+    assert len(files) == 9
+
+    third = by_tn["3SSCL0000000103"]
+    assert third["body"]["contents_sales_price"] == {"price": 1234.56, "currency": "EUR"}
+    assert third["body"]["additional_remarks"] == "-- customer sent photos the same day"
+    shared = sha(photos / "invoices/purchase-invoice-week-47.pdf")
+    assert third["files"]["purchase_invoice"]["sha256"] == shared
+    assert by_tn["3SSCL0000000102"]["files"]["purchase_invoice"]["sha256"] == shared
+    assert third["files"]["exterior_photo"]["sha256"] == sha(
+        photos / "3SSCL0000000103_exterior_photo.jpg"
+    )
+    assert by_tn["3SSCL0000000114"]["body"]["contents_sales_price"] == {
+        "price": 12.5,
+        "currency": "GBP",
+    }
+
+    own = by_tn["JJD000390007812345"]
+    assert own["body"]["carrier_contract_id"] == 4711
+    assert own["body"]["contents_sales_price"] == {"price": 120, "currency": "GBP"}
+    assert set(own["files"]) == {"damage_photo_1", "sales_invoice"}
+    assert own["is_portal_claim"] is False
+    portal = by_tn["1234567890123"]
+    assert portal["is_portal_claim"] is True
+    assert portal["body"]["carrier_contract_id"] == 5120
+    assert by_tn["00340434161094015"]["body"] == {
+        "tracking_number": "00340434161094015",
+        "contents_description": "Garden lamp",
+        "damage_photo_1": {
+            "file_token": by_tn["00340434161094015"]["body"]["damage_photo_1"]["file_token"]
+        },
+    }
+
+    # The shared purchase invoice went up once.
+    uploads = requests.get(f"{api_env.root_url}/sandbox/files", timeout=5).json()
+    assert [u["sha256"] for u in uploads].count(shared) == 1
+
+    rejected = {r["tracking_number"]: r for r in rows if r["status"] == "rejected"}
+    assert rejected["NOTFOUND-9981"]["http_status"] == 400
+    assert rejected["NOTFOUND-9981"]["error_detail"] == "Parcel not found."
+    assert rejected["DELIVERED-4410"]["http_status"] == 422
+    assert "already delivered" in rejected["DELIVERED-4410"]["error_detail"]
+    assert "Carrier support contact" in rejected["3SOWN0000000999"]["error_detail"]
+
+
+def test_second_run_sends_nothing_and_reports_already_submitted(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    before = requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json()
+    result = run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1
+    after = requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json()
+    rows = results_rows(week.with_name("damage_claims_week47.results.xlsx"))
+    assert sum(r["status"] == "already_submitted" for r in rows) == 7
+    assert sum(r["status"] == "submitted" for r in rows) == 0
+    # The rejected rows are sent again (they got no ticket), nothing else.
+    ticket_posts = [r for r in after[len(before) :] if r["path"].endswith("/tickets/damage")]
+    assert len(ticket_posts) == 3
+    assert len(tickets(api_env)) == 7
+
+
+def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    run("submit", week, "--journal", tmp_path / "j.sqlite3", "--out", out, "--quiet", *SCALED_FLAGS)
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["Summary", "Results", "Failed rows"]
+    header = [c.value for c in workbook["Results"][1]]
+    assert header[:10] == [
+        "row",
+        "tracking_number",
+        "contract_type",
+        "status",
+        "ticket_id",
+        "http_status",
+        "error_code",
+        "error_detail",
+        "attempts",
+        "submitted_at",
+    ]
+    assert header[10:] == [c.value for c in openpyxl.load_workbook(week).active[1]]
+    failed = workbook["Failed rows"]
+    failed_header = [c.value for c in failed[1]]
+    assert failed_header[-1] == "error"
+    failed_rows = list(failed.iter_rows(min_row=2, values_only=True))
+    assert len(failed_rows) == 7  # 3 rejected + 4 invalid
+    # Formula-like text stays text.
+    remark = next(
+        c
+        for row in failed.iter_rows(min_row=2)
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")
+    )
+    assert remark.data_type == "s"
+    summary_text = " ".join(
+        str(v) for row in workbook["Summary"].iter_rows(values_only=True) for v in row if v
+    )
+    assert "test-secret-do-not-leak" not in summary_text
+    assert api_env.base_url in summary_text
+
+
+def test_bad_credentials_stop_the_run_with_exit_3(
+    api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "bad")
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 3
+    assert "SENDCLOUD_PUBLIC_KEY" in result.output
+    assert "test-secret-do-not-leak" not in result.output
+    rows = results_rows(week.with_name("damage_claims_week47.results.xlsx"))
+    assert not any(r["status"] == "failed" for r in rows)
+    assert {r["status"] for r in rows} == {"not_attempted", "invalid"}
+    assert tickets(api_env) == []
+
+
+def test_validate_is_offline_and_marks_valid_and_invalid(week: Path, tmp_path: Path) -> None:
+    out = tmp_path / "v.xlsx"
+    result = run("validate", week, "--out", out)
+    assert result.exit_code == 1
+    rows = results_rows(out)
+    statuses = [r["status"] for r in rows]
+    assert statuses.count("invalid") == 4
+    assert statuses.count("valid") == 10
+    invalid = {r["tracking_number"]: r["error_detail"] for r in rows if r["status"] == "invalid"}
+    assert 'row 11, "Sales value"' in invalid["3SSCL0000000110"]
+    assert "Contents description" in invalid["3SSCL0000000110"]
+    assert "JPY" in invalid["3SSCL0000000111"]
+    assert "row 11" in result.output
+
+
+def test_submit_with_builtin_sandbox(week: Path, tmp_path: Path) -> None:
+    result = run("submit", week, "--sandbox", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1, result.output
+    rows = results_rows(week.with_name("damage_claims_week47.results.xlsx"))
+    assert sum(r["status"] == "submitted" for r in rows) == 7
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    result = run("submit", week, "--dry-run", "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
+    assert "plan: 10 ticket POSTs and 41 file uploads" in result.output
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
+
+
+@pytest.mark.parametrize("value", ["15/0", "abc", "-3/60", "0/60"])
+def test_bad_limit_is_a_usage_error(week: Path, value: str) -> None:
+    result = run("submit", week, "--ticket-limit", value)
+    assert result.exit_code == 2
+    assert "N/SECONDS" in result.output or "15/60" in result.output
+
+
+def test_unreadable_input_exits_2_with_one_sentence(tmp_path: Path) -> None:
+    bogus = tmp_path / "claims.xlsx"
+    bogus.write_bytes(b"this is not a workbook")
+    result = run("validate", bogus)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "claims.xlsx" in result.output
+
+
+def test_out_never_overwrites_the_input(week: Path) -> None:
+    result = run("validate", week, "--out", week)
+    assert result.exit_code == 2
+
+
+def test_retry_sends_the_corrected_failed_rows(api_env: Any, week: Path, tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite3"
+    first = tmp_path / "first.xlsx"
+    run("submit", week, "--journal", journal, "--out", first, "--quiet", *SCALED_FLAGS)
+    workbook = openpyxl.load_workbook(first)
+    failed = workbook["Failed rows"]
+    header = [c.value for c in failed[1]]
+    currency = header.index("Currency") + 1
+    for row in failed.iter_rows(min_row=2):
+        if row[0].value == "3SSCL0000000111":
+            row[currency - 1].value = "EUR"
+    workbook.save(first)
+    second = tmp_path / "second.xlsx"
+    result = run(
+        "retry",
+        first,
+        "--photos",
+        week.parent / "photos",
+        "--journal",
+        journal,
+        "--out",
+        second,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    assert result.exit_code == 1, result.output
+    rows = {r["tracking_number"]: r["status"] for r in results_rows(second)}
+    assert rows["3SSCL0000000111"] == "submitted"
+    assert len(tickets(api_env)) == 8
+
+
+def test_template_command_writes_the_input_workbook(tmp_path: Path) -> None:
+    target = tmp_path / "blank.xlsx"
+    result = run("template", target)
+    assert result.exit_code == 0
+    headers = [c.value for c in openpyxl.load_workbook(target).worksheets[0][1]]
+    assert headers[0] == "tracking_number"

@@ -1,0 +1,135 @@
+"""The SQLite journal on real files."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from batch_claims.errors import InputError, JournalLocked
+from batch_claims.journal import (
+    CREATED,
+    IN_FLIGHT,
+    MIGRATIONS,
+    NOT_CREATED,
+    UNCONFIRMED,
+    Journal,
+)
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+class Now:
+    def __init__(self) -> None:
+        self.value = NOW
+
+    def __call__(self) -> datetime:
+        return self.value
+
+
+def journal(path: Path | str = ":memory:") -> Journal:
+    return Journal(path, Now())
+
+
+def test_attempt_is_in_flight_and_committed_before_the_answer(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    book = journal(path)
+    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {"a": 1})
+    # Another connection (as a process after a crash would) sees the in-flight attempt.
+    other = journal(path)
+    record = other.claim("3S1", "damage")
+    assert record is not None and record.state == IN_FLIGHT
+    book.finish_attempt(attempt, CREATED, ticket_id="T-1", http_status=202)
+    record = other.claim("3S1", "damage")
+    assert record is not None
+    assert (record.state, record.ticket_id, record.claim) == (CREATED, "T-1", {"a": 1})
+    assert [a.state for a in other.attempts("3S1")] == [CREATED]
+
+
+def test_leftover_in_flight_becomes_unconfirmed_and_can_be_resolved() -> None:
+    book = journal()
+    book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {})
+    book.resolve_in_flight_as_unconfirmed("3S1", "damage")
+    assert [r.tracking_number for r in book.unconfirmed()] == ["3S1"]
+    record = book.claim("3S1", "damage")
+    assert record is not None and record.state == UNCONFIRMED
+    book.resolve("3S1", "damage", "T-9")
+    record = book.claim("3S1", "damage")
+    assert record is not None and (record.state, record.ticket_id) == (CREATED, "T-9")
+    with pytest.raises(InputError, match="not unconfirmed"):
+        book.resolve("3S1", "damage", None)
+
+
+def test_resolve_not_created_allows_sending_again() -> None:
+    book = journal()
+    attempt = book.begin_attempt("run1", "3S2", "damage", "hash", "fp", {})
+    book.finish_attempt(attempt, UNCONFIRMED, detail="read timeout")
+    book.resolve("3S2", "damage", None)
+    record = book.claim("3S2", "damage")
+    assert record is not None and record.state == NOT_CREATED
+
+
+def test_second_run_on_the_same_journal_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    first = journal(path)
+    assert first.acquire_lock("run-a", "submit", "week.xlsx") is None
+    with pytest.raises(JournalLocked, match=r"pid \d+ on .*started"):
+        journal(path).acquire_lock("run-b", "submit", "week.xlsx")
+    first.release_lock("run-a")
+    assert journal(path).acquire_lock("run-c", "submit", "week.xlsx") is None
+
+
+def test_lock_of_a_dead_process_is_taken_over_with_a_notice(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    book = journal(path)
+    book.acquire_lock("run-a", "submit", None)
+    book.db.execute("UPDATE lock SET pid = 999999999")
+    notice = journal(path).acquire_lock("run-b", "submit", None)
+    assert notice is not None and "run-a" in notice and "no longer running" in notice
+
+
+def test_token_cache_respects_max_age() -> None:
+    clock = Now()
+    book = Journal(":memory:", clock)
+    book.store_token("abc", "image/jpeg", "tok-1")
+    assert book.cached_token("abc", "image/jpeg", timedelta(hours=24)) == "tok-1"
+    assert book.cached_token("abc", "image/png", timedelta(hours=24)) is None
+    clock.value = NOW + timedelta(hours=25)
+    assert book.cached_token("abc", "image/jpeg", timedelta(hours=24)) is None
+    book.forget_token("tok-1")
+    clock.value = NOW
+    assert book.cached_token("abc", "image/jpeg", timedelta(hours=24)) is None
+
+
+def test_corrupt_journal_is_a_clear_error_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    with pytest.raises(InputError, match="not a readable batch-claims journal|cannot be opened"):
+        journal(path)
+    assert path.read_bytes() == b"garbage" * 1000
+
+
+def test_schema_is_versioned(tmp_path: Path) -> None:
+    book = journal(tmp_path / "j.sqlite3")
+    assert book.schema_version == len(MIGRATIONS)
+    mode = book.db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_journal_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    db.close()
+    with pytest.raises(InputError, match="newer batch-claims"):
+        journal(path)
+
+
+def test_journal_belongs_to_one_account() -> None:
+    book = journal()
+    book.bind_account("pk@https://panel.sendcloud.sc/api/v3")
+    book.bind_account("pk@https://panel.sendcloud.sc/api/v3")
+    with pytest.raises(InputError, match="another API account"):
+        book.bind_account("other@https://panel.sendcloud.sc/api/v3")

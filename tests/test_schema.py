@@ -1,0 +1,493 @@
+"""Coercion and validation: pure functions on in-memory tables."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sheet_fixtures import table
+
+from batch_claims.columns import COLUMNS, Variant
+from batch_claims.outcome import Money
+from batch_claims.schema import (
+    ParsedAmount,
+    ParsedRow,
+    Problem,
+    parse_amount,
+    parse_boolean,
+    parse_currency,
+    parse_integer,
+    parse_number,
+    validate_table,
+)
+from batch_claims.sheet import UntrustworthyNumber
+
+RATES_HEADERS = [
+    "tracking_number",
+    "contents_sales_price",
+    "currency",
+    "contents_description",
+    "parcel_exterior_description",
+    "additional_remarks",
+]
+
+
+def rates_row(tracking: object = "3SABC1", price: object = "12.50") -> list[object]:
+    return [tracking, price, "EUR", "a mug", "brown box", "broken"]
+
+
+def only(rows: list[ParsedRow]) -> ParsedRow:
+    assert len(rows) == 1
+    return rows[0]
+
+
+def messages(row: ParsedRow) -> list[tuple[str | None, str, str]]:
+    return [(e.column, e.code, e.message) for e in row.errors]
+
+
+# --- amounts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "price", "currency"),
+    [
+        (12, "12", None),
+        (12.5, "12.5", None),
+        (10.55, "10.55", None),
+        (12.299999999999999, "12.30", None),  # a formula's binary noise
+        ("10,55", "10.55", None),
+        ("1.234,56", "1234.56", None),
+        ("1,234.56", "1234.56", None),
+        ("€ 1.234,56", "1234.56", "EUR"),
+        ("12 EUR", "12", "EUR"),
+        ("12.50 £", "12.50", "GBP"),
+        ("$5", "5", "USD"),
+        ("12,5 euro", "12.5", "EUR"),
+        ("1 234,56", "1234.56", None),
+        ("1.234.567", "1234567", None),
+        ("0,125", "0.125", None),
+        ("-12", "-12", None),
+    ],
+)
+def test_amounts(cell: object, price: str, currency: str | None) -> None:
+    assert parse_amount(cell) == (ParsedAmount(Decimal(price), currency), None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("ten", Problem("not_an_amount")),
+        ("12.", Problem("not_an_amount")),
+        ("1,2,3", Problem("not_an_amount")),
+        ("1.23.4", Problem("not_an_amount")),
+        (True, Problem("not_an_amount")),
+        (float("nan"), Problem("not_an_amount")),
+        ("CHF 12", Problem("bad_currency", "CHF")),
+        ("1,234", Problem("ambiguous_amount", "1234|1.234")),
+        ("1.234", Problem("ambiguous_amount", "1234|1.234")),
+    ],
+)
+def test_amount_problems(cell: object, problem: Problem) -> None:
+    assert parse_amount(cell) == (None, problem)
+
+
+def test_decimal_comma_settles_ambiguity() -> None:
+    assert parse_number("1.234", decimal_comma=True) == (Decimal("1234"), None)
+    assert parse_number("1,234", decimal_comma=True) == (Decimal("1.234"), None)
+    assert parse_number("1,234", decimal_comma=False) == (Decimal("1234"), None)
+    assert parse_number("1.234", decimal_comma=False) == (Decimal("1.234"), None)
+
+
+amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False)
+
+
+def formatted(value: Decimal, places: int, comma: bool, grouped: bool) -> str:
+    text = f"{value:,.{places}f}" if grouped else f"{value:.{places}f}"
+    if comma:
+        text = text.translate(str.maketrans(",.", ".,"))
+    return text
+
+
+@given(amounts, st.integers(0, 2), st.booleans(), st.booleans())
+def test_amount_round_trip_never_silently_wrong(
+    value: Decimal, places: int, comma: bool, grouped: bool
+) -> None:
+    value = value.quantize(Decimal(1).scaleb(-places))
+    text = formatted(value, places, comma, grouped)
+    assert parse_number(text, decimal_comma=comma) == (value, None), text
+    guessed, problem = parse_number(text)
+    if problem is None:
+        assert guessed == value, text
+    else:  # never a silent guess: only "1,234"-like text without decimals is refused
+        assert problem.code == "ambiguous_amount", text
+        assert places == 0 and grouped, text
+
+
+# --- other cells ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "currency"),
+    [("EUR", "EUR"), ("eur", "EUR"), ("€", "EUR"), (" gbp ", "GBP"), ("£", "GBP"), ("$", "USD")],
+)
+def test_currencies(cell: str, currency: str) -> None:
+    assert parse_currency(cell) == (currency, None)
+
+
+@pytest.mark.parametrize("cell", ["CHF", "euro dollars", 12, ""])
+def test_bad_currencies(cell: object) -> None:
+    assert parse_currency(cell) == (None, Problem("bad_currency"))
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        *[(word, True) for word in ["yes", "Yes", "TRUE", "1", "ja", "oui", "sí", "si", "y", "Y"]],
+        *[(word, False) for word in ["no", "false", "0", "nee", "non", "n", "N"]],
+        (True, True),
+        (False, False),
+        (1, True),
+        (0.0, False),
+    ],
+)
+def test_booleans(cell: object, value: bool) -> None:
+    assert parse_boolean(cell) == (value, None)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"), [(123, 123), (123.0, 123), ("123", 123), (" 42 ", 42), ("42.0", 42)]
+)
+def test_integers(cell: object, value: int) -> None:
+    assert parse_integer(cell) == (value, None)
+
+
+@pytest.mark.parametrize("cell", [12.5, "12.5", "abc", True, "1,234"])
+def test_not_integers(cell: object) -> None:
+    assert parse_integer(cell) == (None, Problem("not_an_integer"))
+
+
+# --- rows -------------------------------------------------------------------------------
+
+
+def test_a_valid_sendcloud_rates_row() -> None:
+    headers = [*RATES_HEADERS, "damage_photo_1", "contents_purchase_price"]
+    parsed = only(validate_table(table(headers, [[*rates_row(), "A1/dmg.jpg", 8]])))
+    assert parsed == ParsedRow(
+        row=2,
+        tracking_number="3SABC1",
+        variant=Variant.SENDCLOUD_RATES,
+        is_portal_claim=False,
+        fields={
+            "contents_sales_price": Money(Decimal("12.50"), "EUR"),
+            "contents_purchase_price": Money(Decimal("8"), "EUR"),
+            "contents_description": "a mug",
+            "parcel_exterior_description": "brown box",
+            "additional_remarks": "broken",
+        },
+        documents={"damage_photo_1": "A1/dmg.jpg"},
+        errors=(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("contract_type", "contract_id", "default", "variant"),
+    [
+        (None, None, Variant.SENDCLOUD_RATES, Variant.SENDCLOUD_RATES),
+        (None, None, Variant.OWN_CONTRACT, Variant.OWN_CONTRACT),
+        (None, 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("Own contract", None, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("own", 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("sendcloud rates", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
+        ("Sendcloud", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
+        ("fedex", None, Variant.OWN_CONTRACT, None),
+    ],
+)
+def test_contract_type(
+    contract_type: str | None, contract_id: int | None, default: Variant, variant: Variant | None
+) -> None:
+    headers = [*RATES_HEADERS, "contract_type", "carrier_contract_id"]
+    rows = validate_table(table(headers, [[*rates_row(), contract_type, contract_id]]), default)
+    assert only(rows).variant is variant
+
+
+def test_own_contract_needs_only_a_tracking_number() -> None:
+    parsed = only(
+        validate_table(
+            table(
+                ["tracking_number", "carrier_contract_id", "is_portal_claim"], [["A1", 12.0, "ja"]]
+            )
+        )
+    )
+    assert parsed.variant is Variant.OWN_CONTRACT
+    assert parsed.is_portal_claim is True
+    assert parsed.fields == {"carrier_contract_id": 12}
+    assert parsed.errors == ()
+
+
+def error_of(headers: list[str], row: list[object], **kwargs: Any) -> tuple[str | None, str, str]:
+    parsed = only(validate_table(table(headers, [row]), **kwargs))
+    assert len(parsed.errors) == 1, parsed.errors
+    error = parsed.errors[0]
+    assert error.row == 2
+    return error.column, error.code, error.message
+
+
+OWN = ["tracking_number", "contract_type", "carrier_contract_id", "is_portal_claim"]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "code", "text"),
+    [
+        (
+            [None, "own", None, None],
+            "tracking_number",
+            "required",
+            'row 2, "tracking_number": missing (every row needs a tracking number)',
+        ),
+        (
+            [UntrustworthyNumber("123456789012346000"), "own", None, None],
+            "tracking_number",
+            "untrustworthy_number",
+            'row 2, "tracking_number": 123456789012346000 was stored by Excel as a number and '
+            "may have lost digits (format the column as Text and re-type the number)",
+        ),
+        (
+            ["1.23457E+17", "own", None, None],
+            "tracking_number",
+            "untrustworthy_number",
+            'row 2, "tracking_number": "1.23457E+17" is a number Excel has shortened '
+            "(format the column as Text and re-type the number)",
+        ),
+        (
+            ["A1", "fedex", None, None],
+            "contract_type",
+            "bad_contract_type",
+            'row 2, "contract_type": "fedex" is not a contract type '
+            "(expected own_contract or sendcloud_rates)",
+        ),
+        (
+            ["A1", "own", 12.5, None],
+            "carrier_contract_id",
+            "not_an_integer",
+            'row 2, "carrier_contract_id": 12.5 is not a whole number '
+            "(expected a contract ID such as 12345)",
+        ),
+        (
+            ["A1", "own", 0, None],
+            "carrier_contract_id",
+            "not_positive",
+            'row 2, "carrier_contract_id": 0 is not a contract ID '
+            "(expected a whole number above 0)",
+        ),
+        (
+            ["A1", "own", None, "maybe"],
+            "is_portal_claim",
+            "not_a_boolean",
+            'row 2, "is_portal_claim": "maybe" is not yes or no '
+            "(expected yes/no, true/false or 1/0; blank means no)",
+        ),
+        (
+            ["A1", "own", None, "yes"],
+            "is_portal_claim",
+            "portal_claim_needs_contract",
+            'row 2, "is_portal_claim": a portal claim needs an own_contract claim with a '
+            'carrier contract ID (fill in "carrier_contract_id" or set this cell to no)',
+        ),
+    ],
+)
+def test_own_contract_error_messages(row: list[object], column: str, code: str, text: str) -> None:
+    assert error_of(OWN, row, default_variant=Variant.OWN_CONTRACT) == (column, code, text)
+
+
+def test_carrier_contract_id_with_sendcloud_rates() -> None:
+    headers = [*RATES_HEADERS, "contract_type", "carrier_contract_id"]
+    assert error_of(headers, [*rates_row(), "sendcloud_rates", 77]) == (
+        "carrier_contract_id",
+        "contract_id_not_allowed",
+        'row 2, "carrier_contract_id": 77 is only for own_contract claims (this row is '
+        "sendcloud_rates: clear the cell or set the contract type to own_contract)",
+    )
+
+
+def test_portal_claim_with_sendcloud_rates() -> None:
+    headers = [*RATES_HEADERS, "is_portal_claim"]
+    column, code, _ = error_of(headers, [*rates_row(), "yes"])
+    assert (column, code) == ("is_portal_claim", "portal_claim_needs_contract")
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "code", "text"),
+    [
+        ("ten", "EUR", "not_an_amount", '"ten" is not an amount (expected a number such as 12.50)'),
+        (
+            "1,234",
+            "EUR",
+            "ambiguous_amount",
+            '"1,234" is ambiguous, 1234 or 1.234? '
+            "(write the amount with its cents, such as 1234.00 or 1.23)",
+        ),
+        (
+            "-12,50",
+            "EUR",
+            "negative_amount",
+            '"-12,50" is negative (expected an amount of 0 or more)',
+        ),
+        (
+            12.555,
+            "EUR",
+            "too_many_decimals",
+            "12.555 has more than 2 decimals (expected a number such as 12.50)",
+        ),
+        (
+            "CHF 12",
+            "EUR",
+            "bad_currency",
+            '"CHF 12" has an unsupported currency CHF (expected EUR, GBP or USD)',
+        ),
+        (
+            "€ 12",
+            "GBP",
+            "currency_mismatch",
+            '"€ 12" is in EUR but "Currency" says GBP (make the amount and the currency agree)',
+        ),
+        (
+            12.5,
+            None,
+            "missing_currency",
+            "12.5 needs a currency (add a currency column or write e.g. € 12.50)",
+        ),
+    ],
+)
+def test_amount_error_messages(price: object, currency: object, code: str, text: str) -> None:
+    headers = ["Tracking", "Sales value", "Currency"]
+    mapping = {"tracking_number": 0, "contents_sales_price": 1, "currency": 2}
+    parsed = only(
+        validate_table(table(headers, [["A1", price, currency]], mapping), Variant.OWN_CONTRACT)
+    )
+    assert messages(parsed) == [("contents_sales_price", code, f'row 2, "Sales value": {text}')]
+
+
+def test_bad_currency_column_is_reported_once() -> None:
+    headers = ["tracking_number", "contents_sales_price", "contents_sales_currency"]
+    parsed = only(validate_table(table(headers, [["A1", 12, "CHF"]]), Variant.OWN_CONTRACT))
+    assert messages(parsed) == [
+        (
+            "contents_sales_currency",
+            "bad_currency",
+            'row 2, "contents_sales_currency": "CHF" is not a supported currency '
+            "(expected EUR, GBP or USD)",
+        )
+    ]
+
+
+def test_own_currency_column_wins_over_the_shared_one() -> None:
+    headers = [
+        "tracking_number",
+        "contents_sales_price",
+        "contents_sales_currency",
+        "contents_purchase_price",
+        "currency",
+    ]
+    parsed = only(
+        validate_table(table(headers, [["A1", 3, "gbp", "4.5000", "usd"]]), Variant.OWN_CONTRACT)
+    )
+    assert parsed.errors == ()
+    assert parsed.fields == {
+        "contents_sales_price": Money(Decimal("3"), "GBP"),
+        "contents_purchase_price": Money(Decimal("4.50"), "USD"),
+    }
+
+
+def test_required_for_sendcloud_rates() -> None:
+    headers = ["Tracking", "Sales value", "Currency", "Contents", "Remarks"]
+    mapping = {
+        "tracking_number": 0,
+        "contents_sales_price": 1,
+        "currency": 2,
+        "contents_description": 3,
+        "additional_remarks": 4,
+    }
+    parsed = only(validate_table(table(headers, [["A1", None, "EUR", "mug", None]], mapping)))
+    assert messages(parsed) == [
+        (
+            "contents_sales_price",
+            "required",
+            'row 2, "Sales value": missing (required for sendcloud_rates claims)',
+        ),
+        (
+            "parcel_exterior_description",
+            "required",
+            'row 2, "parcel_exterior_description": missing: the sheet has no such column '
+            "(required for sendcloud_rates claims)",
+        ),
+        (
+            "additional_remarks",
+            "required",
+            'row 2, "Remarks": missing (required for sendcloud_rates claims)',
+        ),
+    ]
+
+
+def test_every_problem_of_a_row_is_reported_together() -> None:
+    headers = [*RATES_HEADERS, "contract_type", "carrier_contract_id", "is_portal_claim"]
+    row = ["1.2E+13", "ten", "EUR", None, "box", "x", "sendcloud", "abc", "perhaps"]
+    parsed = only(validate_table(table(headers, [row])))
+    assert [(e.column, e.code) for e in parsed.errors] == [
+        ("tracking_number", "untrustworthy_number"),
+        ("carrier_contract_id", "not_an_integer"),
+        ("is_portal_claim", "not_a_boolean"),
+        ("contents_sales_price", "not_an_amount"),
+        ("contents_description", "required"),
+    ]
+    assert parsed.tracking_number is None
+    assert parsed.variant is Variant.SENDCLOUD_RATES
+
+
+def test_duplicate_tracking_numbers_are_errors_on_later_rows() -> None:
+    rows = [rates_row("A1"), rates_row("B2"), rates_row("A1"), rates_row("A1")]
+    parsed = validate_table(table(RATES_HEADERS, rows))
+    assert [p.errors for p in parsed[:2]] == [(), ()]
+    assert messages(parsed[2]) == [
+        (
+            "tracking_number",
+            "duplicate_tracking_number",
+            'row 4, "tracking_number": "A1" is already on row 2 '
+            "(one claim per parcel: remove one of the rows)",
+        )
+    ]
+    assert (
+        parsed[3].errors[0].message.startswith('row 5, "tracking_number": "A1" is already on row 2')
+    )
+
+
+def test_numeric_tracking_numbers_from_a_hand_built_table() -> None:
+    parsed = validate_table(
+        table(OWN, [[1234567890123.0, None, None, None], [12, None, None, None]])
+    )
+    assert [p.tracking_number for p in parsed] == ["1234567890123", "12"]
+
+
+def test_empty_table() -> None:
+    assert validate_table(table(RATES_HEADERS, [])) == []
+
+
+def test_only_api_fields_are_in_fields() -> None:
+    api = {c.name for c in COLUMNS if c.api_field and not c.is_document}
+    headers = [*RATES_HEADERS, "contract_type", "is_portal_claim", "sales_invoice"]
+    parsed = only(validate_table(table(headers, [[*rates_row(), "sendcloud", "no", "inv.pdf"]])))
+    assert set(parsed.fields) <= api - {"tracking_number"}
+    assert parsed.documents == {"sales_invoice": "inv.pdf"}
+
+
+def test_many_rows_validate_quickly() -> None:
+    rows = [rates_row(f"3SABC{i:06d}", f"{i % 900 + 1},50") for i in range(5000)]
+    rows[4000][1] = "oops"
+    started = time.perf_counter()
+    parsed = validate_table(table(RATES_HEADERS, rows))
+    elapsed = time.perf_counter() - started
+    assert [p.row for p in parsed if p.errors] == [4002]
+    assert elapsed < 2.0

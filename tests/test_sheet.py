@@ -1,0 +1,339 @@
+"""The reader: workbooks written by xlsxwriter and CSV bytes written by hand."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sheet_fixtures import write_bytes, write_formula_xlsx, write_xlsx
+
+from batch_claims import sheet
+from batch_claims.columns import COLUMNS, normalise_header
+from batch_claims.errors import InputError
+from batch_claims.sheet import UntrustworthyNumber, read_sheet, tracking_text
+
+
+def cells(table: sheet.SheetTable, column: str) -> list[object]:
+    index = table.mapping[column]
+    return [row.cells[index] for row in table.rows]
+
+
+# --- workbooks ------------------------------------------------------------------------
+
+
+def test_title_rows_aliases_unknown_columns_and_empty_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "week 12.xlsx",
+        [
+            ["Damage claims week 12"],
+            [],
+            ["Numéro de suivi", "Verkoopwaarde", "Währung", "Opmerkingen", "Intern nr", "Datum"],
+            [1234567890123, 12.5, "EUR", "  dented\u00a0", "A-1", datetime(2024, 3, 1)],
+            ["3SABC0001", "10,55", "€", None, None, None],
+            [],
+            ["3SABC0002", 8, None, "torn", 7, None],
+        ],
+        formats={5: "yyyy-mm-dd"},
+    )
+    table = read_sheet(path)
+    assert table.sheet_name == "Claims"
+    assert table.header_row == 3
+    assert table.headers[:4] == ("Numéro de suivi", "Verkoopwaarde", "Währung", "Opmerkingen")
+    assert table.mapping == {
+        "tracking_number": 0,
+        "contents_sales_price": 1,
+        "currency": 2,
+        "additional_remarks": 3,
+    }
+    assert [row.row for row in table.rows] == [4, 5, 7]
+    assert cells(table, "tracking_number") == ["1234567890123", "3SABC0001", "3SABC0002"]
+    assert cells(table, "contents_sales_price") == [12.5, "10,55", 8]
+    assert cells(table, "additional_remarks") == ["dented", None, "torn"]
+    assert table.rows[0].cells[5] == datetime(2024, 3, 1)
+    assert table.notices == (
+        'columns not recognised, carried along unchanged: "Intern nr", "Datum"',
+    )
+    assert table.header_of("contents_sales_price") == "Verkoopwaarde"
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format", "expected"),
+    [
+        (1234567890123, "General", "1234567890123"),
+        (1234567890123.0, "0", "1234567890123"),
+        (12345, "0000000000", "0000012345"),
+        (12345, '"JVGL"00000000', "JVGL00012345"),
+        (12345, "#,##0", "12345"),
+        (999999999999999, "General", "999999999999999"),
+    ],
+)
+def test_numeric_tracking_numbers_become_exact_text(
+    value: float, number_format: str, expected: str
+) -> None:
+    assert tracking_text(value, number_format) == expected
+
+
+def test_leading_zeros_format_and_long_numbers_from_a_workbook(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "zeros.xlsx",
+        [
+            ["Tracking number", "Remarks"],
+            [12345, "zeros restored"],
+            [123456789012345678, "18 digits"],
+            [1234567890123456, "16 digits"],
+        ],
+        formats={0: "0000000000"},
+    )
+    table = read_sheet(path)
+    numbers = cells(table, "tracking_number")
+    assert numbers[0] == "0000012345"
+    assert numbers[1] == UntrustworthyNumber("123456789012346000")
+    assert isinstance(numbers[2], UntrustworthyNumber)
+    assert str(numbers[1]) == "123456789012346000"
+
+
+def test_formulas_give_their_cached_values(tmp_path: Path) -> None:
+    table = read_sheet(write_formula_xlsx(tmp_path / "formulas.xlsx"))
+    assert cells(table, "tracking_number") == ["3SABC1", "3SABC2"]
+    assert cells(table, "contents_sales_price")[0] == pytest.approx(12.3)
+
+
+def test_default_sheet_is_the_first_with_a_header(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "two.xlsx", [["tracking"], ["A1"]], before=["Read me"])
+    table = read_sheet(path)
+    assert table.sheet_name == "Claims"
+    assert table.header_row == 1
+
+
+def test_sheet_by_name_and_missing_sheet(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "two.xlsx", [["tracking"], ["A1"]], before=["Read me"])
+    assert read_sheet(path, "claims").sheet_name == "Claims"
+    with pytest.raises(InputError) as caught:
+        read_sheet(path, "Week 13")
+    assert (
+        caught.value.message == 'two.xlsx: no sheet named "Week 13" (sheets: "Read me", "Claims")'
+    )
+
+
+def test_xlsm_is_read(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "macro.xlsx", [["tracking_number"], ["A1"]])
+    table = read_sheet(path.rename(tmp_path / "macro.xlsm"))
+    assert cells(table, "tracking_number") == ["A1"]
+
+
+def test_wrong_stored_dimensions_do_not_lose_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "dims.xlsx",
+        [["tracking_number", "remarks"], *[[f"T{i}", "x"] for i in range(5)]],
+    )
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(patched, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b'<dimension ref="A1:B6"/>' in data
+                data = data.replace(b'<dimension ref="A1:B6"/>', b'<dimension ref="A1:A2"/>')
+            target.writestr(item, data)
+    table = read_sheet(patched)
+    assert [row.row for row in table.rows] == [2, 3, 4, 5, 6]
+    assert cells(table, "additional_remarks") == ["x"] * 5
+
+
+def test_config_aliases(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "nl.xlsx", [["Zendingnummer", "Omschrijving"], ["A1", "boek"]])
+    table = read_sheet(
+        path, aliases={"Zendingnummer": "tracking_number", "omschrijving": "contents_description"}
+    )
+    assert table.mapping == {"tracking_number": 0, "contents_description": 1}
+
+
+def test_config_alias_to_unknown_column(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "nl.xlsx", [["tracking"], ["A1"]])
+    with pytest.raises(InputError, match='config alias "Zending" points to "parcel"'):
+        read_sheet(path, aliases={"Zending": "parcel"})
+
+
+def test_header_matching_ignores_case_spaces_punctuation_and_accents() -> None:
+    lookup = sheet.header_lookup()
+    for header in ("TRACKING-NUMBER ", "Tracking No.", "tracking_number", "Numéro de suivi"):
+        assert lookup[normalise_header(header)] == "tracking_number"
+
+
+def test_no_built_in_alias_means_two_columns() -> None:
+    seen: dict[str, str] = {}
+    for column in COLUMNS:
+        for text in (column.name, *column.aliases):
+            key = normalise_header(text)
+            assert seen.setdefault(key, column.name) == column.name, text
+
+
+def test_values_right_of_the_last_header_are_noticed(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "wide.xlsx", [["tracking", "remarks"], ["A1", "x", "stray"]])
+    table = read_sheet(path)
+    assert table.rows[0].cells == ("A1", "x")
+    assert table.notices == (
+        "values right of the last header were ignored (row 2); "
+        "give those columns a header to keep them",
+    )
+
+
+# --- bad workbooks -------------------------------------------------------------------
+
+
+def test_no_tracking_column(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "sample.xlsx", [["Parcel", "Remarks"], ["A1", "x"]])
+    with pytest.raises(InputError) as caught:
+        read_sheet(path)
+    assert caught.value.message.startswith(
+        "sample.xlsx: no header row with a tracking number column found in the first 20 rows "
+        'of sheet "Claims" (looked for: tracking_number, tracking, tracking no,'
+    )
+    assert "\n" not in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_two_headers_for_one_column(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "dup.xlsx", [["Tracking", "Tracking number"], ["A", "B"]])
+    with pytest.raises(InputError) as caught:
+        read_sheet(path)
+    assert caught.value.message == (
+        'dup.xlsx, sheet "Claims": the headers "Tracking" and "Tracking number" both mean '
+        "tracking_number; keep one of them or rename the other"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("empty.xlsx", b"", "empty.xlsx: the file is empty"),
+        ("empty.csv", b"", "empty.csv: the file is empty"),
+        (
+            "text.xlsx",
+            b"tracking_number\nA1\n",
+            "text.xlsx: is not an Excel workbook (the file is not an .xlsx archive)",
+        ),
+        (
+            "old.xlsx",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+            "old.xlsx: is an old .xls or a password-protected workbook; "
+            "save it as .xlsx without a password",
+        ),
+        (
+            "broken.xlsx",
+            b"PK\x03\x04" + b"garbage" * 10,
+            "broken.xlsx: cannot be read as an Excel workbook (File is not a zip file)",
+        ),
+        (
+            "sheet.xls",
+            b"whatever",
+            "sheet.xls: unsupported file type .xls (expected .xlsx, .xlsm or .csv; "
+            "save the sheet in one of those formats)",
+        ),
+        (
+            "binary.csv",
+            b"PK\x03\x04\x00\x00",
+            "binary.csv: is not a CSV text file (it contains binary data; "
+            "an Excel workbook needs the .xlsx extension)",
+        ),
+    ],
+)
+def test_unusable_files(tmp_path: Path, name: str, data: bytes, expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_sheet(write_bytes(tmp_path / name, data))
+    assert caught.value.message == expected
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"^nope.xlsx: cannot be read \("):
+        read_sheet(tmp_path / "nope.xlsx")
+
+
+def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "photos.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("photo.txt", "not a workbook")
+    with pytest.raises(InputError, match=r"^photos.xlsx: cannot be read as an Excel workbook \("):
+        read_sheet(path)
+
+
+def test_row_and_column_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_xlsx(
+        tmp_path / "big.xlsx", [["tracking", "a", "b"], *[[f"T{i}"] for i in range(4)]]
+    )
+    monkeypatch.setattr(sheet, "MAX_ROWS", 3)
+    with pytest.raises(InputError) as caught:
+        read_sheet(path)
+    assert caught.value.message == (
+        'big.xlsx: sheet "Claims" has more than 3 data rows; split it into smaller sheets'
+    )
+    monkeypatch.setattr(sheet, "MAX_ROWS", 10)
+    monkeypatch.setattr(sheet, "MAX_COLUMNS", 2)
+    with pytest.raises(InputError, match="the header row has more than 2 columns"):
+        read_sheet(path)
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def test_csv_utf8_with_bom(tmp_path: Path) -> None:
+    data = '\ufefftracking_number,sales value,currency\r\n003SABC,"10,55",€\r\n'.encode()
+    table = read_sheet(write_bytes(tmp_path / "bom.csv", data))
+    assert table.encoding == "utf-8-sig"
+    assert table.sheet_name is None
+    assert table.extra == {"delimiter": ","}
+    assert table.headers == ("tracking_number", "sales value", "currency")
+    assert table.rows[0].cells == ("003SABC", "10,55", "€")
+    assert table.rows[0].row == 2
+
+
+def test_csv_cp1252_semicolons_and_quoted_newline(tmp_path: Path) -> None:
+    text = (
+        "Claims export;;\r\n"
+        "Trackingnummer;Verkoopwaarde;Opmerkingen\r\n"
+        '3SABC1;€ 1.234,56;"two\r\nlines"\r\n'
+        ";;\r\n"
+        "3SABC2;12;ok\r\n"
+    )
+    table = read_sheet(write_bytes(tmp_path / "nl.csv", text.encode("cp1252")))
+    assert table.encoding == "cp1252"
+    assert table.extra == {"delimiter": ";"}
+    assert table.header_row == 2
+    assert [row.row for row in table.rows] == [3, 5]
+    assert table.rows[0].cells == ("3SABC1", "€ 1.234,56", "two\r\nlines")
+    assert table.notices == ("nl.csv is not UTF-8; it was read as Windows-1252 text",)
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_delimiters(tmp_path: Path, delimiter: str) -> None:
+    text = delimiter.join(["tracking", "remarks", "currency"]) + "\n"
+    text += delimiter.join(["A1", "x, y; z", "EUR"]).replace("x, y; z", '"x, y; z"') + "\n"
+    table = read_sheet(write_bytes(tmp_path / "d.csv", text.encode()))
+    assert table.extra == {"delimiter": delimiter}
+    assert table.rows[0].cells == ("A1", "x, y; z", "EUR")
+
+
+def test_csv_excel_sep_hint_and_short_rows(tmp_path: Path) -> None:
+    text = "sep=;\ntracking;remarks;currency\nA1;x\n"
+    table = read_sheet(write_bytes(tmp_path / "hint.csv", text.encode()))
+    assert table.header_row == 1
+    assert table.rows[0] == sheet.SourceRow(2, ("A1", "x", None))
+
+
+def test_csv_without_tracking_column(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        read_sheet(write_bytes(tmp_path / "x.csv", b"a,b\n1,2\n"))
+    assert caught.value.message.startswith(
+        "x.csv: no header row with a tracking number column found in the first 20 rows "
+        "(looked for: tracking_number, tracking,"
+    )
+
+
+def test_csv_duplicate_headers(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        read_sheet(write_bytes(tmp_path / "x.csv", b"Tracking,Remarks,Notes\nA,b,c\n"))
+    assert caught.value.message == (
+        'x.csv: the headers "Remarks" and "Notes" both mean additional_remarks; '
+        "keep one of them or rename the other"
+    )

@@ -1,0 +1,118 @@
+"""The blank input workbook is generated from columns.py and never drifts from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from batch_claims.attachments import MAX_FILE_SIZE
+from batch_claims.columns import COLUMNS, Variant
+from batch_claims.template import write_template
+
+COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.xlsx"
+    write_template(path)
+    return path
+
+
+def header(sheet: Worksheet) -> list[object]:
+    return [cell.value for cell in sheet[1]]
+
+
+def test_sheets_present_claims_first(template: Path) -> None:
+    assert load_workbook(template).sheetnames == ["Claims", "Columns", "Instructions"]
+
+
+def test_headers_are_the_canonical_columns(template: Path) -> None:
+    sheet = load_workbook(template)["Claims"]
+    assert header(sheet) == [c.name for c in COLUMNS]
+    assert sheet.max_row == 1
+    assert sheet.freeze_panes == "B2"
+    assert all(cell.font.bold for cell in sheet[1])
+
+
+def test_committed_template_matches_columns(template: Path) -> None:
+    assert COMMITTED.exists(), "run: batch-claims template templates/damage_claims_template.xlsx"
+    committed = load_workbook(COMMITTED)
+    fresh = load_workbook(template)
+    assert committed.sheetnames == fresh.sheetnames
+    for name in fresh.sheetnames:
+        assert list(committed[name].values) == list(fresh[name].values), name
+
+
+def test_header_notes_say_what_is_required(template: Path) -> None:
+    sheet = load_workbook(template)["Claims"]
+    for cell, column in zip(sheet[1], COLUMNS, strict=True):
+        assert cell.comment is not None
+        assert column.help in cell.comment.text
+        own = "yes" if Variant.OWN_CONTRACT in column.required_for else "no"
+        rates = "yes" if Variant.SENDCLOUD_RATES in column.required_for else "no"
+        assert f"Required for own_contract: {own}; for sendcloud_rates: {rates}." in (
+            cell.comment.text
+        )
+
+
+def test_dropdowns(template: Path) -> None:
+    sheet = load_workbook(template)["Claims"]
+    letters = {cell.value: get_column_letter(i) for i, cell in enumerate(sheet[1], start=1)}
+    lists = {
+        str(dv.sqref): dv.formula1
+        for dv in sheet.data_validations.dataValidation
+        if dv.type == "list"
+    }
+    expected = {
+        "contract_type": '"own_contract,sendcloud_rates"',
+        "is_portal_claim": '"yes,no"',
+        "contents_sales_currency": '"EUR,GBP,USD"',
+        "contents_purchase_currency": '"EUR,GBP,USD"',
+        "currency": '"EUR,GBP,USD"',
+    }
+    assert lists == {
+        f"{letters[name]}2:{letters[name]}1000": formula for name, formula in expected.items()
+    }
+
+
+def test_tracking_number_column_is_text(template: Path) -> None:
+    sheet = load_workbook(template)["Claims"]
+    assert sheet.cell(1, 1).value == "tracking_number"
+    assert sheet.column_dimensions["A"].number_format == "@"
+
+
+def test_columns_sheet_explains_every_column(template: Path) -> None:
+    rows = list(load_workbook(template)["Columns"].values)
+    assert rows[0][:5] == (
+        "column",
+        "required for own contract",
+        "required for Sendcloud rates",
+        "meaning",
+        "accepted values",
+    )
+    assert [r[0] for r in rows[1:]] == [c.name for c in COLUMNS]
+    for row, column in zip(rows[1:], COLUMNS, strict=True):
+        assert row[3] == column.help
+        assert row[4]
+        assert row[2] == ("yes" if Variant.SENDCLOUD_RATES in column.required_for else "no")
+
+
+def test_instructions_mention_the_photo_rules(template: Path) -> None:
+    text = "\n".join(
+        str(v) for (v,) in load_workbook(template)["Instructions"].iter_rows(values_only=True)
+    )
+    assert "<tracking_number>/<column>.*" in text
+    assert "<tracking_number>_<column>.*" in text
+    assert f"{MAX_FILE_SIZE // 1024 // 1024} MB" in text
+    assert "application/pdf" in text and "image/*" in text
+
+
+def test_write_template_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "t.xlsx"
+    write_template(target)
+    assert [p.name for p in target.parent.iterdir()] == ["t.xlsx"]
