@@ -4,6 +4,7 @@ code. No business logic lives here."""
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import sys
 import tempfile
@@ -24,10 +25,10 @@ from batch_claims.api.ratelimit import Limit, RateLimiter
 from batch_claims.api.retry import RetryPolicy
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
-from batch_claims.errors import AuthRefused, InputError, Interrupted
+from batch_claims.errors import InputError
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.pipeline import Prepared, Submitter, plan, prepare, validate
+from batch_claims.pipeline import Prepared, StopSignal, Submitter, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
 from batch_claims.retry_input import read_failed_rows
 from batch_claims.settings import Settings, build_settings, load_config
@@ -370,10 +371,11 @@ def _submit(
             resubmit_unconfirmed=resubmit_unconfirmed,
             deadline=None if max_minutes is None else clock.monotonic() + max_minutes * 60,
             on_progress=console.row_done,
+            fault=_crash_hook(os.environ.get("BATCH_CLAIMS_CRASH_AT")),
         )
         console.start(len(prepared.items), "submitting")
-        with _sigterm_as_interrupt():
-            outcomes, stopped = submitter.run(prepared.items)
+        with _graceful_stop(submitter.stop, console):
+            outcomes, aborted = submitter.run(prepared.items)
         console.stop()
         stats = {
             "rate_limited_429": client.stats.rate_limited,
@@ -382,10 +384,8 @@ def _submit(
             "ticket_requests": client.stats.tickets,
         }
         _report(console, out, info(outcomes, **stats), prepared, outcomes)
-    if isinstance(stopped, AuthRefused):
-        raise stopped
-    if isinstance(stopped, KeyboardInterrupt):
-        raise Interrupted("interrupted: rows not reached are not_attempted in the workbook")
+    if aborted is not None:
+        raise aborted
     sys.exit(0 if all(o.status.has_ticket for o in outcomes) else 1)
 
 
@@ -409,22 +409,45 @@ def _start_sandbox(stack: ExitStack, settings: Settings, temp_journal: bool) -> 
     return settings
 
 
+def _crash_hook(spec: str | None) -> Callable[[str], None]:
+    """Test hook: ``BATCH_CLAIMS_CRASH_AT=POINT[:N]`` kills this process (SIGKILL, as a
+    power cut would) the Nth time a row reaches POINT; see ``Submitter.fault``."""
+    if not spec:
+        return lambda point: None
+    target, _, nth = spec.partition(":")
+    remaining = [int(nth or 1)]
+
+    def hook(point: str) -> None:
+        if point == target:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the run like Ctrl-C: the workbook is still written."""
+def _graceful_stop(stop: StopSignal, console: Console) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: finish (and record) the request under way, mark the rest
+    not_attempted, write the workbook, exit 3. A second signal stops at once."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        if stop.reason is not None:
+            raise KeyboardInterrupt
+        name = signal.Signals(signum).name
+        stop.request(f"stopped by {name}")
+        console.info(f"{name}: stopping after the request under way (again to stop now)")
 
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (e.g. under a test runner's thread)
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @cli.command("history")
@@ -534,7 +557,6 @@ def sandbox_command(
     """Serve the local Support API sandbox (Ctrl-C stops it)."""
     from batch_claims.sandbox.server import run_forever
 
-    click.echo(f"sandbox API at http://{host}:{port}/api/v3 (any keys; public key 'bad' → 401)")
     run_forever(
         {
             "TICKET_LIMIT": (ticket_limit.count, ticket_limit.seconds),
@@ -549,6 +571,9 @@ def sandbox_command(
         host=host,
         port=port,
         allow_remote=allow_remote,
+        on_ready=lambda url: click.echo(
+            f"sandbox API at {url}/api/v3 (any keys; public key 'bad' → 401); Ctrl-C stops"
+        ),
     )
 
 

@@ -19,7 +19,14 @@ from batch_claims.api.client import SupportClient
 from batch_claims.attachments import resolve_documents
 from batch_claims.clock import Clock
 from batch_claims.columns import DOCUMENT_COLUMNS, required_columns
-from batch_claims.errors import AuthRefused, GaveUp, Rejected, Unconfirmed
+from batch_claims.errors import (
+    AuthRefused,
+    GaveUp,
+    Interrupted,
+    Rejected,
+    RunAborted,
+    Unconfirmed,
+)
 from batch_claims.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, build_payload, changed_fields, fingerprint, normalised
@@ -141,21 +148,31 @@ class Plan:
     least_seconds: float
 
     def describe(self) -> str:
-        minutes, seconds = divmod(math.ceil(self.least_seconds), 60)
         return (
             f"plan: {self.tickets} ticket POSTs and {self.uploads} file uploads "
             f"({self.tickets + self.uploads} POSTs); {self.already_submitted} rows already "
             f"have a ticket, {self.unconfirmed} are unconfirmed; the rate limits allow this "
-            f"in no less than {minutes}m{seconds:02d}s"
+            f"in no less than {duration(self.least_seconds)}"
         )
 
 
+def duration(seconds: float) -> str:
+    """3.25 → "3.25s", 75 → "1m15s"."""
+    if seconds < 60:
+        return f"{seconds:.2f}s".replace(".00s", "s")
+    minutes, rest = divmod(math.ceil(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
 def least_seconds(settings: Settings, tickets: int, uploads: int) -> float:
-    """The least span the limits allow for K POSTs in a scope is (K - 1)·W/N at its
-    sustained rate; the binding scope is the largest of the three."""
+    """The least span from first to last POST that strict windows allow.
+
+    K requests under "at most N in any W seconds" need at least floor((K - 1) / N)
+    full windows between the first and the last; the binding scope is the largest.
+    """
     posts = tickets + uploads
     spans = [
-        (max(count, 1) - 1) * limit.seconds / limit.count
+        ((count - 1) // limit.count) * limit.seconds
         for count, limit in (
             (tickets, settings.ticket_limit),
             (posts, settings.request_limit),
@@ -196,6 +213,20 @@ def plan(
 
 
 @dataclass
+class StopSignal:
+    """Set by a signal handler or the deadline; checked between steps, so the request in
+    progress finishes and is recorded before the run stops."""
+
+    reason: str | None = None
+    timed_out: bool = False
+
+    def request(self, reason: str, timed_out: bool = False) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.timed_out = timed_out
+
+
+@dataclass
 class Submitter:
     """Sends claims one after another; the journal makes every step resumable."""
 
@@ -208,34 +239,49 @@ class Submitter:
     resubmit_unconfirmed: bool = False
     deadline: float | None = None  # clock.monotonic() value after which no row starts
     on_progress: ProgressCallback = field(default=lambda outcome: None)
+    stop: StopSignal = field(default_factory=lambda: StopSignal())
+    # Test hook: called at each step of a row ("before_upload", "after_upload",
+    # "before_ticket", "after_ticket", "after_record") so tests can kill the process there.
+    fault: Callable[[str], None] = field(default=lambda point: None)
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict)
     _cached: set[str] = field(default_factory=set)
 
-    def run(self, items: Sequence[Item]) -> tuple[list[RowOutcome], BaseException | None]:
-        """One outcome per item, in order; the error that stopped the run, if any.
+    def run(self, items: Sequence[Item]) -> tuple[list[RowOutcome], RunAborted | None]:
+        """One outcome per item, in order; the error that aborted the run, if any.
 
         A stopped run still yields an outcome for every row: rows not reached are
-        ``not_attempted``.
+        ``not_attempted``. ``--max-minutes`` stops cleanly without aborting.
         """
         outcomes: list[RowOutcome] = []
-        stopped: BaseException | None = None
+        aborted: RunAborted | None = None
         for item in items:
-            if stopped is None and self.deadline is not None:
-                if self.clock.monotonic() >= self.deadline and isinstance(item, Claim):
-                    stopped = TimeoutError("--max-minutes reached")
             if isinstance(item, RowOutcome):
                 outcomes.append(item)
-            elif stopped is not None:
-                outcomes.append(_not_attempted(item, str(stopped)))
+            elif (reason := self._why_stop()) is not None:
+                outcomes.append(_not_attempted(item, reason))
             else:
                 try:
                     outcome = self.submit_claim(item)
-                except (AuthRefused, KeyboardInterrupt) as exc:
-                    stopped = exc
-                    outcome = _not_attempted(item, _stop_reason(exc))
+                except AuthRefused as exc:
+                    aborted = exc
+                    self.stop.request(str(exc))
+                    outcome = _not_attempted(item, "the credentials were refused")
+                except KeyboardInterrupt:
+                    self.stop.request("the run was interrupted")
+                    outcome = _not_attempted(item, "the run was interrupted")
                 outcomes.append(outcome)
             self.on_progress(outcomes[-1])
-        return outcomes, stopped
+        if aborted is None and self.stop.reason is not None and not self.stop.timed_out:
+            aborted = Interrupted(
+                f"{self.stop.reason}: rows not reached are not_attempted in the workbook"
+            )
+        return outcomes, aborted
+
+    def _why_stop(self) -> str | None:
+        if self.stop.reason is None and self.deadline is not None:
+            if self.clock.monotonic() >= self.deadline:
+                self.stop.request("--max-minutes reached", timed_out=True)
+        return self.stop.reason
 
     # --- one claim -----------------------------------------------------------------
 
@@ -268,12 +314,16 @@ class Submitter:
                     error_code="unconfirmed",
                     error_detail=_unconfirmed_hint(claim.tracking_number, record.updated_at),
                 )
+        self.fault("before_upload")
         try:
             tokens = self._upload_all(claim)
         except Rejected as exc:
             return self._api_failure(claim, Status.REJECTED, exc)
         except GaveUp as exc:
             return self._api_failure(claim, Status.FAILED, exc)
+        self.fault("after_upload")
+        if self.stop.reason is not None:
+            return _not_attempted(claim, self.stop.reason)
         return self._create_ticket(claim, tokens, retry_stale_tokens=True)
 
     def _create_ticket(
@@ -289,6 +339,7 @@ class Submitter:
             fingerprint(claim),
             _json_roundtrip(normalised(claim)),
         )
+        self.fault("before_ticket")
         try:
             result = self.client.create_damage_ticket(payload, claim.is_portal_claim)
         except Rejected as exc:
@@ -339,13 +390,22 @@ class Submitter:
                 attempt, NOT_CREATED, http_status=401, detail="credentials refused"
             )
             raise
-        except BaseException:
+        except KeyboardInterrupt:
             # Interrupted mid-request: the request may have gone out.
             self.journal.finish_attempt(attempt, UNCONFIRMED, detail="run interrupted")
-            raise
+            self.stop.request("the run was interrupted")
+            return self._outcome(
+                claim,
+                Status.UNCONFIRMED,
+                error_code="interrupted",
+                error_detail="the run was interrupted while the ticket request was under way — "
+                + _unconfirmed_hint(claim.tracking_number, None),
+            )
+        self.fault("after_ticket")
         self.journal.finish_attempt(
             attempt, CREATED, ticket_id=result.ticket_id, http_status=result.http_status
         )
+        self.fault("after_record")
         return self._outcome(
             claim,
             Status.SUBMITTED,
@@ -436,12 +496,6 @@ def _not_attempted(claim: Claim, reason: str) -> RowOutcome:
         status=Status.NOT_ATTEMPTED,
         error_detail=f"not attempted: {reason}",
     )
-
-
-def _stop_reason(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "the run was interrupted"
-    return str(exc)
 
 
 def _unconfirmed_hint(tracking_number: str, since: str | None) -> str:

@@ -531,6 +531,8 @@ def validate_table(
         return [source.cells[index] for source in table.rows]
 
     def coerce(name: str, parse: Callable[[object], Coerced]) -> list[Any]:
+        if name not in table.mapping:
+            return [None] * len(rows)
         values: list[Any] = []
         seen: dict[tuple[type, object], Coerced] = {}  # columns repeat their values a lot
         for row, value in zip(rows, raw(name), strict=True):
@@ -641,12 +643,16 @@ def _amounts(
     prices: list[Decimal | None] = []
     money: list[Money | None] = []
     name = column.name
+    seen: dict[tuple[type, object], Coerced] = {}
     for position, (row, value) in enumerate(zip(rows, raw(name), strict=True)):
         if value is None:
             prices.append(None)
             money.append(None)
             continue
-        parsed, problem = parse_amount(value, decimal_comma)
+        key = (type(value), value)
+        if key not in seen:
+            seen[key] = parse_amount(value, decimal_comma)
+        parsed, problem = seen[key]
         if problem is not None or not isinstance(parsed, ParsedAmount):
             problem = problem or Problem("not_an_amount")
             errors.add(

@@ -231,6 +231,7 @@ def test_dry_run_prints_the_plan_and_sends_nothing(
 ) -> None:
     result = run("submit", week, "--dry-run", "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
     assert "plan: 10 ticket POSTs and 41 file uploads" in result.output
+    assert "no less than 0.03s" in result.output  # three bursts of 15/0.01
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
 
 

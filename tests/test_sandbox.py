@@ -115,12 +115,7 @@ def post_ticket(client: FlaskClient, body: object, query: str = "", **kwargs: An
 
 
 def test_exported_members() -> None:
-    assert set(batch_claims.sandbox.__all__) == {
-        "SandboxServer",
-        "create_app",
-        "run_forever",
-        "serve",
-    }
+    assert set(batch_claims.sandbox.__all__) == {"create_app", "serve"}
 
 
 def test_each_app_has_its_own_state(make_client: Any) -> None:
@@ -919,7 +914,7 @@ def test_other_config_keys_reach_flask() -> None:
 
 def test_run_forever_serves_until_ctrl_c() -> None:
     script = (
-        "from batch_claims.sandbox import run_forever\n"
+        "from batch_claims.sandbox.server import run_forever\n"
         "run_forever(port=0, on_ready=lambda url: print(url, flush=True))\n"
     )
     with subprocess.Popen(

@@ -1,10 +1,11 @@
 """A local stand-in for Sendcloud's Support API, for demos and tests.
 
 ``create_app(config)`` builds the Flask app; ``serve(config)`` runs one over real
-HTTP in a background thread. See ``NOTICE.md`` for the rules and config keys.
+HTTP in a background thread (``server.run_forever`` serves until Ctrl-C). See
+``NOTICE.md`` for the rules and the config keys.
 """
 
 from batch_claims.sandbox.app import create_app
-from batch_claims.sandbox.server import SandboxServer, run_forever, serve
+from batch_claims.sandbox.server import serve
 
-__all__ = ["SandboxServer", "create_app", "run_forever", "serve"]
+__all__ = ["create_app", "serve"]
