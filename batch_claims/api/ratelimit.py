@@ -53,6 +53,7 @@ class Limit:
             raise _limit_error(f"{self.count}/{self.seconds}")
         if not (seconds_ok and math.isfinite(self.seconds) and self.seconds > 0):
             raise _limit_error(f"{self.count}/{self.seconds}")
+        object.__setattr__(self, "seconds", float(self.seconds))
 
     @classmethod
     def parse(cls, text: str) -> Limit:
