@@ -26,12 +26,14 @@ from batch_claims.api.retry import RetryPolicy
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
 from batch_claims.errors import InputError
+from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.pipeline import Prepared, StopSignal, Submitter, plan, prepare, validate
+from batch_claims.pipeline import Prepared, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
-from batch_claims.retry_input import read_failed_rows
+from batch_claims.retry_input import check_account, read_failed_rows
 from batch_claims.settings import Settings, build_settings, load_config
+from batch_claims.submitter import StopSignal, Submitter
 from batch_claims.template import write_template
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,6 +70,12 @@ def sheet_options(func: F) -> F:
                 "beside the sheet, if there is one).",
             ),
             click.option("--sheet", "sheet_name", help="Worksheet name (default: the first)."),
+            click.option(
+                "--decimal-comma/--decimal-point",
+                "decimal_comma",
+                default=None,
+                help="How to read amounts like 1,234 (default: by their shape and the file).",
+            ),
             click.option(
                 "--out",
                 type=click.Path(dir_okay=False, path_type=Path),
@@ -126,6 +134,22 @@ def run_options(func: F) -> F:
                 "--max-minutes",
                 type=click.FloatRange(min=0, min_open=True),
                 help="Start no new row after this many minutes (for a cron slot).",
+            ),
+            click.option(
+                "--hold-back/--no-hold-back",
+                "hold_back",
+                default=None,
+                help="Hold back rows refused earlier in the run for a reason they share "
+                "(default), or send them anyway.",
+            ),
+            click.option(
+                "--token-max-age",
+                help="Reuse file tokens uploaded this long ago at most (default 24h).",
+            ),
+            click.option(
+                "--limit-margin",
+                type=click.FloatRange(min=0),
+                help="Seconds added to every rate-limit window (clock/latency skew).",
             ),
             click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path)),
             click.option("--quiet", is_flag=True, help="No progress; only the summary line."),
@@ -206,12 +230,13 @@ def validate_command(
     sheet: Path,
     photos: Path | None,
     sheet_name: str | None,
+    decimal_comma: bool | None,
     out: Path | None,
     config_file: Path | None,
     quiet: bool,
 ) -> None:
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
-    settings = _settings(config_file)
+    settings = _settings(config_file, decimal_comma=decimal_comma)
     console = Console(quiet=quiet)
     clock = SystemClock()
     started = clock.utcnow()
@@ -266,6 +291,7 @@ def _submit(
     *,
     photos: Path | None,
     sheet_name: str | None,
+    decimal_comma: bool | None,
     out: Path | None,
     config_file: Path | None,
     journal: Path | None,
@@ -276,6 +302,9 @@ def _submit(
     force: bool,
     resubmit_unconfirmed: bool,
     max_minutes: float | None,
+    hold_back: bool | None,
+    token_max_age: str | None,
+    limit_margin: float | None,
     log_file: Path | None,
     quiet: bool,
     dry_run: bool,
@@ -287,6 +316,10 @@ def _submit(
         ticket_limit=ticket_limit,
         request_limit=request_limit,
         burst_limit=burst_limit,
+        decimal_comma=decimal_comma,
+        hold_back=hold_back,
+        token_max_age=token_max_age,
+        limit_margin=limit_margin,
     )
     clock = SystemClock()
     started = clock.utcnow()
@@ -305,6 +338,8 @@ def _submit(
         elif not dry_run:
             settings.require_credentials()
         check_base_url(settings.base_url)
+        if source_results is not None:
+            check_account(sheet, settings.account)
         book = Journal(settings.journal_path(), clock.utcnow)
         stack.callback(book.close)
         book.bind_account(settings.account)
@@ -372,6 +407,7 @@ def _submit(
             deadline=None if max_minutes is None else clock.monotonic() + max_minutes * 60,
             on_progress=console.row_done,
             fault=_crash_hook(os.environ.get("BATCH_CLAIMS_CRASH_AT")),
+            hold_back=HoldBack(enabled=settings.hold_back),
         )
         console.start(len(prepared.items), "submitting")
         with _graceful_stop(submitter.stop, console):

@@ -12,6 +12,8 @@ import json
 import os
 import socket
 import sqlite3
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,6 +152,7 @@ class Journal:
 
     def __init__(self, target: str | Path | sqlite3.Connection, now: Callable[[], datetime]):
         self._now = now
+        self._lock = threading.RLock()
         self.path: str
         if isinstance(target, sqlite3.Connection):
             self.db = target
@@ -168,10 +171,23 @@ class Journal:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise InputError(f"cannot create the journal folder {parent}: {exc}") from None
-            if Path(path).exists() and not os.access(path, os.W_OK):
-                raise InputError(f"the journal {path} is not writable")
-            if not os.access(parent, os.W_OK):
-                raise InputError(f"the journal folder {parent} is not writable")
+            if Path(path).exists():
+                size = Path(path).stat().st_size
+                if size % 512 != 0 or size == 0:
+                    # SQLite files are whole pages: this one was cut short or emptied.
+                    raise InputError(
+                        f"the journal {path} is truncated ({size} bytes); it is left "
+                        "untouched — restore it from a backup or pass another --journal "
+                        "after checking the Sendcloud panel"
+                    )
+                if not os.access(path, os.W_OK):
+                    raise InputError(f"the journal {path} is not writable")
+            try:  # a real write, since access() tells root nothing about read-only disks
+                tempfile.TemporaryFile(dir=parent).close()
+            except OSError as exc:
+                raise InputError(
+                    f"the journal folder {parent} is not writable ({exc.strerror})"
+                ) from None
         try:
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
@@ -211,17 +227,19 @@ class Journal:
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite3.Connection]:
-        """One committed transaction (nested use joins the outer one)."""
-        if self.db.in_transaction:
-            yield self.db
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        """One committed transaction (nested use joins the outer one); one thread at a
+        time, since upload workers share the connection."""
+        with self._lock:
+            if self.db.in_transaction:
+                yield self.db
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()

@@ -13,6 +13,28 @@ from batch_claims.report import ERROR_HEADER, FAILED_SHEET, RESULTS_SHEET, SUMMA
 from batch_claims.sheet import SheetTable, read_sheet
 
 
+def summary_value(results: Path, key: str) -> str | None:
+    """A value of the results workbook's Summary sheet (its "key | value" rows)."""
+    workbook = openpyxl.load_workbook(results, read_only=True)
+    try:
+        for row in workbook[SUMMARY_SHEET].iter_rows(values_only=True):
+            if row and row[0] == key:
+                return None if len(row) < 2 or row[1] is None else str(row[1])
+    finally:
+        workbook.close()
+    return None
+
+
+def check_account(results: Path, account: str) -> None:
+    """Refuse a workbook written for another API account's journal."""
+    written_for = summary_value(results, "account")
+    if written_for is not None and written_for != account:
+        raise InputError(
+            f"{results.name} was written by a run for another API account ({written_for}); "
+            f"this run uses {account} — retry it with that account's keys"
+        )
+
+
 def read_failed_rows(results: Path) -> SheetTable:
     """The ``Failed rows`` of a results workbook as an input table."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,9 @@ class Settings:
     aliases: Mapping[str, str] = field(default_factory=dict)
     journal: Path | None = None
     photos: Path | None = None
+    decimal_comma: bool | None = None  # None: read each amount by its shape / the file
+    hold_back: bool = True
+    sandbox: bool = False
 
     def __repr__(self) -> str:
         shown = "set" if self.secret_key else "unset"
@@ -63,8 +67,12 @@ class Settings:
 
     @property
     def account(self) -> str:
-        """Who the journal belongs to: base URL and public key (never the secret)."""
-        return f"{self.public_key or '-'}@{self.base_url}"
+        """Who the journal belongs to: the base URL and a hash of the public key, so
+        workbooks and logs never show a key."""
+        if self.sandbox:
+            return "local sandbox"
+        key = hashlib.sha256(self.public_key.encode()).hexdigest()[:12]
+        return f"key {key} at {self.base_url}"
 
     def default_journal(self) -> Path:
         digest = hashlib.sha256(self.account.encode()).hexdigest()[:16]
@@ -88,6 +96,7 @@ class Settings:
             token_url=token_url,
             public_key=self.public_key or "sandbox",
             secret_key=self.secret_key or "sandbox",
+            sandbox=True,
         )
 
 
@@ -114,6 +123,17 @@ def _limit(value: object, where: str) -> Limit:
         return Limit.parse(str(value))
     except ValueError as exc:
         raise InputError(f"{where}: {exc}") from None
+
+
+def parse_age(text: str) -> timedelta:
+    """ "24h", "90m", "2d", "3600s" or a bare number of hours."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
+    if match is None:
+        raise InputError(
+            f"--token-max-age: expected a duration such as 24h, 90m or 2d; got {text!r}"
+        )
+    number, unit = float(match.group(1)), match.group(2) or "h"
+    return timedelta(seconds=number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
 
 
 def _number(value: object, where: str) -> float:
@@ -200,7 +220,14 @@ def build_settings(
     photos = pick("photos", None, defaults.get("photos"))
     if photos:
         values["photos"] = Path(str(photos)).expanduser()
-    token_max_age = pick("token_max_age_hours", None, defaults.get("token_max_age_hours"))
+    token_max_age = pick("token_max_age", None, defaults.get("token_max_age"))
     if token_max_age is not None:
-        values["token_max_age"] = timedelta(hours=_number(token_max_age, "token_max_age_hours"))
+        values["token_max_age"] = parse_age(str(token_max_age))
+    decimal = pick("decimal_comma", None, defaults.get("decimal_comma"))
+    if decimal is not None:
+        if not isinstance(decimal, bool):
+            raise InputError("config [defaults] decimal_comma must be true or false")
+        values["decimal_comma"] = decimal
+    if flags.get("hold_back") is not None:
+        values["hold_back"] = bool(flags["hold_back"])
     return Settings(**values)

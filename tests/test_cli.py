@@ -4,6 +4,7 @@ a real SQLite journal and real workbooks."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from batch_claims.cli import cli
+from batch_claims.journal import Journal
 from tests.conftest import SCALED_FLAGS
 
 EXPECTED = {
@@ -293,3 +295,67 @@ def test_template_command_writes_the_input_workbook(tmp_path: Path) -> None:
     assert result.exit_code == 0
     headers = [c.value for c in openpyxl.load_workbook(target).worksheets[0][1]]
     assert headers[0] == "tracking_number"
+
+
+def test_journal_on_a_disk_that_refuses_writes_exits_2_before_sending(
+    api_env: Any, week: Path
+) -> None:
+    result = run("submit", week, "--journal", "/proc/self/journal.sqlite3", "--quiet")
+    assert result.exit_code == 2
+    assert "not writable" in result.output
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
+
+
+def test_retry_refuses_a_workbook_from_another_account(
+    api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tmp_path / "first.xlsx"
+    run(
+        "submit",
+        week,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--out",
+        first,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "another-account")
+    result = run(
+        "retry",
+        first,
+        "--photos",
+        week.parent / "photos",
+        "--journal",
+        tmp_path / "j2.sqlite3",
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    assert result.exit_code == 2
+    assert "another API account" in result.output
+
+
+def test_retry_of_a_workbook_from_another_tool_exits_2_naming_what_is_missing(
+    tmp_path: Path,
+) -> None:
+    other = tmp_path / "other.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Sheet1"  # type: ignore[union-attr]
+    workbook.save(other)
+    result = run("retry", other)
+    assert result.exit_code == 2
+    assert "not a batch-claims results workbook" in result.output
+    assert "'Failed rows'" in result.output
+
+
+def test_second_concurrent_run_on_one_journal_exits_3(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j.sqlite3"
+    holder = Journal(journal, lambda: datetime.now(UTC))  # another live run (this pid)
+    holder.acquire_lock("other-run", "submit", "week.xlsx")
+    result = run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 3
+    assert "another batch-claims run holds the journal" in result.output
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
+    holder.close()

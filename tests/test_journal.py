@@ -105,10 +105,10 @@ def test_token_cache_respects_max_age() -> None:
 
 def test_corrupt_journal_is_a_clear_error_and_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
-    path.write_bytes(b"garbage" * 1000)
+    path.write_bytes(b"garbage!" * 1024)
     with pytest.raises(InputError, match="not a readable batch-claims journal|cannot be opened"):
         journal(path)
-    assert path.read_bytes() == b"garbage" * 1000
+    assert path.read_bytes() == b"garbage!" * 1024
 
 
 def test_schema_is_versioned(tmp_path: Path) -> None:
@@ -133,3 +133,45 @@ def test_journal_belongs_to_one_account() -> None:
     book.bind_account("pk@https://panel.sendcloud.sc/api/v3")
     with pytest.raises(InputError, match="another API account"):
         book.bind_account("other@https://panel.sendcloud.sc/api/v3")
+
+
+@pytest.mark.parametrize("size", [0, 1000, 4096 + 100])
+def test_truncated_journal_is_a_clear_error_never_a_new_empty_one(
+    tmp_path: Path, size: int
+) -> None:
+    good = tmp_path / "good.sqlite3"
+    book = journal(good)
+    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {})
+    book.finish_attempt(attempt, CREATED, ticket_id="T-1")
+    book.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    book.close()
+    cut = tmp_path / "cut.sqlite3"
+    cut.write_bytes(good.read_bytes()[:size])
+    with pytest.raises(InputError, match="truncated"):
+        journal(cut)
+    assert cut.stat().st_size == size
+
+
+def test_journal_in_a_folder_that_refuses_writes_is_refused(tmp_path: Path) -> None:
+    # /proc refuses new files even to root, like a read-only disk.
+    with pytest.raises(InputError, match="not writable"):
+        journal("/proc/self/batch-claims.sqlite3")
+
+
+def test_upload_workers_share_the_journal_safely(tmp_path: Path) -> None:
+    import threading
+
+    book = journal(tmp_path / "j.sqlite3")
+
+    def work(n: int) -> None:
+        for i in range(50):
+            book.store_token(f"{n}-{i}", "image/jpeg", f"tok-{n}-{i}")
+            book.cached_token(f"{n}-{i}", "image/jpeg", timedelta(hours=1))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    count = book.db.execute("SELECT count(*) FROM file_tokens").fetchone()[0]
+    assert count == 300

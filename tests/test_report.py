@@ -194,7 +194,7 @@ def test_failed_rows_highlights_offending_cells(written: tuple[Path, SheetTable]
 def test_failed_rows_reads_back_as_an_input_sheet(written: tuple[Path, SheetTable]) -> None:
     import pandas as pd
 
-    frame = pd.read_excel(written[0], sheet_name="Failed rows", dtype=str)
+    frame = pd.read_excel(written[0], sheet_name="Failed rows", dtype=str, engine="openpyxl")
     assert list(frame.columns) == [*HEADERS, "error"]
     assert list(frame["Tracking No"]) == ["3SABC002", "DELIVERED4", "3SABC005", "3SABC006"]
 

@@ -1,0 +1,305 @@
+"""Sending the valid rows: tickets strictly one after another in sheet order, while the
+files of the next few rows upload in the background within the same rate limits.
+
+Every ticket goes through the journal: recorded ``in_flight`` and committed before the
+request, its answer right after, so a run killed at any moment can neither send a
+claim twice nor forget one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from batch_claims.api.client import SupportClient
+from batch_claims.clock import Clock
+from batch_claims.errors import (
+    AuthRefused,
+    GaveUp,
+    Interrupted,
+    Rejected,
+    RunAborted,
+    Unconfirmed,
+)
+from batch_claims.holdback import HoldBack
+from batch_claims.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
+from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.payload import TICKET_TYPE, build_payload, changed_fields, fingerprint, normalised
+from batch_claims.settings import Settings
+from batch_claims.uploads import Uploader
+
+Item = Claim | RowOutcome
+ProgressCallback = Callable[[RowOutcome], None]
+LOOKAHEAD_ROWS = 4  # rows whose files may upload while an earlier ticket waits
+UPLOAD_WORKERS = 6
+
+
+@dataclass
+class StopSignal:
+    """Set by a signal handler or the deadline; checked between steps, so the request in
+    progress finishes and is recorded before the run stops."""
+
+    reason: str | None = None
+    timed_out: bool = False
+
+    def request(self, reason: str, timed_out: bool = False) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self.timed_out = timed_out
+
+
+@dataclass
+class Submitter:
+    """Sends claims; the journal makes every step resumable."""
+
+    client: SupportClient
+    journal: Journal
+    settings: Settings
+    clock: Clock
+    run_id: str
+    force: bool = False
+    resubmit_unconfirmed: bool = False
+    deadline: float | None = None  # clock.monotonic() value after which no row starts
+    on_progress: ProgressCallback = field(default=lambda outcome: None)
+    stop: StopSignal = field(default_factory=lambda: StopSignal())
+    hold_back: HoldBack = field(default_factory=lambda: HoldBack())
+    lookahead: int = LOOKAHEAD_ROWS
+    upload_workers: int = UPLOAD_WORKERS
+    # Test hook: called at each step of a row ("before_upload", "after_upload",
+    # "before_ticket", "after_ticket", "after_record") so tests can kill the process there.
+    fault: Callable[[str], None] = field(default=lambda point: None)
+
+    def run(self, items: Sequence[Item]) -> tuple[list[RowOutcome], RunAborted | None]:
+        """One outcome per item, in order; the error that aborted the run, if any.
+
+        A stopped run still yields an outcome for every row: rows not reached are
+        ``not_attempted``. ``--max-minutes`` stops cleanly without aborting.
+        """
+        known = {item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)}
+        to_send = [item for item in items if isinstance(item, Claim) and known[item.row] is None]
+        position = {claim.row: index for index, claim in enumerate(to_send)}
+        outcomes: list[RowOutcome] = []
+        aborted: RunAborted | None = None
+        uploader = Uploader(
+            self.client, self.journal, self.settings.token_max_age, self.upload_workers
+        )
+        try:
+            for item in items:
+                if isinstance(item, RowOutcome):
+                    outcome = item
+                elif (earlier := known[item.row]) is not None:
+                    outcome = earlier
+                elif (reason := self._why_stop() or self.hold_back.reason_for(item)) is not None:
+                    outcome = _not_attempted(item, reason)
+                else:
+                    start = position[item.row]
+                    for ahead in to_send[start : start + 1 + self.lookahead]:
+                        if self.hold_back.reason_for(ahead) is None:
+                            uploader.prefetch(ahead)
+                    try:
+                        outcome = self.send(item, uploader)
+                    except AuthRefused as exc:
+                        aborted = exc
+                        self.stop.request(str(exc))
+                        outcome = _not_attempted(item, "the credentials were refused")
+                    except KeyboardInterrupt:
+                        self.stop.request("the run was interrupted")
+                        outcome = _not_attempted(item, "the run was interrupted")
+                outcomes.append(outcome)
+                self.on_progress(outcome)
+        finally:
+            uploader.close()
+        if aborted is None and self.stop.reason is not None and not self.stop.timed_out:
+            aborted = Interrupted(
+                f"{self.stop.reason}: rows not reached are not_attempted in the workbook"
+            )
+        return outcomes, aborted
+
+    def _why_stop(self) -> str | None:
+        if self.stop.reason is None and self.deadline is not None:
+            if self.clock.monotonic() >= self.deadline:
+                self.stop.request("--max-minutes reached", timed_out=True)
+        return self.stop.reason
+
+    # --- one claim -----------------------------------------------------------------
+
+    def _journal_outcome(self, claim: Claim) -> RowOutcome | None:
+        """What the journal already knows of this claim, or None to send it."""
+        record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
+        if record is None:
+            return None
+        if record.state == CREATED and not self.force:
+            detail = None
+            if record.claim is not None:
+                changed = changed_fields(record.claim, _json_roundtrip(normalised(claim)))
+                if changed:
+                    detail = (
+                        "the sheet differs from what was sent in: "
+                        + ", ".join(changed)
+                        + " (the ticket holds the earlier values)"
+                    )
+            return self._outcome(
+                claim, Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
+            )
+        if record.state in (IN_FLIGHT, UNCONFIRMED):
+            if record.state == IN_FLIGHT:  # a run died mid-request
+                self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+            if not self.resubmit_unconfirmed:
+                return self._outcome(
+                    claim,
+                    Status.UNCONFIRMED,
+                    error_code="unconfirmed",
+                    error_detail=_unconfirmed_hint(claim.tracking_number, record.updated_at),
+                )
+        return None
+
+    def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:
+        """Upload the claim's files (or take them from the cache), then its ticket."""
+        self.fault("before_upload")
+        try:
+            tokens = uploader.tokens(claim)
+        except Rejected as exc:
+            return self._api_failure(claim, Status.REJECTED, exc)
+        except GaveUp as exc:
+            return self._api_failure(claim, Status.FAILED, exc)
+        self.fault("after_upload")
+        if self.stop.reason is not None:
+            return _not_attempted(claim, self.stop.reason)
+        outcome, refusal = self._create_ticket(claim, tokens)
+        if refusal is None:
+            return outcome
+        stale = {name: t for name, t in tokens.items() if uploader.is_cached(t)}
+        if stale and _mentions_file_token(refusal.detail):
+            # Tokens from an earlier run were refused (expired?): upload again, once.
+            uploader.forget(stale)
+            try:
+                tokens = uploader.tokens(claim)
+            except (Rejected, GaveUp) as exc:
+                return self._api_failure(claim, _status_of(exc), exc)
+            outcome, refusal = self._create_ticket(claim, tokens)
+        if refusal is not None:
+            self.hold_back.learn(claim, refusal)
+        return outcome
+
+    def _create_ticket(
+        self, claim: Claim, tokens: dict[str, str]
+    ) -> tuple[RowOutcome, Rejected | None]:
+        payload = build_payload(claim, tokens)
+        payload_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        attempt = self.journal.begin_attempt(
+            self.run_id,
+            claim.tracking_number,
+            TICKET_TYPE,
+            payload_hash,
+            fingerprint(claim),
+            _json_roundtrip(normalised(claim)),
+        )
+        self.fault("before_ticket")
+        try:
+            result = self.client.create_damage_ticket(payload, claim.is_portal_claim)
+        except (Rejected, GaveUp, Unconfirmed) as exc:
+            state = UNCONFIRMED if isinstance(exc, Unconfirmed) else NOT_CREATED
+            self.journal.finish_attempt(
+                attempt,
+                state,
+                http_status=exc.http_status,
+                error_code=exc.error_code,
+                detail=exc.detail,
+            )
+            if isinstance(exc, Rejected):
+                return self._api_failure(claim, Status.REJECTED, exc), exc
+            if isinstance(exc, GaveUp):
+                return self._api_failure(claim, Status.FAILED, exc), None
+            hint = _unconfirmed_hint(claim.tracking_number, None)
+            return self._api_failure(claim, Status.UNCONFIRMED, exc, hint), None
+        except AuthRefused:
+            self.journal.finish_attempt(
+                attempt, NOT_CREATED, http_status=401, detail="credentials refused"
+            )
+            raise
+        except KeyboardInterrupt:
+            # Interrupted mid-request: the request may have gone out.
+            self.journal.finish_attempt(attempt, UNCONFIRMED, detail="run interrupted")
+            self.stop.request("the run was interrupted")
+            detail = "the run was interrupted while the ticket request was under way — "
+            return self._outcome(
+                claim,
+                Status.UNCONFIRMED,
+                error_code="interrupted",
+                error_detail=detail + _unconfirmed_hint(claim.tracking_number, None),
+            ), None
+        self.fault("after_ticket")
+        self.journal.finish_attempt(
+            attempt, CREATED, ticket_id=result.ticket_id, http_status=result.http_status
+        )
+        self.fault("after_record")
+        return self._outcome(
+            claim,
+            Status.SUBMITTED,
+            ticket_id=result.ticket_id,
+            http_status=result.http_status,
+            attempts=result.attempts,
+            submitted_at=self.clock.utcnow(),
+        ), None
+
+    def _api_failure(
+        self,
+        claim: Claim,
+        status: Status,
+        exc: Rejected | GaveUp | Unconfirmed,
+        hint: str | None = None,
+    ) -> RowOutcome:
+        detail = exc.detail if hint is None else f"{exc.detail} — {hint}"
+        return self._outcome(
+            claim,
+            status,
+            http_status=exc.http_status,
+            error_code=exc.error_code,
+            error_detail=detail,
+            attempts=exc.attempts,
+        )
+
+    def _outcome(self, claim: Claim, status: Status, **values: Any) -> RowOutcome:
+        return RowOutcome(
+            row=claim.row,
+            tracking_number=claim.tracking_number,
+            contract_type=claim.variant.value,
+            status=status,
+            **values,
+        )
+
+
+def _status_of(exc: Rejected | GaveUp) -> Status:
+    return Status.REJECTED if isinstance(exc, Rejected) else Status.FAILED
+
+
+def _mentions_file_token(detail: str) -> bool:
+    return "file_token" in detail or "file token" in detail.lower()
+
+
+def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
+    return result
+
+
+def _not_attempted(claim: Claim, reason: str) -> RowOutcome:
+    return RowOutcome(
+        row=claim.row,
+        tracking_number=claim.tracking_number,
+        contract_type=claim.variant.value,
+        status=Status.NOT_ATTEMPTED,
+        error_detail=reason if reason.startswith("held back") else f"not attempted: {reason}",
+    )
+
+
+def _unconfirmed_hint(tracking_number: str, since: str | None) -> str:
+    when = f" on {since}" if since else ""
+    return (
+        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
+        "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
+        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
+        "(or submit with --resubmit-unconfirmed)"
+    )

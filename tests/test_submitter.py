@@ -1,0 +1,169 @@
+"""Sending rows: hold-back of shared refusals, refused cached tokens, --max-minutes,
+uploads ahead of the ticket — against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import requests
+
+from batch_claims.columns import Variant
+from batch_claims.errors import Rejected
+from batch_claims.holdback import HoldBack
+from batch_claims.journal import Journal
+from batch_claims.outcome import Claim
+from tests.conftest import SCALED_FLAGS
+from tests.test_cli import results_rows, run, tickets
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def write_sheet(folder: Path, rows: list[list[object]], headers: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    path = folder / "claims.xlsx"
+    workbook.save(path)
+    return path
+
+
+def photo(folder: Path, name: str, salt: bytes = b"") -> bytes:
+    """A real PNG, made unique by a trailing comment-like chunk-free suffix."""
+    data = PNG + salt
+    target = folder / "photos" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return data
+
+
+def test_rows_sharing_a_refused_carrier_contract_are_held_back(
+    api_env: Any, tmp_path: Path
+) -> None:
+    sheet = write_sheet(
+        tmp_path,
+        [["3SA1", "own_contract", 999], ["3SA2", "own_contract", 999], ["3SA3", "own_contract", 7]],
+        ["tracking_number", "contract_type", "carrier_contract_id"],
+    )
+    result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1
+    rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
+    assert rows["3SA1"]["status"] == "rejected"
+    assert rows["3SA2"]["status"] == "not_attempted"
+    assert rows["3SA2"]["error_detail"].startswith("held back: row 2 was refused")
+    assert rows["3SA3"]["status"] == "submitted"
+    posts = requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json()
+    assert sum(p["path"].endswith("/tickets/damage") for p in posts) == 2
+
+    again = run(
+        "submit",
+        sheet,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--quiet",
+        "--no-hold-back",
+        *SCALED_FLAGS,
+    )
+    assert again.exit_code == 1
+    rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
+    assert rows["3SA2"]["status"] == "rejected"
+
+
+def test_hold_back_learns_only_shared_reasons() -> None:
+    def claim(row: int, contract: int | None, description: str = "x") -> Claim:
+        fields: dict[str, Any] = {"contents_description": description}
+        if contract is not None:
+            fields["carrier_contract_id"] = contract
+        return Claim(row, f"3S{row}", Variant.OWN_CONTRACT, False, fields)
+
+    hold = HoldBack()
+    hold.learn(claim(2, 5), Rejected("Parcel not found.", http_status=400))
+    assert hold.reason_for(claim(3, 5)) is None
+    shape = (
+        "Validation Error. Errors: [{'type': 'missing', 'loc': ('x',), 'msg': 'Field required'}]"
+    )
+    hold.learn(claim(4, None), Rejected(shape, http_status=400))
+    assert hold.reason_for(claim(5, None, "other text")) is not None  # same fields
+    assert hold.reason_for(claim(6, 9)) is None  # different fields
+    value = "Validation Error. Errors: [{'type': 'value_error', 'loc': ('x',), 'msg': 'bad'}]"
+    fresh = HoldBack()
+    fresh.learn(claim(4, None), Rejected(value, http_status=400))
+    assert fresh.reason_for(claim(5, None)) is None  # a value problem is this row's own
+    off = HoldBack(enabled=False)
+    off.learn(claim(2, 5), Rejected("Carrier support contact is required", http_status=422))
+    assert off.reason_for(claim(3, 5)) is None
+
+
+def test_a_refused_cached_token_is_uploaded_again_once(api_env: Any, tmp_path: Path) -> None:
+    data = photo(tmp_path, "3SB1/damage_photo_1.png")
+    sheet = write_sheet(tmp_path, [["3SB1", "own_contract"]], ["tracking_number", "contract_type"])
+    journal = tmp_path / "j.sqlite3"
+    book = Journal(journal, lambda: datetime.now(UTC))
+    book.store_token(hashlib.sha256(data).hexdigest(), "image/png", "expired-token")
+    book.close()
+    result = run("submit", sheet, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 0, result.output
+    [ticket] = tickets(api_env)
+    assert ticket["files"]["damage_photo_1"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert ticket["body"]["damage_photo_1"]["file_token"] != "expired-token"
+
+
+def test_identical_files_upload_once_even_when_uploaded_ahead(api_env: Any, tmp_path: Path) -> None:
+    rows = []
+    for n in range(8):
+        photo(tmp_path, f"3SC{n}/damage_photo_1.png", salt=bytes([n]))
+        photo(tmp_path, f"3SC{n}/sales_invoice.png", salt=b"same invoice")
+        rows.append([f"3SC{n}", "own_contract"])
+    sheet = write_sheet(tmp_path, rows, ["tracking_number", "contract_type"])
+    result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 0, result.output
+    uploads = requests.get(f"{api_env.root_url}/sandbox/files", timeout=5).json()
+    assert len(uploads) == 9  # 8 distinct photos + one shared invoice
+    created = tickets(api_env)
+    assert Counter(t["body"]["tracking_number"] for t in created) == {
+        f"3SC{n}": 1 for n in range(8)
+    }
+    # Tickets went out in sheet order.
+    assert [t["body"]["tracking_number"] for t in created] == [f"3SC{n}" for n in range(8)]
+
+
+def test_max_minutes_stops_cleanly_leaving_the_rest_not_attempted(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = sandbox_factory({"LATENCY": 0.2})
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", server.base_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SD{n}", "own_contract"] for n in range(6)],
+        ["tracking_number", "contract_type"],
+    )
+    # 0.005 minutes = 0.3 s: the first ticket (0.2 s latency) fits, not all six.
+    result = run(
+        "submit",
+        sheet,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--quiet",
+        "--max-minutes",
+        "0.005",
+        *SCALED_FLAGS,
+    )
+    assert result.exit_code == 1
+    statuses = [r["status"] for r in results_rows(sheet.with_suffix(".results.xlsx"))]
+    assert statuses[0] == "submitted"
+    assert "not_attempted" in statuses
+    assert statuses.count("submitted") == len(tickets(server))
