@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from batch_claims.columns import Variant
 
@@ -72,6 +73,18 @@ class Claim:
     # str for text, int for ids, Money for amounts. Absent when blank.
     fields: Mapping[str, str | int | Money]
     attachments: Mapping[str, Attachment] = field(default_factory=dict)
+    evidence: str = ""
+
+    def outcome(self, status: Status, **values: Any) -> RowOutcome:
+        """This row's outcome with ``status`` (and ticket id, error, … as given)."""
+        return RowOutcome(
+            row=self.row,
+            tracking_number=self.tracking_number,
+            contract_type=self.variant.value,
+            status=status,
+            evidence=self.evidence,
+            **values,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,4 +100,5 @@ class RowOutcome:
     attempts: int = 0
     submitted_at: datetime | None = None
     errors: tuple[RowError, ...] = ()
-    notes: tuple[str, ...] = ()
+    # Which document slots the row's variant needs, which file matched each and how.
+    evidence: str = ""

@@ -8,12 +8,12 @@ and the API client. Nothing here prints: progress goes through a callback.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from batch_claims.attachments import resolve_documents
-from batch_claims.columns import required_columns
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE
@@ -52,6 +52,7 @@ def prepare(
     for parsed in validate_table(table, settings.default_variant, settings.decimal_comma):
         errors: list[RowError] = list(parsed.errors)
         attachments: dict[str, Attachment] = {}
+        evidence = ""
         if parsed.tracking_number and parsed.variant is not None:
             required = [c.name for c in required_columns(parsed.variant) if c.is_document]
             attachments, problems = resolve_documents(
@@ -63,6 +64,7 @@ def prepare(
                 table.header_of,
             )
             errors.extend(problems)
+            evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
         variant = parsed.variant.value if parsed.variant is not None else ""
         if errors or parsed.tracking_number is None or parsed.variant is None:
             items.append(
@@ -74,6 +76,7 @@ def prepare(
                     error_code="invalid",
                     error_detail="\n".join(e.message for e in errors),
                     errors=tuple(errors),
+                    evidence=evidence,
                 )
             )
             continue
@@ -85,9 +88,44 @@ def prepare(
                 is_portal_claim=parsed.is_portal_claim,
                 fields=dict(parsed.fields),
                 attachments=attachments,
+                evidence=evidence,
             )
         )
     return Prepared(table, tuple(items), _shared_evidence_warnings(items))
+
+
+def evidence_checklist(
+    variant: Variant,
+    attachments: Mapping[str, Attachment],
+    problems: Iterable[RowError],
+    photos: Path | None,
+) -> str:
+    """One readable cell: the document slots the variant requires, which file matched
+    each and how, and what is missing — so whoever collects photos sees what to add."""
+    required = {c.name for c in required_columns(variant) if c.is_document}
+    troubled = {problem.column for problem in problems}
+    found = sum(1 for name in required if name in attachments)
+    if required:
+        head = f"{variant.value} needs {len(required)} documents: {found} found"
+        if found < len(required):
+            head += f", {len(required) - found} to add or fix"
+    else:
+        head = f"{variant.value} needs no documents; {len(attachments)} attached"
+    lines = [head]
+    base = photos.resolve() if photos is not None else None
+    for column in DOCUMENT_COLUMNS:
+        attachment = attachments.get(column.name)
+        if attachment is not None:
+            shown = attachment.path
+            if base is not None and shown.is_relative_to(base):
+                shown = shown.relative_to(base)
+            lines.append(f"✓ {column.name}: {shown.as_posix()} ({attachment.how})")
+        elif column.name in troubled:
+            state = "missing" if column.name in required else "not usable"
+            lines.append(f"✗ {column.name}: {state} (see error_detail)")
+        elif column.name in required:
+            lines.append(f"✗ {column.name}: missing")
+    return "\n".join(lines)
 
 
 def _shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
@@ -112,14 +150,7 @@ def _shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
 def validate(prepared: Prepared) -> list[RowOutcome]:
     """Outcomes of an offline check: ``valid`` or ``invalid`` per row."""
     return [
-        item
-        if isinstance(item, RowOutcome)
-        else RowOutcome(
-            row=item.row,
-            tracking_number=item.tracking_number,
-            contract_type=item.variant.value,
-            status=Status.VALID,
-        )
+        item if isinstance(item, RowOutcome) else item.outcome(Status.VALID)
         for item in prepared.items
     ]
 

@@ -47,7 +47,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "attempts",
     "submitted_at",
 )
-NOTES_COLUMN = "notes"
+EVIDENCE_COLUMN = "evidence"  # after the input's own columns
 ERROR_HEADER = "error"
 
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
@@ -247,8 +247,7 @@ def _write_summary(
 def _write_results(
     sheet: Worksheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
-    with_notes = any(outcome.notes for outcome, _ in ordered)
-    headers = [*RESULT_COLUMNS, *table.headers, *([NOTES_COLUMN] if with_notes else [])]
+    headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
     _append(sheet, headers, bold=True)
     for outcome, source in ordered:
         detail = outcome.error_detail
@@ -266,9 +265,8 @@ def _write_results(
             outcome.attempts,
             iso_utc(outcome.submitted_at),
             *_input_cells(table, source),
+            outcome.evidence,
         ]
-        if with_notes:
-            values.append("\n".join(outcome.notes))
         _append(sheet, values)
     _finish_table(sheet, len(headers))
 

@@ -141,15 +141,14 @@ class Submitter:
                         + ", ".join(changed)
                         + " (the ticket holds the earlier values)"
                     )
-            return self._outcome(
-                claim, Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
+            return claim.outcome(
+                Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
             )
         if record.state in (IN_FLIGHT, UNCONFIRMED):
             if record.state == IN_FLIGHT:  # a run died mid-request
                 self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
             if not self.resubmit_unconfirmed:
-                return self._outcome(
-                    claim,
+                return claim.outcome(
                     Status.UNCONFIRMED,
                     error_code="unconfirmed",
                     error_detail=_unconfirmed_hint(claim.tracking_number, record.updated_at),
@@ -225,8 +224,7 @@ class Submitter:
             self.journal.finish_attempt(attempt, UNCONFIRMED, detail="run interrupted")
             self.stop.request("the run was interrupted")
             detail = "the run was interrupted while the ticket request was under way — "
-            return self._outcome(
-                claim,
+            return claim.outcome(
                 Status.UNCONFIRMED,
                 error_code="interrupted",
                 error_detail=detail + _unconfirmed_hint(claim.tracking_number, None),
@@ -236,8 +234,7 @@ class Submitter:
             attempt, CREATED, ticket_id=result.ticket_id, http_status=result.http_status
         )
         self.fault("after_record")
-        return self._outcome(
-            claim,
+        return claim.outcome(
             Status.SUBMITTED,
             ticket_id=result.ticket_id,
             http_status=result.http_status,
@@ -253,22 +250,12 @@ class Submitter:
         hint: str | None = None,
     ) -> RowOutcome:
         detail = exc.detail if hint is None else f"{exc.detail} — {hint}"
-        return self._outcome(
-            claim,
+        return claim.outcome(
             status,
             http_status=exc.http_status,
             error_code=exc.error_code,
             error_detail=detail,
             attempts=exc.attempts,
-        )
-
-    def _outcome(self, claim: Claim, status: Status, **values: Any) -> RowOutcome:
-        return RowOutcome(
-            row=claim.row,
-            tracking_number=claim.tracking_number,
-            contract_type=claim.variant.value,
-            status=status,
-            **values,
         )
 
 
@@ -286,13 +273,8 @@ def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _not_attempted(claim: Claim, reason: str) -> RowOutcome:
-    return RowOutcome(
-        row=claim.row,
-        tracking_number=claim.tracking_number,
-        contract_type=claim.variant.value,
-        status=Status.NOT_ATTEMPTED,
-        error_detail=reason if reason.startswith("held back") else f"not attempted: {reason}",
-    )
+    detail = reason if reason.startswith("held back") else f"not attempted: {reason}"
+    return claim.outcome(Status.NOT_ATTEMPTED, error_detail=detail)
 
 
 def _unconfirmed_hint(tracking_number: str, since: str | None) -> str:

@@ -171,7 +171,8 @@ def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_p
         "attempts",
         "submitted_at",
     ]
-    assert header[10:] == [c.value for c in openpyxl.load_workbook(week).active[1]]
+    assert header[10:-1] == [c.value for c in openpyxl.load_workbook(week).active[1]]
+    assert header[-1] == "evidence"
     failed = workbook["Failed rows"]
     failed_header = [c.value for c in failed[1]]
     assert failed_header[-1] == "error"
@@ -219,6 +220,25 @@ def test_validate_is_offline_and_marks_valid_and_invalid(week: Path, tmp_path: P
     assert "Contents description" in invalid["3SSCL0000000110"]
     assert "JPY" in invalid["3SSCL0000000111"]
     assert "row 11" in result.output
+    evidence = {r["tracking_number"]: r["evidence"] for r in rows}
+    assert evidence["3SSCL0000000103"].splitlines() == [
+        "sendcloud_rates needs 9 documents: 9 found",
+        "✓ customer_confirmation: 3SSCL0000000103_customer_confirmation.pdf (folder convention)",
+        "✓ sales_invoice: 3SSCL0000000103_sales_invoice.pdf (folder convention)",
+        "✓ purchase_invoice: invoices/purchase-invoice-week-47.pdf (typed path)",
+        "✓ exterior_photo: 3SSCL0000000103_exterior_photo.jpg (folder convention)",
+        "✓ interior_photo: 3SSCL0000000103_interior_photo.jpg (folder convention)",
+        "✓ damage_photo_1: 3SSCL0000000103_damage_photo_1.jpg (folder convention)",
+        "✓ damage_photo_2: 3SSCL0000000103_damage_photo_2.jpg (folder convention)",
+        "✓ package_photo: 3SSCL0000000103_package_photo.png (folder convention)",
+        "✓ entire_product_photo: 3SSCL0000000103_entire_product_photo.jpg (folder convention)",
+    ]
+    assert evidence["3SSCL0000000112"].startswith(
+        "sendcloud_rates needs 9 documents: 0 found, 9 to add or fix\n✗ customer_confirmation: "
+    )
+    assert evidence["JJD000390007812345"].splitlines()[0] == (
+        "own_contract needs no documents; 2 attached"
+    )
 
 
 def test_submit_with_builtin_sandbox(week: Path, tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def make_outcomes() -> list[RowOutcome]:
         RowOutcome(2, "3SABC001", "sendcloud_rates", Status.SUBMITTED, ticket_id="t-1",
                    http_status=202, attempts=1, submitted_at=when),
         RowOutcome(4, "3SABC003", "sendcloud_rates", Status.ALREADY_SUBMITTED, ticket_id="t-0",
-                   notes=("ticket from run-0",)),
+                   evidence="✓ damage_photo_1: x.jpg (typed path)"),
         RowOutcome(5, "DELIVERED4", "sendcloud_rates", Status.REJECTED, http_status=422,
                    error_code="unprocessable_content",
                    error_detail="Cannot create ticket. Reason: Parcel is already delivered",
@@ -125,7 +125,7 @@ def test_sheets_in_order(written: tuple[Path, SheetTable]) -> None:
 def test_results_columns_exactly(written: tuple[Path, SheetTable]) -> None:
     sheet = load_workbook(written[0])["Results"]
     header = [c.value for c in sheet[1]]
-    assert header == [*RESULT_COLUMNS, *HEADERS, "notes"]
+    assert header == [*RESULT_COLUMNS, *HEADERS, "evidence"]
     assert list(RESULT_COLUMNS) == [
         "row", "tracking_number", "contract_type", "status", "ticket_id", "http_status",
         "error_code", "error_detail", "attempts", "submitted_at",
@@ -150,7 +150,7 @@ def test_results_one_row_per_input_row_in_input_order(
     assert column(sheet, "submitted_at")[0] == "2026-11-27T09:15:02Z"
     assert column(sheet, "ticket_id")[:3] == ["t-1", None, "t-0"]
     assert column(sheet, "http_status")[3] == 422
-    assert column(sheet, "notes")[2] == "ticket from run-0"
+    assert column(sheet, "evidence")[2] == "✓ damage_photo_1: x.jpg (typed path)"
     detail = column(sheet, "error_detail")
     assert detail[1] == (
         'row 3, "Sales price": "ten" is not an amount\n'

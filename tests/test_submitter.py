@@ -167,3 +167,18 @@ def test_max_minutes_stops_cleanly_leaving_the_rest_not_attempted(
     assert statuses[0] == "submitted"
     assert "not_attempted" in statuses
     assert statuses.count("submitted") == len(tickets(server))
+
+
+def test_the_same_photo_for_two_parcels_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    photo(tmp_path, "shared.png", salt=b"one photo")
+    sheet = write_sheet(
+        tmp_path,
+        [["3SE1", "own_contract", "shared.png"], ["3SE2", "own_contract", "shared.png"]],
+        ["tracking_number", "contract_type", "damage_photo_1"],
+    )
+    result = run("validate", sheet)
+    assert result.exit_code == 0
+    assert (
+        "row 3: damage_photo_1 (shared.png) is the very same file as a photo of row 2 (3SE1)"
+        in result.output
+    )
