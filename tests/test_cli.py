@@ -4,6 +4,7 @@ a real SQLite journal and real workbooks."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -379,3 +380,71 @@ def test_second_concurrent_run_on_one_journal_exits_3(
     assert "another batch-claims run holds the journal" in result.output
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
     holder.close()
+
+
+def test_oauth2_client_credentials_with_expiring_tokens(
+    sandbox_factory: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = sandbox_factory({"TOKEN_EXPIRES_IN": 0.3, "LATENCY": 0.01})
+    monkeypatch.setenv("SENDCLOUD_AUTH", "oauth2")
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", server.base_url)
+    monkeypatch.setenv("SENDCLOUD_TOKEN_URL", server.token_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "client-id")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "client-secret")
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1, result.output
+    assert len(tickets(server)) == 7
+    posts = requests.get(f"{server.root_url}/sandbox/requests", timeout=5).json()
+    assert not any(p["status"] == 401 for p in posts)
+
+
+def test_oauth2_refused_client_stops_with_exit_3_naming_the_variables(
+    sandbox: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDCLOUD_AUTH", "oauth2")
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("SENDCLOUD_TOKEN_URL", sandbox.token_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "bad")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "client-secret")
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 3
+    assert "SENDCLOUD_TOKEN_URL" in result.output
+    assert "client-secret" not in result.output
+    assert tickets(sandbox) == []
+
+
+def test_plain_http_base_url_is_refused_unless_loopback(
+    week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", "http://panel.example.com/api/v3")
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet")
+    assert result.exit_code == 2
+    assert "http" in result.output
+
+
+def test_cron_output_is_timestamped_lines_ending_with_the_summary(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "run.log"
+    result = run(
+        "submit", week, "--journal", tmp_path / "j.sqlite3", "--log-file", log, *SCALED_FLAGS
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ "
+    assert any(
+        re.match(stamp + r"row 2 3SSCL0000000101: submitted ticket ", line) for line in lines
+    )
+    assert lines[-1].startswith("14 rows: 4 invalid, 7 submitted, 3 rejected; results in ")
+    logged = log.read_text(encoding="utf-8")
+    assert "row 8 NOTFOUND-9981: rejected — Parcel not found." in logged
+    assert logged.strip().splitlines()[-1].endswith(lines[-1])
+    assert "test-secret-do-not-leak" not in logged + result.output
+
+
+def test_quiet_prints_only_the_summary(api_env: Any, week: Path, tmp_path: Path) -> None:
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.output.strip().splitlines() == [result.output.strip().splitlines()[-1]]
+    assert result.output.startswith("14 rows: ")
