@@ -503,10 +503,13 @@ def history_command(
         records = book.claims(tracking_number)
         if tracking_number is not None and not records:
             raise InputError(f"the journal {path} knows nothing of {tracking_number}")
+        width = max([len("tracking_number"), *(len(r.tracking_number) for r in records)])
+        if records:
+            click.echo(f"{'tracking_number':<{width}}  {'state':<11}  {'ticket_id':<36}  updated")
         for record in records:
             click.echo(
-                f"{record.tracking_number}\t{record.state}\t{record.ticket_id or '-'}\t"
-                f"{record.updated_at}"
+                f"{record.tracking_number:<{width}}  {record.state:<11}  "
+                f"{record.ticket_id or '-':<36}  {record.updated_at}"
             )
             if tracking_number is not None:
                 for attempt in book.attempts(record.tracking_number):

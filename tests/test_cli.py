@@ -448,3 +448,18 @@ def test_quiet_prints_only_the_summary(api_env: Any, week: Path, tmp_path: Path)
     result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
     assert result.output.strip().splitlines() == [result.output.strip().splitlines()[-1]]
     assert result.output.startswith("14 rows: ")
+
+
+def test_history_lists_tickets_and_attempts(api_env: Any, week: Path, tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite3"
+    run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    listing = run("history", "--journal", journal)
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert lines[0].split() == ["tracking_number", "state", "ticket_id", "updated"]
+    assert sum(" created " in line for line in lines) == 7
+    one = run("history", "DELIVERED-4410", "--journal", journal)
+    assert "not_created" in one.output
+    assert "http=422 Cannot create ticket. Reason: Parcel is already delivered" in one.output
+    unknown = run("history", "NOPE", "--journal", journal)
+    assert unknown.exit_code == 2
