@@ -207,7 +207,17 @@ def _report(
 
 
 def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> None:
-    for notice in (*prepared.table.notices, *prepared.warnings):
+    table = prepared.table
+    where = (
+        f'sheet "{table.sheet_name}"'
+        if table.sheet_name is not None
+        else f"CSV ({table.encoding or 'utf-8'})"
+    )
+    console.info(
+        f"read {table.source.name}, {where}: header on row {table.header_row}, "
+        f"{len(table.rows)} data rows"
+    )
+    for notice in (*table.notices, *prepared.warnings):
         console.info(notice)
     problems = [
         error.message
@@ -255,6 +265,7 @@ def validate_command(
         run_id=uuid.uuid4().hex,
         sheet_name=prepared.table.sheet_name,
         notices=(*prepared.table.notices, *prepared.warnings),
+        stats=dict(prepared.facts),
     )
     _report(console, out, info, prepared, outcomes)
     sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
@@ -367,7 +378,7 @@ def _submit(
                 sheet_name=prepared.table.sheet_name,
                 source_results=source_results,
                 notices=(*prepared.table.notices, *prepared.warnings),
-                stats=extra,
+                stats={**prepared.facts, **extra},
             )
 
         if dry_run:

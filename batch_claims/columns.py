@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -185,6 +186,33 @@ CONTRACT_TYPE = "contract_type"
 CARRIER_CONTRACT_ID = "carrier_contract_id"
 IS_PORTAL_CLAIM = "is_portal_claim"
 SHARED_CURRENCY = "currency"
+
+# The template's example row (row 2 of its Claims sheet). The reader skips a row with
+# this tracking number, so an example the user forgot to delete is never filed.
+EXAMPLE_TRACKING_NUMBER = "EXAMPLE-3SABCD1234567"
+EXAMPLE_ROW: Mapping[str, str] = {
+    "tracking_number": EXAMPLE_TRACKING_NUMBER,
+    "contract_type": "sendcloud_rates",
+    "carrier_contract_id": "",  # own_contract claims only; blank for sendcloud_rates
+    "is_portal_claim": "no",
+    "contents_sales_price": "24.95",
+    "contents_sales_currency": "EUR",
+    "contents_purchase_price": "9.50",
+    "contents_purchase_currency": "EUR",
+    "currency": "",  # only when the two currency columns above are not used
+    "contents_description": "2 ceramic coffee mugs, white",
+    "parcel_exterior_description": "brown cardboard box, Sendcloud tape",
+    "additional_remarks": "one mug arrived in pieces, box dented on one corner",
+    "customer_confirmation": "EXAMPLE-3SABCD1234567/confirmation.pdf",
+    "sales_invoice": "EXAMPLE-3SABCD1234567/sales_invoice.pdf",
+    "purchase_invoice": "EXAMPLE-3SABCD1234567/purchase_invoice.pdf",
+    "exterior_photo": "EXAMPLE-3SABCD1234567/exterior.jpg",
+    "interior_photo": "EXAMPLE-3SABCD1234567/interior.jpg",
+    "damage_photo_1": "EXAMPLE-3SABCD1234567/damage_1.jpg",
+    "damage_photo_2": "EXAMPLE-3SABCD1234567/damage_2.jpg",
+    "package_photo": "EXAMPLE-3SABCD1234567/package.jpg",
+    "entire_product_photo": "",  # blank: found by the folder convention
+}
 
 
 def normalise_header(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch_claims.attachments import resolve_documents
@@ -17,7 +17,7 @@ from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE
-from batch_claims.schema import validate_table
+from batch_claims.schema import decimal_convention, validate_table
 from batch_claims.settings import Settings
 from batch_claims.sheet import SheetTable, read_sheet
 
@@ -32,6 +32,7 @@ class Prepared:
     table: SheetTable
     items: tuple[Item, ...]
     warnings: tuple[str, ...] = ()
+    facts: Mapping[str, str] = field(default_factory=dict)  # how the input was read
 
     @property
     def claims(self) -> list[Claim]:
@@ -48,8 +49,9 @@ def prepare(
     """Read, validate and resolve attachments; no network."""
     if table is None:
         table = read_sheet(sheet, sheet_name, settings.aliases)
+    amounts = decimal_convention(table, settings.decimal_comma)
     items: list[Item] = []
-    for parsed in validate_table(table, settings.default_variant, settings.decimal_comma):
+    for parsed in validate_table(table, settings.default_variant, amounts.decimal_comma):
         errors: list[RowError] = list(parsed.errors)
         attachments: dict[str, Attachment] = {}
         evidence = ""
@@ -91,7 +93,11 @@ def prepare(
                 evidence=evidence,
             )
         )
-    return Prepared(table, tuple(items), _shared_evidence_warnings(items))
+    warnings = (*_shared_evidence_warnings(items), *([amounts.notice] if amounts.notice else []))
+    facts = {"decimal_convention": amounts.name}
+    if table.encoding:
+        facts["csv_encoding"] = table.encoding
+    return Prepared(table, tuple(items), warnings, facts)
 
 
 def evidence_checklist(

@@ -6,29 +6,45 @@ numeric tracking-number cell into exact text (leading zeros restored from a
 ``0000000000`` format); a number Excel cannot hold exactly becomes an
 ``UntrustworthyNumber`` that the schema reports. Everything else is kept as read:
 text stripped, numbers, booleans and datetimes as they are, ``None`` for blank.
+
+Structural clean-up also happens here, each told once in ``SheetTable.notices``:
+fully empty rows are dropped silently; rows after the last row with a tracking number
+that have other content (totals, notes) and the template's example row are dropped
+with a notice. A header cell merged across columns or rows (Excel) is read as the
+text it shows; a header row whose merged cells reach into the rows below makes those
+rows part of the header (their sub-headers name the columns).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import itertools
 import math
 import re
 import warnings
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from batch_claims.columns import BY_NAME, COLUMNS, TRACKING_NUMBER, normalise_header
+from batch_claims.columns import (
+    BY_NAME,
+    COLUMNS,
+    EXAMPLE_TRACKING_NUMBER,
+    TRACKING_NUMBER,
+    normalise_header,
+)
 from batch_claims.errors import InputError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
 HEADER_SCAN_ROWS = 20
+MAX_HEADER_ROWS = 4  # a header made of merged cells may span this many rows
+LISTED_ROWS = 10  # row numbers listed in one notice before "and N more"
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 MAX_CSV_BYTES = 256 * 1024 * 1024
@@ -38,6 +54,9 @@ EXACT_DIGITS_LIMIT = 10**15
 # Surrounding characters that are never part of a value (str.strip() already covers
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_MERGE_REF = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"'
+)
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
 
 
@@ -64,10 +83,15 @@ class SheetTable:
     header_row: int  # the row number of the header row as the user sees it
     headers: tuple[str, ...]  # as the user wrote them
     mapping: Mapping[str, int]  # canonical column name -> index into headers
-    rows: tuple[SourceRow, ...]  # data rows in input order (fully empty rows dropped)
+    # Data rows in input order: without fully empty rows, trailing rows without a
+    # tracking number, and the template's example row (see ``skipped_rows``).
+    rows: tuple[SourceRow, ...]
     notices: tuple[str, ...] = ()  # things the run should tell the user
     encoding: str | None = None  # CSV only
     extra: Mapping[str, object] = field(default_factory=dict)  # CSV: "delimiter"
+    # Rows with content that are not claims and were left out of ``rows`` (the notices
+    # say why): trailing totals/notes rows and the template's example row.
+    skipped_rows: tuple[int, ...] = ()
 
     def header_of(self, column: str) -> str:
         """The header as the user wrote it for a canonical column (or the name itself)."""
@@ -81,14 +105,61 @@ def header_lookup(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
     for column in COLUMNS:
         for text in (column.name, *column.aliases):
             lookup[normalise_header(text)] = column.name
+    # The config's aliases win over the built-in ones (the user said so), but two of its
+    # own entries that match the same header and mean different columns are ambiguous.
+    configured: dict[str, tuple[str, str]] = {}
     for header, canonical in (aliases or {}).items():
         if canonical not in BY_NAME:
             raise InputError(
                 f'config alias "{header}" points to "{canonical}", which is not a column '
                 f"(columns: {', '.join(BY_NAME)})"
             )
-        lookup[normalise_header(header)] = canonical
+        key = normalise_header(header)
+        earlier = configured.setdefault(key, (header, canonical))
+        if earlier[1] != canonical:
+            raise InputError(
+                f'config aliases "{earlier[0]}" and "{header}" match the same header but mean '
+                f"{earlier[1]} and {canonical}; keep one of them"
+            )
+        lookup[key] = canonical
     return lookup
+
+
+def suggest_column(
+    header: str, lookup: Mapping[str, str], exclude: frozenset[str] = frozenset()
+) -> str | None:
+    """The column a header most likely means when it is a typo of a known name.
+
+    A suggestion needs a folded header of at least 4 characters, a difflib ratio of at
+    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters).
+    """
+    folded = normalise_header(header)
+    if len(folded) < 4 or folded in lookup:
+        return None
+    limit = 1 if len(folded) < 10 else 2
+    best: tuple[float, str] | None = None
+    for key, canonical in lookup.items():
+        if canonical in exclude or abs(len(key) - len(folded)) > limit:
+            continue
+        ratio = difflib.SequenceMatcher(None, folded, key, autojunk=False).ratio()
+        if ratio < 0.85 or _edits(folded, key) > limit:
+            continue
+        if best is None or ratio > best[0]:
+            best = (ratio, canonical)
+    return best[1] if best is not None else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
 
 
 def read_sheet(
@@ -179,20 +250,126 @@ class _Header:
     mapping: dict[str, int]
 
 
+@dataclass(frozen=True)
+class CellRange:
+    """A merged range of cells, 1-based and inclusive, as Excel numbers rows."""
+
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    def holds(self, row: int, col: int) -> bool:
+        return self.min_row <= row <= self.max_row and self.min_col <= col <= self.max_col
+
+
 def _find_header(
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
     lookup: Mapping[str, str],
+    merged: Sequence[CellRange] = (),
+    seen: dict[int, list[str]] | None = None,
 ) -> _Header | None:
-    """Consume rows up to the header (within the first rows); None when there is none."""
+    """Consume rows up to the header (within the first rows); None when there is none.
+
+    ``seen`` collects the texts of the rows scanned (for a suggestion when none is a
+    header). When a merged cell of the header row reaches into the rows below, those
+    rows are consumed too and complete the header.
+    """
     tracking_keys = {key for key, name in lookup.items() if name == TRACKING_NUMBER}
+    scanned: dict[int, list[str]] = {} if seen is None else seen
     for number, cells in itertools.islice(rows, HEADER_SCAN_ROWS):
         texts = [_header_text(convert(cell, False)) for cell in cells[: MAX_COLUMNS + 1]]
-        if any(normalise_header(text) in tracking_keys for text in texts if text):
-            while texts and not texts[-1]:
-                texts.pop()
-            return _Header(number, tuple(texts), {})
+        scanned[number] = texts
+        if not any(normalise_header(text) in tracking_keys for text in texts if text):
+            continue
+        if merged:
+            last = max(
+                (r.max_row for r in merged if r.min_row <= number <= r.max_row), default=number
+            )
+            last = min(last, number + MAX_HEADER_ROWS - 1)
+            for below, more in itertools.islice(rows, last - number):
+                scanned[below] = [
+                    _header_text(convert(cell, False)) for cell in more[: MAX_COLUMNS + 1]
+                ]
+            texts = _merged_header(number, last, scanned, merged)
+        while texts and not texts[-1]:
+            texts.pop()
+        return _Header(number, tuple(texts), {})
     return None
+
+
+def _merged_header(
+    first: int, last: int, scanned: Mapping[int, list[str]], merged: Sequence[CellRange]
+) -> list[str]:
+    """The header texts of rows ``first``..``last`` as the user sees them.
+
+    Per column the lowest text wins (a sub-header under a group cell); a cell covered by
+    a merged range shows the range's text; a column that only continues a merged cell
+    to its left is named after it: "Photos", "Photos (2)", ...
+    """
+    block = range(last, first - 1, -1)
+    ranges = [r for r in merged if r.min_row <= last and r.max_row >= first]
+    width = max(
+        [len(scanned.get(row, ())) for row in block] + [r.max_col for r in ranges], default=0
+    )
+
+    def text_at(row: int, col: int) -> str:
+        texts = scanned.get(row, [])
+        return texts[col - 1] if col - 1 < len(texts) else ""
+
+    def owner(row: int, col: int) -> CellRange | None:
+        return next((r for r in ranges if r.holds(row, col)), None)
+
+    headers = []
+    for col in range(1, min(width, MAX_COLUMNS + 1) + 1):
+        chosen = ""
+        for row in block:
+            chosen = text_at(row, col)
+            cover = owner(row, col)
+            if not chosen and cover is not None and cover.min_col == col:
+                chosen = text_at(cover.min_row, col)
+            if chosen:
+                break
+        if not chosen:
+            for row in block:
+                cover = owner(row, col)
+                if cover is not None and cover.min_col < col:
+                    base = text_at(cover.min_row, cover.min_col)
+                    if base:
+                        chosen = f"{base} ({col - cover.min_col + 1})"
+                        break
+        headers.append(chosen)
+    return headers
+
+
+def _near_miss(seen: Mapping[int, list[str]], lookup: Mapping[str, str]) -> tuple[int, str] | None:
+    """The first scanned cell that looks like a misspelt tracking-number header."""
+    tracking = {key: name for key, name in lookup.items() if name == TRACKING_NUMBER}
+    for number in sorted(seen):
+        for text in seen[number]:
+            if text and suggest_column(text, tracking) == TRACKING_NUMBER:
+                return number, text
+    return None
+
+
+def _no_header(
+    source: str,
+    where: str,
+    lookup: Mapping[str, str],
+    near: tuple[int, str] | None,
+    near_where: str = "",
+) -> InputError:
+    head = (
+        f"{source}: no header row with a tracking number column found in the first "
+        f"{HEADER_SCAN_ROWS} rows{where}"
+    )
+    if near is not None:
+        row, text = near
+        return InputError(
+            f'{head}; "{text}" on row {row}{near_where} — did you mean {TRACKING_NUMBER}?'
+        )
+    return InputError(f"{head} (looked for: {_looked_for(lookup)})")
 
 
 def _match_headers(source: str, header: _Header, lookup: Mapping[str, str]) -> _Header:
@@ -222,8 +399,10 @@ def _assemble(
     header: _Header,
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
-) -> tuple[tuple[SourceRow, ...], list[str]]:
-    """The data rows below the header, converted; and the notices about them."""
+    lookup: Mapping[str, str],
+) -> tuple[tuple[SourceRow, ...], list[str], tuple[int, ...]]:
+    """The data rows below the header, converted; the notices about them; the rows
+    with content that were left out."""
     width = len(header.headers)
     tracking_index = header.mapping[TRACKING_NUMBER]
     flags = [index == tracking_index for index in range(width)]
@@ -249,18 +428,96 @@ def _assemble(
             )
         data.append(SourceRow(number, values))
     notices = []
-    mapped = set(header.mapping.values())
-    unknown = [text for index, text in enumerate(header.headers) if text and index not in mapped]
+    unknown = _unknown_columns(header, lookup)
     if unknown:
-        listed = ", ".join(f'"{text}"' for text in unknown)
-        notices.append(f"columns not recognised, carried along unchanged: {listed}")
+        notices.append(unknown)
+    data, trailing = _without_trailing_rows(data, tracking_index)
+    data, examples = _without_example_rows(data, tracking_index)
     if beyond:
         listed = ", ".join(str(number) for number in beyond)
         notices.append(
             f"values right of the last header were ignored (row {listed}); "
             "give those columns a header to keep them"
         )
-    return tuple(data), notices
+    if trailing:
+        notices.append(
+            f"{_rows_phrase(trailing)} no tracking number and "
+            + (
+                "was ignored (a totals or notes row?)"
+                if len(trailing) == 1
+                else "were ignored (totals or notes rows?)"
+            )
+        )
+    if examples:
+        notices.append(
+            f"{_rows_phrase(examples, 'is', 'are')} the template's example row and "
+            + ("was skipped" if len(examples) == 1 else "were skipped")
+        )
+    return tuple(data), notices, tuple(sorted(trailing + examples))
+
+
+def _unknown_columns(header: _Header, lookup: Mapping[str, str]) -> str | None:
+    """The notice listing the headers that are no column, with a suggestion for typos."""
+    mapped = set(header.mapping.values())
+    taken = frozenset(header.mapping)
+    plain: list[str] = []
+    suggested: list[str] = []
+    for index, text in enumerate(header.headers):
+        if not text or index in mapped:
+            continue
+        guess = suggest_column(text, lookup, taken)
+        if guess is None:
+            plain.append(f'"{text}"')
+        else:
+            suggested.append(f'"{text}" — did you mean {guess}?')
+    if not plain and not suggested:
+        return None
+    listed = "; ".join(filter(None, [", ".join(plain), *suggested]))
+    return f"columns not recognised, carried along unchanged: {listed}"
+
+
+def _without_trailing_rows(
+    data: list[SourceRow], tracking_index: int
+) -> tuple[list[SourceRow], list[int]]:
+    """Rows after the last one with a tracking number are totals or notes, not claims.
+
+    A sheet where no row has a tracking number keeps its rows (each is then reported as
+    missing one): there is no "last row" to go by.
+    """
+    last = next(
+        (i for i in range(len(data) - 1, -1, -1) if data[i].cells[tracking_index] is not None),
+        None,
+    )
+    if last is None or last == len(data) - 1:
+        return data, []
+    return data[: last + 1], [row.row for row in data[last + 1 :]]
+
+
+def _without_example_rows(
+    data: list[SourceRow], tracking_index: int
+) -> tuple[list[SourceRow], list[int]]:
+    example = EXAMPLE_TRACKING_NUMBER.casefold()
+
+    def is_example(row: SourceRow) -> bool:
+        value = row.cells[tracking_index]
+        return isinstance(value, str) and value.casefold() == example
+
+    examples = [row.row for row in data if is_example(row)]
+    if not examples:
+        return data, []
+    return [row for row in data if not is_example(row)], examples
+
+
+def _rows_phrase(numbers: Sequence[int], one: str = "has", many: str = "have") -> str:
+    """row 7 has / rows 7 and 9 have / rows 1, 2, ... and 12 more have"""
+    if len(numbers) == 1:
+        return f"row {numbers[0]} {one}"
+    shown = [str(n) for n in numbers[:LISTED_ROWS]]
+    if len(numbers) > LISTED_ROWS:
+        listed = f"{', '.join(shown)} and {len(numbers) - LISTED_ROWS} more"
+    else:
+        listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"rows {listed} {many}"
 
 
 def _looked_for(lookup: Mapping[str, str]) -> str:
@@ -329,14 +586,22 @@ def _read_worksheets(
         candidates = chosen[:1]
     else:
         candidates = sheets
+    near: tuple[int, str] | None = None
+    near_where = ""
     for worksheet in candidates:
+        merged = _merged_ranges(worksheet)
+        seen: dict[int, list[str]] = {}
         with closing(_worksheet_rows(worksheet)) as rows:
-            header = _find_header(rows, _excel_value, lookup)
+            header = _find_header(rows, _excel_value, lookup, merged, seen)
             if header is None:
+                if near is None:
+                    near = _near_miss(seen, lookup)
+                    if len(candidates) > 1:
+                        near_where = f' of sheet "{worksheet.title}"'
                 continue
             where = f'sheet "{worksheet.title}"'
             header = _match_headers(f"{path.name}, {where}", header, lookup)
-            data, notices = _assemble(path, where, header, rows, _excel_value)
+            data, notices, skipped = _assemble(path, where, header, rows, _excel_value, lookup)
         return SheetTable(
             source=path,
             sheet_name=worksheet.title,
@@ -345,15 +610,53 @@ def _read_worksheets(
             mapping=header.mapping,
             rows=data,
             notices=tuple(notices),
+            skipped_rows=skipped,
         )
     if len(candidates) == 1:
         where = f'sheet "{candidates[0].title}"'
     else:
         where = f"any sheet ({listed})"
-    raise InputError(
-        f"{path.name}: no header row with a tracking number column found in the first "
-        f"{HEADER_SCAN_ROWS} rows of {where} (looked for: {_looked_for(lookup)})"
-    )
+    raise _no_header(path.name, f" of {where}", lookup, near, near_where)
+
+
+def _merged_ranges(worksheet: Any) -> tuple[CellRange, ...]:
+    """The merged ranges near the top of a sheet, found in its XML.
+
+    openpyxl's read-only mode does not load them (they follow all the rows in the
+    file), so the sheet's XML is streamed once more and only its ``mergeCells`` part is
+    parsed: a fast byte search, no XML parsing of the rows.
+    """
+    archive = getattr(worksheet.parent, "_archive", None)
+    member = getattr(worksheet, "_worksheet_path", None)
+    if archive is None or member is None:
+        return ()
+    tail = b""
+    found = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk
+            start = window.find(b"mergeCells")
+            if start != -1:
+                found = window[start:] + stream.read()
+                break
+            tail = window[-16:]
+    ranges = []
+    for match in _MERGE_REF.finditer(found):
+        first_col, first_row, last_col, last_row = match.groups()
+        top = int(first_row)
+        if top > HEADER_SCAN_ROWS + MAX_HEADER_ROWS:
+            continue
+        ranges.append(
+            CellRange(top, _column_number(first_col), int(last_row), _column_number(last_col))
+        )
+    return tuple(ranges)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
 
 
 def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
@@ -394,15 +697,13 @@ def _read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
         if delimiter is None:
             delimiter = _sniff_delimiter(text, lookup)
         if delimiter is None:
-            raise InputError(
-                f"{path.name}: no header row with a tracking number column found in the "
-                f"first {HEADER_SCAN_ROWS} rows (looked for: {_looked_for(lookup)})"
-            )
+            raise _no_header(path.name, "", lookup, _csv_near_miss(text, lookup))
         rows = _csv_rows(text, delimiter)
         header = _find_header(rows, _csv_value, lookup)
-        assert header is not None  # the sniffer found it with this delimiter
+        if header is None:  # only with a "sep=" hint naming the wrong delimiter
+            raise _no_header(path.name, "", lookup, None)
         header = _match_headers(path.name, header, lookup)
-        data, more = _assemble(path, "the file", header, rows, _csv_value)
+        data, more, skipped = _assemble(path, "the file", header, rows, _csv_value, lookup)
     except csv.Error as exc:
         raise InputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
     return SheetTable(
@@ -415,6 +716,7 @@ def _read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
         notices=tuple(notices + more),
         encoding=encoding,
         extra={"delimiter": delimiter},
+        skipped_rows=skipped,
     )
 
 
@@ -435,6 +737,19 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for number, record in enumerate(reader, start=1):
         yield number, tuple(record)
+
+
+def _csv_near_miss(text: str, lookup: Mapping[str, str]) -> tuple[int, str] | None:
+    for delimiter in CSV_DELIMITERS:
+        seen: dict[int, list[str]] = {}
+        try:
+            _find_header(_csv_rows(text, delimiter), _csv_value, lookup, seen=seen)
+        except csv.Error:
+            continue
+        near = _near_miss(seen, lookup)
+        if near is not None:
+            return near
+    return None
 
 
 def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:

@@ -1,7 +1,8 @@
 """The blank input workbook, generated from ``columns.py`` (``batch-claims template``).
 
 Sheets: ``Claims`` (first, so it is the sheet read by default), ``Columns`` (what
-each column means) and ``Instructions``.
+each column means) and ``Instructions``. Row 2 of ``Claims`` is an example claim in
+italic grey (``columns.EXAMPLE_ROW``); the reader skips it if the user leaves it in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from batch_claims.attachments import ALLOWED_CONTENT_TYPES, MAX_FILE_SIZE
 from batch_claims.columns import (
     COLUMNS,
     CONTRACT_TYPE,
+    EXAMPLE_ROW,
+    EXAMPLE_TRACKING_NUMBER,
     IS_PORTAL_CLAIM,
     TRACKING_NUMBER,
     Column,
@@ -31,6 +34,7 @@ CLAIMS_SHEET = "Claims"
 COLUMNS_SHEET = "Columns"
 INSTRUCTIONS_SHEET = "Instructions"
 LAST_INPUT_ROW = 1000
+EXAMPLE_ROW_NUMBER = 2
 CURRENCIES = ("EUR", "GBP", "USD")
 BOOLEAN_CHOICES = ("yes", "no")
 
@@ -38,6 +42,12 @@ BOLD = Font(bold=True)
 REQUIRED_FILL = PatternFill(fill_type="solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
 HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 WRAP = Alignment(wrap_text=True, vertical="top")
+EXAMPLE_FONT = Font(italic=True, color="FF808080")
+EXAMPLE_NOTE = (
+    "Example row: it shows how a claim is filled in. Type your claims below it, or over "
+    f"it; a row with the tracking number {EXAMPLE_TRACKING_NUMBER} is skipped when the "
+    "sheet is read."
+)
 
 ACCEPTED_VALUES: dict[Kind, str] = {
     Kind.TRACKING: "text (keep leading zeros; the column is formatted as Text)",
@@ -108,8 +118,27 @@ def _write_claims(sheet: Worksheet) -> None:
             )
             validation.add(f"{letter}2:{letter}{LAST_INPUT_ROW}")
             sheet.add_data_validation(validation)
+    _write_example(sheet)
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}1"
+
+
+def _write_example(sheet: Worksheet) -> None:
+    for index, column in enumerate(COLUMNS, start=1):
+        text = EXAMPLE_ROW.get(column.name, "")
+        value: str | int | float | None = text or None
+        if text and column.kind is Kind.AMOUNT:
+            value = float(text)
+        elif text and column.kind is Kind.INTEGER:
+            value = int(text)
+        cell = sheet.cell(EXAMPLE_ROW_NUMBER, index, value)
+        cell.font = EXAMPLE_FONT
+        if column.name == TRACKING_NUMBER:
+            cell.number_format = "@"
+            note = Comment(EXAMPLE_NOTE, "batch-claims")
+            note.width = 300
+            note.height = 100
+            cell.comment = note
 
 
 def _choices(column: Column) -> tuple[str, ...]:
@@ -165,7 +194,11 @@ def _write_instructions(sheet: Worksheet) -> None:
     limit_mb = MAX_FILE_SIZE // (1024 * 1024)
     lines = (
         ("How to fill in this workbook", True),
-        ("1. One row per damaged parcel in the Claims sheet; keep the header row.", False),
+        (
+            "1. One row per damaged parcel in the Claims sheet; keep the header row. Row 2 "
+            "(italic, grey) is an example: type over it or below it; it is never filed.",
+            False,
+        ),
         (
             "2. contract_type: own_contract (your own carrier contract) or sendcloud_rates "
             "(shipped with Sendcloud rates). Blank: own_contract when carrier_contract_id "

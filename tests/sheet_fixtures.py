@@ -79,3 +79,32 @@ def table(
         mapping=mapping,
         rows=tuple(SourceRow(first_row + index, tuple(cells)) for index, cells in enumerate(rows)),
     )
+
+
+def write_merged_xlsx(path: Path, layout: str) -> Path:
+    """Workbooks with merged header cells, as finance teams make them.
+
+    ``group``: a two-row header: "Tracking number" and "Remarks" merged down over both
+    rows, "Amounts" merged across two columns above "Sales value" and "Currency".
+    ``across``: one header row whose "Photos" cell is merged across two columns, under a
+    merged title row.
+    """
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Claims")
+    bold = workbook.add_format({"bold": True, "align": "center"})
+    if layout == "group":
+        sheet.merge_range("A1:A2", "Tracking number", bold)
+        sheet.merge_range("B1:C1", "Amounts", bold)
+        sheet.merge_range("D1:D2", "Remarks", bold)
+        sheet.write_string("B2", "Sales value", bold)
+        sheet.write_string("C2", "Currency", bold)
+        sheet.write_row("A3", ["3SABC1", "12,50", "EUR", "dented"])
+        sheet.write_row("A4", ["3SABC2", 8, "GBP", "torn"])
+    else:
+        sheet.merge_range("A1:E1", "Damage claims, week 12", bold)
+        sheet.write_string("A3", "Tracking", bold)
+        sheet.merge_range("B3:C3", "Photos", bold)
+        sheet.write_row("D3", ["Remarks", "Sales value"], bold)
+        sheet.write_row("A4", ["3SABC1", "a/front.jpg", "a/back.jpg", "dented", 12])
+    workbook.close()
+    return path

@@ -17,6 +17,7 @@ from batch_claims.schema import (
     ParsedAmount,
     ParsedRow,
     Problem,
+    decimal_convention,
     parse_amount,
     parse_boolean,
     parse_currency,
@@ -491,3 +492,94 @@ def test_many_rows_validate_quickly() -> None:
     elapsed = time.perf_counter() - started
     assert [p.row for p in parsed if p.errors] == [4002]
     assert elapsed < 2.0
+
+
+# --- the decimal convention of a file ---------------------------------------------------
+
+AMOUNT_HEADERS = ["tracking_number", "contents_sales_price", "contents_purchase_price", "currency"]
+
+
+def amount_table(*prices: tuple[object, object]) -> Any:
+    rows = [[f"T{i}", sales, purchase, "EUR"] for i, (sales, purchase) in enumerate(prices)]
+    return table(AMOUNT_HEADERS, rows)
+
+
+def prices_of(rows: list[ParsedRow]) -> list[object]:
+    return [row.fields.get("contents_sales_price") for row in rows]
+
+
+def test_decimal_comma_inferred_from_the_other_amounts() -> None:
+    sheet = amount_table(("10,55", None), ("1.234", "3,5"), (12, "1,234"))
+    convention = decimal_convention(sheet)
+    assert (convention.decimal_comma, convention.inferred) == (True, True)
+    assert convention.name == "decimal comma (inferred from the file)"
+    assert convention.notice == (
+        'amounts read with a decimal comma, inferred from the file (row 2: "10,55"); '
+        'so "1.234" on row 3 is 1234 (2 amounts read this way; '
+        "pass --decimal-point if that is wrong)"
+    )
+    parsed = validate_table(sheet, Variant.OWN_CONTRACT)
+    assert prices_of(parsed)[1] == Money(Decimal("1234"), "EUR")
+    assert parsed[1].fields["contents_purchase_price"] == Money(Decimal("3.5"), "EUR")
+    # "1,234" with a decimal comma is 1.234: three decimals, an error, never 1234.
+    assert [e.code for e in parsed[2].errors] == ["too_many_decimals"]
+
+
+def test_decimal_point_inferred_from_the_other_amounts() -> None:
+    sheet = amount_table(("€ 1,234.56", None), ("1,234", None))
+    convention = decimal_convention(sheet)
+    assert convention.decimal_comma is False
+    assert convention.notice == (
+        'amounts read with a decimal point, inferred from the file (row 2: "€ 1,234.56"); '
+        'so "1,234" on row 3 is 1234 (1 amount read this way; '
+        "pass --decimal-comma if that is wrong)"
+    )
+    assert prices_of(validate_table(sheet, Variant.OWN_CONTRACT))[1] == Money(
+        Decimal("1234"), "EUR"
+    )
+
+
+def test_both_conventions_in_one_file_keep_ambiguous_amounts_errors() -> None:
+    sheet = amount_table(("10,55", None), ("12.50", None), ("1,234", None))
+    convention = decimal_convention(sheet)
+    assert convention.decimal_comma is None
+    assert convention.name == (
+        "not settled: the file shows both a decimal comma and a decimal point"
+    )
+    assert convention.notice == (
+        'amounts in this file show both decimal marks (row 2: "10,55", row 3: "12.50"), '
+        'so amounts such as "1,234" on row 4 are not guessed'
+    )
+    parsed = validate_table(sheet, Variant.OWN_CONTRACT)
+    assert [e.code for e in parsed[2].errors] == ["ambiguous_amount"]
+
+
+def test_no_evidence_keeps_ambiguous_amounts_errors() -> None:
+    sheet = amount_table((12.5, None), ("1.234", None), ("1 000", None))
+    convention = decimal_convention(sheet)
+    assert (convention.decimal_comma, convention.notice) == (None, None)
+    assert convention.name == "not settled: nothing in the file shows it"
+    parsed = validate_table(sheet, Variant.OWN_CONTRACT)
+    assert [e.code for e in parsed[1].errors] == ["ambiguous_amount"]
+
+
+def test_a_given_convention_wins_over_the_file() -> None:
+    sheet = amount_table(("10,55", None), ("1.234", None))
+    convention = decimal_convention(sheet, decimal_comma=False)
+    assert (convention.decimal_comma, convention.inferred, convention.notice) == (
+        False,
+        False,
+        None,
+    )
+    assert convention.name == "decimal point (given)"
+    parsed = validate_table(sheet, Variant.OWN_CONTRACT, decimal_comma=False)
+    assert prices_of(parsed) == [Money(Decimal("10.55"), "EUR"), Money(Decimal("1.234"), "EUR")]
+
+
+def test_convention_not_needed_without_ambiguous_amounts() -> None:
+    convention = decimal_convention(amount_table(("10,55", 3)))
+    assert (convention.decimal_comma, convention.name, convention.notice) == (
+        True,
+        "decimal comma (inferred from the file)",
+        None,
+    )

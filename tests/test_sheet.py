@@ -7,11 +7,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sheet_fixtures import write_bytes, write_formula_xlsx, write_xlsx
+from hypothesis import given
+from hypothesis import strategies as st
+from sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, write_xlsx
 
 from batch_claims import sheet
-from batch_claims.columns import COLUMNS, normalise_header
+from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, normalise_header
 from batch_claims.errors import InputError
+from batch_claims.schema import validate_table
 from batch_claims.sheet import UntrustworthyNumber, read_sheet, tracking_text
 
 
@@ -336,4 +339,216 @@ def test_csv_duplicate_headers(tmp_path: Path) -> None:
     assert caught.value.message == (
         'x.csv: the headers "Remarks" and "Notes" both mean additional_remarks; '
         "keep one of them or rename the other"
+    )
+
+
+# --- trailing totals / notes rows and the template's example row -------------------------
+
+
+def test_trailing_totals_row_is_ignored_with_one_notice(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "totals.xlsx",
+        [
+            ["Tracking", "Sales value", "Currency"],
+            ["3SABC1", 10, "EUR"],
+            [None, 5, "EUR"],  # forgotten in the middle: stays a row
+            ["3SABC2", 20, "EUR"],
+            [],
+            [None, 35, None],  # the totals row
+        ],
+    )
+    table = read_sheet(path)
+    assert [row.row for row in table.rows] == [2, 3, 4]
+    assert table.skipped_rows == (6,)
+    assert table.notices == (
+        "row 6 has no tracking number and was ignored (a totals or notes row?)",
+    )
+    middle = validate_table(table, Variant.OWN_CONTRACT)[1]
+    assert [(e.code, e.message) for e in middle.errors] == [
+        ("required", 'row 3, "Tracking": missing (every row needs a tracking number)')
+    ]
+
+
+def test_several_trailing_rows_are_listed_in_one_notice(tmp_path: Path) -> None:
+    text = "tracking;sales value\nA1;1\nA2;2\n;3\n;\n;checked by Anna\n"
+    table = read_sheet(write_bytes(tmp_path / "notes.csv", text.encode()))
+    assert [row.row for row in table.rows] == [2, 3]
+    assert table.skipped_rows == (4, 6)
+    assert table.notices == (
+        "rows 4 and 6 have no tracking number and were ignored (totals or notes rows?)",
+    )
+
+
+def test_rows_without_any_tracking_number_stay_rows(tmp_path: Path) -> None:
+    table = read_sheet(write_bytes(tmp_path / "none.csv", b"tracking,remarks\n,a\n,b\n"))
+    assert [row.row for row in table.rows] == [2, 3]
+    assert table.notices == ()
+
+
+def test_many_trailing_rows_are_listed_briefly() -> None:
+    assert sheet._rows_phrase(list(range(2, 15))) == (
+        "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 3 more have"
+    )
+    assert sheet._rows_phrase([4, 5, 6]) == "rows 4, 5 and 6 have"
+
+
+def test_template_example_row_is_skipped(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "filled.xlsx",
+        [
+            ["tracking_number", "additional_remarks"],
+            [EXAMPLE_TRACKING_NUMBER, "one mug arrived in pieces"],
+            ["3SABC1", "dented"],
+        ],
+    )
+    table = read_sheet(path)
+    assert [row.row for row in table.rows] == [3]
+    assert table.skipped_rows == (2,)
+    assert table.notices == ("row 2 is the template's example row and was skipped",)
+
+
+# --- header typos and ambiguity -----------------------------------------------------------
+
+
+def test_unknown_header_close_to_a_column_gets_a_suggestion(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "typo.xlsx",
+        [["Tracking", "Verkoopwarde", "Intern nr", "Curency"], ["A1", 1, "x", "EUR"]],
+    )
+    table = read_sheet(path)
+    assert table.mapping == {"tracking_number": 0}
+    assert table.notices == (
+        'columns not recognised, carried along unchanged: "Intern nr"; '
+        '"Verkoopwarde" — did you mean contents_sales_price?; '
+        '"Curency" — did you mean currency?',
+    )
+
+
+def test_no_suggestion_for_a_column_already_present(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "t.xlsx", [["Tracking number", "Trackng nr"], ["A1", "x"]])
+    assert read_sheet(path).notices == (
+        'columns not recognised, carried along unchanged: "Trackng nr"',
+    )
+
+
+def test_missing_tracking_column_with_a_typo_gets_a_suggestion(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "typo.xlsx", [["Week 12"], ["Trackng number", "Remarks"]])
+    with pytest.raises(InputError) as caught:
+        read_sheet(path)
+    assert caught.value.message == (
+        "typo.xlsx: no header row with a tracking number column found in the first 20 rows "
+        'of sheet "Claims"; "Trackng number" on row 2 — did you mean tracking_number?'
+    )
+    with pytest.raises(InputError) as caught:
+        read_sheet(write_bytes(tmp_path / "typo.csv", b"Trakcing number;Remarks\nA1;x\n"))
+    assert caught.value.message == (
+        "typo.csv: no header row with a tracking number column found in the first 20 rows; "
+        '"Trakcing number" on row 1 — did you mean tracking_number?'
+    )
+
+
+def test_missing_tracking_column_typo_names_the_sheet_when_several(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "two.xlsx", [["Sendungsnumer"]], before=["Read me"])
+    with pytest.raises(InputError) as caught:
+        read_sheet(path)
+    assert caught.value.message == (
+        "two.xlsx: no header row with a tracking number column found in the first 20 rows "
+        'of any sheet ("Read me", "Claims"); "Sendungsnumer" on row 1 of sheet "Claims" '
+        "— did you mean tracking_number?"
+    )
+
+
+def test_ambiguous_config_aliases_name_both_columns(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", [["tracking", "Notes"], ["A1", "x"]])
+    with pytest.raises(InputError) as caught:
+        read_sheet(path, aliases={"Notes": "contents_description", "notes ": "additional_remarks"})
+    assert caught.value.message == (
+        'config aliases "Notes" and "notes " match the same header but mean '
+        "contents_description and additional_remarks; keep one of them"
+    )
+
+
+def test_config_alias_wins_over_a_built_in_one(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", [["tracking", "Notes"], ["A1", "x"]])
+    table = read_sheet(path, aliases={"Notes": "contents_description"})
+    assert table.mapping == {"tracking_number": 0, "contents_description": 1}
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Trackng number", "tracking_number"),
+        ("Tracking numbr", "tracking_number"),
+        ("sendungsnumer", "tracking_number"),
+        ("Remark", "additional_remarks"),
+        ("damage foto 1", "damage_photo_1"),
+        ("Invoice nr", None),  # an invoice number is not the invoice file
+        ("Datum", None),
+        ("Intern nr", None),
+        ("Typ", None),  # too short to guess
+        ("tracking", None),  # known: no suggestion
+    ],
+)
+def test_suggestions(header: str, expected: str | None) -> None:
+    assert sheet.suggest_column(header, sheet.header_lookup()) == expected
+
+
+@given(st.sampled_from([(c.name, a) for c in COLUMNS for a in (c.name, *c.aliases)]), st.data())
+def test_headers_match_whatever_the_case_and_punctuation(
+    pair: tuple[str, str], data: st.DataObject
+) -> None:
+    name, alias = pair
+    styled = "".join(
+        data.draw(st.sampled_from([ch.upper(), ch.lower(), f"{ch}-", f" {ch}", f"{ch}."]))
+        for ch in alias
+    )
+    assert sheet.header_lookup()[normalise_header(styled)] == name
+
+
+@given(
+    st.sampled_from([a for c in COLUMNS for a in (c.name, *c.aliases) if len(a) >= 8]), st.data()
+)
+def test_a_dropped_letter_is_suggested_back(alias: str, data: st.DataObject) -> None:
+    lookup = sheet.header_lookup()
+    folded = normalise_header(alias)
+    position = data.draw(st.integers(1, len(folded) - 2))
+    typo = folded[:position] + folded[position + 1 :]
+    guess = sheet.suggest_column(typo, lookup)
+    if typo in lookup:
+        assert guess is None
+    else:
+        assert guess is not None
+        assert any(sheet._edits(typo, key) <= 1 for key, n in lookup.items() if n == guess)
+
+
+# --- merged header cells --------------------------------------------------------------------
+
+
+def test_two_row_header_with_merged_cells(tmp_path: Path) -> None:
+    table = read_sheet(write_merged_xlsx(tmp_path / "group.xlsx", "group"))
+    assert table.header_row == 1
+    assert table.headers == ("Tracking number", "Sales value", "Currency", "Remarks")
+    assert table.mapping == {
+        "tracking_number": 0,
+        "contents_sales_price": 1,
+        "currency": 2,
+        "additional_remarks": 3,
+    }
+    assert [row.row for row in table.rows] == [3, 4]
+    assert table.rows[0].cells == ("3SABC1", "12,50", "EUR", "dented")
+    assert table.notices == ()
+
+
+def test_header_merged_across_columns_keeps_every_column(tmp_path: Path) -> None:
+    table = read_sheet(write_merged_xlsx(tmp_path / "across.xlsx", "across"))
+    assert table.header_row == 3
+    assert table.headers == ("Tracking", "Photos", "Photos (2)", "Remarks", "Sales value")
+    assert table.mapping == {
+        "tracking_number": 0,
+        "additional_remarks": 3,
+        "contents_sales_price": 4,
+    }
+    assert table.rows[0].cells == ("3SABC1", "a/front.jpg", "a/back.jpg", "dented", 12)
+    assert table.notices == (
+        'columns not recognised, carried along unchanged: "Photos", "Photos (2)"',
     )

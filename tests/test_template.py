@@ -8,9 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sheet_fixtures import table
 
 from batch_claims.attachments import MAX_FILE_SIZE
-from batch_claims.columns import COLUMNS, Variant
+from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, Kind, Variant
+from batch_claims.schema import validate_table
+from batch_claims.sheet import read_sheet
 from batch_claims.template import write_template
 
 COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
@@ -34,7 +37,7 @@ def test_sheets_present_claims_first(template: Path) -> None:
 def test_headers_are_the_canonical_columns(template: Path) -> None:
     sheet = load_workbook(template)["Claims"]
     assert header(sheet) == [c.name for c in COLUMNS]
-    assert sheet.max_row == 1
+    assert sheet.max_row == 2  # the header and the example row
     assert sheet.freeze_panes == "B2"
     assert all(cell.font.bold for cell in sheet[1])
 
@@ -116,3 +119,42 @@ def test_write_template_leaves_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "t.xlsx"
     write_template(target)
     assert [p.name for p in target.parent.iterdir()] == ["t.xlsx"]
+
+
+def test_example_row_is_row_2_in_italic_grey(template: Path) -> None:
+    sheet = load_workbook(template)["Claims"]
+    example = sheet[2]
+    expected: list[object] = []
+    for column in COLUMNS:
+        text = EXAMPLE_ROW[column.name]
+        if text and column.kind is Kind.AMOUNT:
+            expected.append(float(text))
+        else:
+            expected.append(text or None)
+    assert [cell.value for cell in example] == expected
+    assert example[0].value == EXAMPLE_TRACKING_NUMBER
+    assert all(cell.font.italic and cell.font.color.rgb == "FF808080" for cell in example)
+    assert example[0].comment is not None
+    assert example[0].comment.text.startswith("Example row: it shows how a claim is filled in.")
+    assert EXAMPLE_TRACKING_NUMBER in example[0].comment.text
+
+
+def test_example_row_has_one_entry_per_column() -> None:
+    assert list(EXAMPLE_ROW) == [c.name for c in COLUMNS]
+
+
+def test_example_row_is_a_valid_claim_shape(template: Path) -> None:
+    # Read as a plain row (other tracking number), the example is a valid rates claim.
+    sheet_rows = [[cell.value for cell in row] for row in load_workbook(template)["Claims"]]
+    headers = [str(v) for v in sheet_rows[0]]
+    example = ["3SABCD1234567", *sheet_rows[1][1:]]
+    (parsed,) = validate_table(table(headers, [example]))
+    assert parsed.errors == ()
+    assert parsed.variant is Variant.SENDCLOUD_RATES
+
+
+def test_a_forgotten_example_row_is_skipped_with_a_notice(template: Path) -> None:
+    read = read_sheet(template)
+    assert read.rows == ()
+    assert read.skipped_rows == (2,)
+    assert read.notices == ("row 2 is the template's example row and was skipped",)
