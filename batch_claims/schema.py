@@ -1,11 +1,12 @@
-"""Coercion of the sheet's cells and the pandera schemas of the two variants.
+"""The pandera schemas of the two variants, and the message for each error of a row.
 
 ``validate_table`` turns a ``SheetTable`` into one ``ParsedRow`` per data row: cells
-are coerced column by column (amounts, currencies, yes/no, ids, tracking numbers);
-what cannot be coerced becomes a ``RowError`` at once. The typed frame is then
-validated once for all rows (tracking numbers) and once per variant (required
-columns, ranges, cross-column rules) with ``lazy=True``, and pandera's failure cases
-become ``RowError`` values too. Every problem of a row is reported together.
+are coerced column by column with the parsers of ``coerce`` (amounts, currencies,
+yes/no, ids, tracking numbers); what cannot be coerced becomes a ``RowError`` at once.
+The typed frame is then validated once for all rows (tracking numbers) and once per
+variant (required columns, ranges, cross-column rules) with ``lazy=True``, and
+pandera's failure cases become ``RowError`` values too. Every problem of a row is
+reported together.
 
 Amount texts such as ``1,234`` are ambiguous on their own. ``decimal_convention``
 settles them per file: when the file's other amount texts all show one decimal mark
@@ -17,17 +18,25 @@ Pure functions: this module opens no files.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
+from batch_claims.coerce import (
+    CENT,
+    PARSERS,
+    Coerced,
+    ParsedAmount,
+    Problem,
+    parse_amount,
+    show_plain,
+    shown_decimal_mark,
+)
 from batch_claims.columns import (
     CARRIER_CONTRACT_ID,
     COLUMNS,
@@ -39,43 +48,11 @@ from batch_claims.columns import (
     Column,
     Kind,
     Variant,
-    normalise_header,
     required_columns,
 )
 from batch_claims.outcome import Money, RowError
-from batch_claims.sheet import EXACT_DIGITS_LIMIT, SheetTable, UntrustworthyNumber
+from batch_claims.sheet import SheetTable
 
-CURRENCIES = ("EUR", "GBP", "USD")
-_CURRENCY_WORDS = {
-    "EUR": "EUR",
-    "€": "EUR",
-    "EURO": "EUR",
-    "EUROS": "EUR",
-    "GBP": "GBP",
-    "£": "GBP",
-    "USD": "USD",
-    "$": "USD",
-    "US$": "USD",
-}
-_TRUE = frozenset({"yes", "true", "1", "ja", "j", "oui", "si", "sí", "y", "x", "wahr"})
-_FALSE = frozenset({"no", "false", "0", "nee", "nein", "non", "n", "falsch"})
-_CONTRACT_TYPES = {
-    "owncontract": Variant.OWN_CONTRACT,
-    "own": Variant.OWN_CONTRACT,
-    "eigencontract": Variant.OWN_CONTRACT,
-    "sendcloudrates": Variant.SENDCLOUD_RATES,
-    "sendcloud": Variant.SENDCLOUD_RATES,
-    "rates": Variant.SENDCLOUD_RATES,
-}
-_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
-_TOKEN = r"(?:US\$|[^\W\d_]+|[€£$¥₹])"
-_AMOUNT = re.compile(
-    rf"(?P<sign1>[-+−])?\s*(?P<pre>{_TOKEN})?\s*(?P<sign2>[-+−])?\s*"
-    r"(?P<number>\d[\d.,'’ \u00a0\u202f]*?)"
-    rf"\s*(?P<post>{_TOKEN})?"
-)
-_GROUP_SPACES = re.compile(r"['’ \u00a0\u202f]")
-_CENT = Decimal("0.01")
 _CONTRACT_GIVEN = "__contract_given"  # internal frame column: contract id cell not blank
 
 
@@ -164,7 +141,7 @@ def decimal_convention(table: SheetTable, decimal_comma: bool | None = None) -> 
             if not isinstance(value, str):
                 continue
             if value not in seen:
-                seen[value] = _shown_mark(value)
+                seen[value] = shown_decimal_mark(value)
             mark = seen[value]
             if mark == "?":
                 settled.append((source.row, value))
@@ -176,239 +153,6 @@ def decimal_convention(table: SheetTable, decimal_comma: bool | None = None) -> 
     if len(evidence) == 1:
         return DecimalConvention("," in evidence, True, shown, tuple(settled))
     return DecimalConvention(None, False, shown, tuple(settled))
-
-
-def _shown_mark(text: str) -> str | None:
-    """The decimal mark an amount text shows: ",", ".", "?" when ambiguous, None if none."""
-    parsed, problem = parse_amount(text)
-    if problem is not None:
-        return "?" if problem.code == "ambiguous_amount" else None
-    match = _AMOUNT.fullmatch(text.strip())
-    if match is None or not isinstance(parsed, ParsedAmount):
-        return None
-    number = match["number"]
-    dots, commas = number.count("."), number.count(",")
-    if dots and commas:
-        return "." if number.rfind(".") > number.rfind(",") else ","
-    if dots > 1:
-        return ","
-    if commas > 1:
-        return "."
-    if dots:
-        return "."
-    if commas:
-        return ","
-    return None
-
-
-# --- coercion of single values (pure, each returns value or a problem code) ----------
-
-
-@dataclass(frozen=True)
-class Problem:
-    code: str
-    detail: str = ""  # extra words some messages need (a currency, a reading)
-
-
-Coerced = tuple[Any, Problem | None]
-
-
-@dataclass(frozen=True)
-class ParsedAmount:
-    price: Decimal
-    currency: str | None  # a currency written in the amount cell itself
-
-
-def parse_amount(value: object, decimal_comma: bool | None = None) -> Coerced:
-    """A cell as ``ParsedAmount``; text such as ``10,55``, ``€ 1.234,56``, ``12 EUR``."""
-    if isinstance(value, bool) or value is None:
-        return None, Problem("not_an_amount")
-    if isinstance(value, int):
-        return ParsedAmount(Decimal(value), None), None
-    if isinstance(value, float):
-        return _float_amount(value)
-    if isinstance(value, Decimal):
-        return ParsedAmount(value, None), None
-    if not isinstance(value, str):
-        return None, Problem("not_an_amount")
-    match = _AMOUNT.fullmatch(value.strip())
-    if match is None:
-        return None, Problem("not_an_amount")
-    signs = [s for s in (match["sign1"], match["sign2"]) if s]
-    tokens = [t for t in (match["pre"], match["post"]) if t]
-    if len(signs) > 1 or len(tokens) > 1:
-        return None, Problem("not_an_amount")
-    currency = None
-    if tokens:
-        token = tokens[0]
-        currency = _CURRENCY_WORDS.get(token.upper())
-        if currency is None:
-            if len(token) == 3 or not token.isalpha():
-                return None, Problem("bad_currency", token)
-            return None, Problem("not_an_amount")
-    number, problem = parse_number(match["number"].strip(), decimal_comma)
-    if number is None:
-        return None, problem
-    if signs and signs[0] in "-−":
-        number = -number
-    return ParsedAmount(number, currency), None
-
-
-def _float_amount(value: float) -> Coerced:
-    if not math.isfinite(value):
-        return None, Problem("not_an_amount")
-    number = Decimal(repr(value))
-    cents = number.quantize(_CENT)
-    # A computed cell (=A1*B1) can carry binary noise such as 12.299999999999999:
-    # that is 12.30, while a typed 12.305 stays an error.
-    if number != cents and abs(number - cents) <= Decimal("1e-12") * max(Decimal(1), abs(number)):
-        number = cents
-    return ParsedAmount(number, None), None
-
-
-def parse_number(text: str, decimal_comma: bool | None = None) -> Coerced:
-    """Digits with thousands and decimal separators as ``Decimal``, never a guess."""
-    spaced = _GROUP_SPACES.search(text) is not None
-    text = _GROUP_SPACES.sub("_", text)
-    dots, commas = text.count("."), text.count(",")
-    decimal_mark: str | None
-    if dots and commas:
-        decimal_mark = "." if text.rfind(".") > text.rfind(",") else ","
-        if text.count(decimal_mark) > 1 or spaced:
-            return None, Problem("not_an_amount")
-        thousands = "," if decimal_mark == "." else "."
-    elif dots or commas:
-        mark = "." if dots else ","
-        if text.count(mark) > 1:
-            decimal_mark, thousands = None, mark
-        elif spaced:
-            decimal_mark, thousands = mark, "_"
-        else:
-            whole, fraction = text.split(mark)
-            if len(fraction) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
-                if decimal_comma is None:
-                    return None, Problem(
-                        "ambiguous_amount", f"{whole}{fraction}|{whole}.{fraction}"
-                    )
-                decimal_mark = mark if (mark == ",") == decimal_comma else None
-            else:
-                decimal_mark = mark
-            thousands = mark if decimal_mark is None else "_"
-    else:
-        decimal_mark, thousands = None, "_"
-    whole, _, fraction = text.partition(decimal_mark) if decimal_mark else (text, "", "")
-    if spaced and thousands != "_":
-        return None, Problem("not_an_amount")
-    groups = whole.split(thousands)
-    if len(groups) > 1 and (
-        not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:])
-    ):
-        return None, Problem("not_an_amount")
-    digits = "".join(groups)
-    if not digits.isdigit() or (decimal_mark and not fraction.isdigit()):
-        return None, Problem("not_an_amount")
-    try:
-        return Decimal(f"{digits}.{fraction}" if fraction else digits), None
-    except InvalidOperation:
-        return None, Problem("not_an_amount")
-
-
-def parse_currency(value: object) -> Coerced:
-    """EUR/GBP/USD from a code, a symbol or the word euro; case-insensitive."""
-    if isinstance(value, str):
-        currency = _CURRENCY_WORDS.get(value.strip().upper())
-        if currency is not None:
-            return currency, None
-    return None, Problem("bad_currency")
-
-
-def parse_boolean(value: object) -> Coerced:
-    """yes/no in a few languages, true/false, 1/0; a real boolean cell as is."""
-    if isinstance(value, bool):
-        return value, None
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value), None
-    if isinstance(value, str):
-        word = value.strip().casefold()
-        if word in _TRUE:
-            return True, None
-        if word in _FALSE:
-            return False, None
-    return None, Problem("not_a_boolean")
-
-
-def parse_integer(value: object) -> Coerced:
-    """A whole number: an int, a float such as 123.0, or digits as text."""
-    if isinstance(value, bool):
-        return None, Problem("not_an_integer")
-    if isinstance(value, int):
-        return value, None
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return int(value), None
-        return None, Problem("not_an_integer")
-    if isinstance(value, str):
-        match = re.fullmatch(r"([+-]?\d+)(?:\.0+)?", value.strip())
-        if match:
-            return int(match[1]), None
-    return None, Problem("not_an_integer")
-
-
-def parse_tracking_number(value: object) -> Coerced:
-    """Tracking numbers as text; numbers Excel may have shortened are refused."""
-    if isinstance(value, UntrustworthyNumber):
-        return None, Problem("untrustworthy_number")
-    if isinstance(value, str):
-        if _SCIENTIFIC.fullmatch(value):
-            return None, Problem("untrustworthy_number", "scientific")
-        return value, None
-    if isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) < EXACT_DIGITS_LIMIT:
-            return str(value), None
-        return None, Problem("untrustworthy_number")
-    if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < EXACT_DIGITS_LIMIT:
-            return str(int(value)), None
-        return None, Problem("untrustworthy_number")
-    return None, Problem("not_text")
-
-
-def parse_contract_type(value: object) -> Coerced:
-    if isinstance(value, str):
-        variant = _CONTRACT_TYPES.get(normalise_header(value))
-        if variant is not None:
-            return variant, None
-    return None, Problem("bad_contract_type")
-
-
-def parse_text(value: object) -> Coerced:
-    if isinstance(value, str):
-        return value, None
-    return show_plain(value), None
-
-
-def show_plain(value: object) -> str:
-    """A non-text cell as the text the user most likely typed."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime) and value.time() == time(0):
-        return value.date().isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-_COERCE: dict[Kind, Callable[[object], Coerced]] = {
-    Kind.TRACKING: parse_tracking_number,
-    Kind.CONTRACT_TYPE: parse_contract_type,
-    Kind.INTEGER: parse_integer,
-    Kind.BOOLEAN: parse_boolean,
-    Kind.CURRENCY: parse_currency,
-    Kind.TEXT: parse_text,
-    Kind.DOCUMENT: parse_text,
-}
 
 
 # --- messages -------------------------------------------------------------------------
@@ -516,7 +260,7 @@ def _not_negative(series: pd.Series[Any]) -> pd.Series[bool]:
 
 
 def _at_most_cents(series: pd.Series[Any]) -> pd.Series[bool]:
-    return series.map(lambda price: price == price.quantize(_CENT)).astype(bool)
+    return series.map(lambda price: price == price.quantize(CENT)).astype(bool)
 
 
 def _positive(series: pd.Series[Any]) -> pd.Series[bool]:
@@ -674,7 +418,7 @@ def validate_table(
     typed: dict[str, list[Any]] = {}
     for column in COLUMNS:
         if column.kind is not Kind.AMOUNT:
-            typed[column.name] = coerce(column.name, _COERCE[column.kind])
+            typed[column.name] = coerce(column.name, PARSERS[column.kind])
     contract_given = [value is not None for value in raw(CARRIER_CONTRACT_ID)]
     variants: list[Variant | None] = [
         given_type
@@ -813,7 +557,7 @@ def _amounts(
             continue
         price = parsed.price
         exponent = price.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and price == price.quantize(_CENT):
-            price = price.quantize(_CENT)  # 12.5000 is 12.50
+        if isinstance(exponent, int) and exponent < -2 and price == price.quantize(CENT):
+            price = price.quantize(CENT)  # 12.5000 is 12.50
         money.append(Money(price, currency))
     return prices, money

@@ -1,5 +1,7 @@
 """Reading the input sheet (.xlsx/.xlsm/.csv) into a table of cells with the row
-numbers the user sees, and matching its headers to the canonical columns.
+numbers the user sees: finding the header row, reading cells and merged ranges, and
+leaving out what is not a claim. Which column a header means is ``headers``' concern;
+the CSV specifics (encoding, delimiter) are ``csvfile``'s.
 
 Only the reader sees a cell's number format, so it is the reader that turns a
 numeric tracking-number cell into exact text (leading zeros restored from a
@@ -17,9 +19,6 @@ rows part of the header (their sub-headers name the columns).
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 import itertools
 import math
 import re
@@ -31,14 +30,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from batch_claims.columns import (
-    BY_NAME,
-    COLUMNS,
-    EXAMPLE_TRACKING_NUMBER,
-    TRACKING_NUMBER,
-    normalise_header,
-)
+from batch_claims.columns import EXAMPLE_TRACKING_NUMBER, TRACKING_NUMBER, normalise_header
 from batch_claims.errors import InputError
+from batch_claims.headers import (
+    column_mapping,
+    header_lookup,
+    looked_for,
+    near_miss,
+    unknown_columns,
+)
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
@@ -47,8 +47,6 @@ MAX_HEADER_ROWS = 4  # a header made of merged cells may span this many rows
 LISTED_ROWS = 10  # row numbers listed in one notice before "and N more"
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
-MAX_CSV_BYTES = 256 * 1024 * 1024
-CSV_DELIMITERS = (",", ";", "\t", "|")
 # Excel keeps 15 significant digits: a whole number from 10**15 up may have lost digits.
 EXACT_DIGITS_LIMIT = 10**15
 # Surrounding characters that are never part of a value (str.strip() already covers
@@ -99,69 +97,6 @@ class SheetTable:
         return self.headers[index] if index is not None else column
 
 
-def header_lookup(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Folded header -> canonical name: built-in names and aliases, then the config's."""
-    lookup: dict[str, str] = {}
-    for column in COLUMNS:
-        for text in (column.name, *column.aliases):
-            lookup[normalise_header(text)] = column.name
-    # The config's aliases win over the built-in ones (the user said so), but two of its
-    # own entries that match the same header and mean different columns are ambiguous.
-    configured: dict[str, tuple[str, str]] = {}
-    for header, canonical in (aliases or {}).items():
-        if canonical not in BY_NAME:
-            raise InputError(
-                f'config alias "{header}" points to "{canonical}", which is not a column '
-                f"(columns: {', '.join(BY_NAME)})"
-            )
-        key = normalise_header(header)
-        earlier = configured.setdefault(key, (header, canonical))
-        if earlier[1] != canonical:
-            raise InputError(
-                f'config aliases "{earlier[0]}" and "{header}" match the same header but mean '
-                f"{earlier[1]} and {canonical}; keep one of them"
-            )
-        lookup[key] = canonical
-    return lookup
-
-
-def suggest_column(
-    header: str, lookup: Mapping[str, str], exclude: frozenset[str] = frozenset()
-) -> str | None:
-    """The column a header most likely means when it is a typo of a known name.
-
-    A suggestion needs a folded header of at least 4 characters, a difflib ratio of at
-    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters).
-    """
-    folded = normalise_header(header)
-    if len(folded) < 4 or folded in lookup:
-        return None
-    limit = 1 if len(folded) < 10 else 2
-    best: tuple[float, str] | None = None
-    for key, canonical in lookup.items():
-        if canonical in exclude or abs(len(key) - len(folded)) > limit:
-            continue
-        ratio = difflib.SequenceMatcher(None, folded, key, autojunk=False).ratio()
-        if ratio < 0.85 or _edits(folded, key) > limit:
-            continue
-        if best is None or ratio > best[0]:
-            best = (ratio, canonical)
-    return best[1] if best is not None else None
-
-
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions)."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
-
-
 def read_sheet(
     path: Path, sheet_name: str | None = None, aliases: Mapping[str, str] | None = None
 ) -> SheetTable:
@@ -180,7 +115,10 @@ def read_sheet(
     if size == 0:
         raise InputError(f"{path.name}: the file is empty")
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, lookup)
+        # csvfile builds on this module's table assembly, so it is imported when needed.
+        from batch_claims.csvfile import read_csv
+
+        return read_csv(path, lookup)
     return _read_workbook(path, sheet_name, lookup)
 
 
@@ -228,10 +166,6 @@ def _excel_value(cell: Any, tracking: bool) -> object:
     return value
 
 
-def _csv_value(cell: str, tracking: bool) -> object:
-    return clean_text(cell)
-
-
 def _header_text(value: object) -> str:
     if value is None:
         return ""
@@ -244,7 +178,9 @@ def _header_text(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class _Header:
+class HeaderRow:
+    """The header row found: its row number, its texts, and (once matched) the columns."""
+
     row: int
     headers: tuple[str, ...]
     mapping: dict[str, int]
@@ -263,13 +199,13 @@ class CellRange:
         return self.min_row <= row <= self.max_row and self.min_col <= col <= self.max_col
 
 
-def _find_header(
+def find_header(
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
     lookup: Mapping[str, str],
     merged: Sequence[CellRange] = (),
     seen: dict[int, list[str]] | None = None,
-) -> _Header | None:
+) -> HeaderRow | None:
     """Consume rows up to the header (within the first rows); None when there is none.
 
     ``seen`` collects the texts of the rows scanned (for a suggestion when none is a
@@ -295,7 +231,7 @@ def _find_header(
             texts = _merged_header(number, last, scanned, merged)
         while texts and not texts[-1]:
             texts.pop()
-        return _Header(number, tuple(texts), {})
+        return HeaderRow(number, tuple(texts), {})
     return None
 
 
@@ -343,17 +279,7 @@ def _merged_header(
     return headers
 
 
-def _near_miss(seen: Mapping[int, list[str]], lookup: Mapping[str, str]) -> tuple[int, str] | None:
-    """The first scanned cell that looks like a misspelt tracking-number header."""
-    tracking = {key: name for key, name in lookup.items() if name == TRACKING_NUMBER}
-    for number in sorted(seen):
-        for text in seen[number]:
-            if text and suggest_column(text, tracking) == TRACKING_NUMBER:
-                return number, text
-    return None
-
-
-def _no_header(
+def no_header(
     source: str,
     where: str,
     lookup: Mapping[str, str],
@@ -369,34 +295,23 @@ def _no_header(
         return InputError(
             f'{head}; "{text}" on row {row}{near_where} — did you mean {TRACKING_NUMBER}?'
         )
-    return InputError(f"{head} (looked for: {_looked_for(lookup)})")
+    return InputError(f"{head} (looked for: {looked_for(lookup)})")
 
 
-def _match_headers(source: str, header: _Header, lookup: Mapping[str, str]) -> _Header:
+def match_headers(source: str, header: HeaderRow, lookup: Mapping[str, str]) -> HeaderRow:
+    """The header row with its columns matched (``headers``); too wide a row is refused."""
     if len(header.headers) > MAX_COLUMNS:
         raise InputError(
             f"{source}: the header row has more than {MAX_COLUMNS} columns; "
             "remove the unused columns"
         )
-    mapping: dict[str, int] = {}
-    for index, text in enumerate(header.headers):
-        canonical = lookup.get(normalise_header(text)) if text else None
-        if canonical is None:
-            continue
-        if canonical in mapping:
-            first = header.headers[mapping[canonical]]
-            raise InputError(
-                f'{source}: the headers "{first}" and "{text}" both mean {canonical}; '
-                "keep one of them or rename the other"
-            )
-        mapping[canonical] = index
-    return _Header(header.row, header.headers, mapping)
+    return HeaderRow(header.row, header.headers, column_mapping(source, header.headers, lookup))
 
 
-def _assemble(
+def assemble(
     path: Path,
     where: str,
-    header: _Header,
+    header: HeaderRow,
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
     lookup: Mapping[str, str],
@@ -428,7 +343,7 @@ def _assemble(
             )
         data.append(SourceRow(number, values))
     notices = []
-    unknown = _unknown_columns(header, lookup)
+    unknown = unknown_columns(header.headers, header.mapping, lookup)
     if unknown:
         notices.append(unknown)
     data, trailing = _without_trailing_rows(data, tracking_index)
@@ -454,26 +369,6 @@ def _assemble(
             + ("was skipped" if len(examples) == 1 else "were skipped")
         )
     return tuple(data), notices, tuple(sorted(trailing + examples))
-
-
-def _unknown_columns(header: _Header, lookup: Mapping[str, str]) -> str | None:
-    """The notice listing the headers that are no column, with a suggestion for typos."""
-    mapped = set(header.mapping.values())
-    taken = frozenset(header.mapping)
-    plain: list[str] = []
-    suggested: list[str] = []
-    for index, text in enumerate(header.headers):
-        if not text or index in mapped:
-            continue
-        guess = suggest_column(text, lookup, taken)
-        if guess is None:
-            plain.append(f'"{text}"')
-        else:
-            suggested.append(f'"{text}" — did you mean {guess}?')
-    if not plain and not suggested:
-        return None
-    listed = "; ".join(filter(None, [", ".join(plain), *suggested]))
-    return f"columns not recognised, carried along unchanged: {listed}"
 
 
 def _without_trailing_rows(
@@ -518,14 +413,6 @@ def _rows_phrase(numbers: Sequence[int], one: str = "has", many: str = "have") -
     else:
         listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
     return f"rows {listed} {many}"
-
-
-def _looked_for(lookup: Mapping[str, str]) -> str:
-    names = [TRACKING_NUMBER, *BY_NAME[TRACKING_NUMBER].aliases]
-    extra = [key for key, name in lookup.items() if name == TRACKING_NUMBER]
-    known = {normalise_header(name) for name in names}
-    names += [key for key in extra if key not in known]
-    return ", ".join(names)
 
 
 # --- Excel -------------------------------------------------------------------------
@@ -592,16 +479,16 @@ def _read_worksheets(
         merged = _merged_ranges(worksheet)
         seen: dict[int, list[str]] = {}
         with closing(_worksheet_rows(worksheet)) as rows:
-            header = _find_header(rows, _excel_value, lookup, merged, seen)
+            header = find_header(rows, _excel_value, lookup, merged, seen)
             if header is None:
                 if near is None:
-                    near = _near_miss(seen, lookup)
+                    near = near_miss(seen, lookup)
                     if len(candidates) > 1:
                         near_where = f' of sheet "{worksheet.title}"'
                 continue
             where = f'sheet "{worksheet.title}"'
-            header = _match_headers(f"{path.name}, {where}", header, lookup)
-            data, notices, skipped = _assemble(path, where, header, rows, _excel_value, lookup)
+            header = match_headers(f"{path.name}, {where}", header, lookup)
+            data, notices, skipped = assemble(path, where, header, rows, _excel_value, lookup)
         return SheetTable(
             source=path,
             sheet_name=worksheet.title,
@@ -616,7 +503,7 @@ def _read_worksheets(
         where = f'sheet "{candidates[0].title}"'
     else:
         where = f"any sheet ({listed})"
-    raise _no_header(path.name, f" of {where}", lookup, near, near_where)
+    raise no_header(path.name, f" of {where}", lookup, near, near_where)
 
 
 def _merged_ranges(worksheet: Any) -> tuple[CellRange, ...]:
@@ -668,102 +555,3 @@ def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
             yield number, tuple(cells)
     finally:
         source.close()  # the sheet's XML stays open until its generator is closed
-
-
-# --- CSV ---------------------------------------------------------------------------
-
-
-def _read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise InputError(
-            f"{path.name}: is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; "
-            "split it into smaller files"
-        )
-    raw = path.read_bytes()
-    if b"\x00" in raw[:65536]:
-        raise InputError(
-            f"{path.name}: is not a CSV text file (it contains binary data; "
-            "an Excel workbook needs the .xlsx extension)"
-        )
-    text, encoding = _decode(path, raw)
-    notices = []
-    if encoding == "cp1252":
-        notices.append(f"{path.name} is not UTF-8; it was read as Windows-1252 text")
-    delimiter = None
-    first_line, _, rest = text.partition("\n")
-    if re.fullmatch(r"sep=(.)\r?", first_line):  # Excel's delimiter hint line
-        delimiter, text = first_line[4], rest
-    try:
-        if delimiter is None:
-            delimiter = _sniff_delimiter(text, lookup)
-        if delimiter is None:
-            raise _no_header(path.name, "", lookup, _csv_near_miss(text, lookup))
-        rows = _csv_rows(text, delimiter)
-        header = _find_header(rows, _csv_value, lookup)
-        if header is None:  # only with a "sep=" hint naming the wrong delimiter
-            raise _no_header(path.name, "", lookup, None)
-        header = _match_headers(path.name, header, lookup)
-        data, more, skipped = _assemble(path, "the file", header, rows, _csv_value, lookup)
-    except csv.Error as exc:
-        raise InputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
-    return SheetTable(
-        source=path,
-        sheet_name=None,
-        header_row=header.row,
-        headers=header.headers,
-        mapping=header.mapping,
-        rows=data,
-        notices=tuple(notices + more),
-        encoding=encoding,
-        extra={"delimiter": delimiter},
-        skipped_rows=skipped,
-    )
-
-
-def _decode(path: Path, raw: bytes) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
-    for candidate in (encoding, "cp1252"):
-        try:
-            return raw.decode(candidate), candidate
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path.name}: is neither UTF-8 nor Windows-1252 text; save it as UTF-8 CSV")
-
-
-def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for number, record in enumerate(reader, start=1):
-        yield number, tuple(record)
-
-
-def _csv_near_miss(text: str, lookup: Mapping[str, str]) -> tuple[int, str] | None:
-    for delimiter in CSV_DELIMITERS:
-        seen: dict[int, list[str]] = {}
-        try:
-            _find_header(_csv_rows(text, delimiter), _csv_value, lookup, seen=seen)
-        except csv.Error:
-            continue
-        near = _near_miss(seen, lookup)
-        if near is not None:
-            return near
-    return None
-
-
-def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
-    """The delimiter whose header row has the most recognised columns."""
-    best: tuple[int, int, str] | None = None
-    for delimiter in CSV_DELIMITERS:
-        try:
-            header = _find_header(_csv_rows(text, delimiter), _csv_value, lookup)
-        except csv.Error:
-            continue
-        if header is None:
-            continue
-        known = sum(1 for text in header.headers if normalise_header(text) in lookup)
-        score = (known, -CSV_DELIMITERS.index(delimiter), delimiter)
-        if best is None or score[:2] > best[:2]:
-            best = score
-    return best[2] if best is not None else None

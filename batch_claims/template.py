@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from batch_claims.attachments import ALLOWED_CONTENT_TYPES, MAX_FILE_SIZE
+from batch_claims.attachments import MAX_FILE_SIZE
 from batch_claims.columns import (
     COLUMNS,
     CONTRACT_TYPE,
@@ -28,6 +28,7 @@ from batch_claims.columns import (
     Kind,
     Variant,
 )
+from batch_claims.filetypes import ALLOWED_CONTENT_TYPES
 from batch_claims.report import atomic_save
 
 CLAIMS_SHEET = "Claims"

@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from batch_claims.attachments import (
-    MAX_FILE_SIZE,
-    is_allowed_content_type,
-    resolve_documents,
-    sha256_of,
-    sniff_content_type,
-)
+from batch_claims.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
+from batch_claims.filetypes import is_allowed_content_type, sniff_content_type
 from batch_claims.outcome import Attachment, RowError
 
 TN = "3SABC123"

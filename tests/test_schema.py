@@ -11,20 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sheet_fixtures import table
 
-from batch_claims.columns import COLUMNS, Variant
-from batch_claims.outcome import Money
-from batch_claims.schema import (
+from batch_claims.coerce import (
     ParsedAmount,
-    ParsedRow,
     Problem,
-    decimal_convention,
     parse_amount,
     parse_boolean,
     parse_currency,
     parse_integer,
     parse_number,
-    validate_table,
 )
+from batch_claims.columns import COLUMNS, Variant
+from batch_claims.outcome import Money
+from batch_claims.schema import ParsedRow, decimal_convention, validate_table
 from batch_claims.sheet import UntrustworthyNumber
 
 RATES_HEADERS = [

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, write_xlsx
 
-from batch_claims import sheet
+from batch_claims import headers, sheet
 from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.schema import validate_table
@@ -159,7 +159,7 @@ def test_config_alias_to_unknown_column(tmp_path: Path) -> None:
 
 
 def test_header_matching_ignores_case_spaces_punctuation_and_accents() -> None:
-    lookup = sheet.header_lookup()
+    lookup = headers.header_lookup()
     for header in ("TRACKING-NUMBER ", "Tracking No.", "tracking_number", "Numéro de suivi"):
         assert lookup[normalise_header(header)] == "tracking_number"
 
@@ -490,7 +490,7 @@ def test_config_alias_wins_over_a_built_in_one(tmp_path: Path) -> None:
     ],
 )
 def test_suggestions(header: str, expected: str | None) -> None:
-    assert sheet.suggest_column(header, sheet.header_lookup()) == expected
+    assert headers.suggest_column(header, headers.header_lookup()) == expected
 
 
 @given(st.sampled_from([(c.name, a) for c in COLUMNS for a in (c.name, *c.aliases)]), st.data())
@@ -502,23 +502,23 @@ def test_headers_match_whatever_the_case_and_punctuation(
         data.draw(st.sampled_from([ch.upper(), ch.lower(), f"{ch}-", f" {ch}", f"{ch}."]))
         for ch in alias
     )
-    assert sheet.header_lookup()[normalise_header(styled)] == name
+    assert headers.header_lookup()[normalise_header(styled)] == name
 
 
 @given(
     st.sampled_from([a for c in COLUMNS for a in (c.name, *c.aliases) if len(a) >= 8]), st.data()
 )
 def test_a_dropped_letter_is_suggested_back(alias: str, data: st.DataObject) -> None:
-    lookup = sheet.header_lookup()
+    lookup = headers.header_lookup()
     folded = normalise_header(alias)
     position = data.draw(st.integers(1, len(folded) - 2))
     typo = folded[:position] + folded[position + 1 :]
-    guess = sheet.suggest_column(typo, lookup)
+    guess = headers.suggest_column(typo, lookup)
     if typo in lookup:
         assert guess is None
     else:
         assert guess is not None
-        assert any(sheet._edits(typo, key) <= 1 for key, n in lookup.items() if n == guess)
+        assert any(headers._edits(typo, key) <= 1 for key, n in lookup.items() if n == guess)
 
 
 # --- merged header cells --------------------------------------------------------------------

@@ -1,0 +1,130 @@
+"""The CSV side of reading the input sheet: size and binary checks, the encoding
+(UTF-8, else Windows-1252 with a notice), Excel's ``sep=`` hint line, and the
+delimiter, sniffed as the one whose header row has the most recognised columns.
+
+Finding the header row and assembling the table are ``sheet``'s, as for a workbook.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from batch_claims.columns import normalise_header
+from batch_claims.errors import InputError
+from batch_claims.headers import near_miss
+from batch_claims.sheet import (
+    SheetTable,
+    assemble,
+    clean_text,
+    find_header,
+    match_headers,
+    no_header,
+)
+
+MAX_CSV_BYTES = 256 * 1024 * 1024
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
+    """Read a CSV file (``read_sheet`` has checked its name and that it is not empty)."""
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(
+            f"{path.name}: is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; "
+            "split it into smaller files"
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        raise InputError(
+            f"{path.name}: is not a CSV text file (it contains binary data; "
+            "an Excel workbook needs the .xlsx extension)"
+        )
+    text, encoding = _decode(path, raw)
+    notices = []
+    if encoding == "cp1252":
+        notices.append(f"{path.name} is not UTF-8; it was read as Windows-1252 text")
+    delimiter = None
+    first_line, _, rest = text.partition("\n")
+    if re.fullmatch(r"sep=(.)\r?", first_line):  # Excel's delimiter hint line
+        delimiter, text = first_line[4], rest
+    try:
+        if delimiter is None:
+            delimiter = _sniff_delimiter(text, lookup)
+        if delimiter is None:
+            raise no_header(path.name, "", lookup, _csv_near_miss(text, lookup))
+        rows = _csv_rows(text, delimiter)
+        header = find_header(rows, _csv_value, lookup)
+        if header is None:  # only with a "sep=" hint naming the wrong delimiter
+            raise no_header(path.name, "", lookup, None)
+        header = match_headers(path.name, header, lookup)
+        data, more, skipped = assemble(path, "the file", header, rows, _csv_value, lookup)
+    except csv.Error as exc:
+        raise InputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
+    return SheetTable(
+        source=path,
+        sheet_name=None,
+        header_row=header.row,
+        headers=header.headers,
+        mapping=header.mapping,
+        rows=data,
+        notices=tuple(notices + more),
+        encoding=encoding,
+        extra={"delimiter": delimiter},
+        skipped_rows=skipped,
+    )
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    for candidate in (encoding, "cp1252"):
+        try:
+            return raw.decode(candidate), candidate
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path.name}: is neither UTF-8 nor Windows-1252 text; save it as UTF-8 CSV")
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for number, record in enumerate(reader, start=1):
+        yield number, tuple(record)
+
+
+def _csv_near_miss(text: str, lookup: Mapping[str, str]) -> tuple[int, str] | None:
+    for delimiter in CSV_DELIMITERS:
+        seen: dict[int, list[str]] = {}
+        try:
+            find_header(_csv_rows(text, delimiter), _csv_value, lookup, seen=seen)
+        except csv.Error:
+            continue
+        near = near_miss(seen, lookup)
+        if near is not None:
+            return near
+    return None
+
+
+def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
+    """The delimiter whose header row has the most recognised columns."""
+    best: tuple[int, int, str] | None = None
+    for delimiter in CSV_DELIMITERS:
+        try:
+            header = find_header(_csv_rows(text, delimiter), _csv_value, lookup)
+        except csv.Error:
+            continue
+        if header is None:
+            continue
+        known = sum(1 for text in header.headers if normalise_header(text) in lookup)
+        score = (known, -CSV_DELIMITERS.index(delimiter), delimiter)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    return best[2] if best is not None else None
+
+
+def _csv_value(cell: str, tracking: bool) -> object:
+    return clean_text(cell)

@@ -1,0 +1,140 @@
+"""Matching the sheet's headers to the canonical columns of ``columns.py``.
+
+A header means a column when it folds (``normalise_header``) to the column's name or
+one of its aliases; the config's aliases win over the built-in ones. Two headers that
+mean one column are an error. A header that means no column is carried along unchanged
+and listed in a notice, with a "did you mean" when it looks like a typo of a known name.
+Pure functions: this module opens no files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+
+from batch_claims.columns import BY_NAME, COLUMNS, TRACKING_NUMBER, normalise_header
+from batch_claims.errors import InputError
+
+
+def header_lookup(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Folded header -> canonical name: built-in names and aliases, then the config's."""
+    lookup: dict[str, str] = {}
+    for column in COLUMNS:
+        for text in (column.name, *column.aliases):
+            lookup[normalise_header(text)] = column.name
+    # The config's aliases win over the built-in ones (the user said so), but two of its
+    # own entries that match the same header and mean different columns are ambiguous.
+    configured: dict[str, tuple[str, str]] = {}
+    for header, canonical in (aliases or {}).items():
+        if canonical not in BY_NAME:
+            raise InputError(
+                f'config alias "{header}" points to "{canonical}", which is not a column '
+                f"(columns: {', '.join(BY_NAME)})"
+            )
+        key = normalise_header(header)
+        earlier = configured.setdefault(key, (header, canonical))
+        if earlier[1] != canonical:
+            raise InputError(
+                f'config aliases "{earlier[0]}" and "{header}" match the same header but mean '
+                f"{earlier[1]} and {canonical}; keep one of them"
+            )
+        lookup[key] = canonical
+    return lookup
+
+
+def suggest_column(
+    header: str, lookup: Mapping[str, str], exclude: frozenset[str] = frozenset()
+) -> str | None:
+    """The column a header most likely means when it is a typo of a known name.
+
+    A suggestion needs a folded header of at least 4 characters, a difflib ratio of at
+    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters).
+    """
+    folded = normalise_header(header)
+    if len(folded) < 4 or folded in lookup:
+        return None
+    limit = 1 if len(folded) < 10 else 2
+    best: tuple[float, str] | None = None
+    for key, canonical in lookup.items():
+        if canonical in exclude or abs(len(key) - len(folded)) > limit:
+            continue
+        ratio = difflib.SequenceMatcher(None, folded, key, autojunk=False).ratio()
+        if ratio < 0.85 or _edits(folded, key) > limit:
+            continue
+        if best is None or ratio > best[0]:
+            best = (ratio, canonical)
+    return best[1] if best is not None else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def column_mapping(
+    source: str, headers: Sequence[str], lookup: Mapping[str, str]
+) -> dict[str, int]:
+    """Canonical column name -> index of the header that means it; two headers that mean
+    one column raise ``InputError``."""
+    mapping: dict[str, int] = {}
+    for index, text in enumerate(headers):
+        canonical = lookup.get(normalise_header(text)) if text else None
+        if canonical is None:
+            continue
+        if canonical in mapping:
+            first = headers[mapping[canonical]]
+            raise InputError(
+                f'{source}: the headers "{first}" and "{text}" both mean {canonical}; '
+                "keep one of them or rename the other"
+            )
+        mapping[canonical] = index
+    return mapping
+
+
+def unknown_columns(
+    headers: Sequence[str], mapping: Mapping[str, int], lookup: Mapping[str, str]
+) -> str | None:
+    """The notice listing the headers that are no column, with a suggestion for typos."""
+    mapped = set(mapping.values())
+    taken = frozenset(mapping)
+    plain: list[str] = []
+    suggested: list[str] = []
+    for index, text in enumerate(headers):
+        if not text or index in mapped:
+            continue
+        guess = suggest_column(text, lookup, taken)
+        if guess is None:
+            plain.append(f'"{text}"')
+        else:
+            suggested.append(f'"{text}" — did you mean {guess}?')
+    if not plain and not suggested:
+        return None
+    listed = "; ".join(filter(None, [", ".join(plain), *suggested]))
+    return f"columns not recognised, carried along unchanged: {listed}"
+
+
+def near_miss(seen: Mapping[int, list[str]], lookup: Mapping[str, str]) -> tuple[int, str] | None:
+    """The first scanned cell that looks like a misspelt tracking-number header."""
+    tracking = {key: name for key, name in lookup.items() if name == TRACKING_NUMBER}
+    for number in sorted(seen):
+        for text in seen[number]:
+            if text and suggest_column(text, tracking) == TRACKING_NUMBER:
+                return number, text
+    return None
+
+
+def looked_for(lookup: Mapping[str, str]) -> str:
+    """The tracking-number headers looked for, for the message when none is found."""
+    names = [TRACKING_NUMBER, *BY_NAME[TRACKING_NUMBER].aliases]
+    extra = [key for key, name in lookup.items() if name == TRACKING_NUMBER]
+    known = {normalise_header(name) for name in names}
+    names += [key for key in extra if key not in known]
+    return ", ".join(names)
