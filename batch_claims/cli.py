@@ -56,6 +56,7 @@ class LimitType(click.ParamType):  # type: ignore[type-arg]
 
 
 LIMIT = LimitType()
+SHARE = click.FloatRange(0, 1)
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -585,11 +586,17 @@ def template_command(path: Path | None) -> None:
 @click.option("--ticket-limit", type=LIMIT, default="15/60", show_default=True)
 @click.option("--request-limit", type=LIMIT, default="100/60", show_default=True)
 @click.option("--burst-limit", type=LIMIT, default="15/1", show_default=True)
-@click.option("--latency", type=float, default=0.0, help="Seconds added to every answer.")
-@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--lost-response-rate", type=click.FloatRange(0, 1), default=0.0)
-@click.option("--seed", type=int, default=0)
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds per answer.")
+@click.option("--error-rate", type=SHARE, default=0.0, help="Share of POSTs answered 500/503.")
+@click.option("--rate-limit-burst-rate", type=SHARE, default=0.0, help="Share of spurious 429s.")
+@click.option("--drop-rate", type=SHARE, default=0.0, help="Share of connections dropped.")
+@click.option(
+    "--lost-response-rate", type=SHARE, default=0.0, help="Share of tickets created, unanswered."
+)
+@click.option("--slow-rate", type=SHARE, default=0.0, help="Share of tickets answered late.")
+@click.option("--slow-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True)
+@click.option("--token-expires-in", type=click.FloatRange(min=0), default=3600.0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--allow-remote", is_flag=True, help="Allow binding to a non-loopback host.")
 def sandbox_command(
     host: str,
@@ -599,8 +606,12 @@ def sandbox_command(
     burst_limit: Limit,
     latency: float,
     error_rate: float,
+    rate_limit_burst_rate: float,
     drop_rate: float,
     lost_response_rate: float,
+    slow_rate: float,
+    slow_seconds: float,
+    token_expires_in: float,
     seed: int,
     allow_remote: bool,
 ) -> None:
@@ -614,8 +625,12 @@ def sandbox_command(
             "BURST_LIMIT": (burst_limit.count, burst_limit.seconds),
             "LATENCY": latency,
             "ERROR_RATE": error_rate,
+            "RATE_LIMIT_BURST_RATE": rate_limit_burst_rate,
             "DROP_RATE": drop_rate,
             "LOST_RESPONSE_RATE": lost_response_rate,
+            "SLOW_RATE": slow_rate,
+            "SLOW_SECONDS": slow_seconds,
+            "TOKEN_EXPIRES_IN": token_expires_in,
             "SEED": seed,
         },
         host=host,

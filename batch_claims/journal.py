@@ -96,9 +96,15 @@ def _step_1_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _step_2_token_index(db: sqlite3.Connection) -> None:
+    """``forget_token`` looks tokens up by value: index them."""
+    db.execute("CREATE INDEX file_tokens_by_token ON file_tokens (file_token)")
+
+
 # Named, ordered schema steps; the journal's user_version is the number applied.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("initial", _step_1_initial),
+    ("index file tokens by token", _step_2_token_index),
 )
 
 

@@ -463,3 +463,29 @@ def test_history_lists_tickets_and_attempts(api_env: Any, week: Path, tmp_path: 
     assert "http=422 Cannot create ticket. Reason: Parcel is already delivered" in one.output
     unknown = run("history", "NOPE", "--journal", journal)
     assert unknown.exit_code == 2
+
+
+def test_every_ticket_body_is_valid_against_sendcloud_openapi_document(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    import jsonschema
+    import yaml
+
+    document = yaml.safe_load(
+        (
+            Path(__file__).resolve().parent.parent
+            / "batch_claims/sandbox/support-damage-openapi.yaml"
+        ).read_text(encoding="utf-8")
+    )
+    schemas = document["components"]["schemas"]
+    run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    for ticket in tickets(api_env):
+        body = ticket["body"]
+        variant = "CreateDamagedOwnContract"
+        if "carrier_contract_id" not in body and "sales_invoice" in body:
+            variant = "CreateDamagedTransactional"
+        # The refs read "#/components/schemas/…": resolve them against this root.
+        schema = {**schemas[variant], "components": {"schemas": schemas}}
+        jsonschema.validate(body, schema)
+        if variant == "CreateDamagedTransactional":
+            assert set(schemas[variant]["required"]) <= set(body)

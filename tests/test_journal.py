@@ -175,3 +175,23 @@ def test_upload_workers_share_the_journal_safely(tmp_path: Path) -> None:
         thread.join()
     count = book.db.execute("SELECT count(*) FROM file_tokens").fetchone()[0]
     assert count == 300
+
+
+def test_a_journal_of_an_older_schema_is_migrated_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    name, first_step = MIGRATIONS[0]
+    assert name == "initial"
+    first_step(db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute(
+        "INSERT INTO claims (tracking_number, ticket_type, state, ticket_id, updated_at) "
+        "VALUES ('3S1', 'damage', 'created', 'T-1', '2026-11-01T00:00:00Z')"
+    )
+    db.close()
+    book = journal(path)
+    assert book.schema_version == len(MIGRATIONS) >= 2
+    record = book.claim("3S1", "damage")
+    assert record is not None and record.ticket_id == "T-1"
+    indexes = {row[1] for row in book.db.execute("PRAGMA index_list(file_tokens)")}
+    assert "file_tokens_by_token" in indexes
