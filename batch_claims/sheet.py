@@ -376,13 +376,19 @@ def _without_trailing_rows(
 ) -> tuple[list[SourceRow], list[int]]:
     """Rows after the last one with a tracking number are totals or notes, not claims.
 
-    A sheet where no row has a tracking number keeps its rows (each is then reported as
-    missing one): there is no "last row" to go by.
+    A tracking cell without a single digit ("Total", "Totaal", "Notes: …") does not
+    count as a tracking number here: real ones always carry digits. A sheet where no
+    row has a tracking number keeps its rows (each is then reported as missing one):
+    there is no "last row" to go by.
     """
-    last = next(
-        (i for i in range(len(data) - 1, -1, -1) if data[i].cells[tracking_index] is not None),
-        None,
-    )
+
+    def has_tracking_number(row: SourceRow) -> bool:
+        value = row.cells[tracking_index]
+        if isinstance(value, str):
+            return any(ch.isdigit() for ch in value)
+        return value is not None
+
+    last = next((i for i in range(len(data) - 1, -1, -1) if has_tracking_number(data[i])), None)
     if last is None or last == len(data) - 1:
         return data, []
     return data[: last + 1], [row.row for row in data[last + 1 :]]

@@ -552,3 +552,84 @@ def test_header_merged_across_columns_keeps_every_column(tmp_path: Path) -> None
     assert table.notices == (
         'columns not recognised, carried along unchanged: "Photos", "Photos (2)"',
     )
+
+
+def test_trailing_totals_row_with_a_label_in_the_tracking_column_is_ignored(
+    tmp_path: Path,
+) -> None:
+    path = write_bytes(
+        tmp_path / "week.csv",
+        b"Tracking number;Sales value;Currency\r\n"
+        b"3SX1;10,00;EUR\r\nTotal\r\n;;\r\nTotal;10,00;\r\nNotes: see e-mail\r\n",
+    )
+    table = read_sheet(path)
+    assert cells(table, "tracking_number") == ["3SX1"]
+    assert "rows 3, 5 and 6 have no tracking number and were ignored" in " ".join(table.notices)
+
+
+def test_a_digitless_tracking_cell_in_the_middle_stays_a_row(tmp_path: Path) -> None:
+    path = write_bytes(
+        tmp_path / "week.csv", b"tracking_number;currency\r\nTBD;EUR\r\n3SX2;EUR\r\n"
+    )
+    assert cells(read_sheet(path), "tracking_number") == ["TBD", "3SX2"]
+
+
+@pytest.mark.parametrize(
+    ("headers_line", "expected"),
+    [
+        (
+            "Zendingnummer;Verkoopprijs;Munt;Omschrijving;Buitenkant;Toelichting;Inkoopfactuur",
+            [
+                "tracking_number",
+                "contents_sales_price",
+                "currency",
+                "contents_description",
+                "parcel_exterior_description",
+                "additional_remarks",
+                "purchase_invoice",
+            ],
+        ),
+        (
+            "Sendungsnummer;Verkaufspreis;Währung;Inhalt;Außenverpackung;Bemerkungen;"
+            "Einkaufsrechnung",
+            [
+                "tracking_number",
+                "contents_sales_price",
+                "currency",
+                "contents_description",
+                "parcel_exterior_description",
+                "additional_remarks",
+                "purchase_invoice",
+            ],
+        ),
+        (
+            "Numéro de suivi;Prix de vente;Devise;Contenu;Emballage;Remarques;Facture d'achat",
+            [
+                "tracking_number",
+                "contents_sales_price",
+                "currency",
+                "contents_description",
+                "parcel_exterior_description",
+                "additional_remarks",
+                "purchase_invoice",
+            ],
+        ),
+        (
+            "Número de seguimiento;Precio de venta;Moneda;Contenido;Embalaje;Observaciones;"
+            "Factura de compra",
+            [
+                "tracking_number",
+                "contents_sales_price",
+                "currency",
+                "contents_description",
+                "parcel_exterior_description",
+                "additional_remarks",
+                "purchase_invoice",
+            ],
+        ),
+    ],
+)
+def test_headers_in_four_languages(tmp_path: Path, headers_line: str, expected: list[str]) -> None:
+    path = write_bytes(tmp_path / "week.csv", (headers_line + "\r\n3SX1;1;EUR;a;b;c;\r\n").encode())
+    table = read_sheet(path)
+    assert [name for name, _ in sorted(table.mapping.items(), key=lambda kv: kv[1])] == expected
