@@ -29,6 +29,7 @@ from batch_claims.api import (
     SupportClient,
     check_base_url,
 )
+from batch_claims.api.client import window_in_detail
 from batch_claims.clock import FakeClock, SystemClock
 from batch_claims.errors import (
     AuthRefused,
@@ -310,6 +311,39 @@ def test_429_penalises_the_limiter_honours_retry_after_and_retries(
     assert client.stats.rate_limited == 1 and client.stats.retries == 1
     assert client.stats.requests == 2
     assert [(e.kind, e.http_status, e.delay) for e in events] == [("retry", 429, 7.0)]
+
+
+@pytest.mark.parametrize(
+    ("detail", "wait"),
+    [
+        ("Rate limit exceeded: 15 per 1 minute", 60.0),
+        ("Rate limit exceeded: 3 per 0.3 seconds", 0.3),
+        ("Too many requests", None),  # no window named: the scopes' longest window
+    ],
+)
+def test_429_without_retry_after_waits_for_the_window_to_free(
+    api: Scripted,
+    make_client: Callable[..., SupportClient],
+    clock: FakeClock,
+    detail: str,
+    wait: float | None,
+) -> None:
+    api.script(
+        "/api/v3/dsf/tickets/damage",
+        Answer(429, error_body(("hit_rate_limit", detail))),
+        Answer(202, TICKET),
+    )
+    client = make_client(api.base_url)
+    assert client.create_damage_ticket({"tracking_number": "3SABC"}).attempts == 2
+    longest = max(LIMITS[s].seconds for s in ("ticket", "request", "burst") if s in LIMITS)
+    assert sum(clock.sleeps) == pytest.approx(wait if wait is not None else longest)
+
+
+def test_window_named_in_a_429_detail() -> None:
+    assert window_in_detail("Rate limit exceeded: 15 per 1 minute") == 60.0
+    assert window_in_detail("100 per 2 hours") == 7200.0
+    assert window_in_detail("15 per second") == 1.0
+    assert window_in_detail("slow down") is None
 
 
 def test_repeated_429_gives_up_with_the_last_answer(

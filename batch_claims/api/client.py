@@ -15,7 +15,7 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -223,6 +223,9 @@ class SupportClient:
                         attempts=attempts,
                     ) from exc
                 retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                if isinstance(exc, RateLimited) and retry_after is None:
+                    # No Retry-After: wait for the server's window to free.
+                    retry_after = self._window_to_free(scopes, exc.detail)
                 delay = self._policy.delay(failures, retry_after, self._rng)
                 self._count("retries")
                 self._emit("retry", attempts, exc.http_status, delay, exc.detail)
@@ -260,6 +263,15 @@ class SupportClient:
                     allow_redirects=False,
                 )
 
+    def _window_to_free(self, scopes: Sequence[str], detail: str) -> float:
+        """How long a 429 without Retry-After should hold back: the window its text
+        names ("15 per 1 minute"), else the longest window of the request's scopes."""
+        named = window_in_detail(detail)
+        if named is not None:
+            return named
+        windows = [self._limiter.limits[s].seconds for s in scopes if s in self._limiter.limits]
+        return max(windows, default=self._policy.backoff(1))
+
     def _count(self, name: str) -> None:
         with self._stats_lock:
             setattr(self.stats, name, getattr(self.stats, name) + 1)
@@ -285,6 +297,22 @@ class SupportClient:
 
     def __repr__(self) -> str:
         return f"SupportClient(base_url={self.base_url!r}, auth={self._auth!r})"
+
+
+_WINDOW = re.compile(
+    r"per\s+(\d+(?:\.\d+)?)?\s*(second|sec|s|minute|min|m|hour|h)s?\b", re.IGNORECASE
+)
+_UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
+
+
+def window_in_detail(detail: str) -> float | None:
+    """The window a 429's text names: "Rate limit exceeded: 15 per 1 minute" → 60.0."""
+    match = _WINDOW.search(detail)
+    if match is None:
+        return None
+    count = float(match.group(1) or 1)
+    unit = match.group(2).lower()
+    return count * _UNIT_SECONDS.get(unit, 3600.0)
 
 
 def _success_value(response: requests.Response, key: str, ticket: bool) -> str:
