@@ -158,3 +158,36 @@ def test_sigterm_finishes_the_request_under_way_and_writes_the_workbook(
     assert set(sent.values()) == {1}
     # Every ticket the server holds is in the workbook as submitted: nothing forgotten.
     assert {tn for tn, s in got.items() if s == "submitted"} == set(sent)
+
+
+def test_a_server_that_fails_drops_and_loses_answers_never_gets_a_claim_twice(
+    sandbox_factory: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same week submitted three times to a server that answers 500/503, drops
+    connections and loses answers after creating tickets: every ticket it holds is
+    accounted for (submitted, already_submitted or unconfirmed), none twice."""
+    from tests.test_cli import run
+
+    server = sandbox_factory(
+        {"ERROR_RATE": 0.2, "DROP_RATE": 0.1, "LOST_RESPONSE_RATE": 0.15, "SEED": 7}
+    )
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", server.base_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+    journal = tmp_path / "journal.sqlite3"
+    out = tmp_path / "out.xlsx"
+    seen_unconfirmed: set[str] = set()
+    for _ in range(3):
+        result = run("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
+        assert result.exit_code in (0, 1), result.output
+        got = statuses(out)
+        seen_unconfirmed |= {tn for tn, s in got.items() if s == "unconfirmed"}
+        counts = ledger(server)
+        assert set(counts.values()) <= {1}, counts  # never twice
+        for tn in counts:  # nothing the server created is forgotten
+            assert got[tn] in ("submitted", "already_submitted", "unconfirmed"), (tn, got[tn])
+        ticket_ids = {t["body"]["tracking_number"]: t["ticket_id"] for t in tickets(server)}
+        for row in results_rows(out):
+            if row["status"] in ("submitted", "already_submitted"):
+                assert ticket_ids[row["tracking_number"]] == row["ticket_id"]
+    assert seen_unconfirmed, "the faults should have made at least one row unconfirmed"
