@@ -50,19 +50,27 @@ def statuses(out: Path) -> dict[str, str]:
     return {r["tracking_number"]: r["status"] for r in rows if r["row"] != 14}
 
 
-@pytest.mark.parametrize("point", ["before_upload", "after_upload", "after_record"])
-def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
-    point: str, api_env: Any, env: dict[str, str], week: Path, tmp_path: Path
-) -> None:
+def crash_then_run_again(
+    point: str, env: dict[str, str], week: Path, tmp_path: Path
+) -> tuple[Path, Path, tuple[str | Path, ...]]:
+    """Kill a submit (SIGKILL) when the second claim reaches ``point``, then run the
+    same submit again to its end; the journal, the workbook and the arguments."""
     journal = tmp_path / "journal.sqlite3"
     out = tmp_path / "out.xlsx"
     args = ("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
     crashed = batch_claims(*args, env=env, crash_at=f"{point}:2")
     assert crashed.returncode == -signal.SIGKILL
     assert not out.exists()  # never a half-written workbook
-
     again = batch_claims(*args, env=env)
     assert again.returncode == 1, again.stderr
+    return journal, out, args
+
+
+@pytest.mark.parametrize("point", ["before_upload", "after_upload", "after_record"])
+def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
+    point: str, api_env: Any, env: dict[str, str], week: Path, tmp_path: Path
+) -> None:
+    journal, out, args = crash_then_run_again(point, env, week, tmp_path)
     counts = ledger(api_env)
     assert sorted(counts) == WANT_TICKETS
     assert set(counts.values()) == {1}
@@ -75,14 +83,7 @@ def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
 def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent(
     point: str, api_env: Any, env: dict[str, str], week: Path, tmp_path: Path
 ) -> None:
-    journal = tmp_path / "journal.sqlite3"
-    out = tmp_path / "out.xlsx"
-    args = ("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
-    crashed = batch_claims(*args, env=env, crash_at=f"{point}:2")
-    assert crashed.returncode == -signal.SIGKILL
-
-    again = batch_claims(*args, env=env)
-    assert again.returncode == 1, again.stderr
+    journal, out, args = crash_then_run_again(point, env, week, tmp_path)
     got = statuses(out)
     assert got[SECOND] == "unconfirmed"
     counts = ledger(api_env)
