@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from batch_claims.columns import TRACKING_NUMBER
+from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.sheet import SheetTable, SourceRow
@@ -37,8 +37,8 @@ RESULTS_SHEET = "Results"
 FAILED_SHEET = "Failed rows"
 RESULT_COLUMNS: tuple[str, ...] = (
     "row",
-    "tracking_number",
-    "contract_type",
+    TRACKING_NUMBER,
+    CONTRACT_TYPE,
     "status",
     "ticket_id",
     "http_status",

@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 
 from batch_claims.api.ratelimit import Limit
-from batch_claims.columns import BY_NAME, Variant, normalise_header
+from batch_claims.columns import BY_NAME, CONTRACT_TYPE, Variant, normalise_header
 from batch_claims.errors import InputError
 
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
@@ -204,7 +204,7 @@ def build_settings(
     if margin is not None:
         values["limit_margin"] = _number(margin, "[limits] margin")
 
-    variant = defaults.get("contract_type")
+    variant = defaults.get(CONTRACT_TYPE)
     if variant is not None:
         try:
             values["default_variant"] = Variant(str(variant))
