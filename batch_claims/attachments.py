@@ -96,11 +96,16 @@ class _Finder:
                 f'"{text}" is given but there is no photos folder: pass --photos DIR',
             )
         if cleaned.startswith("/") or re.match(r"^[A-Za-z]:", cleaned):
-            return self.error(
-                "outside_photos_folder",
-                f'"{text}" is outside the photos folder {self.shown_dir}: '
-                "give a path relative to it",
-            )
+            # A full path typed on the user's own computer ("C:\Claims\photos\3SABC\a.jpg")
+            # names the file by its place under a folder of the photos folder's name.
+            tail = _after_folder_name(cleaned, self.photos_dir.name)
+            if tail is None:
+                return self.error(
+                    "outside_photos_folder",
+                    f'"{text}" is outside the photos folder {self.shown_dir}: '
+                    "give a path relative to it",
+                )
+            cleaned = tail
         parts: list[str] = []
         for part in PurePosixPath(cleaned).parts:
             if part == "..":
@@ -115,15 +120,28 @@ class _Finder:
         if not parts:
             return self.error("not_a_file", f'"{text}" is not a file name')
         path = self.photos_dir.joinpath(*parts)
+        if (
+            len(parts) > 1
+            and parts[0].casefold() == self.photos_dir.name.casefold()
+            and not _findable(path)
+            and _findable(self.photos_dir.joinpath(*parts[1:]))
+        ):
+            # "photos\3SABC\damage.jpg": a path that starts with the photos folder itself.
+            path = self.photos_dir.joinpath(*parts[1:])
         if path.is_dir():
             return self.error("not_a_file", f'"{text}" is a folder, not a file')
         if not path.exists() and not path.is_symlink():
             near = _near_matches(path)
-            if len(near) != 1:
-                also = f" (did you mean one of {_names(near)}?)" if near else ""
+            if len(near) > 1:
+                return self.error(
+                    "ambiguous_document",
+                    f'"{text}" matches several files in the photos folder {self.shown_dir}: '
+                    f"{_names(near)} (type the full file name, with its extension)",
+                )
+            if not near:
                 return self.error(
                     "file_not_found",
-                    f'"{text}" does not exist in the photos folder {self.shown_dir}{also}',
+                    f'"{text}" does not exist in the photos folder {self.shown_dir}',
                 )
             path = near[0]
         return self.check(path, TYPED_PATH)
@@ -266,6 +284,21 @@ def _near_matches(path: Path) -> list[Path]:
     if same:
         return same
     return [e for e in entries if _has_stem(e.name.casefold(), stem + ".")]
+
+
+def _findable(path: Path) -> bool:
+    """True when a typed path names a file or folder, as typed or by ``_near_matches``."""
+    return path.exists() or path.is_symlink() or bool(_near_matches(path))
+
+
+def _after_folder_name(cleaned: str, folder: str) -> str | None:
+    """The part of a full path after its last folder named ``folder``; None if none."""
+    parts = [part for part in cleaned.split("/") if part]
+    wanted = folder.casefold()
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index].casefold() == wanted:
+            return "/".join(parts[index + 1 :])
+    return None
 
 
 def _names(paths: list[Path]) -> str:

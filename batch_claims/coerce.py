@@ -6,6 +6,9 @@ boolean, a date, an ``UntrustworthyNumber``) and returns ``(value, None)`` or
 ``(None, Problem)``. A ``Problem`` is an error code with an optional detail; ``schema``
 turns it into the message a person reads. Nothing is guessed: an amount text such as
 ``1,234`` is ``ambiguous_amount`` unless the caller says which decimal mark to read.
+A cell holding only a placeholder for "nothing" (``-``, ``n/a``, ``nvt``, an accounting
+``€ -``) is blank in a typed column (``is_placeholder``); a price written with a dash
+for its cents (``12,-``) is a whole amount.
 Pure functions: this module opens no files.
 """
 
@@ -34,15 +37,72 @@ _CURRENCY_WORDS = {
     "$": "USD",
     "US$": "USD",
 }
-_TRUE = frozenset({"yes", "true", "1", "ja", "j", "oui", "si", "sí", "y", "x", "wahr"})
-_FALSE = frozenset({"no", "false", "0", "nee", "nein", "non", "n", "falsch"})
+# Currency names as finance teams write them, folded like headers (``normalise_header``).
+_CURRENCY_NAMES = {
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "poundsterling": "GBP",
+    "sterling": "GBP",
+    "britishpound": "GBP",
+    "pfund": "GBP",
+    "pfundsterling": "GBP",
+    "livresterling": "GBP",
+    "libraesterlina": "GBP",
+    "britsepond": "GBP",
+    "pondsterling": "GBP",
+    "usd": "USD",
+    "us": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "usdollar": "USD",
+    "usdollars": "USD",
+    "amerikaansedollar": "USD",
+    "dollarus": "USD",
+    "dolar": "USD",
+    "dolares": "USD",
+}
+_TRUE = frozenset(
+    {"yes", "true", "1", "ja", "j", "oui", "si", "sí", "y", "x", "wahr", "waar", "vrai"}
+    | {"verdadero", "✓", "✔", "☑"}
+)
+_FALSE = frozenset(
+    {"no", "false", "0", "nee", "nein", "non", "n", "falsch", "onwaar", "faux", "falso"}
+)
+# What people write for "nothing" in a cell; with a currency it is an accounting "€ -".
+_PLACEHOLDERS = frozenset(
+    {"-", "--", "–", "—", "n/a", "na", "n.a.", "nvt", "n.v.t.", "k.a.", "ka", "nb", "n.b."}
+)
+_BLANK_FORMS = _PLACEHOLDERS | frozenset(
+    form
+    for word in _PLACEHOLDERS
+    for symbol in ("€", "£", "$", "us$", "eur", "gbp", "usd")
+    for form in (f"{symbol}{word}", f"{symbol} {word}", f"{word}{symbol}", f"{word} {symbol}")
+)
+# A price with a dash for its cents, as Dutch and German price tags write it: 12,- 1.234,--
+_DASH_CENTS = re.compile(r"(?<=\d)([.,])(?:--?|[–—])(?![\d-])")
 _CONTRACT_TYPES = {
     "owncontract": Variant.OWN_CONTRACT,
     "own": Variant.OWN_CONTRACT,
     "eigencontract": Variant.OWN_CONTRACT,
+    "owncarriercontract": Variant.OWN_CONTRACT,
+    "eigenvervoerderscontract": Variant.OWN_CONTRACT,
+    "eigenervertrag": Variant.OWN_CONTRACT,
+    "eigenesvertrag": Variant.OWN_CONTRACT,
+    "eigenerversandvertrag": Variant.OWN_CONTRACT,
+    "contratpropre": Variant.OWN_CONTRACT,
+    "proprecontrat": Variant.OWN_CONTRACT,
+    "contratopropio": Variant.OWN_CONTRACT,
     "sendcloudrates": Variant.SENDCLOUD_RATES,
     "sendcloud": Variant.SENDCLOUD_RATES,
     "rates": Variant.SENDCLOUD_RATES,
+    "sendcloudtarieven": Variant.SENDCLOUD_RATES,
+    "sendcloudtarife": Variant.SENDCLOUD_RATES,
+    "tarifssendcloud": Variant.SENDCLOUD_RATES,
+    "tarifassendcloud": Variant.SENDCLOUD_RATES,
 }
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _TOKEN = r"(?:US\$|[^\W\d_]+|[€£$¥₹])"
@@ -82,7 +142,7 @@ def parse_amount(value: object, decimal_comma: bool | None = None) -> Coerced:
         return ParsedAmount(value, None), None
     if not isinstance(value, str):
         return None, Problem("not_an_amount")
-    match = _AMOUNT.fullmatch(value.strip())
+    match = _AMOUNT.fullmatch(_without_dash_cents(value))
     if match is None:
         return None, Problem("not_an_amount")
     signs = [s for s in (match["sign1"], match["sign2"]) if s]
@@ -103,6 +163,21 @@ def parse_amount(value: object, decimal_comma: bool | None = None) -> Coerced:
     if signs and signs[0] in "-−":
         number = -number
     return ParsedAmount(number, currency), None
+
+
+def _without_dash_cents(text: str) -> str:
+    """``12,-`` → ``12,00``: the dash stands for no cents."""
+    return _DASH_CENTS.sub(r"\g<1>00", text.strip())
+
+
+def is_placeholder(value: object) -> bool:
+    """A cell that says "nothing": ``-``, ``n/a``, ``nvt``, an accounting ``€ -``."""
+    if not isinstance(value, str) or len(value) > 16:
+        return False
+    text = value.strip().casefold()
+    if text in _BLANK_FORMS:
+        return True
+    return " " in text and " ".join(text.split()) in _BLANK_FORMS
 
 
 def _float_amount(value: float) -> Coerced:
@@ -169,7 +244,7 @@ def shown_decimal_mark(text: str) -> str | None:
     parsed, problem = parse_amount(text)
     if problem is not None:
         return "?" if problem.code == "ambiguous_amount" else None
-    match = _AMOUNT.fullmatch(text.strip())
+    match = _AMOUNT.fullmatch(_without_dash_cents(text))
     if match is None or not isinstance(parsed, ParsedAmount):
         return None
     number = match["number"]
@@ -191,6 +266,8 @@ def parse_currency(value: object) -> Coerced:
     """EUR/GBP/USD from a code, a symbol or the word euro; case-insensitive."""
     if isinstance(value, str):
         currency = _CURRENCY_WORDS.get(value.strip().upper())
+        if currency is None:
+            currency = _CURRENCY_NAMES.get(normalise_header(value))
         if currency is not None:
             return currency, None
     return None, Problem("bad_currency")
@@ -222,7 +299,7 @@ def parse_integer(value: object) -> Coerced:
             return int(value), None
         return None, Problem("not_an_integer")
     if isinstance(value, str):
-        match = re.fullmatch(r"([+-]?\d+)(?:\.0+)?", value.strip())
+        match = re.fullmatch(r"([+-]?\d+)(?:[.,]0+)?", value.strip())
         if match:
             return int(match[1]), None
     return None, Problem("not_an_integer")

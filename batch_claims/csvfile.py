@@ -1,5 +1,6 @@
 """The CSV side of reading the input sheet: size and binary checks, the encoding
-(UTF-8, else Windows-1252 with a notice), Excel's ``sep=`` hint line, and the
+(UTF-8, UTF-16 with its byte order mark as Excel's "Unicode text" writes it, else
+Windows-1252 with a notice), Excel's ``sep=`` hint line, and the
 delimiter, sniffed as the one whose header row has the most recognised columns.
 
 Finding the header row and assembling the table are ``sheet``'s, as for a workbook.
@@ -37,12 +38,17 @@ def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
             "split it into smaller files"
         )
     raw = path.read_bytes()
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # has NULs, but is text
+    if utf16:
+        raw = _from_utf16(path, raw)
     if b"\x00" in raw[:65536]:
         raise InputError(
             f"{path.name}: is not a CSV text file (it contains binary data; "
             "an Excel workbook needs the .xlsx extension)"
         )
     text, encoding = _decode(path, raw)
+    if utf16:
+        encoding = "utf-16"
     notices = []
     if encoding == "cp1252":
         notices.append(f"{path.name} is not UTF-8; it was read as Windows-1252 text")
@@ -75,6 +81,15 @@ def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
         extra={"delimiter": delimiter},
         skipped_rows=skipped,
     )
+
+
+def _from_utf16(path: Path, raw: bytes) -> bytes:
+    try:
+        return raw.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path.name}: starts like UTF-16 text but cannot be read as it; save it as UTF-8 CSV"
+        ) from exc
 
 
 def _decode(path: Path, raw: bytes) -> tuple[str, str]:

@@ -4,16 +4,67 @@ A header means a column when it folds (``normalise_header``) to the column's nam
 one of its aliases; the config's aliases win over the built-in ones. Two headers that
 mean one column are an error. A header that means no column is carried along unchanged
 and listed in a notice, with a "did you mean" when it looks like a typo of a known name.
+An amount header may end in the currency of its column ("Sales price (EUR)",
+"Verkoopwaarde €", "Prix de vente en €"): it matches without it, and ``header_currency``
+tells the schema which currency the column's bare numbers are in.
 Pure functions: this module opens no files.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 
-from batch_claims.columns import BY_NAME, COLUMNS, TRACKING_NUMBER, normalise_header
+from batch_claims.columns import BY_NAME, COLUMNS, TRACKING_NUMBER, Kind, normalise_header
 from batch_claims.errors import InputError
+
+_HEADER_CURRENCY = re.compile(
+    r"(?:(?:^|(?<=[\s(\[/,:-]))(?:(?:in|en)\s+)?(?P<word>eur|euro|euros|gbp|usd)"
+    r"|(?:(?:^|(?<=[\s(\[/,:-]))(?:in|en)\s+)?(?P<symbol>us\$|[€£$]))\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+_HEADER_CURRENCIES = {
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "€": "EUR",
+    "gbp": "GBP",
+    "£": "GBP",
+    "usd": "USD",
+    "us$": "USD",
+    "$": "USD",
+}
+
+
+def _currency_suffix(header: str) -> tuple[str, str] | None:
+    """(the header without it, the currency) when a header ends in a currency."""
+    match = _HEADER_CURRENCY.search(header)
+    if match is None:
+        return None
+    token = (match["word"] or match["symbol"]).casefold()
+    return header[: match.start()].strip(), _HEADER_CURRENCIES[token]
+
+
+def header_currency(header: str) -> str | None:
+    """The currency an amount header names for its column: "Sales price (EUR)" → EUR."""
+    found = _currency_suffix(header)
+    return found[1] if found is not None else None
+
+
+def _column_of(text: str, lookup: Mapping[str, str]) -> str | None:
+    """The column a header means: its folded text, or an amount header without its
+    currency ("Sales price (EUR)" → contents_sales_price)."""
+    canonical = lookup.get(normalise_header(text))
+    if canonical is not None:
+        return canonical
+    found = _currency_suffix(text)
+    if found is None or not found[0]:
+        return None
+    canonical = lookup.get(normalise_header(found[0]))
+    if canonical is not None and BY_NAME[canonical].kind is Kind.AMOUNT:
+        return canonical
+    return None
 
 
 def header_lookup(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -86,7 +137,7 @@ def column_mapping(
     one column raise ``InputError``."""
     mapping: dict[str, int] = {}
     for index, text in enumerate(headers):
-        canonical = lookup.get(normalise_header(text)) if text else None
+        canonical = _column_of(text, lookup) if text else None
         if canonical is None:
             continue
         if canonical in mapping:

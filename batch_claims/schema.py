@@ -33,11 +33,13 @@ from batch_claims.coerce import (
     Coerced,
     ParsedAmount,
     Problem,
+    is_placeholder,
     parse_amount,
     show_plain,
     shown_decimal_mark,
 )
 from batch_claims.columns import (
+    BY_NAME,
     CARRIER_CONTRACT_ID,
     COLUMNS,
     CONTRACT_TYPE,
@@ -50,10 +52,16 @@ from batch_claims.columns import (
     Variant,
     required_columns,
 )
+from batch_claims.headers import header_currency
 from batch_claims.outcome import Money, RowError
 from batch_claims.sheet import SheetTable
 
 _CONTRACT_GIVEN = "__contract_given"  # internal frame column: contract id cell not blank
+# Column kinds where a placeholder such as "-" or "n/a" means the cell is blank (in text
+# columns it stays what the user wrote).
+_BLANK_PLACEHOLDERS = frozenset(
+    {Kind.CONTRACT_TYPE, Kind.INTEGER, Kind.BOOLEAN, Kind.AMOUNT, Kind.CURRENCY}
+)
 
 
 @dataclass(frozen=True)
@@ -393,7 +401,10 @@ def validate_table(
         index = table.mapping.get(name)
         if index is None:
             return [None] * len(rows)
-        return [source.cells[index] for source in table.rows]
+        cells = [source.cells[index] for source in table.rows]
+        if BY_NAME[name].kind in _BLANK_PLACEHOLDERS:  # "-", "n/a", "€ -": nothing given
+            return [None if is_placeholder(cell) else cell for cell in cells]
+        return cells
 
     def coerce(name: str, parse: Callable[[object], Coerced]) -> list[Any]:
         if name not in table.mapping:
@@ -508,6 +519,9 @@ def _amounts(
     prices: list[Decimal | None] = []
     money: list[Money | None] = []
     name = column.name
+    # "Sales price (EUR)": the header's currency, for cells that name none themselves.
+    header = table.header_of(name)
+    implied = header_currency(header) if name in table.mapping else None
     seen: dict[tuple[type, object], Coerced] = {}
     for position, (row, value) in enumerate(zip(rows, raw(name), strict=True)):
         if value is None:
@@ -548,7 +562,17 @@ def _amounts(
             )
             money.append(None)
             continue
-        currency = stated or parsed.currency
+        if not stated and parsed.currency and implied and parsed.currency != implied:
+            detail = f'{parsed.currency} but the header "{header}" says {implied}'
+            errors.add(
+                row,
+                name,
+                "currency_mismatch",
+                message(table, row, name, "currency_mismatch", value, detail),
+            )
+            money.append(None)
+            continue
+        currency = stated or parsed.currency or implied
         if currency is None:
             errors.add(
                 row, name, "missing_currency", message(table, row, name, "missing_currency", value)

@@ -6,8 +6,10 @@ the CSV specifics (encoding, delimiter) are ``csvfile``'s.
 Only the reader sees a cell's number format, so it is the reader that turns a
 numeric tracking-number cell into exact text (leading zeros restored from a
 ``0000000000`` format); a number Excel cannot hold exactly becomes an
-``UntrustworthyNumber`` that the schema reports. Everything else is kept as read:
-text stripped, numbers, booleans and datetimes as they are, ``None`` for blank.
+``UntrustworthyNumber`` that the schema reports. A number shown as a percentage
+becomes the text the user sees ("50%"), so it is never read as an amount of 0.50.
+Everything else is kept as read: text stripped, numbers, booleans and datetimes as
+they are, ``None`` for blank.
 
 Structural clean-up also happens here, each told once in ``SheetTable.notices``:
 fully empty rows are dropped silently; rows after the last row with a tracking number
@@ -161,9 +163,27 @@ def _excel_value(cell: Any, tracking: bool) -> object:
         return None
     if isinstance(value, str):
         return clean_text(value)
-    if tracking and isinstance(value, int | float) and not isinstance(value, bool):
-        return tracking_text(value, cell.number_format or "General")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number_format = cell.number_format or "General"
+        if tracking:
+            return tracking_text(value, number_format)
+        if _is_percent_format(number_format):
+            return percent_text(value)
     return value
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """A number format that shows a percentage (a ``%`` outside quotes and escapes)."""
+    section = number_format.split(";", 1)[0]
+    return "%" in re.sub(r'"[^"]*"|\\.', "", section)
+
+
+def percent_text(value: int | float) -> str:
+    """A percentage cell as the user sees it (0.5 → "50%"): it is no amount or count."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    shown = (Decimal(repr(value)) * 100).normalize()
+    return f"{shown:f}%"
 
 
 def _header_text(value: object) -> str:

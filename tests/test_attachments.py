@@ -286,11 +286,66 @@ def test_typed_path_escaping_with_dotdot(photos: Path, tmp_path: Path, typed: st
 
 
 def test_absolute_typed_path_is_outside(photos: Path) -> None:
-    target = write(photos / "x.pdf", PDF)
-    for typed in (str(target), "C:\\claims\\x.pdf"):
+    write(photos / "x.pdf", PDF)
+    for typed in ("/elsewhere/x.pdf", "C:\\claims\\x.pdf", "C:\\photos"):
         found, errors = resolve(photos, typed={"sales_invoice": typed})
         assert found == {}
         assert [e.code for e in errors] == ["outside_photos_folder"]
+
+
+def test_full_path_through_a_folder_named_like_the_photos_folder(photos: Path) -> None:
+    target = write(photos / TN / "Invoice.PDF", PDF)
+    for typed in (
+        str(target),
+        "C:\\Users\\anna\\Claims\\photos\\3SABC123\\invoice.pdf",
+        "/Users/anna/photos/3SABC123/Invoice",
+    ):
+        found, errors = resolve(photos, typed={"sales_invoice": typed})
+        assert errors == [], typed
+        assert found["sales_invoice"].path == target.resolve()
+        assert found["sales_invoice"].how == "typed path"
+    found, errors = resolve(photos, typed={"sales_invoice": "C:\\photos\\nope.pdf"})
+    assert [e.code for e in errors] == ["file_not_found"]
+    assert errors[0].message.startswith(
+        'row 7, "Invoice": "C:\\photos\\nope.pdf" does not exist in the photos folder'
+    )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "photos\\3SABC123\\damage 1.JPG",
+        "Photos/3SABC123/damage 1",
+        "./photos/3SABC123/DAMAGE 1.jpg",
+    ],
+)
+def test_typed_path_starting_with_the_photos_folder_itself(photos: Path, typed: str) -> None:
+    target = write(photos / TN / "damage 1.JPG", JPEG)
+    found, errors = resolve(photos, typed={"damage_photo_1": typed})
+    assert errors == []
+    assert found["damage_photo_1"].path == target.resolve()
+
+
+def test_a_subfolder_named_like_the_photos_folder_is_tried_first(photos: Path) -> None:
+    inner = write(photos / "photos" / "a.jpg", JPEG)
+    write(photos / "a.jpg", png_bytes())
+    found, errors = resolve(photos, typed={"damage_photo_1": "photos/a.jpg"})
+    assert errors == []
+    assert found["damage_photo_1"].path == inner.resolve()
+
+
+def test_a_name_without_extension_matching_several_files_lists_them(photos: Path) -> None:
+    write(photos / TN / "damage.jpg", JPEG)
+    write(photos / TN / "damage.PNG", png_bytes())
+    found, errors = resolve(photos, typed={"damage_photo_1": f"{TN}\\damage"})
+    assert found == {}
+    [error] = errors
+    assert error.code == "ambiguous_document"
+    assert error.message == (
+        f'row 7, "Damage photo 1": "{TN}\\damage" matches several files in the photos folder '
+        f"{photos.as_posix()}/: damage.PNG, damage.jpg (type the full file name, with its "
+        "extension)"
+    )
 
 
 def test_dotdot_inside_the_folder_is_fine(photos: Path) -> None:

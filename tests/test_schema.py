@@ -70,6 +70,12 @@ def messages(row: ParsedRow) -> list[tuple[str | None, str, str]]:
         ("1.234.567", "1234567", None),
         ("0,125", "0.125", None),
         ("-12", "-12", None),
+        # a dash for the cents, as Dutch and German prices are written
+        ("12,-", "12.00", None),
+        ("12.-", "12.00", None),
+        ("1.234,--", "1234.00", None),
+        ("€ 12,-", "12.00", "EUR"),
+        ("12,– EUR", "12.00", "EUR"),
     ],
 )
 def test_amounts(cell: object, price: str, currency: str | None) -> None:
@@ -88,6 +94,9 @@ def test_amounts(cell: object, price: str, currency: str | None) -> None:
         ("CHF 12", Problem("bad_currency", "CHF")),
         ("1,234", Problem("ambiguous_amount", "1234|1.234")),
         ("1.234", Problem("ambiguous_amount", "1234|1.234")),
+        ("12,-5", Problem("not_an_amount")),
+        ("-", Problem("not_an_amount")),  # blank in a table, see test_placeholders_are_blank
+        ("50%", Problem("not_an_amount")),
     ],
 )
 def test_amount_problems(cell: object, problem: Problem) -> None:
@@ -131,7 +140,22 @@ def test_amount_round_trip_never_silently_wrong(
 
 @pytest.mark.parametrize(
     ("cell", "currency"),
-    [("EUR", "EUR"), ("eur", "EUR"), ("€", "EUR"), (" gbp ", "GBP"), ("£", "GBP"), ("$", "USD")],
+    [
+        ("EUR", "EUR"),
+        ("eur", "EUR"),
+        ("€", "EUR"),
+        (" gbp ", "GBP"),
+        ("£", "GBP"),
+        ("$", "USD"),
+        ("Euros", "EUR"),
+        ("eur.", "EUR"),
+        ("Dollar", "USD"),
+        ("US-Dollar", "USD"),
+        ("US $", "USD"),
+        ("pound sterling", "GBP"),
+        ("Pfund", "GBP"),
+        ("livre sterling", "GBP"),
+    ],
 )
 def test_currencies(cell: str, currency: str) -> None:
     assert parse_currency(cell) == (currency, None)
@@ -146,7 +170,9 @@ def test_bad_currencies(cell: object) -> None:
     ("cell", "value"),
     [
         *[(word, True) for word in ["yes", "Yes", "TRUE", "1", "ja", "oui", "sí", "si", "y", "Y"]],
+        *[(word, True) for word in ["vrai", "Waar", "verdadero", "WAHR", "✓"]],
         *[(word, False) for word in ["no", "false", "0", "nee", "non", "n", "N"]],
+        *[(word, False) for word in ["faux", "Onwaar", "falso", "FALSCH"]],
         (True, True),
         (False, False),
         (1, True),
@@ -158,7 +184,8 @@ def test_booleans(cell: object, value: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cell", "value"), [(123, 123), (123.0, 123), ("123", 123), (" 42 ", 42), ("42.0", 42)]
+    ("cell", "value"),
+    [(123, 123), (123.0, 123), ("123", 123), (" 42 ", 42), ("42.0", 42), ("42,0", 42)],
 )
 def test_integers(cell: object, value: int) -> None:
     assert parse_integer(cell) == (value, None)
@@ -202,6 +229,12 @@ def test_a_valid_sendcloud_rates_row() -> None:
         ("own", 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
         ("sendcloud rates", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
         ("Sendcloud", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
+        ("Eigener Vertrag", 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("contrat propre", 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("Contrato propio", 77, Variant.SENDCLOUD_RATES, Variant.OWN_CONTRACT),
+        ("Sendcloud-Tarife", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
+        ("Sendcloud tarieven", None, Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES),
+        ("-", None, Variant.SENDCLOUD_RATES, Variant.SENDCLOUD_RATES),
         ("fedex", None, Variant.OWN_CONTRACT, None),
     ],
 )
@@ -399,6 +432,87 @@ def test_own_currency_column_wins_over_the_shared_one() -> None:
         "contents_sales_price": Money(Decimal("3"), "GBP"),
         "contents_purchase_price": Money(Decimal("4.50"), "USD"),
     }
+
+
+def test_placeholders_are_blank_in_typed_columns() -> None:
+    headers = [
+        *RATES_HEADERS,
+        "contents_purchase_price",
+        "carrier_contract_id",
+        "is_portal_claim",
+        "contract_type",
+    ]
+    rows = [
+        [*rates_row("A1"), "-", "n/a", "-", "–"],
+        [*rates_row("A2"), "€ -", "nvt", "n.v.t.", None],
+        [*rates_row("A3"), " - € ", "k.A.", "N/A", "--"],
+    ]
+    parsed = validate_table(table(headers, rows))
+    for row in parsed:
+        assert row.errors == ()
+        assert row.variant is Variant.SENDCLOUD_RATES
+        assert row.is_portal_claim is False
+        assert "contents_purchase_price" not in row.fields
+        assert "carrier_contract_id" not in row.fields
+
+
+def test_a_placeholder_in_a_required_amount_is_missing_and_text_is_kept() -> None:
+    headers = ["Tracking", "Sales value", "Currency", "Contents", "Exterior", "Remarks"]
+    mapping = {name: i for i, name in enumerate(RATES_HEADERS)}
+    parsed = only(
+        validate_table(table(headers, [["A1", "n/a", "EUR", "-", "box", "n/a"]], mapping))
+    )
+    assert messages(parsed) == [
+        (
+            "contents_sales_price",
+            "required",
+            'row 2, "Sales value": missing (required for sendcloud_rates claims)',
+        )
+    ]
+    assert parsed.fields["contents_description"] == "-"
+    assert parsed.fields["additional_remarks"] == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "money"),
+    [
+        ("Sales price (EUR)", 12.5, Money(Decimal("12.5"), "EUR")),
+        ("Verkoopwaarde €", "12,50", Money(Decimal("12.50"), "EUR")),
+        ("Prix de vente en €", "12,50 €", Money(Decimal("12.50"), "EUR")),
+        ("Sales value [GBP]", "£ 3", Money(Decimal("3"), "GBP")),
+        ("Sales value in USD", 7, Money(Decimal("7"), "USD")),
+    ],
+)
+def test_a_currency_in_the_amount_header_is_the_column_currency(
+    header: str, cell: object, money: Money
+) -> None:
+    headers = ["Tracking", header]
+    mapping = {"tracking_number": 0, "contents_sales_price": 1}
+    parsed = only(validate_table(table(headers, [["A1", cell]], mapping), Variant.OWN_CONTRACT))
+    assert parsed.errors == ()
+    assert parsed.fields == {"contents_sales_price": money}
+
+
+def test_a_currency_column_wins_over_the_header_and_a_cell_must_agree_with_it() -> None:
+    headers = ["Tracking", "Sales value (EUR)", "Purchase value (EUR)", "Purchase currency"]
+    mapping = {
+        "tracking_number": 0,
+        "contents_sales_price": 1,
+        "contents_purchase_price": 2,
+        "contents_purchase_currency": 3,
+    }
+    parsed = only(
+        validate_table(table(headers, [["A1", "$12.50", 4, "GBP"]], mapping), Variant.OWN_CONTRACT)
+    )
+    assert messages(parsed) == [
+        (
+            "contents_sales_price",
+            "currency_mismatch",
+            'row 2, "Sales value (EUR)": "$12.50" is in USD but the header "Sales value (EUR)" '
+            "says EUR (make the amount and the currency agree)",
+        )
+    ]
+    assert parsed.fields == {"contents_purchase_price": Money(Decimal("4"), "GBP")}
 
 
 def test_required_for_sendcloud_rates() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, w
 from batch_claims import headers, sheet
 from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, normalise_header
 from batch_claims.errors import InputError
+from batch_claims.outcome import Money
 from batch_claims.schema import validate_table
 from batch_claims.sheet import UntrustworthyNumber, read_sheet, tracking_text
 
@@ -480,7 +482,7 @@ def test_config_alias_wins_over_a_built_in_one(tmp_path: Path) -> None:
         ("Trackng number", "tracking_number"),
         ("Tracking numbr", "tracking_number"),
         ("sendungsnumer", "tracking_number"),
-        ("Remark", "additional_remarks"),
+        ("Remars", "additional_remarks"),
         ("damage foto 1", "damage_photo_1"),
         ("Invoice nr", None),  # an invoice number is not the invoice file
         ("Datum", None),
@@ -633,3 +635,174 @@ def test_headers_in_four_languages(tmp_path: Path, headers_line: str, expected: 
     path = write_bytes(tmp_path / "week.csv", (headers_line + "\r\n3SX1;1;EUR;a;b;c;\r\n").encode())
     table = read_sheet(path)
     assert [name for name, _ in sorted(table.mapping.items(), key=lambda kv: kv[1])] == expected
+
+
+@pytest.mark.parametrize(
+    ("headers_line", "expected"),
+    [
+        (
+            "Track & Trace;Foto buitenkant;Foto binnenkant;Schadefoto 1;Schadefoto 2;"
+            "Foto verpakking;Foto volledig product;Klantbevestiging;Verkoopfactuur",
+            [
+                "tracking_number",
+                "exterior_photo",
+                "interior_photo",
+                "damage_photo_1",
+                "damage_photo_2",
+                "package_photo",
+                "entire_product_photo",
+                "customer_confirmation",
+                "sales_invoice",
+            ],
+        ),
+        (
+            "Sendungsverfolgungsnummer;Foto außen;Foto innen;Schadensfoto 1;Schadensfoto 2;"
+            "Paketfoto;Produktfoto;Kundenbestätigung;Rechnung",
+            [
+                "tracking_number",
+                "exterior_photo",
+                "interior_photo",
+                "damage_photo_1",
+                "damage_photo_2",
+                "package_photo",
+                "entire_product_photo",
+                "customer_confirmation",
+                "sales_invoice",
+            ],
+        ),
+        (
+            "N° de suivi;Photo extérieure;Photo intérieure;Photo des dégâts 1;"
+            "Photo des dégâts 2;Photo du colis;Photo du produit;Confirmation du client;Facture",
+            [
+                "tracking_number",
+                "exterior_photo",
+                "interior_photo",
+                "damage_photo_1",
+                "damage_photo_2",
+                "package_photo",
+                "entire_product_photo",
+                "customer_confirmation",
+                "sales_invoice",
+            ],
+        ),
+        (
+            "Nº de seguimiento;Foto exterior;Foto interior;Foto del daño 1;Foto del daño 2;"
+            "Foto del paquete;Foto del producto completo;Confirmación del cliente;Factura",
+            [
+                "tracking_number",
+                "exterior_photo",
+                "interior_photo",
+                "damage_photo_1",
+                "damage_photo_2",
+                "package_photo",
+                "entire_product_photo",
+                "customer_confirmation",
+                "sales_invoice",
+            ],
+        ),
+        (
+            "Tracking #;Photo exterior;Photo interior;Photo damage 1;Photo damage 2;"
+            "Photo package;Photo entire product;Description of contents;Exterior",
+            [
+                "tracking_number",
+                "exterior_photo",
+                "interior_photo",
+                "damage_photo_1",
+                "damage_photo_2",
+                "package_photo",
+                "entire_product_photo",
+                "contents_description",
+                "parcel_exterior_description",
+            ],
+        ),
+    ],
+)
+def test_document_headers_in_five_languages(
+    tmp_path: Path, headers_line: str, expected: list[str]
+) -> None:
+    path = write_bytes(tmp_path / "week.csv", (headers_line + "\r\n3SX1;;;;;;;;\r\n").encode())
+    table = read_sheet(path)
+    assert [name for name, _ in sorted(table.mapping.items(), key=lambda kv: kv[1])] == expected
+    assert table.notices == ()
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "currency"),
+    [
+        ("Sales Price (EUR)", "contents_sales_price", "EUR"),
+        ("Verkoopwaarde (€)", "contents_sales_price", "EUR"),
+        ("Verkaufswert in EUR", "contents_sales_price", "EUR"),
+        ("Prix de vente en €", "contents_sales_price", "EUR"),
+        ("Purchase price [GBP]", "contents_purchase_price", "GBP"),
+        ("Valor de compra US$", "contents_purchase_price", "USD"),
+        ("Sales value", "contents_sales_price", None),
+    ],
+)
+def test_amount_headers_may_name_their_currency(
+    header: str, column: str, currency: str | None
+) -> None:
+    lookup = headers.header_lookup()
+    assert headers.column_mapping("x.csv", ["Tracking", header], lookup)[column] == 1
+    assert headers.header_currency(header) == currency
+
+
+def test_only_amount_headers_lose_a_currency_to_match() -> None:
+    lookup = headers.header_lookup()
+    assert headers.column_mapping("x.csv", ["Tracking", "Remarks (EUR)"], lookup) == {
+        "tracking_number": 0
+    }
+    assert headers.header_currency("Europe") is None
+
+
+def test_dutch_workbook_with_track_and_trace_and_a_currency_header(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "schade.xlsx",
+        [
+            ["Schadeclaims week 47"],
+            [],
+            ["Track & Trace", "Verkoopprijs (€)", "Schadefoto 1", "Schadefoto 2", "Marge"],
+            ["3SNL1", 24.95, "3SNL1\\foto 1.JPG", "3SNL1/foto 2", 0.25],
+        ],
+        formats={1: "€ #,##0.00", 4: "0%"},
+    )
+    table = read_sheet(path)
+    assert table.header_row == 3
+    assert table.mapping == {
+        "tracking_number": 0,
+        "contents_sales_price": 1,
+        "damage_photo_1": 2,
+        "damage_photo_2": 3,
+    }
+    assert table.rows[0].cells == ("3SNL1", 24.95, "3SNL1\\foto 1.JPG", "3SNL1/foto 2", "25%")
+    [parsed] = validate_table(table, Variant.OWN_CONTRACT)
+    assert parsed.errors == ()
+    assert parsed.fields["contents_sales_price"] == Money(Decimal("24.95"), "EUR")
+
+
+def test_percentage_cells_are_read_as_shown_never_as_an_amount(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "pct.xlsx",
+        [["Tracking", "Sales value", "Currency", "Remarks"], ["A1", 0.125, "EUR", 1]],
+        formats={1: "0.0%", 3: '0" %"'},
+    )
+    table = read_sheet(path)
+    assert table.rows[0].cells == ("A1", "12.5%", "EUR", 1)
+    [parsed] = validate_table(table, Variant.OWN_CONTRACT)
+    assert [e.message for e in parsed.errors] == [
+        'row 2, "Sales value": "12.5%" is not an amount (expected a number such as 12.50)'
+    ]
+
+
+def test_csv_utf16_tab_separated_as_excel_unicode_text(tmp_path: Path) -> None:
+    text = "Tracking number\tSales value\tCurrency\r\n003SABC\t10,55\t€\r\n"
+    for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+        table = read_sheet(write_bytes(tmp_path / "unicode.csv", data))
+        assert table.encoding == "utf-16"
+        assert table.extra == {"delimiter": "\t"}
+        assert table.rows[0].cells == ("003SABC", "10,55", "€")
+
+
+def test_csv_broken_utf16_is_one_sentence(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "bad.csv", b"\xff\xfeT\x00r\x00\x00\xd8")
+    with pytest.raises(InputError, match="starts like UTF-16 text but cannot be read as it"):
+        read_sheet(path)
