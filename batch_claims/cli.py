@@ -31,7 +31,7 @@ from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.pipeline import Prepared, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
-from batch_claims.retry_input import check_account, read_failed_rows
+from batch_claims.retry_input import check_account, read_failed_rows, refuse_results_workbook
 from batch_claims.settings import Settings, build_settings, load_config
 from batch_claims.submitter import StopSignal, Submitter
 from batch_claims.template import write_template
@@ -252,6 +252,8 @@ def validate_command(
     clock = SystemClock()
     started = clock.utcnow()
     out = _out_path(sheet, out)
+    if sheet_name is None:
+        refuse_results_workbook(sheet)
     prepared = prepare(sheet, _default_photos(sheet, photos, settings), settings, sheet_name)
     outcomes = validate(prepared)
     _show_problems(console, prepared)
@@ -280,6 +282,8 @@ def validate_command(
 @click.option("--dry-run", is_flag=True, help="Everything but the network: print the plan.")
 def submit_command(sheet: Path, **options: Any) -> None:
     """Validate SHEET, then upload files and create a ticket for each valid row."""
+    if options.get("sheet_name") is None:
+        refuse_results_workbook(sheet)
     _submit(sheet, None, None, **options)
 
 

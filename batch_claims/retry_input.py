@@ -35,16 +35,36 @@ def check_account(results: Path, account: str) -> None:
         )
 
 
-def read_failed_rows(results: Path) -> SheetTable:
-    """The ``Failed rows`` of a results workbook as an input table."""
+def _sheet_names(path: Path) -> list[str]:
     try:
-        workbook = openpyxl.load_workbook(results, read_only=True)
+        workbook = openpyxl.load_workbook(path, read_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a non-workbook
-        raise InputError(f"{results.name} is not a readable .xlsx workbook ({exc})") from None
+        raise InputError(f"{path.name} is not a readable .xlsx workbook ({exc})") from None
     try:
-        names = list(workbook.sheetnames)
+        return list(workbook.sheetnames)
     finally:
         workbook.close()
+
+
+def refuse_results_workbook(sheet: Path) -> None:
+    """A results workbook given as input: point at ``retry`` instead of failing on its
+    Results sheet (whose headers repeat the input's)."""
+    if sheet.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    try:
+        names = _sheet_names(sheet)
+    except InputError:
+        return  # the reader gives the precise message
+    if {SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET} <= set(names):
+        raise InputError(
+            f"{sheet.name} is a batch-claims results workbook: to send its failed rows "
+            f"again, run `batch-claims retry {sheet.name}`"
+        )
+
+
+def read_failed_rows(results: Path) -> SheetTable:
+    """The ``Failed rows`` of a results workbook as an input table."""
+    names = _sheet_names(results)
     missing = [s for s in (SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET) if s not in names]
     if missing:
         raise InputError(

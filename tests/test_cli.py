@@ -489,3 +489,24 @@ def test_every_ticket_body_is_valid_against_sendcloud_openapi_document(
         jsonschema.validate(body, schema)
         if variant == "CreateDamagedTransactional":
             assert set(schemas[variant]["required"]) <= set(body)
+
+
+def test_a_results_workbook_given_to_submit_points_at_retry(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.xlsx"
+    run(
+        "submit",
+        week,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--out",
+        first,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    for command in ("submit", "validate"):
+        extra = ["--journal", str(tmp_path / "j.sqlite3")] if command == "submit" else []
+        result = run(command, first, *extra, "--quiet")
+        assert result.exit_code == 2
+        assert "run `batch-claims retry first.xlsx`" in result.output
