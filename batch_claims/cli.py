@@ -19,10 +19,8 @@ from typing import Any, TypeVar
 import click
 
 from batch_claims import __version__
-from batch_claims.api.auth import BasicAuth, OAuth2ClientCredentials
-from batch_claims.api.client import SupportClient, check_base_url
-from batch_claims.api.ratelimit import Limit, RateLimiter
-from batch_claims.api.retry import RetryPolicy
+from batch_claims.api.client import check_base_url
+from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
 from batch_claims.errors import InputError
@@ -33,7 +31,7 @@ from batch_claims.pipeline import Prepared, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
 from batch_claims.retry_input import check_account, read_failed_rows, refuse_results_workbook
 from batch_claims.settings import Settings, build_settings, load_config
-from batch_claims.submitter import StopSignal, Submitter
+from batch_claims.submitter import StopSignal, Submitter, connect
 from batch_claims.template import write_template
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -392,26 +390,7 @@ def _submit(
             _report(console, out, info(outcomes), prepared, outcomes)
             sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
 
-        limiter = RateLimiter(
-            clock, settings.limits, margin=settings.limit_margin, on_wait=console.waiting
-        )
-        auth = (
-            OAuth2ClientCredentials(
-                settings.token_url, settings.public_key, settings.secret_key, clock
-            )
-            if settings.auth == "oauth2"
-            else BasicAuth(settings.public_key, settings.secret_key)
-        )
-        client = stack.enter_context(
-            SupportClient(
-                settings.base_url,
-                auth,
-                limiter,
-                clock,
-                RetryPolicy(max_attempts=settings.max_attempts),
-                timeout=(settings.connect_timeout, settings.read_timeout),
-            )
-        )
+        client = stack.enter_context(connect(settings, clock, book, console.waiting))
         submitter = Submitter(
             client,
             book,

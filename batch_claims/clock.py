@@ -40,9 +40,10 @@ class SystemClock:
 class FakeClock:
     """A clock that only moves when slept on or advanced; thread-safe."""
 
-    def __init__(self, start: float = 1000.0) -> None:
+    def __init__(self, start: float = 1000.0, epoch: datetime | None = None) -> None:
+        """``utcnow()`` is ``epoch`` plus the monotonic seconds."""
         self._now = start
-        self._epoch = datetime(2026, 1, 1, tzinfo=UTC)
+        self._epoch = epoch or datetime(2026, 1, 1, tzinfo=UTC)
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
 

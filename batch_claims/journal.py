@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from batch_claims.clock import Clock
 from batch_claims.errors import InputError, JournalLocked
 
 # Claim states.
@@ -101,10 +102,20 @@ def _step_2_token_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX file_tokens_by_token ON file_tokens (file_token)")
 
 
+def _step_3_posts(db: sqlite3.Connection) -> None:
+    """Every POST sent and when it was answered, so rate-limit windows outlive a run."""
+    db.execute(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, scopes TEXT NOT NULL, "
+        "sent_at REAL NOT NULL, answered_at REAL)"
+    )
+    db.execute("CREATE INDEX posts_by_time ON posts (sent_at)")
+
+
 # Named, ordered schema steps; the journal's user_version is the number applied.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("initial", _step_1_initial),
     ("index file tokens by token", _step_2_token_index),
+    ("posts for rate-limit windows", _step_3_posts),
 )
 
 
@@ -489,6 +500,48 @@ class Journal:
         with self.atomic():
             self.db.execute("DELETE FROM file_tokens WHERE file_token = ?", (file_token,))
 
+    # --- posts (rate-limit windows across runs) ---------------------------------------
+
+    @contextmanager
+    def _unsynced(self) -> Iterator[None]:
+        """A write that need not survive a power cut, only the process: no fsync."""
+        with self._lock:
+            self.db.execute("PRAGMA synchronous=OFF")
+            try:
+                with self.atomic():
+                    yield
+            finally:
+                self.db.execute("PRAGMA synchronous=FULL")
+
+    def post_sent(self, scopes: Sequence[str], at: float) -> int:
+        with self._unsynced():
+            cursor = self.db.execute(
+                "INSERT INTO posts (scopes, sent_at) VALUES (?, ?)", (",".join(scopes), at)
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def post_answered(self, post_id: int, at: float) -> None:
+        with self._unsynced():
+            self.db.execute("UPDATE posts SET answered_at = ? WHERE id = ?", (at, post_id))
+
+    def posts_since(self, since: float) -> list[tuple[tuple[str, ...], float, float | None]]:
+        """(scopes, sent_at, answered_at) of the POSTs sent or answered after ``since``
+        (epoch seconds); older ones are forgotten."""
+        with self._unsynced():
+            self.db.execute(
+                "DELETE FROM posts WHERE coalesce(answered_at, sent_at) < ?", (since - 86400,)
+            )
+        rows = self.db.execute(
+            "SELECT scopes, sent_at, answered_at FROM posts "
+            "WHERE coalesce(answered_at, sent_at) >= ? OR answered_at IS NULL ORDER BY id",
+            (since,),
+        )
+        return [
+            (tuple(str(r["scopes"]).split(",")), float(r["sent_at"]), r["answered_at"])
+            for r in rows
+        ]
+
     def unconfirmed(self) -> Sequence[ClaimRecord]:
         rows = self.db.execute(
             "SELECT * FROM claims WHERE state IN (?, ?) ORDER BY updated_at",
@@ -510,3 +563,33 @@ def _claim_record(row: sqlite3.Row) -> ClaimRecord:
         run_id=row["run_id"],
         updated_at=row["updated_at"],
     )
+
+
+class RequestLog:
+    """The limiter's ``Recorder`` on the journal: every POST's send and answer times, and
+    the earlier ones that still count when a run starts (a rerun, or a restart after a
+    crash, must not meet a 429 for what the last run sent)."""
+
+    def __init__(self, journal: Journal, clock: Clock) -> None:
+        self._journal = journal
+        self._clock = clock
+
+    def sent(self, scopes: Sequence[str]) -> object:
+        return self._journal.post_sent(scopes, self._clock.utcnow().timestamp())
+
+    def answered(self, handle: object) -> None:
+        assert isinstance(handle, int)
+        self._journal.post_answered(handle, self._clock.utcnow().timestamp())
+
+    def still_counting(self, window: float, patience: float) -> list[tuple[tuple[str, ...], float]]:
+        """Earlier POSTs within ``window`` seconds, as (scopes, monotonic time). One
+        whose answer was never recorded (the run died) arrived at the latest ``patience``
+        seconds (the read timeout) after it was sent — and not after now."""
+        wall = self._clock.utcnow().timestamp()
+        mono = self._clock.monotonic()
+        counting = []
+        for scopes, sent_at, answered_at in self._journal.posts_since(wall - window):
+            at = answered_at if answered_at is not None else min(sent_at + patience, wall)
+            if at > wall - window:
+                counting.append((scopes, mono - (wall - at)))
+        return counting

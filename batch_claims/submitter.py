@@ -14,7 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from requests.auth import AuthBase
+
+from batch_claims.api.auth import BasicAuth, OAuth2ClientCredentials
 from batch_claims.api.client import SupportClient
+from batch_claims.api.ratelimit import RateLimiter
+from batch_claims.api.retry import RetryPolicy
 from batch_claims.clock import Clock
 from batch_claims.errors import (
     AuthRefused,
@@ -25,7 +30,14 @@ from batch_claims.errors import (
     Unconfirmed,
 )
 from batch_claims.holdback import HoldBack
-from batch_claims.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
+from batch_claims.journal import (
+    CREATED,
+    IN_FLIGHT,
+    NOT_CREATED,
+    UNCONFIRMED,
+    Journal,
+    RequestLog,
+)
 from batch_claims.outcome import Claim, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, build_payload, changed_fields, fingerprint, normalised
 from batch_claims.settings import Settings
@@ -257,6 +269,35 @@ class Submitter:
             error_detail=detail,
             attempts=exc.attempts,
         )
+
+
+def connect(
+    settings: Settings,
+    clock: Clock,
+    journal: Journal,
+    on_wait: Callable[[float, str], None] | None = None,
+) -> SupportClient:
+    """The run's API client: its auth, and a limiter that remembers the windows of
+    earlier runs through the journal (a rerun within a minute meets no 429)."""
+    posts = RequestLog(journal, clock)
+    limiter = RateLimiter(
+        clock, settings.limits, margin=settings.limit_margin, on_wait=on_wait, recorder=posts
+    )
+    longest = max(limit.seconds for limit in settings.limits.values())
+    limiter.seed(posts.still_counting(longest + settings.limit_margin, settings.read_timeout))
+    auth: AuthBase = (
+        OAuth2ClientCredentials(settings.token_url, settings.public_key, settings.secret_key, clock)
+        if settings.auth == "oauth2"
+        else BasicAuth(settings.public_key, settings.secret_key)
+    )
+    return SupportClient(
+        settings.base_url,
+        auth,
+        limiter,
+        clock,
+        RetryPolicy(max_attempts=settings.max_attempts),
+        timeout=(settings.connect_timeout, settings.read_timeout),
+    )
 
 
 def _status_of(exc: Rejected | GaveUp) -> Status:

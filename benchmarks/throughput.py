@@ -47,21 +47,14 @@ from typing import Any
 import openpyxl
 import requests
 
-from batch_claims.api.auth import BasicAuth
-from batch_claims.api.client import SupportClient
-from batch_claims.api.ratelimit import Limit, RateLimiter
-from batch_claims.api.retry import RetryPolicy
+from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.payload import build_payload
 from batch_claims.pipeline import Prepared, plan, prepare
 from batch_claims.settings import Settings
-
-try:
-    from batch_claims.submitter import Submitter
-except ImportError:  # before commit 8410849 Submitter lived in pipeline.py
-    from batch_claims.pipeline import Submitter  # type: ignore[attr-defined,no-redef]
+from batch_claims.submitter import Submitter, connect
 
 # Sendcloud's limits (15 tickets/min, 100 POSTs/min, 15 POSTs/s) with every window / 20.
 TICKET_LIMIT = Limit(15, 3.0)
@@ -351,11 +344,7 @@ def run_pipeline(prepared: Prepared, root_url: str, folder: Path) -> dict[str, i
     book = Journal(settings.journal_path(), clock.utcnow)
     try:
         book.bind_account(settings.account)
-        limiter = RateLimiter(clock, settings.limits, margin=settings.limit_margin)
-        auth = BasicAuth(settings.public_key, settings.secret_key)
-        policy = RetryPolicy(max_attempts=settings.max_attempts)
-        timeout = (settings.connect_timeout, settings.read_timeout)
-        with SupportClient(settings.base_url, auth, limiter, clock, policy, timeout) as client:
+        with connect(settings, clock, book) as client:
             submitter = Submitter(client, book, settings, clock, uuid.uuid4().hex)
             outcomes, aborted = submitter.run(prepared.items)
     finally:

@@ -151,6 +151,8 @@ def test_second_run_sends_nothing_and_reports_already_submitted(
     # The rejected rows are sent again (they got no ticket), nothing else.
     ticket_posts = [r for r in after[len(before) :] if r["path"].endswith("/tickets/damage")]
     assert len(ticket_posts) == 3
+    # The second run knew the first one's windows from the journal: no 429.
+    assert [r for r in after if r["status"] == 429] == []
     assert len(tickets(api_env)) == 7
 
 

@@ -195,3 +195,44 @@ def test_a_journal_of_an_older_schema_is_migrated_keeping_its_data(tmp_path: Pat
     assert record is not None and record.ticket_id == "T-1"
     indexes = {row[1] for row in book.db.execute("PRAGMA index_list(file_tokens)")}
     assert "file_tokens_by_token" in indexes
+
+
+def test_request_log_gives_the_posts_that_still_count_on_the_monotonic_clock(
+    tmp_path: Path,
+) -> None:
+    from batch_claims.clock import FakeClock
+    from batch_claims.journal import RequestLog
+
+    clock = FakeClock(start=500.0)
+    book = Journal(tmp_path / "j.sqlite3", clock.utcnow)
+    log = RequestLog(book, clock)
+    first = log.sent(("ticket", "request"))
+    clock.advance(0.5)
+    log.answered(first)  # answered at 500.5
+    clock.advance(10)
+    log.sent(("request",))  # never answered: the run died, sent at 510.5
+    clock.advance(100)  # now 610.5
+    # A new process: its monotonic clock has another origin.
+    later = FakeClock(start=7.0, epoch=clock.utcnow() - timedelta(seconds=7.0))
+    again = RequestLog(Journal(tmp_path / "j.sqlite3", later.utcnow), later)
+    counting = again.still_counting(window=120.0, patience=60.0)
+    assert counting == [
+        (("ticket", "request"), pytest.approx(7.0 - 110.0)),
+        (("request",), pytest.approx(7.0 - 100.0 + 60.0)),  # sent + patience
+    ]
+    assert again.still_counting(window=50.0, patience=60.0) == [
+        (("request",), pytest.approx(7.0 - 40.0))
+    ]
+
+
+def test_seeded_limiter_waits_for_an_earlier_runs_window() -> None:
+    from batch_claims.api.ratelimit import Limit, RateLimiter
+    from batch_claims.clock import FakeClock
+
+    clock = FakeClock(start=100.0)
+    limiter = RateLimiter(clock, {"ticket": Limit(2, 60.0)})
+    limiter.seed([(("ticket",), 90.0), (("ticket",), 95.0)])
+    assert limiter.wait_time(("ticket",)) == pytest.approx(50.0)
+    with limiter.reserve(("ticket",)):
+        pass
+    assert clock.monotonic() == pytest.approx(150.0)

@@ -10,6 +10,10 @@ completion time. The server counts a request when it arrives, somewhere between 
 and answer, so counting from completion keeps the server's count within the limit
 whatever the latency. While another thread's reservation is still in flight it counts
 as "now" in every window it belongs to.
+
+Windows outlive a run: an optional ``Recorder`` is told of every request sent and
+answered (the journal keeps them), and ``seed`` loads the requests of an earlier run
+that still count, so a rerun or a restart after a crash starts where the account is.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
+from typing import Protocol
 
 from batch_claims.clock import Clock
 
@@ -70,13 +75,24 @@ class Limit:
         return f"{self.count}/{_format_seconds(self.seconds)}"
 
 
+class Recorder(Protocol):
+    """Keeps the requests a limiter grants beyond this process (see ``seed``)."""
+
+    def sent(self, scopes: Sequence[str]) -> object:
+        """A request in these scopes is being sent; returns a handle for ``answered``."""
+        ...
+
+    def answered(self, handle: object) -> None: ...
+
+
 class _Reservation:
-    __slots__ = ("reserved_at", "done_at", "owner")
+    __slots__ = ("reserved_at", "done_at", "owner", "record")
 
     def __init__(self, reserved_at: float, owner: int) -> None:
         self.reserved_at = reserved_at
         self.done_at: float | None = None
         self.owner = owner
+        self.record: object = None
 
 
 class Slot:
@@ -137,6 +153,7 @@ class RateLimiter:
         limits: Mapping[str, Limit],
         margin: float = 0.0,
         on_wait: Callable[[float, str], None] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         if not (math.isfinite(margin) and margin >= 0):
             raise ValueError(f"margin must be a finite number ≥ 0; got {margin!r}")
@@ -147,6 +164,7 @@ class RateLimiter:
         self._limits = dict(limits)
         self._margin = float(margin)
         self._on_wait = on_wait
+        self._recorder = recorder
         self._events: dict[str, list[_Reservation]] = {scope: [] for scope in self._limits}
         self._blocked_until: dict[str, float] = {}
         self._cond = threading.Condition(threading.Lock())
@@ -173,7 +191,7 @@ class RateLimiter:
                     for name in names:
                         if name in self._events:
                             self._events[name].append(reservation)
-                    return Slot(self, reservation, names, max(0.0, now - start))
+                    break
                 if in_flight:
                     # Another thread's request fills the window: wait for its done().
                     self._cond.wait()
@@ -181,6 +199,21 @@ class RateLimiter:
             if self._on_wait is not None:
                 self._on_wait(wait, scope)
             self._clock.sleep(max(wait, _MIN_SLEEP))
+        if self._recorder is not None:  # outside the lock: it may write to disk
+            reservation.record = self._recorder.sent(names)
+        return Slot(self, reservation, names, max(0.0, now - start))
+
+    def seed(self, requests: Iterable[tuple[Sequence[str], float]]) -> None:
+        """Count requests made before this limiter existed: (scopes, monotonic time they
+        were answered — or, for one whose answer nobody saw, the latest it can have
+        arrived)."""
+        with self._cond:
+            for scopes, at in requests:
+                reservation = _Reservation(at, 0)
+                reservation.done_at = at
+                for name in dict.fromkeys(scopes):
+                    if name in self._events:
+                        self._events[name].append(reservation)
 
     def wait_time(self, scopes: Sequence[str]) -> float:
         """Seconds until ``reserve(scopes)`` could be granted (0 when free now)."""
@@ -200,9 +233,12 @@ class RateLimiter:
 
     def _finish(self, reservation: _Reservation) -> None:
         with self._cond:
-            if reservation.done_at is None:
-                reservation.done_at = self._clock.monotonic()
-                self._cond.notify_all()
+            if reservation.done_at is not None:
+                return
+            reservation.done_at = self._clock.monotonic()
+            self._cond.notify_all()
+        if self._recorder is not None and reservation.record is not None:
+            self._recorder.answered(reservation.record)
 
     def _wait_locked(self, names: tuple[str, ...], now: float, me: int) -> tuple[float, str, bool]:
         best, best_scope, best_in_flight = 0.0, names[0] if names else "", False
