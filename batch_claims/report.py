@@ -334,6 +334,8 @@ def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> s
             messages,
             "send it again later with batch-claims retry",
         )
+    if status is Status.UNCONFIRMED and "batch-claims resolve" in detail:
+        return f"unconfirmed: {answer}"  # the detail already says what to do
     if status is Status.UNCONFIRMED:
         return _lines(
             f"unconfirmed: {answer}" if answer else "unconfirmed",
@@ -343,8 +345,7 @@ def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> s
         )
     if status is Status.NOT_ATTEMPTED:
         return _lines(
-            "not_attempted: the run stopped before this row",
-            detail,
+            detail or "not_attempted: the run stopped before this row",
             "send it with batch-claims retry",
         )
     if status is Status.VALID:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from batch_claims.api.client import SupportClient
 from batch_claims.columns import DOCUMENT_COLUMNS
-from batch_claims.errors import GaveUp, Rejected
+from batch_claims.errors import AuthRefused, GaveUp, Rejected
 from batch_claims.journal import Journal
 from batch_claims.outcome import Attachment, Claim
 
@@ -36,6 +36,7 @@ class Uploader:
         self._files: dict[FileKey, Future[str]] = {}
         self._from_cache: set[str] = set()  # tokens taken from earlier runs
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload")
+        self._refused: AuthRefused | None = None  # after a 401 nothing can succeed
 
     def close(self) -> None:
         """Stop uploading ahead; uploads under way finish (their tokens are cached)."""
@@ -99,6 +100,8 @@ class Uploader:
                     del self._files[key]
 
     def _fetch(self, attachment: Attachment) -> str:
+        if self._refused is not None:
+            raise self._refused
         key = (attachment.sha256, attachment.content_type)
         cached = self._journal.cached_token(*key, self._max_age)
         if cached is not None:
@@ -117,6 +120,9 @@ class Uploader:
             ).file_token
         except (Rejected, GaveUp) as exc:
             exc.detail = f"{attachment.column} file {attachment.filename}: {exc.detail}"
+            raise
+        except AuthRefused as exc:
+            self._refused = exc  # the uploads queued behind this one send nothing
             raise
         self._journal.store_token(attachment.sha256, attachment.content_type, token)
         return token

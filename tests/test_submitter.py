@@ -63,6 +63,10 @@ def test_rows_sharing_a_refused_carrier_contract_are_held_back(
     assert rows["3SA1"]["status"] == "rejected"
     assert rows["3SA2"]["status"] == "not_attempted"
     assert rows["3SA2"]["error_detail"].startswith("held back: row 2 was refused")
+    failed = results_rows(sheet.with_suffix(".results.xlsx"), "Failed rows")
+    assert next(r for r in failed if r["tracking_number"] == "3SA2")["error"].startswith(
+        "held back: row 2 was refused for a reason this row shares: Carrier support contact"
+    )
     assert rows["3SA3"]["status"] == "submitted"
     posts = requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json()
     assert sum(p["path"].endswith("/tickets/damage") for p in posts) == 2
@@ -182,3 +186,23 @@ def test_the_same_photo_for_two_parcels_is_a_warning_not_an_error(tmp_path: Path
         "row 3: damage_photo_1 (shared.png) is the very same file as a photo of row 2 (3SE1)"
         in result.output
     )
+
+
+def test_refused_credentials_stop_the_uploads_queued_behind(
+    sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "bad")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
+    rows = []
+    for n in range(6):
+        for name in ("damage_photo_1", "exterior_photo", "sales_invoice"):
+            photo(tmp_path, f"3SF{n}/{name}.png", salt=f"{n}{name}".encode())
+        rows.append([f"3SF{n}", "own_contract"])
+    sheet = write_sheet(tmp_path, rows, ["tracking_number", "contract_type"])
+    result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 3
+    posts = requests.get(f"{sandbox.root_url}/sandbox/requests", timeout=5).json()
+    # Only the uploads already under way when the first 401 came back (at most one per
+    # worker), not the 18 the sheet needs.
+    assert 1 <= len(posts) <= 6
