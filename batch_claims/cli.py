@@ -27,7 +27,7 @@ from batch_claims.errors import InputError
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.pipeline import Prepared, plan, prepare, validate
+from batch_claims.pipeline import Prepared, dry_run_outcomes, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
 from batch_claims.retry_input import check_account, read_failed_rows, refuse_results_workbook
 from batch_claims.settings import Settings, build_settings, load_config
@@ -386,9 +386,10 @@ def _submit(
 
         if dry_run:
             click.echo(the_plan.describe())
-            outcomes = validate(prepared)
+            outcomes = dry_run_outcomes(prepared, book, force, resubmit_unconfirmed)
             _report(console, out, info(outcomes), prepared, outcomes)
-            sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
+            ready = (Status.VALID, Status.ALREADY_SUBMITTED)
+            sys.exit(0 if all(o.status in ready for o in outcomes) else 1)
 
         client = stack.enter_context(connect(settings, clock, book, console.waiting))
         submitter = Submitter(

@@ -7,16 +7,18 @@ and the API client. Nothing here prints: progress goes through a callback.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from batch_claims.attachments import resolve_documents
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
-from batch_claims.payload import TICKET_TYPE
+from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
 from batch_claims.schema import decimal_convention, validate_table
 from batch_claims.settings import Settings
 from batch_claims.sheet import SheetTable, read_sheet
@@ -217,14 +219,11 @@ def plan(
     tickets = uploads = done = unconfirmed = 0
     files: set[tuple[str, str]] = set()
     for claim in prepared.claims:
-        record = journal.claim(claim.tracking_number, TICKET_TYPE)
-        if record is not None and record.state == CREATED and not force:
-            done += 1
+        known = known_outcome(journal, claim, force, resubmit_unconfirmed)
+        if known is not None:
+            done += known.status is Status.ALREADY_SUBMITTED
+            unconfirmed += known.status is Status.UNCONFIRMED
             continue
-        if record is not None and record.state in (IN_FLIGHT, UNCONFIRMED):
-            if not resubmit_unconfirmed:
-                unconfirmed += 1
-                continue
         tickets += 1
         for attachment in claim.attachments.values():
             key = (attachment.sha256, attachment.content_type)
@@ -234,3 +233,61 @@ def plan(
             if journal.cached_token(*key, settings.token_max_age) is None:
                 uploads += 1
     return Plan(tickets, uploads, done, unconfirmed, least_seconds(settings, tickets, uploads))
+
+
+def known_outcome(
+    journal: Journal, claim: Claim, force: bool = False, resubmit_unconfirmed: bool = False
+) -> RowOutcome | None:
+    """What the journal already knows of this claim (a ticket, or a request whose
+    outcome is unknown), or None when it is to be sent. Reads only."""
+    record = journal.claim(claim.tracking_number, TICKET_TYPE)
+    if record is None:
+        return None
+    if record.state == CREATED and not force:
+        detail = None
+        if record.claim is not None:
+            changed = changed_fields(record.claim, json_roundtrip(normalised(claim)))
+            if changed:
+                detail = (
+                    "the sheet differs from what was sent in: "
+                    + ", ".join(changed)
+                    + " (the ticket holds the earlier values)"
+                )
+        return claim.outcome(
+            Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
+        )
+    if record.state in (IN_FLIGHT, UNCONFIRMED) and not resubmit_unconfirmed:
+        return claim.outcome(
+            Status.UNCONFIRMED,
+            error_code="unconfirmed",
+            error_detail=unconfirmed_hint(claim.tracking_number, record.updated_at),
+        )
+    return None
+
+
+def dry_run_outcomes(
+    prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
+) -> list[RowOutcome]:
+    """Outcomes of ``submit --dry-run``: what the journal knows, else ``valid``."""
+    return [
+        item
+        if isinstance(item, RowOutcome)
+        else known_outcome(journal, item, force, resubmit_unconfirmed) or item.outcome(Status.VALID)
+        for item in prepared.items
+    ]
+
+
+def json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (tuples become lists, keys sorted)."""
+    result: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
+    return result
+
+
+def unconfirmed_hint(tracking_number: str, since: str | None) -> str:
+    when = f" on {since}" if since else ""
+    return (
+        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
+        "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
+        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
+        "(or submit with --resubmit-unconfirmed)"
+    )

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from requests.auth import AuthBase
 
@@ -39,7 +38,8 @@ from batch_claims.journal import (
     RequestLog,
 )
 from batch_claims.outcome import Claim, RowOutcome, Status
-from batch_claims.payload import TICKET_TYPE, build_payload, changed_fields, fingerprint, normalised
+from batch_claims.payload import TICKET_TYPE, build_payload, fingerprint, normalised
+from batch_claims.pipeline import json_roundtrip, known_outcome, unconfirmed_hint
 from batch_claims.settings import Settings
 from batch_claims.uploads import Uploader
 
@@ -141,31 +141,9 @@ class Submitter:
     def _journal_outcome(self, claim: Claim) -> RowOutcome | None:
         """What the journal already knows of this claim, or None to send it."""
         record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
-        if record is None:
-            return None
-        if record.state == CREATED and not self.force:
-            detail = None
-            if record.claim is not None:
-                changed = changed_fields(record.claim, _json_roundtrip(normalised(claim)))
-                if changed:
-                    detail = (
-                        "the sheet differs from what was sent in: "
-                        + ", ".join(changed)
-                        + " (the ticket holds the earlier values)"
-                    )
-            return claim.outcome(
-                Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
-            )
-        if record.state in (IN_FLIGHT, UNCONFIRMED):
-            if record.state == IN_FLIGHT:  # a run died mid-request
-                self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
-            if not self.resubmit_unconfirmed:
-                return claim.outcome(
-                    Status.UNCONFIRMED,
-                    error_code="unconfirmed",
-                    error_detail=_unconfirmed_hint(claim.tracking_number, record.updated_at),
-                )
-        return None
+        if record is not None and record.state == IN_FLIGHT:  # a run died mid-request
+            self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+        return known_outcome(self.journal, claim, self.force, self.resubmit_unconfirmed)
 
     def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:
         """Upload the claim's files (or take them from the cache), then its ticket."""
@@ -206,7 +184,7 @@ class Submitter:
             TICKET_TYPE,
             payload_hash,
             fingerprint(claim),
-            _json_roundtrip(normalised(claim)),
+            json_roundtrip(normalised(claim)),
         )
         self.fault("before_ticket")
         try:
@@ -224,7 +202,7 @@ class Submitter:
                 return self._api_failure(claim, Status.REJECTED, exc), exc
             if isinstance(exc, GaveUp):
                 return self._api_failure(claim, Status.FAILED, exc), None
-            hint = _unconfirmed_hint(claim.tracking_number, None)
+            hint = unconfirmed_hint(claim.tracking_number, None)
             return self._api_failure(claim, Status.UNCONFIRMED, exc, hint), None
         except AuthRefused:
             self.journal.finish_attempt(
@@ -239,7 +217,7 @@ class Submitter:
             return claim.outcome(
                 Status.UNCONFIRMED,
                 error_code="interrupted",
-                error_detail=detail + _unconfirmed_hint(claim.tracking_number, None),
+                error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
             ), None
         self.fault("after_ticket")
         self.journal.finish_attempt(
@@ -308,21 +286,6 @@ def _mentions_file_token(detail: str) -> bool:
     return "file_token" in detail or "file token" in detail.lower()
 
 
-def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
-    return result
-
-
 def _not_attempted(claim: Claim, reason: str) -> RowOutcome:
     detail = reason if reason.startswith("held back") else f"not attempted: {reason}"
     return claim.outcome(Status.NOT_ATTEMPTED, error_detail=detail)
-
-
-def _unconfirmed_hint(tracking_number: str, since: str | None) -> str:
-    when = f" on {since}" if since else ""
-    return (
-        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
-        "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
-        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
-        "(or submit with --resubmit-unconfirmed)"
-    )

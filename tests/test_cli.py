@@ -512,3 +512,16 @@ def test_a_results_workbook_given_to_submit_points_at_retry(
         result = run(command, first, *extra, "--quiet")
         assert result.exit_code == 2
         assert "run `batch-claims retry first.xlsx`" in result.output
+
+
+def test_dry_run_after_a_run_shows_what_the_journal_knows(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j.sqlite3"
+    run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    out = tmp_path / "dry.xlsx"
+    result = run("submit", week, "--dry-run", "--journal", journal, "--out", out, *SCALED_FLAGS)
+    assert "plan: 3 ticket POSTs and 0 file uploads" in result.output
+    statuses = [r["status"] for r in results_rows(out)]
+    assert statuses.count("already_submitted") == 7
+    assert statuses.count("valid") == 3  # the rows the API refused: they would go again
