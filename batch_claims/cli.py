@@ -23,7 +23,7 @@ from batch_claims.api.client import check_base_url
 from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
-from batch_claims.errors import InputError
+from batch_claims.errors import InputError, JournalLocked
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
@@ -357,12 +357,6 @@ def _submit(
         book = Journal(settings.journal_path(), clock.utcnow)
         stack.callback(book.close)
         book.bind_account(settings.account)
-        notice = book.acquire_lock(run_id, "retry" if source_results else "submit", sheet.name)
-        stack.callback(book.release_lock, run_id)
-        if notice:
-            console.info(notice)
-        the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
-        console.info(the_plan.describe())
 
         def info(outcomes: list[RowOutcome], **extra: Any) -> RunInfo:
             return RunInfo(
@@ -383,6 +377,25 @@ def _submit(
                 notices=(*prepared.table.notices, *prepared.warnings),
                 stats={**prepared.facts, **extra},
             )
+
+        try:
+            notice = book.acquire_lock(run_id, "retry" if source_results else "submit", sheet.name)
+        except JournalLocked as exc:
+            # Exit 3 still leaves a workbook: every row to send is not_attempted.
+            reason = f"not attempted: {exc.message}"
+            outcomes = [
+                item
+                if isinstance(item, RowOutcome)
+                else item.outcome(Status.NOT_ATTEMPTED, error_detail=reason)
+                for item in prepared.items
+            ]
+            _report(console, out, info(outcomes), prepared, outcomes)
+            raise
+        stack.callback(book.release_lock, run_id)
+        if notice:
+            console.info(notice)
+        the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
+        console.info(the_plan.describe())
 
         if dry_run:
             click.echo(the_plan.describe())

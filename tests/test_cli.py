@@ -377,9 +377,12 @@ def test_second_concurrent_run_on_one_journal_exits_3(
     journal = tmp_path / "j.sqlite3"
     holder = Journal(journal, lambda: datetime.now(UTC))  # another live run (this pid)
     holder.acquire_lock("other-run", "submit", "week.xlsx")
-    result = run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    out = tmp_path / "locked.xlsx"
+    result = run("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 3
     assert "another batch-claims run holds the journal" in result.output
+    statuses = [r["status"] for r in results_rows(out)]
+    assert statuses.count("not_attempted") == 10 and statuses.count("invalid") == 4
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
     holder.close()
 
