@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_claims.attachments import resolve_documents
-from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
+from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
@@ -53,7 +53,9 @@ def prepare(
         table = read_sheet(sheet, sheet_name, settings.aliases)
     amounts = decimal_convention(table, settings.decimal_comma)
     items: list[Item] = []
-    for parsed in validate_table(table, settings.default_variant, amounts.decimal_comma):
+    tracking_index = table.mapping.get(TRACKING_NUMBER)
+    parsed_rows = validate_table(table, settings.default_variant, amounts.decimal_comma)
+    for source, parsed in zip(table.rows, parsed_rows, strict=True):
         errors: list[RowError] = list(parsed.errors)
         attachments: dict[str, Attachment] = {}
         evidence = ""
@@ -74,7 +76,8 @@ def prepare(
             items.append(
                 RowOutcome(
                     row=parsed.row,
-                    tracking_number=parsed.tracking_number or "",
+                    # An unusable tracking number is still shown as the sheet has it.
+                    tracking_number=parsed.tracking_number or _shown(source.cells, tracking_index),
                     contract_type=variant,
                     status=Status.INVALID,
                     error_code="invalid",
@@ -100,6 +103,12 @@ def prepare(
     if table.encoding:
         facts["csv_encoding"] = table.encoding
     return Prepared(table, tuple(items), warnings, facts)
+
+
+def _shown(cells: tuple[object, ...], index: int | None) -> str:
+    if index is None or index >= len(cells) or cells[index] is None:
+        return ""
+    return str(cells[index])
 
 
 def evidence_checklist(

@@ -206,3 +206,16 @@ def test_refused_credentials_stop_the_uploads_queued_behind(
     # Only the uploads already under way when the first 401 came back (at most one per
     # worker), not the 18 the sheet needs.
     assert 1 <= len(posts) <= 6
+
+
+def test_an_unusable_tracking_number_is_still_shown_in_results(tmp_path: Path) -> None:
+    sheet = write_sheet(
+        tmp_path, [[340434161094015200, "own_contract"]], ["tracking_number", "contract_type"]
+    )
+    out = tmp_path / "out.xlsx"
+    result = run("validate", sheet, "--out", out)
+    assert result.exit_code == 1
+    [row] = results_rows(out)
+    assert row["status"] == "invalid"
+    assert row["tracking_number"] == "340434161094015000"  # as Excel shows it
+    assert "format the column as Text" in row["error_detail"]
