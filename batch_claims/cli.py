@@ -395,8 +395,6 @@ def _submit(
         if notice:
             console.info(notice)
         the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
-        console.info(the_plan.describe())
-
         if dry_run:
             click.echo(the_plan.describe())
             outcomes = dry_run_outcomes(prepared, book, force, resubmit_unconfirmed)
@@ -404,6 +402,7 @@ def _submit(
             ready = (Status.VALID, Status.ALREADY_SUBMITTED)
             sys.exit(0 if all(o.status in ready for o in outcomes) else 1)
 
+        console.info(the_plan.describe())
         client = stack.enter_context(connect(settings, clock, book, console.waiting))
         submitter = Submitter(
             client,
@@ -425,8 +424,8 @@ def _submit(
         stats = {
             "rate_limited_429": client.stats.rate_limited,
             "retries": client.stats.retries,
-            "uploads": client.stats.uploads,
-            "ticket_requests": client.stats.tickets,
+            "files_uploaded": client.stats.uploads,
+            "tickets_created": client.stats.tickets,
         }
         _report(console, out, info(outcomes, **stats), prepared, outcomes)
     if aborted is not None:

@@ -120,6 +120,8 @@ class Submitter:
                     except KeyboardInterrupt:
                         self.stop.request("the run was interrupted")
                         outcome = _not_attempted(item, "the run was interrupted")
+                    except Exception as exc:  # a bug must not cost the other rows
+                        outcome = self._unexpected(item, exc)
                 outcomes.append(outcome)
                 self.on_progress(outcome)
         finally:
@@ -129,6 +131,19 @@ class Submitter:
                 f"{self.stop.reason}: rows not reached are not_attempted in the workbook"
             )
         return outcomes, aborted
+
+    def _unexpected(self, claim: Claim, exc: Exception) -> RowOutcome:
+        """An error nobody planned for: if a ticket request was under way its outcome is
+        unknown (unconfirmed), else the row failed; either way the run goes on."""
+        detail = f"internal error: {type(exc).__name__}: {exc}"
+        record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
+        if record is not None and record.state == IN_FLIGHT and record.run_id == self.run_id:
+            self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+            hint = unconfirmed_hint(claim.tracking_number, None)
+            return claim.outcome(
+                Status.UNCONFIRMED, error_code="internal_error", error_detail=f"{detail} — {hint}"
+            )
+        return claim.outcome(Status.FAILED, error_code="internal_error", error_detail=detail)
 
     def _why_stop(self) -> str | None:
         if self.stop.reason is None and self.deadline is not None:

@@ -107,7 +107,14 @@ class Uploader:
         if cached is not None:
             self._from_cache.add(cached)
             return cached
-        data = attachment.path.read_bytes()
+        try:
+            data = attachment.path.read_bytes()
+        except OSError as exc:
+            raise Rejected(
+                f"{attachment.column} file {attachment.filename} cannot be read any more "
+                f"({exc.strerror}); check the photos folder and run again",
+                error_code="file_unreadable",
+            ) from None
         if hashlib.sha256(data).hexdigest() != attachment.sha256:
             raise Rejected(
                 f"{attachment.column} file {attachment.filename} changed on disk after it "

@@ -219,3 +219,68 @@ def test_an_unusable_tracking_number_is_still_shown_in_results(tmp_path: Path) -
     assert row["status"] == "invalid"
     assert row["tracking_number"] == "340434161094015000"  # as Excel shows it
     assert "format the column as Text" in row["error_detail"]
+
+
+def test_an_unexpected_error_costs_only_its_own_row(
+    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batch_claims import submitter
+    from batch_claims.api.client import SupportClient
+
+    sheet = write_sheet(
+        tmp_path,
+        [["3SG1", "own_contract"], ["3SG2", "own_contract"], ["3SG3", "own_contract"]],
+        ["tracking_number", "contract_type"],
+    )
+    real_build = submitter.build_payload
+    real_create = SupportClient.create_damage_ticket
+
+    def build(claim: Claim, tokens: dict[str, str]) -> dict[str, Any]:
+        if claim.tracking_number == "3SG1":
+            raise RuntimeError("bug before the request")
+        return real_build(claim, tokens)
+
+    def create(self: SupportClient, payload: Any, is_portal_claim: bool = False) -> Any:
+        if payload["tracking_number"] == "3SG2":
+            raise RuntimeError("bug while the request was under way")
+        return real_create(self, payload, is_portal_claim)
+
+    monkeypatch.setattr(submitter, "build_payload", build)
+    monkeypatch.setattr(SupportClient, "create_damage_ticket", create)
+    journal = tmp_path / "j.sqlite3"
+    result = run("submit", sheet, "--journal", journal, "--quiet", *SCALED_FLAGS)
+    assert result.exit_code == 1
+    rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
+    assert rows["3SG1"]["status"] == "failed"
+    assert rows["3SG1"]["error_detail"] == "internal error: RuntimeError: bug before the request"
+    assert rows["3SG2"]["status"] == "unconfirmed"  # the request may have gone out
+    assert rows["3SG3"]["status"] == "submitted"
+    book = Journal(journal, lambda: datetime.now(UTC))
+    record = book.claim("3SG2", "damage")
+    assert record is not None and record.state == "unconfirmed"
+
+
+def test_a_file_that_vanished_after_checking_rejects_its_row_only(
+    api_env: Any, tmp_path: Path
+) -> None:
+    from batch_claims.api.client import SupportClient
+    from batch_claims.clock import SystemClock
+    from batch_claims.settings import Settings
+    from batch_claims.uploads import Uploader
+
+    photo(tmp_path, "3SH1/damage_photo_1.png", salt=b"gone soon")
+    sheet = write_sheet(tmp_path, [["3SH1", "own_contract"]], ["tracking_number", "contract_type"])
+    from batch_claims.pipeline import prepare
+
+    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
+    [claim] = prepare(sheet, tmp_path / "photos", settings).claims
+    (tmp_path / "photos/3SH1/damage_photo_1.png").unlink()
+    book = Journal(":memory:", lambda: datetime.now(UTC))
+    from batch_claims.submitter import connect
+
+    with connect(settings, SystemClock(), book) as client:
+        assert isinstance(client, SupportClient)
+        uploader = Uploader(client, book, settings.token_max_age)
+        with pytest.raises(Rejected, match="cannot be read any more"):
+            uploader.tokens(claim)
+        uploader.close()
