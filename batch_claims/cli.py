@@ -150,7 +150,11 @@ def run_options(func: F) -> F:
                 type=click.FloatRange(min=0),
                 help="Seconds added to every rate-limit window (clock/latency skew).",
             ),
-            click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path)),
+            click.option(
+                "--log-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Also append the run's timestamped lines to this file.",
+            ),
             click.option("--quiet", is_flag=True, help="No progress; only the summary line."),
         ]
     ):
@@ -230,7 +234,7 @@ def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> Non
         console.info(f"… and {len(problems) - limit} more problems: see the results workbook")
 
 
-@cli.command("validate")
+@cli.command("validate", short_help="Check a sheet and its files offline.")
 @click.argument("sheet", type=EXISTING_FILE)
 @sheet_options
 @click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
@@ -272,7 +276,7 @@ def validate_command(
     sys.exit(0 if all(o.status is Status.VALID for o in outcomes) else 1)
 
 
-@cli.command("submit")
+@cli.command("submit", short_help="Validate, upload files and create tickets.")
 @click.argument("sheet", type=EXISTING_FILE)
 @sheet_options
 @config_options
@@ -285,7 +289,7 @@ def submit_command(sheet: Path, **options: Any) -> None:
     _submit(sheet, None, None, **options)
 
 
-@cli.command("retry")
+@cli.command("retry", short_help="Send again the corrected failed rows of a results workbook.")
 @click.argument("results", type=EXISTING_FILE)
 @sheet_options
 @config_options
@@ -494,7 +498,7 @@ def _graceful_stop(stop: StopSignal, console: Console) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-@cli.command("history")
+@cli.command("history", short_help="What the journal knows: tickets, attempts.")
 @click.argument("tracking_number", required=False)
 @click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
 @click.option("--journal", type=click.Path(dir_okay=False, path_type=Path))
@@ -536,7 +540,7 @@ def history_command(
         book.close()
 
 
-@cli.command("resolve")
+@cli.command("resolve", short_help="Close an unconfirmed row after checking the panel.")
 @click.argument("tracking_number")
 @click.option("--ticket-id", help="The ticket you found in the Sendcloud panel.")
 @click.option("--not-created", is_flag=True, help="No ticket exists: the row may be sent again.")
@@ -567,7 +571,7 @@ def resolve_command(
     )
 
 
-@cli.command("template")
+@cli.command("template", short_help="Write the blank input workbook.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 def template_command(path: Path | None) -> None:
     """Write the blank input workbook (default: damage_claims_template.xlsx)."""
@@ -576,7 +580,7 @@ def template_command(path: Path | None) -> None:
     click.echo(f"template written to {target}")
 
 
-@cli.command("sandbox")
+@cli.command("sandbox", short_help="Serve the local Support API sandbox.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--ticket-limit", type=LIMIT, default="15/60", show_default=True)
