@@ -552,23 +552,17 @@ def _amounts(
         if stated_given and stated is None:
             money.append(None)  # the currency cell itself is reported as bad_currency
             continue
+        conflict = None
         if parsed.currency and stated and parsed.currency != stated:
-            detail = f'{parsed.currency} but "{stated_header}" says {stated}'
+            conflict = f'{parsed.currency} but "{stated_header}" says {stated}'
+        elif not stated and parsed.currency and implied and parsed.currency != implied:
+            conflict = f'{parsed.currency} but the header "{header}" says {implied}'
+        if conflict is not None:
             errors.add(
                 row,
                 name,
                 "currency_mismatch",
-                message(table, row, name, "currency_mismatch", value, detail),
-            )
-            money.append(None)
-            continue
-        if not stated and parsed.currency and implied and parsed.currency != implied:
-            detail = f'{parsed.currency} but the header "{header}" says {implied}'
-            errors.add(
-                row,
-                name,
-                "currency_mismatch",
-                message(table, row, name, "currency_mismatch", value, detail),
+                message(table, row, name, "currency_mismatch", value, conflict),
             )
             money.append(None)
             continue

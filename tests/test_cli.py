@@ -39,6 +39,22 @@ def run(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+def submit_once(week: Path, tmp_path: Path) -> Path:
+    """Submit the week with a journal in tmp_path; the results workbook."""
+    first = tmp_path / "first.xlsx"
+    run(
+        "submit",
+        week,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--out",
+        first,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    return first
+
+
 def results_rows(path: Path, sheet: str = "Results") -> list[dict[str, Any]]:
     workbook = openpyxl.load_workbook(path)
     rows = list(workbook[sheet].iter_rows(values_only=True))
@@ -332,17 +348,7 @@ def test_journal_on_a_disk_that_refuses_writes_exits_2_before_sending(
 def test_retry_refuses_a_workbook_from_another_account(
     api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = tmp_path / "first.xlsx"
-    run(
-        "submit",
-        week,
-        "--journal",
-        tmp_path / "j.sqlite3",
-        "--out",
-        first,
-        "--quiet",
-        *SCALED_FLAGS,
-    )
+    first = submit_once(week, tmp_path)
     monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "another-account")
     result = run(
         "retry",
@@ -499,17 +505,7 @@ def test_every_ticket_body_is_valid_against_sendcloud_openapi_document(
 def test_a_results_workbook_given_to_submit_points_at_retry(
     api_env: Any, week: Path, tmp_path: Path
 ) -> None:
-    first = tmp_path / "first.xlsx"
-    run(
-        "submit",
-        week,
-        "--journal",
-        tmp_path / "j.sqlite3",
-        "--out",
-        first,
-        "--quiet",
-        *SCALED_FLAGS,
-    )
+    first = submit_once(week, tmp_path)
     for command in ("submit", "validate"):
         extra = ["--journal", str(tmp_path / "j.sqlite3")] if command == "submit" else []
         result = run(command, first, *extra, "--quiet")
