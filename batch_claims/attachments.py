@@ -27,6 +27,7 @@ CHUNK_SIZE = 1024 * 1024
 
 TYPED_PATH = "typed path"
 FOLDER_CONVENTION = "folder convention"
+TYPED_IN_PARCEL_FOLDER = "typed name, in the parcel's folder"
 
 
 def sha256_of(path: Path) -> str:
@@ -56,6 +57,13 @@ def resolve_documents(
         found: Attachment | RowError | None
         if text:
             found = finder.typed(text)
+            if isinstance(found, RowError) and found.code == "file_not_found":
+                # A bare file name may be meant inside the parcel's own folder.
+                if row_files is None:
+                    row_files = _row_files(photos_dir, tracking_number.strip())
+                in_folder = _in_parcel_folder(row_files, tracking_number, text)
+                if in_folder is not None:
+                    found = finder.check(in_folder, TYPED_IN_PARCEL_FOLDER)
         else:
             if row_files is None:
                 row_files = _row_files(photos_dir, tracking_number.strip())
@@ -260,6 +268,25 @@ def _row_files(photos_dir: Path | None, tracking_number: str) -> list[tuple[str,
         elif name.startswith(tn + "_"):
             found.append((name[len(tn) + 1 :], entry))
     return found
+
+
+def _in_parcel_folder(
+    row_files: list[tuple[str, Path]], tracking_number: str, text: str
+) -> Path | None:
+    """The one file in the parcel's own ``<tracking_number>/`` folder that a bare typed
+    name means (with or without its extension), or None."""
+    name = text.strip().strip('"').strip().casefold()
+    if not name or "/" in name or "\\" in name:
+        return None
+    folder = tracking_number.strip().casefold()
+    matches = [
+        path
+        for key, path in row_files
+        if path.parent.name.casefold() == folder
+        and path.is_file()
+        and (key == name or key.rsplit(".", 1)[0] == name)
+    ]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _convention_candidates(row_files: list[tuple[str, Path]], column: str) -> list[Path]:

@@ -478,3 +478,17 @@ def test_other_tracking_numbers_files_do_not_match(photos: Path) -> None:
     write(photos / f"{TN}4" / "damage_photo_1.jpg", JPEG)
     write(photos / TN / "damage_photo_10.jpg", JPEG)
     assert resolve(photos) == ({}, [])
+
+
+def test_a_bare_typed_name_is_found_in_the_parcels_own_folder(photos: Path) -> None:
+    write(photos / TN / "broken mug.jpg", JPEG)
+    write(photos / "OTHER1" / "receipt.pdf", PDF)
+    found, errors = resolve(photos, {"damage_photo_1": "broken mug.jpg"})
+    assert errors == []
+    assert found["damage_photo_1"].path == (photos / TN / "broken mug.jpg").resolve()
+    assert found["damage_photo_1"].how == "typed name, in the parcel's folder"
+    found, errors = resolve(photos, {"damage_photo_1": "broken mug"})  # no extension
+    assert errors == [] and "damage_photo_1" in found
+    # Another parcel's folder is never searched.
+    found, errors = resolve(photos, {"sales_invoice": "receipt.pdf"})
+    assert [e.code for e in errors] == ["file_not_found"]
