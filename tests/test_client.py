@@ -525,7 +525,8 @@ def test_oauth2_fetches_with_client_credentials_and_caches(
 
 @pytest.mark.parametrize(
     ("lifetime", "refresh_after"),
-    [(3600.0, 3540.0), (100.0, 90.0)],  # min(60 s, 10% of the lifetime) before expiry
+    # A minute before expiry, 10% of shorter lifetimes, at least a second of short ones.
+    [(3600.0, 3540.0), (100.0, 90.0), (5.0, 4.0), (1.0, 0.5)],
 )
 def test_oauth2_refreshes_before_expiry(
     api: Scripted, clock: FakeClock, lifetime: float, refresh_after: float
@@ -536,6 +537,19 @@ def test_oauth2_refreshes_before_expiry(
     clock.advance(refresh_after - 0.001)
     assert auth.token() == "tok-1"
     clock.advance(0.002)
+    assert auth.token() == "tok-2"
+    assert auth.fetches == 2
+
+
+def test_invalidate_keeps_a_token_fetched_since_the_refused_one(
+    api: Scripted, clock: FakeClock
+) -> None:
+    api.script("/oauth2/token/", token_answer("tok-1"), token_answer("tok-2"))
+    auth = oauth2(api, clock)
+    assert auth.token() == "tok-1"
+    auth.invalidate("Bearer tok-1")
+    assert auth.token() == "tok-2"
+    auth.invalidate("Bearer tok-1")  # another thread's late 401 for the old token
     assert auth.token() == "tok-2"
     assert auth.fetches == 2
 

@@ -51,7 +51,7 @@ class BasicAuth(AuthBase):
 class OAuth2ClientCredentials(AuthBase):
     """Bearer tokens from the client-credentials grant, cached until shortly before expiry.
 
-    The token is refreshed when less than min(60 s, 10% of its lifetime) is left, and
+    The token is refreshed when less than ``refresh_margin(lifetime)`` is left, and
     after ``invalidate()`` (the client calls it once after a 401).
     """
 
@@ -94,10 +94,13 @@ class OAuth2ClientCredentials(AuthBase):
                 self._token, self._refresh_at = self._fetch()
             return self._token
 
-    def invalidate(self) -> None:
-        """Forget the cached token; the next request fetches a new one."""
+    def invalidate(self, refused: str | None = None) -> None:
+        """Forget the cached token; the next request fetches a new one. ``refused`` is
+        the Authorization header the server refused: a token another thread fetched
+        since is kept."""
         with self._lock:
-            self._token = None
+            if refused is None or refused == f"Bearer {self._token}":
+                self._token = None
 
     def _fetch(self) -> tuple[str, float]:
         started = self._clock.monotonic()
@@ -136,7 +139,7 @@ class OAuth2ClientCredentials(AuthBase):
                 "access_token: check SENDCLOUD_TOKEN_URL."
             )
         lifetime = _lifetime(body.get("expires_in"))
-        return token, started + lifetime - min(60.0, 0.1 * lifetime)
+        return token, started + lifetime - refresh_margin(lifetime)
 
     def _post(
         self, session: requests.Session, data: dict[str, str], auth: HTTPBasicAuth
@@ -164,6 +167,13 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def refresh_margin(lifetime: float) -> float:
+    """How long before expiry a token is renewed: a minute for real lifetimes, 10% of
+    short ones, but at least a second (a request needs time to arrive) while that is
+    under half the lifetime."""
+    return min(60.0, max(0.1 * lifetime, min(1.0, 0.5 * lifetime)))
 
 
 def _lifetime(value: object) -> float:

@@ -204,7 +204,7 @@ class SupportClient:
                 if status in (401, 403):
                     if isinstance(self._auth, OAuth2ClientCredentials) and not refreshed:
                         refreshed = True
-                        self._auth.invalidate()
+                        self._auth.invalidate(response.request.headers.get("Authorization"))
                         self._emit("auth_refresh", attempts, status, 0.0, "token refused")
                         continue
                     raise _auth_refused(response)
