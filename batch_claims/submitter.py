@@ -119,13 +119,28 @@ class Submitter:
                         outcome = _not_attempted(item, "the credentials were refused")
                     except KeyboardInterrupt:
                         self.stop.request("the run was interrupted")
-                        outcome = _not_attempted(item, "the run was interrupted")
+                        outcome = self._this_runs_attempt(item) or _not_attempted(
+                            item, "the run was interrupted"
+                        )
                     except Exception as exc:  # a bug must not cost the other rows
                         outcome = self._unexpected(item, exc)
                 outcomes.append(outcome)
                 self.on_progress(outcome)
+        except KeyboardInterrupt:  # a second signal between rows: stop at once
+            self.stop.request("the run was interrupted")
         finally:
-            uploader.close()
+            try:
+                uploader.close()
+            except KeyboardInterrupt:
+                self.stop.request("the run was interrupted")
+        for item in items[len(outcomes) :]:  # rows an interrupt left without an outcome
+            if isinstance(item, RowOutcome):
+                outcomes.append(item)
+            else:
+                reason = self.stop.reason or "the run was interrupted"
+                outcomes.append(
+                    known[item.row] or self._this_runs_attempt(item) or _not_attempted(item, reason)
+                )
         if aborted is None and self.stop.reason is not None and not self.stop.timed_out:
             aborted = Interrupted(
                 f"{self.stop.reason}: rows not reached are not_attempted in the workbook"
@@ -133,17 +148,31 @@ class Submitter:
         return outcomes, aborted
 
     def _unexpected(self, claim: Claim, exc: Exception) -> RowOutcome:
-        """An error nobody planned for: if a ticket request was under way its outcome is
-        unknown (unconfirmed), else the row failed; either way the run goes on."""
+        """An error nobody planned for: the journal tells whether this run's ticket
+        request got a ticket or may have; else the row failed. The run goes on."""
         detail = f"internal error: {type(exc).__name__}: {exc}"
+        known = self._this_runs_attempt(claim, detail)
+        if known is not None:
+            return known
+        return claim.outcome(Status.FAILED, error_code="internal_error", error_detail=detail)
+
+    def _this_runs_attempt(self, claim: Claim, why: str | None = None) -> RowOutcome | None:
+        """After an interruption or an error mid-row: what this run's ticket attempt for
+        the claim came to, as the journal has it (a ticket, or an unknown outcome)."""
         record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
-        if record is not None and record.state == IN_FLIGHT and record.run_id == self.run_id:
+        if record is None or record.run_id != self.run_id:
+            return None
+        if record.state == CREATED:
+            return claim.outcome(Status.SUBMITTED, ticket_id=record.ticket_id)
+        if record.state in (IN_FLIGHT, UNCONFIRMED):
             self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
             hint = unconfirmed_hint(claim.tracking_number, None)
             return claim.outcome(
-                Status.UNCONFIRMED, error_code="internal_error", error_detail=f"{detail} — {hint}"
+                Status.UNCONFIRMED,
+                error_code="interrupted" if why is None else "internal_error",
+                error_detail=hint if why is None else f"{why} — {hint}",
             )
-        return claim.outcome(Status.FAILED, error_code="internal_error", error_detail=detail)
+        return None
 
     def _why_stop(self) -> str | None:
         if self.stop.reason is None and self.deadline is not None:

@@ -284,3 +284,72 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
         with pytest.raises(Rejected, match="cannot be read any more"):
             uploader.tokens(claim)
         uploader.close()
+
+
+@pytest.mark.parametrize(
+    ("where", "second"),
+    [("after_record", "submitted"), ("after_ticket", "unconfirmed"), ("before_upload", "n/a")],
+)
+def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
+    api_env: Any, tmp_path: Path, where: str, second: str
+) -> None:
+    from batch_claims.clock import SystemClock
+    from batch_claims.pipeline import prepare
+    from batch_claims.settings import Settings
+    from batch_claims.submitter import Submitter, connect
+
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SI{n}", "own_contract"] for n in range(4)],
+        ["tracking_number", "contract_type"],
+    )
+    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
+    prepared = prepare(sheet, None, settings)
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    reached = Counter[str]()
+
+    def fault(point: str) -> None:
+        reached[point] += 1
+        if point == where and reached[point] == 2:
+            raise KeyboardInterrupt
+
+    with connect(settings, SystemClock(), book) as client:
+        submitter = Submitter(client, book, settings, SystemClock(), "run-1", fault=fault)
+        outcomes, aborted = submitter.run(prepared.items)
+    assert aborted is not None and "interrupted" in str(aborted)
+    statuses = [o.status.value for o in outcomes]
+    assert statuses[0] == "submitted"
+    assert statuses[1] == (second if second != "n/a" else "not_attempted")
+    assert statuses[2:] == ["not_attempted", "not_attempted"]
+    sent = {t["body"]["tracking_number"] for t in tickets(api_env)}
+    assert {o.tracking_number for o in outcomes if o.status.value == "submitted"} <= sent
+    assert ("3SI1" in sent) == (where in ("after_record", "after_ticket"))
+
+
+def test_a_second_interrupt_between_rows_still_gives_every_row_an_outcome(
+    api_env: Any, tmp_path: Path
+) -> None:
+    from batch_claims.clock import SystemClock
+    from batch_claims.outcome import RowOutcome
+    from batch_claims.pipeline import prepare
+    from batch_claims.settings import Settings
+    from batch_claims.submitter import Submitter, connect
+
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SJ{n}", "own_contract"] for n in range(3)],
+        ["tracking_number", "contract_type"],
+    )
+    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
+    prepared = prepare(sheet, None, settings)
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+
+    def progress(outcome: RowOutcome) -> None:
+        if outcome.row == 2:
+            raise KeyboardInterrupt  # lands outside any row's handling
+
+    with connect(settings, SystemClock(), book) as client:
+        submitter = Submitter(client, book, settings, SystemClock(), "run-2", on_progress=progress)
+        outcomes, aborted = submitter.run(prepared.items)
+    assert aborted is not None
+    assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
