@@ -23,7 +23,7 @@ from batch_claims.api.client import check_base_url
 from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
-from batch_claims.errors import InputError, JournalLocked
+from batch_claims.errors import InputError, Interrupted, JournalLocked
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
@@ -256,7 +256,8 @@ def validate_command(
     out = _out_path(sheet, out)
     if sheet_name is None:
         refuse_results_workbook(sheet)
-    prepared = prepare(sheet, _default_photos(sheet, photos, settings), settings, sheet_name)
+    with _interrupt_while_reading():
+        prepared = prepare(sheet, _default_photos(sheet, photos, settings), settings, sheet_name)
     outcomes = validate(prepared)
     _show_problems(console, prepared)
     info = RunInfo(
@@ -346,9 +347,10 @@ def _submit(
     console = Console(quiet=quiet, log_file=log_file)
     with ExitStack() as stack:
         stack.callback(console.close)
-        prepared = prepare(
-            sheet, _default_photos(sheet, photos, settings), settings, sheet_name, table
-        )
+        with _interrupt_while_reading():
+            prepared = prepare(
+                sheet, _default_photos(sheet, photos, settings), settings, sheet_name, table
+            )
         _show_problems(console, prepared)
         if sandbox:
             settings = _start_sandbox(stack, settings, journal is None)
@@ -472,6 +474,15 @@ def _crash_hook(spec: str | None) -> Callable[[str], None]:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
+
+
+@contextmanager
+def _interrupt_while_reading() -> Iterator[None]:
+    """Ctrl-C while the sheet and files are read: exit 3, nothing was sent."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while reading the sheet; nothing was sent") from None
 
 
 @contextmanager

@@ -524,3 +524,18 @@ def test_dry_run_after_a_run_shows_what_the_journal_knows(
     statuses = [r["status"] for r in results_rows(out)]
     assert statuses.count("already_submitted") == 7
     assert statuses.count("valid") == 3  # the rows the API refused: they would go again
+
+
+def test_ctrl_c_while_reading_exits_3_and_sends_nothing(
+    api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batch_claims import cli as cli_module
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "prepare", interrupted)
+    result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet")
+    assert result.exit_code == 3
+    assert "nothing was sent" in result.output
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
