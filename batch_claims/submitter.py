@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from requests.auth import AuthBase
 
@@ -47,6 +48,10 @@ Item = Claim | RowOutcome
 ProgressCallback = Callable[[RowOutcome], None]
 LOOKAHEAD_ROWS = 4  # rows whose files may upload while an earlier ticket waits
 UPLOAD_WORKERS = 6
+
+
+class _NotSent(Exception):
+    """The run stopped while a ticket waited for its window: it is not sent."""
 
 
 @dataclass
@@ -222,26 +227,42 @@ class Submitter:
     ) -> tuple[RowOutcome, Rejected | None]:
         payload = build_payload(claim, tokens)
         payload_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        attempt = self.journal.begin_attempt(
-            self.run_id,
-            claim.tracking_number,
-            TICKET_TYPE,
-            payload_hash,
-            fingerprint(claim),
-            json_roundtrip(normalised(claim)),
-        )
-        self.fault("before_ticket")
+        attempts: list[int] = []  # the journal's attempt, once the request is to go out
+
+        def before_send() -> None:
+            """Granted by the rate limits: stop here if the run is stopping, else record
+            the attempt in_flight (committed) right before the request goes out."""
+            if self._why_stop() is not None:
+                raise _NotSent
+            if not attempts:
+                attempts.append(
+                    self.journal.begin_attempt(
+                        self.run_id,
+                        claim.tracking_number,
+                        TICKET_TYPE,
+                        payload_hash,
+                        fingerprint(claim),
+                        json_roundtrip(normalised(claim)),
+                    )
+                )
+                self.fault("before_ticket")
+
+        def finish(state: str, **answer: Any) -> None:
+            if attempts:
+                self.journal.finish_attempt(attempts[0], state, **answer)
+
         try:
-            result = self.client.create_damage_ticket(payload, claim.is_portal_claim)
+            result = self.client.create_damage_ticket(
+                payload, claim.is_portal_claim, before_send=before_send
+            )
+        except _NotSent:
+            # Stopped while waiting for a window: nothing of this attempt reached Sendcloud
+            # (an earlier try of it was certainly not processed, or it would not be retried).
+            finish(NOT_CREATED, detail="the run stopped before the request was sent")
+            return _not_attempted(claim, self.stop.reason or "the run stopped"), None
         except (Rejected, GaveUp, Unconfirmed) as exc:
             state = UNCONFIRMED if isinstance(exc, Unconfirmed) else NOT_CREATED
-            self.journal.finish_attempt(
-                attempt,
-                state,
-                http_status=exc.http_status,
-                error_code=exc.error_code,
-                detail=exc.detail,
-            )
+            finish(state, http_status=exc.http_status, error_code=exc.error_code, detail=exc.detail)
             if isinstance(exc, Rejected):
                 return self._api_failure(claim, Status.REJECTED, exc), exc
             if isinstance(exc, GaveUp):
@@ -249,14 +270,14 @@ class Submitter:
             hint = unconfirmed_hint(claim.tracking_number, None)
             return self._api_failure(claim, Status.UNCONFIRMED, exc, hint), None
         except AuthRefused:
-            self.journal.finish_attempt(
-                attempt, NOT_CREATED, http_status=401, detail="credentials refused"
-            )
+            finish(NOT_CREATED, http_status=401, detail="credentials refused")
             raise
         except KeyboardInterrupt:
-            # Interrupted mid-request: the request may have gone out.
-            self.journal.finish_attempt(attempt, UNCONFIRMED, detail="run interrupted")
             self.stop.request("the run was interrupted")
+            if not attempts:  # still waiting for a window: nothing went out
+                return _not_attempted(claim, "the run was interrupted"), None
+            # Interrupted mid-request: the request may have gone out.
+            finish(UNCONFIRMED, detail="run interrupted")
             detail = "the run was interrupted while the ticket request was under way — "
             return claim.outcome(
                 Status.UNCONFIRMED,
@@ -264,9 +285,7 @@ class Submitter:
                 error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
             ), None
         self.fault("after_ticket")
-        self.journal.finish_attempt(
-            attempt, CREATED, ticket_id=result.ticket_id, http_status=result.http_status
-        )
+        finish(CREATED, ticket_id=result.ticket_id, http_status=result.http_status)
         self.fault("after_record")
         return claim.outcome(
             Status.SUBMITTED,

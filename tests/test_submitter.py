@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import requests
 
+from batch_claims.api.ratelimit import Limit
 from batch_claims.columns import Variant
 from batch_claims.errors import Rejected
 from batch_claims.holdback import HoldBack
@@ -240,10 +241,13 @@ def test_an_unexpected_error_costs_only_its_own_row(
             raise RuntimeError("bug before the request")
         return real_build(claim, tokens)
 
-    def create(self: SupportClient, payload: Any, is_portal_claim: bool = False) -> Any:
+    def create(
+        self: SupportClient, payload: Any, is_portal_claim: bool = False, before_send: Any = None
+    ) -> Any:
         if payload["tracking_number"] == "3SG2":
+            before_send()  # granted by the limits and recorded: the request is under way
             raise RuntimeError("bug while the request was under way")
-        return real_create(self, payload, is_portal_claim)
+        return real_create(self, payload, is_portal_claim, before_send)
 
     monkeypatch.setattr(submitter, "build_payload", build)
     monkeypatch.setattr(SupportClient, "create_damage_ticket", create)
@@ -353,3 +357,41 @@ def test_a_second_interrupt_between_rows_still_gives_every_row_an_outcome(
         outcomes, aborted = submitter.run(prepared.items)
     assert aborted is not None
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
+
+
+def test_stopping_while_a_ticket_waits_for_its_window_sends_nothing_more(
+    api_env: Any, tmp_path: Path
+) -> None:
+    """A signal while the next ticket waits for the ticket window: that ticket is not
+    sent and not recorded in flight — it is not_attempted, never unconfirmed."""
+    from batch_claims.clock import SystemClock
+    from batch_claims.pipeline import prepare
+    from batch_claims.settings import Settings
+    from batch_claims.submitter import Submitter, connect
+
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SK{n}", "own_contract"] for n in range(3)],
+        ["tracking_number", "contract_type"],
+    )
+    settings = Settings(
+        base_url=api_env.base_url,
+        public_key="pk",
+        secret_key="sk",
+        ticket_limit=Limit(1, 0.5),
+    )
+    prepared = prepare(sheet, None, settings)
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    clock = SystemClock()
+
+    def on_wait(seconds: float, scope: str) -> None:
+        submitter.stop.request("stopped by SIGTERM")  # the signal lands during the wait
+
+    with connect(settings, clock, book, on_wait) as client:
+        submitter = Submitter(client, book, settings, clock, "run-3")
+        outcomes, aborted = submitter.run(prepared.items)
+    assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
+    assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SK0"]
+    record = book.claim("3SK1", "damage")
+    assert record is None or record.state == "not_created"
+    assert book.unconfirmed() == []

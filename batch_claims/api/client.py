@@ -168,15 +168,24 @@ class SupportClient:
         return UploadResult(token, attempts, status)
 
     def create_damage_ticket(
-        self, payload: Mapping[str, Any], is_portal_claim: bool = False
+        self,
+        payload: Mapping[str, Any],
+        is_portal_claim: bool = False,
+        before_send: Callable[[], None] | None = None,
     ) -> TicketResult:
-        """POST a damage ticket; Unconfirmed when it may exist without us knowing its id."""
+        """POST a damage ticket; Unconfirmed when it may exist without us knowing its id.
+
+        ``before_send`` runs once the rate limits grant each attempt, right before the
+        request goes out: the place to record it write-ahead, or to raise and send
+        nothing (the run is stopping).
+        """
         ticket_id, attempts, status = self._call(
             ticket=True,
             path="/dsf/tickets/damage",
             key="ticket_id",
             json_body=dict(payload),
             params={"is_portal_claim": "true"} if is_portal_claim else None,
+            before_send=before_send,
         )
         self._count("tickets")
         return TicketResult(ticket_id, attempts, status)
@@ -190,6 +199,7 @@ class SupportClient:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> tuple[str, int, int]:
         scopes = TICKET_SCOPES if ticket else UPLOAD_SCOPES
         url = f"{self.base_url}{path}"
@@ -198,7 +208,7 @@ class SupportClient:
         while True:
             attempts += 1
             try:
-                response = self._send(scopes, ticket, url, files, json_body, params)
+                response = self._send(scopes, ticket, url, files, json_body, params, before_send)
                 status = response.status_code
                 log.debug("POST %s -> %s (attempt %d)", path, status, attempts)
                 if status in (401, 403):
@@ -247,8 +257,11 @@ class SupportClient:
         files: Mapping[str, tuple[str, bytes, str]] | None,
         json_body: Mapping[str, Any] | None,
         params: Mapping[str, str] | None,
+        before_send: Callable[[], None] | None = None,
     ) -> requests.Response:
         with self._limiter.reserve(scopes):
+            if before_send is not None:
+                before_send()
             self._count("requests")
             with map_request_errors(ticket=ticket):
                 return self._session.post(
