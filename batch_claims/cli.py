@@ -68,7 +68,11 @@ def sheet_options(func: F) -> F:
                 help="Folder with the photos and documents (default: a 'photos' folder "
                 "beside the sheet, if there is one).",
             ),
-            click.option("--sheet", "sheet_name", help="Worksheet name (default: the first)."),
+            click.option(
+                "--sheet",
+                "sheet_name",
+                help="Worksheet name (default: the first with a recognisable header row).",
+            ),
             click.option(
                 "--decimal-comma/--decimal-point",
                 "decimal_comma",
@@ -237,7 +241,17 @@ def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> Non
 @cli.command("validate", short_help="Check a sheet and its files offline.")
 @click.argument("sheet", type=EXISTING_FILE)
 @sheet_options
-@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
+@click.option(
+    "--config",
+    "config_file",
+    type=EXISTING_FILE,
+    help="TOML config (default: batch-claims.toml in the working directory).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also append the problems and the summary to this file.",
+)
 @click.option("--quiet", is_flag=True, help="Only the summary line.")
 def validate_command(
     sheet: Path,
@@ -246,11 +260,12 @@ def validate_command(
     decimal_comma: bool | None,
     out: Path | None,
     config_file: Path | None,
+    log_file: Path | None,
     quiet: bool,
 ) -> None:
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
     settings = _settings(config_file, decimal_comma=decimal_comma)
-    console = Console(quiet=quiet)
+    console = Console(quiet=quiet, log_file=log_file)
     clock = SystemClock()
     started = clock.utcnow()
     out = _out_path(sheet, out)
@@ -629,28 +644,41 @@ def sandbox_command(
     """Serve the local Support API sandbox (Ctrl-C stops it)."""
     from batch_claims.sandbox.server import run_forever
 
-    run_forever(
-        {
-            "TICKET_LIMIT": (ticket_limit.count, ticket_limit.seconds),
-            "REQUEST_LIMIT": (request_limit.count, request_limit.seconds),
-            "BURST_LIMIT": (burst_limit.count, burst_limit.seconds),
-            "LATENCY": latency,
-            "ERROR_RATE": error_rate,
-            "RATE_LIMIT_BURST_RATE": rate_limit_burst_rate,
-            "DROP_RATE": drop_rate,
-            "LOST_RESPONSE_RATE": lost_response_rate,
-            "SLOW_RATE": slow_rate,
-            "SLOW_SECONDS": slow_seconds,
-            "TOKEN_EXPIRES_IN": token_expires_in,
-            "SEED": seed,
-        },
-        host=host,
-        port=port,
-        allow_remote=allow_remote,
-        on_ready=lambda url: click.echo(
-            f"sandbox API at {url}/api/v3 (any keys; public key 'bad' → 401); Ctrl-C stops"
-        ),
-    )
+    ready: list[str] = []
+
+    def announce(url: str) -> None:
+        ready.append(url)
+        click.echo(f"sandbox API at {url}/api/v3 (any keys; public key 'bad' → 401); Ctrl-C stops")
+
+    try:
+        run_forever(
+            {
+                "TICKET_LIMIT": (ticket_limit.count, ticket_limit.seconds),
+                "REQUEST_LIMIT": (request_limit.count, request_limit.seconds),
+                "BURST_LIMIT": (burst_limit.count, burst_limit.seconds),
+                "LATENCY": latency,
+                "ERROR_RATE": error_rate,
+                "RATE_LIMIT_BURST_RATE": rate_limit_burst_rate,
+                "DROP_RATE": drop_rate,
+                "LOST_RESPONSE_RATE": lost_response_rate,
+                "SLOW_RATE": slow_rate,
+                "SLOW_SECONDS": slow_seconds,
+                "TOKEN_EXPIRES_IN": token_expires_in,
+                "SEED": seed,
+            },
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            on_ready=announce,
+        )
+    except OSError as exc:
+        raise InputError(f"cannot serve the sandbox on {host}:{port}: {exc.strerror}") from None
+    except SystemExit:  # werkzeug exits when the port is taken
+        if ready:
+            raise
+        raise InputError(
+            f"cannot serve the sandbox on {host}:{port}: the port is in use (try --port)"
+        ) from None
 
 
 def main() -> None:

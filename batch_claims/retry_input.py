@@ -76,7 +76,7 @@ def read_failed_rows(results: Path) -> SheetTable:
     table = read_sheet(results, FAILED_SHEET)
     if ERROR_HEADER not in table.headers:
         return table
-    drop = table.headers.index(ERROR_HEADER)
+    drop = len(table.headers) - 1 - table.headers[::-1].index(ERROR_HEADER)  # ours is last
     keep = [i for i in range(len(table.headers)) if i != drop]
     reindex = {old: new for new, old in enumerate(keep)}
     return replace(

@@ -306,7 +306,7 @@ class Submitter:
         return claim.outcome(
             status,
             http_status=exc.http_status,
-            error_code=exc.error_code,
+            error_code=exc.error_code or status.value,
             error_detail=detail,
             attempts=exc.attempts,
         )

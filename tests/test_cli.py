@@ -539,3 +539,55 @@ def test_ctrl_c_while_reading_exits_3_and_sends_nothing(
     assert result.exit_code == 3
     assert "nothing was sent" in result.output
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
+
+
+def test_an_input_column_named_error_survives_retry(api_env: Any, tmp_path: Path) -> None:
+    sheet = tmp_path / "week.csv"
+    sheet.write_text(
+        "tracking_number,contract_type,error\nNOTFOUND-1,own_contract,my own note\n",
+        encoding="utf-8",
+    )
+    first = tmp_path / "first.xlsx"
+    run(
+        "submit",
+        sheet,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--out",
+        first,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    workbook = openpyxl.load_workbook(first)
+    failed = workbook["Failed rows"]
+    failed.cell(2, 1).value = "3SOK1"  # the user fixes the tracking number
+    workbook.save(first)
+    second = tmp_path / "second.xlsx"
+    result = run(
+        "retry",
+        first,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--out",
+        second,
+        "--quiet",
+        *SCALED_FLAGS,
+    )
+    assert result.exit_code == 0, result.output
+    [row] = results_rows(second)
+    assert row["status"] == "submitted"
+    header = [c.value for c in openpyxl.load_workbook(second)["Results"][1]]
+    assert header[10:] == ["tracking_number", "contract_type", "error", "evidence"]
+    assert [c.value for c in openpyxl.load_workbook(second)["Results"][2]][12] == "my own note"
+
+
+def test_sandbox_on_a_port_in_use_exits_2(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("sandbox", "--port", str(port))
+    assert result.exit_code == 2
+    assert f"cannot serve the sandbox on 127.0.0.1:{port}" in result.output
