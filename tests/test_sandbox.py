@@ -22,9 +22,11 @@ from flask.testing import FlaskClient
 import batch_claims.sandbox
 from batch_claims.errors import InputError
 from batch_claims.sandbox import create_app, serve
-from batch_claims.sandbox.rules import DOCUMENT_FIELDS, SENDCLOUD_RATES, schema_problems
+from batch_claims.sandbox.rules import SENDCLOUD_RATES, document_fields, schema_problems
 from batch_claims.sandbox.server import is_loopback
 from batch_claims.sandbox.windows import Limit, Windows
+
+DOCUMENT_FIELDS = document_fields()  # read from the vendored OpenAPI document
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(b"public:secret").decode()}
 FILES = "/api/v3/dsf/files"
@@ -928,3 +930,17 @@ def test_run_forever_serves_until_ctrl_c() -> None:
         _, stderr = process.communicate(timeout=10)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+def test_document_fields_come_from_the_published_document() -> None:
+    assert document_fields() == (
+        "customer_confirmation",
+        "sales_invoice",
+        "purchase_invoice",
+        "exterior_photo",
+        "interior_photo",
+        "damage_photo_1",
+        "damage_photo_2",
+        "package_photo",
+        "entire_product_photo",
+    )

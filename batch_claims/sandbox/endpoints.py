@@ -17,7 +17,6 @@ from flask import Response, g, jsonify, request
 
 from batch_claims.sandbox.faults import ConnectionDropped, FaultPlan
 from batch_claims.sandbox.rules import (
-    DOCUMENT_FIELDS,
     SandboxError,
     check_content_type,
     check_deflection,
@@ -25,6 +24,7 @@ from batch_claims.sandbox.rules import (
     check_file_tokens,
     check_schema,
     check_size,
+    document_fields,
     parse_portal_claim,
 )
 from batch_claims.sandbox.state import (
@@ -140,7 +140,7 @@ def create_ticket() -> tuple[Response, int]:
     check_file_tokens(body, known)
     check_deflection(body, is_portal_claim=is_portal_claim)
     files: dict[str, FileSummary] = {}
-    for name in DOCUMENT_FIELDS:
+    for name in document_fields():
         if name in body:
             upload = known[body[name]["file_token"]]
             files[name] = {

@@ -18,17 +18,6 @@ from jsonschema import Draft202012Validator
 SCHEMA_FILE = "support-damage-openapi.yaml"
 OWN_CONTRACT = "CreateDamagedOwnContract"
 SENDCLOUD_RATES = "CreateDamagedTransactional"
-DOCUMENT_FIELDS = (
-    "customer_confirmation",
-    "sales_invoice",
-    "purchase_invoice",
-    "exterior_photo",
-    "interior_photo",
-    "damage_photo_1",
-    "damage_photo_2",
-    "package_photo",
-    "entire_product_photo",
-)
 ALLOWED_TYPES = frozenset(
     {
         "application/pdf",
@@ -169,6 +158,19 @@ def openapi_document() -> dict[str, Any]:
 
 
 @functools.cache
+def document_fields() -> tuple[str, ...]:
+    """The body fields that carry an uploaded file, as the published document says:
+    those whose schema is an object with a ``file_token`` property."""
+    schemas = openapi_document()["components"]["schemas"]
+    fields = []
+    for name, prop in schemas[SENDCLOUD_RATES]["properties"].items():
+        target = schemas[str(prop.get("$ref", "")).rsplit("/", 1)[-1]] if "$ref" in prop else prop
+        if "file_token" in target.get("properties", {}):
+            fields.append(name)
+    return tuple(fields)
+
+
+@functools.cache
 def variant_validator(name: str) -> Any:
     """A JSON Schema 2020-12 validator for one body variant; refs resolve in the doc."""
     schema = {
@@ -231,7 +233,7 @@ def check_schema(body: Mapping[str, object]) -> None:
 def check_file_tokens(body: Mapping[str, object], known: Mapping[str, object]) -> None:
     """Every document field must carry a ``file_token`` this sandbox issued."""
     problems: list[Problem] = []
-    for field in DOCUMENT_FIELDS:
+    for field in document_fields():
         document = body.get(field)
         if not isinstance(document, Mapping):
             continue
