@@ -3,7 +3,6 @@ code. No business logic lives here."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ import click
 from batch_claims import __version__
 from batch_claims.api.client import check_base_url
 from batch_claims.api.ratelimit import Limit
+from batch_claims.attachments import sha256_of
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
 from batch_claims.errors import InputError, Interrupted, JournalLocked
@@ -194,12 +194,13 @@ def _out_path(sheet: Path, out: Path | None) -> Path:
     return target
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _limits_config(ticket: Limit, request: Limit, burst: Limit) -> dict[str, object]:
+    """The sandbox's config for the same limits the client keeps."""
+    return {
+        "TICKET_LIMIT": (ticket.count, ticket.seconds),
+        "REQUEST_LIMIT": (request.count, request.seconds),
+        "BURST_LIMIT": (burst.count, burst.seconds),
+    }
 
 
 def _report(
@@ -280,7 +281,7 @@ def validate_command(
         started_at=started,
         finished_at=clock.utcnow(),
         input_name=sheet.name,
-        input_sha256=_sha256(sheet),
+        input_sha256=sha256_of(sheet),
         base_url=None,
         tool_version=__version__,
         run_id=uuid.uuid4().hex,
@@ -357,6 +358,7 @@ def _submit(
     )
     clock = SystemClock()
     started = clock.utcnow()
+    input_sha256 = sha256_of(sheet)
     run_id = uuid.uuid4().hex
     out = _out_path(sheet, out)
     console = Console(quiet=quiet, log_file=log_file)
@@ -387,7 +389,7 @@ def _submit(
                 started_at=started,
                 finished_at=clock.utcnow(),
                 input_name=sheet.name,
-                input_sha256=_sha256(sheet),
+                input_sha256=input_sha256,
                 base_url=settings.base_url,
                 tool_version=__version__,
                 run_id=run_id,
@@ -458,13 +460,7 @@ def _start_sandbox(stack: ExitStack, settings: Settings, temp_journal: bool) -> 
     from batch_claims.sandbox import serve
 
     server = stack.enter_context(
-        serve(
-            {
-                "TICKET_LIMIT": (settings.ticket_limit.count, settings.ticket_limit.seconds),
-                "REQUEST_LIMIT": (settings.request_limit.count, settings.request_limit.seconds),
-                "BURST_LIMIT": (settings.burst_limit.count, settings.burst_limit.seconds),
-            }
-        )
+        serve(_limits_config(settings.ticket_limit, settings.request_limit, settings.burst_limit))
     )
     settings = settings.with_sandbox(server.base_url, server.token_url)
     if temp_journal:
@@ -653,9 +649,7 @@ def sandbox_command(
     try:
         run_forever(
             {
-                "TICKET_LIMIT": (ticket_limit.count, ticket_limit.seconds),
-                "REQUEST_LIMIT": (request_limit.count, request_limit.seconds),
-                "BURST_LIMIT": (burst_limit.count, burst_limit.seconds),
+                **_limits_config(ticket_limit, request_limit, burst_limit),
                 "LATENCY": latency,
                 "ERROR_RATE": error_rate,
                 "RATE_LIMIT_BURST_RATE": rate_limit_burst_rate,
