@@ -31,6 +31,7 @@ from batch_claims.pipeline import Prepared, dry_run_outcomes, plan, prepare, val
 from batch_claims.report import RunInfo, write_results
 from batch_claims.retry_input import check_account, read_failed_rows, refuse_results_workbook
 from batch_claims.settings import Settings, build_settings, load_config
+from batch_claims.sheet import SheetTable
 from batch_claims.submitter import StopSignal, Submitter, connect
 from batch_claims.template import write_template
 
@@ -315,13 +316,18 @@ def retry_command(results: Path, **options: Any) -> None:
     """Submit again the rows of RESULTS' 'Failed rows' sheet (as you corrected them)."""
     if options.get("sheet_name"):
         raise click.UsageError("retry reads the 'Failed rows' sheet; --sheet does not apply")
-    table = read_failed_rows(results)
-    _submit(results, table, results.name, dry_run=False, **options)
+    _submit(
+        results,
+        lambda settings: read_failed_rows(results, settings.aliases),
+        results.name,
+        dry_run=False,
+        **options,
+    )
 
 
 def _submit(
     sheet: Path,
-    table: Any,
+    read_table: Callable[[Settings], SheetTable] | None,
     source_results: str | None,
     *,
     photos: Path | None,
@@ -366,7 +372,11 @@ def _submit(
         stack.callback(console.close)
         with _interrupt_while_reading():
             prepared = prepare(
-                sheet, _default_photos(sheet, photos, settings), settings, sheet_name, table
+                sheet,
+                _default_photos(sheet, photos, settings),
+                settings,
+                sheet_name,
+                read_table(settings) if read_table is not None else None,
             )
         _show_problems(console, prepared)
         if sandbox:

@@ -3,12 +3,14 @@ the user corrected it, becomes the input table (without the ``error`` column).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 
 from batch_claims.errors import InputError
+from batch_claims.headers import header_lookup, unknown_columns
 from batch_claims.report import ERROR_HEADER, FAILED_SHEET, RESULTS_SHEET, SUMMARY_SHEET
 from batch_claims.sheet import SheetTable, read_sheet
 
@@ -62,8 +64,9 @@ def refuse_results_workbook(sheet: Path) -> None:
         )
 
 
-def read_failed_rows(results: Path) -> SheetTable:
-    """The ``Failed rows`` of a results workbook as an input table."""
+def read_failed_rows(results: Path, aliases: Mapping[str, str] | None = None) -> SheetTable:
+    """The ``Failed rows`` of a results workbook as an input table (headers matched with
+    the config's aliases, as the original sheet was)."""
     names = _sheet_names(results)
     missing = [s for s in (SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET) if s not in names]
     if missing:
@@ -73,19 +76,26 @@ def read_failed_rows(results: Path) -> SheetTable:
             + " sheet"
             + ("s" if len(missing) > 1 else "")
         )
-    table = read_sheet(results, FAILED_SHEET)
+    table = read_sheet(results, FAILED_SHEET, aliases)
     if ERROR_HEADER not in table.headers:
         return table
     drop = len(table.headers) - 1 - table.headers[::-1].index(ERROR_HEADER)  # ours is last
     keep = [i for i in range(len(table.headers)) if i != drop]
     reindex = {old: new for new, old in enumerate(keep)}
+    headers = tuple(table.headers[i] for i in keep)
+    mapping = {name: reindex[i] for name, i in table.mapping.items() if i != drop}
+    # Our own ``error`` column is no unknown column of the user's: list the rest again.
+    before = unknown_columns(table.headers, table.mapping, header_lookup(aliases))
+    after = unknown_columns(headers, mapping, header_lookup(aliases))
+    replaced = (after if notice == before else notice for notice in table.notices)
+    notices = tuple(notice for notice in replaced if notice is not None)
     return replace(
         table,
-        headers=tuple(table.headers[i] for i in keep),
-        mapping={name: reindex[i] for name, i in table.mapping.items() if i != drop},
+        headers=headers,
+        mapping=mapping,
         rows=tuple(
             replace(row, cells=tuple(row.cells[i] for i in keep if i < len(row.cells)))
             for row in table.rows
         ),
-        notices=tuple(n for n in table.notices if ERROR_HEADER not in n),
+        notices=notices,
     )

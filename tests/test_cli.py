@@ -591,3 +591,24 @@ def test_sandbox_on_a_port_in_use_exits_2(tmp_path: Path) -> None:
         result = run("sandbox", "--port", str(port))
     assert result.exit_code == 2
     assert f"cannot serve the sandbox on 127.0.0.1:{port}" in result.output
+
+
+def test_retry_reads_failed_rows_with_the_configs_own_headers(api_env: Any, tmp_path: Path) -> None:
+    config = tmp_path / "claims.toml"
+    config.write_text('[columns]\n"Pakketcode" = "tracking_number"\n', encoding="utf-8")
+    sheet = tmp_path / "week.csv"
+    sheet.write_text(
+        "Pakketcode,contract_type,Behandelaar\nNOTFOUND-2,own_contract,Anna\n", encoding="utf-8"
+    )
+    first = tmp_path / "first.xlsx"
+    flags = ["--config", str(config), "--journal", str(tmp_path / "j.sqlite3"), *SCALED_FLAGS]
+    run("submit", sheet, "--out", first, "--quiet", *flags)
+    workbook = openpyxl.load_workbook(first)
+    workbook["Failed rows"].cell(2, 1).value = "3SCFG1"
+    workbook.save(first)
+    second = tmp_path / "second.xlsx"
+    result = run("retry", first, "--out", second, *flags)
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in results_rows(second)] == ["submitted"]
+    assert 'columns not recognised, carried along unchanged: "Behandelaar"' in result.output
+    assert '"error"' not in result.output
