@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,15 @@ import pytest
 import requests
 
 from batch_claims.api.ratelimit import Limit
+from batch_claims.clock import SystemClock
 from batch_claims.columns import Variant
-from batch_claims.errors import Rejected
+from batch_claims.errors import Rejected, RunAborted
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
-from batch_claims.outcome import Claim
+from batch_claims.outcome import Claim, RowOutcome
+from batch_claims.pipeline import prepare
+from batch_claims.settings import Settings
+from batch_claims.submitter import Submitter, connect
 from tests.conftest import SCALED_FLAGS
 from tests.test_cli import results_rows, run, tickets
 
@@ -290,6 +295,36 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
         uploader.close()
 
 
+def submit_rows(
+    api_env: Any,
+    tmp_path: Path,
+    prefix: str,
+    count: int,
+    *,
+    ticket_limit: Limit | None = None,
+    on_wait: Callable[[Submitter], None] | None = None,
+    **options: Any,
+) -> tuple[list[RowOutcome], RunAborted | None, Journal]:
+    """Own-contract rows PREFIX0, PREFIX1, … through prepare + Submitter directly (not the
+    CLI), so a test can reach into the run; ``on_wait`` runs when a window makes it wait."""
+    sheet = write_sheet(
+        tmp_path,
+        [[f"{prefix}{n}", "own_contract"] for n in range(count)],
+        ["tracking_number", "contract_type"],
+    )
+    limits = {"ticket_limit": ticket_limit} if ticket_limit is not None else {}
+    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk", **limits)
+    prepared = prepare(sheet, None, settings)
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    clock = SystemClock()
+    running: list[Submitter] = []
+    waited = None if on_wait is None else (lambda seconds, scope: on_wait(running[0]))
+    with connect(settings, clock, book, waited) as client:
+        running.append(Submitter(client, book, settings, clock, f"run-{prefix}", **options))
+        outcomes, aborted = running[0].run(prepared.items)
+    return outcomes, aborted, book
+
+
 @pytest.mark.parametrize(
     ("where", "second"),
     [("after_record", "submitted"), ("after_ticket", "unconfirmed"), ("before_upload", "n/a")],
@@ -297,19 +332,6 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
 def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
     api_env: Any, tmp_path: Path, where: str, second: str
 ) -> None:
-    from batch_claims.clock import SystemClock
-    from batch_claims.pipeline import prepare
-    from batch_claims.settings import Settings
-    from batch_claims.submitter import Submitter, connect
-
-    sheet = write_sheet(
-        tmp_path,
-        [[f"3SI{n}", "own_contract"] for n in range(4)],
-        ["tracking_number", "contract_type"],
-    )
-    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
-    prepared = prepare(sheet, None, settings)
-    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
     reached = Counter[str]()
 
     def fault(point: str) -> None:
@@ -317,9 +339,7 @@ def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
         if point == where and reached[point] == 2:
             raise KeyboardInterrupt
 
-    with connect(settings, SystemClock(), book) as client:
-        submitter = Submitter(client, book, settings, SystemClock(), "run-1", fault=fault)
-        outcomes, aborted = submitter.run(prepared.items)
+    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SI", 4, fault=fault)
     assert aborted is not None and "interrupted" in str(aborted)
     statuses = [o.status.value for o in outcomes]
     assert statuses[0] == "submitted"
@@ -333,28 +353,11 @@ def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
 def test_a_second_interrupt_between_rows_still_gives_every_row_an_outcome(
     api_env: Any, tmp_path: Path
 ) -> None:
-    from batch_claims.clock import SystemClock
-    from batch_claims.outcome import RowOutcome
-    from batch_claims.pipeline import prepare
-    from batch_claims.settings import Settings
-    from batch_claims.submitter import Submitter, connect
-
-    sheet = write_sheet(
-        tmp_path,
-        [[f"3SJ{n}", "own_contract"] for n in range(3)],
-        ["tracking_number", "contract_type"],
-    )
-    settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
-    prepared = prepare(sheet, None, settings)
-    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
-
     def progress(outcome: RowOutcome) -> None:
         if outcome.row == 2:
             raise KeyboardInterrupt  # lands outside any row's handling
 
-    with connect(settings, SystemClock(), book) as client:
-        submitter = Submitter(client, book, settings, SystemClock(), "run-2", on_progress=progress)
-        outcomes, aborted = submitter.run(prepared.items)
+    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SJ", 3, on_progress=progress)
     assert aborted is not None
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
 
@@ -364,32 +367,13 @@ def test_stopping_while_a_ticket_waits_for_its_window_sends_nothing_more(
 ) -> None:
     """A signal while the next ticket waits for the ticket window: that ticket is not
     sent and not recorded in flight — it is not_attempted, never unconfirmed."""
-    from batch_claims.clock import SystemClock
-    from batch_claims.pipeline import prepare
-    from batch_claims.settings import Settings
-    from batch_claims.submitter import Submitter, connect
 
-    sheet = write_sheet(
-        tmp_path,
-        [[f"3SK{n}", "own_contract"] for n in range(3)],
-        ["tracking_number", "contract_type"],
+    def signal_during_the_wait(submitter: Submitter) -> None:
+        submitter.stop.request("stopped by SIGTERM")
+
+    outcomes, aborted, book = submit_rows(
+        api_env, tmp_path, "3SK", 3, ticket_limit=Limit(1, 0.5), on_wait=signal_during_the_wait
     )
-    settings = Settings(
-        base_url=api_env.base_url,
-        public_key="pk",
-        secret_key="sk",
-        ticket_limit=Limit(1, 0.5),
-    )
-    prepared = prepare(sheet, None, settings)
-    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
-    clock = SystemClock()
-
-    def on_wait(seconds: float, scope: str) -> None:
-        submitter.stop.request("stopped by SIGTERM")  # the signal lands during the wait
-
-    with connect(settings, clock, book, on_wait) as client:
-        submitter = Submitter(client, book, settings, clock, "run-3")
-        outcomes, aborted = submitter.run(prepared.items)
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
     assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SK0"]
     record = book.claim("3SK1", "damage")
