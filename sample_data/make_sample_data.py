@@ -15,19 +15,11 @@ import openpyxl
 from openpyxl.styles import Font
 from PIL import Image, ImageDraw
 
+from batch_claims.columns import DOCUMENT_COLUMNS
+
 HERE = Path(__file__).parent
 PHOTOS = HERE / "photos"
-RATES_DOCS = (
-    "customer_confirmation",
-    "sales_invoice",
-    "purchase_invoice",
-    "exterior_photo",
-    "interior_photo",
-    "damage_photo_1",
-    "damage_photo_2",
-    "package_photo",
-    "entire_product_photo",
-)
+RATES_DOCS = tuple(column.name for column in DOCUMENT_COLUMNS)
 PDF_DOCS = {"customer_confirmation", "sales_invoice", "purchase_invoice"}
 
 
