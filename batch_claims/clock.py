@@ -64,3 +64,12 @@ class FakeClock:
     def utcnow(self) -> datetime:
         with self._lock:
             return self._epoch + timedelta(seconds=self._now)
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """``2026-11-27T09:15:02Z``; a naive datetime is taken to be UTC already."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import click
 from tqdm import tqdm
 
+from batch_claims.clock import Clock, SystemClock, iso_utc
 from batch_claims.outcome import RowOutcome, Status
 
 
 class Console:
     """Messages, per-row progress and rate-limit waits for one command."""
 
-    def __init__(self, quiet: bool = False, log_file: Path | None = None) -> None:
+    def __init__(
+        self, quiet: bool = False, log_file: Path | None = None, clock: Clock | None = None
+    ) -> None:
+        self._clock: Clock = clock or SystemClock()
         self.quiet = quiet
         self.interactive = not quiet and sys.stderr.isatty()
         self._bar: tqdm[Any] | None = None
@@ -43,7 +46,7 @@ class Console:
             self._log = None
 
     def _stamp(self) -> str:
-        return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return iso_utc(self._clock.utcnow()) or ""
 
     def _write_log(self, line: str) -> None:
         if self._log is not None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from batch_claims.clock import Clock
+from batch_claims.clock import Clock, iso_utc
 from batch_claims.errors import InputError, JournalLocked
 
 # Claim states.
@@ -262,7 +262,9 @@ class Journal:
         self.db.close()
 
     def _stamp(self) -> str:
-        return self._now().isoformat(timespec="seconds").replace("+00:00", "Z")
+        stamp = iso_utc(self._now())
+        assert stamp is not None
+        return stamp
 
     # --- meta ----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from batch_claims.clock import iso_utc
 from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.outcome import RowOutcome, Status
@@ -108,15 +109,6 @@ def atomic_save(workbook: Workbook, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """``2026-11-27T09:15:02Z``; a naive datetime is taken to be UTC already."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def excel_value(value: object) -> CellValue:
