@@ -226,13 +226,15 @@ def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> Non
         f"read {table.source.name}, {where}: header on row {table.header_row}, "
         f"{len(table.rows)} data rows"
     )
-    for notice in (*table.notices, *prepared.warnings):
+    for notice in prepared.notices:
         console.info(notice)
+    # A required column the sheet lacks is told once above, not once per row.
     problems = [
         error.message
         for item in prepared.items
         if isinstance(item, RowOutcome)
         for error in item.errors
+        if not (error.code == "required" and error.column not in table.mapping)
     ]
     for message in problems[:limit]:
         console.info(message)
@@ -287,7 +289,7 @@ def validate_command(
         tool_version=__version__,
         run_id=uuid.uuid4().hex,
         sheet_name=prepared.table.sheet_name,
-        notices=(*prepared.table.notices, *prepared.warnings),
+        notices=prepared.notices,
         stats=dict(prepared.facts),
     )
     _report(console, out, info, prepared, outcomes)
@@ -407,7 +409,7 @@ def _submit(
                 journal=str(settings.journal_path()),
                 sheet_name=prepared.table.sheet_name,
                 source_results=source_results,
-                notices=(*prepared.table.notices, *prepared.warnings),
+                notices=prepared.notices,
                 stats={**prepared.facts, **extra},
             )
 

@@ -99,7 +99,8 @@ def suggest_column(
     """The column a header most likely means when it is a typo of a known name.
 
     A suggestion needs a folded header of at least 4 characters, a difflib ratio of at
-    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters).
+    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters; a swap
+    of two neighbouring letters is one edit).
     """
     folded = normalise_header(header)
     if len(folded) < 4 or folded in lookup:
@@ -118,16 +119,18 @@ def suggest_column(
 
 
 def _edits(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions)."""
-    previous = list(range(len(b) + 1))
+    """Edit distance counting an insertion, deletion, substitution or a swap of two
+    neighbouring letters as one edit (optimal string alignment)."""
+    rows = [list(range(len(b) + 1))]
     for i, char_a in enumerate(a, start=1):
         current = [i]
         for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
+            cost = min(rows[-1][j] + 1, current[j - 1] + 1, rows[-1][j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            current.append(cost)
+        rows.append(current)
+    return rows[-1][-1]
 
 
 def column_mapping(
@@ -150,18 +153,64 @@ def column_mapping(
     return mapping
 
 
+# A header that holds a known name or alias this long is taken to mean that column
+# ("Purchase price incl. VAT" holds "purchase price"); shorter names ("notes") are too
+# common inside other headers to tell.
+LOOKALIKE_MIN_CHARS = 10
+
+
+def lookalike_columns(
+    headers: Sequence[str], mapping: Mapping[str, int], lookup: Mapping[str, str]
+) -> dict[int, str]:
+    """Headers that mean no column but look like one the sheet lacks: index -> column.
+
+    A header looks like a column when it is a likely typo of one of its names or aliases
+    (``suggest_column``) or holds one of them of at least ``LOOKALIKE_MIN_CHARS``
+    folded characters. Columns the sheet already has are never suggested.
+    """
+    mapped = set(mapping.values())
+    taken = frozenset(mapping)
+    found: dict[int, str] = {}
+    for index, text in enumerate(headers):
+        if not text or index in mapped:
+            continue
+        guess = suggest_column(text, lookup, taken) or _held_column(text, lookup, taken)
+        if guess is not None:
+            found[index] = guess
+    return found
+
+
+def _held_column(text: str, lookup: Mapping[str, str], taken: frozenset[str]) -> str | None:
+    """The column whose longest name or alias the folded header holds, if long enough."""
+    folded = normalise_header(text)
+    best: tuple[int, str] | None = None
+    for key, canonical in lookup.items():
+        if canonical in taken or len(key) < LOOKALIKE_MIN_CHARS or key not in folded:
+            continue
+        if best is None or len(key) > best[0]:
+            best = (len(key), canonical)
+    return best[1] if best is not None else None
+
+
+def config_line(header: str, column: str) -> str:
+    """The line of the config's ``[columns]`` table that maps ``header`` to ``column``."""
+    quoted = header.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" = "{column}"'
+
+
 def unknown_columns(
     headers: Sequence[str], mapping: Mapping[str, int], lookup: Mapping[str, str]
 ) -> str | None:
-    """The notice listing the headers that are no column, with a suggestion for typos."""
+    """The notice listing the headers that are no column; one that looks like a column
+    the sheet lacks says so, since its values make their rows invalid."""
     mapped = set(mapping.values())
-    taken = frozenset(mapping)
+    lookalikes = lookalike_columns(headers, mapping, lookup)
     plain: list[str] = []
     suggested: list[str] = []
     for index, text in enumerate(headers):
         if not text or index in mapped:
             continue
-        guess = suggest_column(text, lookup, taken)
+        guess = lookalikes.get(index)
         if guess is None:
             plain.append(f'"{text}"')
         else:
@@ -169,7 +218,13 @@ def unknown_columns(
     if not plain and not suggested:
         return None
     listed = "; ".join(filter(None, [", ".join(plain), *suggested]))
-    return f"columns not recognised, carried along unchanged: {listed}"
+    notice = f"columns not recognised, carried along unchanged: {listed}"
+    if suggested:
+        notice += (
+            " (a row with a value under a header that looks like a column is invalid "
+            "until the header is renamed or mapped in the config's [columns])"
+        )
+    return notice
 
 
 def near_miss(seen: Mapping[int, list[str]], lookup: Mapping[str, str]) -> tuple[int, str] | None:

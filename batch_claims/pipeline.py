@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from batch_claims.attachments import resolve_documents
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
+from batch_claims.coverage import lookalike_errors, missing_columns_notice
+from batch_claims.headers import header_lookup
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
-from batch_claims.schema import decimal_convention, validate_table
+from batch_claims.schema import DecimalConvention, ParsedRow, decimal_convention, validate_table
 from batch_claims.settings import Settings
-from batch_claims.sheet import SheetTable, read_sheet
+from batch_claims.sheet import SheetTable, SourceRow, read_sheet
 
 Item = Claim | RowOutcome
 ProgressCallback = Callable[[RowOutcome], None]
@@ -35,10 +37,18 @@ class Prepared:
     items: tuple[Item, ...]
     warnings: tuple[str, ...] = ()
     facts: Mapping[str, str] = field(default_factory=dict)  # how the input was read
+    # Told once at the top of the run and first in the Summary: what is wrong with the
+    # sheet as a whole (a required column it lacks).
+    sheet_problems: tuple[str, ...] = ()
 
     @property
     def claims(self) -> list[Claim]:
         return [item for item in self.items if isinstance(item, Claim)]
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Everything to tell about the input, the sheet's own problems first."""
+        return (*self.sheet_problems, *self.table.notices, *self.warnings)
 
 
 def prepare(
@@ -48,61 +58,139 @@ def prepare(
     sheet_name: str | None = None,
     table: SheetTable | None = None,
 ) -> Prepared:
-    """Read, validate and resolve attachments; no network."""
+    """Read, validate and resolve attachments; no network.
+
+    An unexpected error while checking one row makes that row ``invalid`` with the
+    code ``internal_error``; the other rows are checked as usual.
+    """
     if table is None:
         table = read_sheet(sheet, sheet_name, settings.aliases)
-    amounts = decimal_convention(table, settings.decimal_comma)
+    try:
+        amounts = decimal_convention(table, settings.decimal_comma)
+    except Exception:  # one odd cell must not cost the run: read amounts as configured
+        amounts = DecimalConvention(settings.decimal_comma, inferred=False)
+    lookup = header_lookup(settings.aliases)
+    parsed_rows = _validated(table, settings.default_variant, amounts.decimal_comma)
+    lookalikes = lookalike_errors(table, lookup)
     items: list[Item] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
-    parsed_rows = validate_table(table, settings.default_variant, amounts.decimal_comma)
     for source, parsed in zip(table.rows, parsed_rows, strict=True):
-        errors: list[RowError] = list(parsed.errors)
-        attachments: dict[str, Attachment] = {}
-        evidence = ""
-        if parsed.tracking_number and parsed.variant is not None:
-            required = [c.name for c in required_columns(parsed.variant) if c.is_document]
-            attachments, problems = resolve_documents(
-                photos,
-                parsed.tracking_number,
-                parsed.documents,
-                required,
-                parsed.row,
-                table.header_of,
-            )
-            errors.extend(problems)
-            evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
-        variant = parsed.variant.value if parsed.variant is not None else ""
-        if errors or parsed.tracking_number is None or parsed.variant is None:
-            items.append(
-                RowOutcome(
-                    row=parsed.row,
-                    # An unusable tracking number is still shown as the sheet has it.
-                    tracking_number=parsed.tracking_number or _shown(source.cells, tracking_index),
-                    contract_type=variant,
-                    status=Status.INVALID,
-                    error_code="invalid",
-                    error_detail="\n".join(e.message for e in errors),
-                    errors=tuple(errors),
-                    evidence=evidence,
-                )
-            )
+        if isinstance(parsed, RowOutcome):
+            items.append(parsed)
             continue
-        items.append(
-            Claim(
-                row=parsed.row,
-                tracking_number=parsed.tracking_number,
-                variant=parsed.variant,
-                is_portal_claim=parsed.is_portal_claim,
-                fields=dict(parsed.fields),
-                attachments=attachments,
-                evidence=evidence,
-            )
-        )
+        try:
+            items.append(_item(source, parsed, photos, table, lookalikes.get(parsed.row, [])))
+        except Exception as exc:
+            items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
     warnings = (*_shared_evidence_warnings(items), *([amounts.notice] if amounts.notice else []))
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
         facts["csv_encoding"] = table.encoding
-    return Prepared(table, tuple(items), warnings, facts)
+    variants = [p.variant if not isinstance(p, RowOutcome) else None for p in parsed_rows]
+    missing = missing_columns_notice(table, variants, lookup)
+    return Prepared(table, tuple(items), warnings, facts, (missing,) if missing else ())
+
+
+def _item(
+    source: SourceRow,
+    parsed: ParsedRow,
+    photos: Path | None,
+    table: SheetTable,
+    extra_errors: list[RowError],
+) -> Item:
+    """A valid Claim for one parsed row, or its invalid outcome."""
+    errors: list[RowError] = [*parsed.errors, *extra_errors]
+    attachments: dict[str, Attachment] = {}
+    evidence = ""
+    if parsed.tracking_number and parsed.variant is not None:
+        required = [c.name for c in required_columns(parsed.variant) if c.is_document]
+        attachments, problems = resolve_documents(
+            photos,
+            parsed.tracking_number,
+            parsed.documents,
+            required,
+            parsed.row,
+            table.header_of,
+        )
+        errors.extend(problems)
+        evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
+    variant = parsed.variant.value if parsed.variant is not None else ""
+    if errors or parsed.tracking_number is None or parsed.variant is None:
+        tracking_index = table.mapping.get(TRACKING_NUMBER)
+        return RowOutcome(
+            row=parsed.row,
+            # An unusable tracking number is still shown as the sheet has it.
+            tracking_number=parsed.tracking_number or _shown(source.cells, tracking_index),
+            contract_type=variant,
+            status=Status.INVALID,
+            error_code="invalid",
+            error_detail="\n".join(e.message for e in errors),
+            errors=tuple(errors),
+            evidence=evidence,
+        )
+    return Claim(
+        row=parsed.row,
+        tracking_number=parsed.tracking_number,
+        variant=parsed.variant,
+        is_portal_claim=parsed.is_portal_claim,
+        fields=dict(parsed.fields),
+        attachments=attachments,
+        evidence=evidence,
+    )
+
+
+def _validated(
+    table: SheetTable, default_variant: Variant, decimal_comma: bool | None
+) -> list[ParsedRow | RowOutcome]:
+    """``validate_table`` of the whole table; when it fails unexpectedly, each row alone,
+    so that only the rows that cause the failure become ``internal_error`` and the
+    others are validated together again (their cross-row checks included)."""
+    try:
+        return list(validate_table(table, default_variant, decimal_comma))
+    except Exception:
+        pass
+    tracking_index = table.mapping.get(TRACKING_NUMBER)
+    alone: dict[int, ParsedRow | RowOutcome] = {}
+    for source in table.rows:
+        try:
+            (alone[source.row],) = validate_table(
+                replace(table, rows=(source,)), default_variant, decimal_comma
+            )
+        except Exception as exc:
+            alone[source.row] = internal_error(
+                source.row, _shown(source.cells, tracking_index), exc
+            )
+    good = tuple(s for s in table.rows if isinstance(alone[s.row], ParsedRow))
+    try:
+        together = validate_table(replace(table, rows=good), default_variant, decimal_comma)
+        alone.update((parsed.row, parsed) for parsed in together)
+    except Exception:
+        pass  # keep each row's own result: only the cross-row checks are lost
+    return [alone[source.row] for source in table.rows]
+
+
+INTERNAL_ERROR = "internal_error"
+
+
+def internal_error(row: int, tracking_number: str, exc: BaseException) -> RowOutcome:
+    """The outcome of a row whose check failed unexpectedly: invalid, never sent."""
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    message = (
+        f"row {row}: this row could not be checked because of an unexpected error "
+        f"({reason}); it was not sent and the other rows are not affected — please report "
+        "this with the row's cells"
+    )
+    return RowOutcome(
+        row=row,
+        tracking_number=tracking_number,
+        contract_type="",
+        status=Status.INVALID,
+        error_code=INTERNAL_ERROR,
+        error_detail=message,
+        errors=(RowError(row, None, INTERNAL_ERROR, message),),
+    )
 
 
 def _shown(cells: tuple[object, ...], index: int | None) -> str:

@@ -182,6 +182,14 @@ def _text_of(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _safe_text(value: object) -> str:
+    """``str(value)``, or its type's name when even that fails."""
+    try:
+        return _text_of(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
 def _write_summary(
     sheet: Worksheet, info: RunInfo, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
@@ -259,7 +267,20 @@ def _write_results(
             *_input_cells(table, source),
             outcome.evidence,
         ]
-        _append(sheet, values)
+        try:
+            cleaned: list[CellValue] = [excel_value(value) for value in values]
+        except Exception as exc:  # one odd cell must not cost the workbook
+            cleaned = [
+                outcome.row,
+                _safe_text(outcome.tracking_number),
+                outcome.contract_type,
+                outcome.status.value,
+                outcome.ticket_id,
+                outcome.http_status,
+                outcome.error_code or "internal_error",
+                f"this row's cells could not be written to the workbook ({type(exc).__name__})",
+            ]
+        _append(sheet, cleaned)
     _finish_table(sheet, len(headers))
 
 
@@ -275,7 +296,17 @@ def _write_failed(
             _input_value(table, source, TRACKING_NUMBER) if source is not None else None
         )
         reason = failure_reason(outcome, tracking_number)
-        _append(sheet, [*_input_cells(table, source), reason])
+        try:
+            cleaned: list[CellValue] = [
+                excel_value(value) for value in [*_input_cells(table, source), reason]
+            ]
+        except Exception as exc:  # one odd cell must not cost the workbook
+            blank: list[CellValue] = [None] * len(table.headers)
+            cleaned = [
+                *blank,
+                f"{reason}\n(this row's cells could not be written: {type(exc).__name__})",
+            ]
+        _append(sheet, cleaned)
         excel_row = sheet.max_row
         if tracking_index is not None:
             sheet.cell(excel_row, tracking_index + 1).number_format = "@"

@@ -422,7 +422,9 @@ def test_unknown_header_close_to_a_column_gets_a_suggestion(tmp_path: Path) -> N
     assert table.notices == (
         'columns not recognised, carried along unchanged: "Intern nr"; '
         '"Verkoopwarde" — did you mean contents_sales_price?; '
-        '"Curency" — did you mean currency?',
+        '"Curency" — did you mean currency? (a row with a value under a header that looks '
+        "like a column is invalid until the header is renamed or mapped in the config's "
+        "[columns])",
     )
 
 

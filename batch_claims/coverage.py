@@ -1,0 +1,123 @@
+"""What the sheet's columns mean for its rows, told once for the whole sheet.
+
+Two things a header row can get wrong that would otherwise be told row by row, or not
+at all:
+
+- a required column the sheet lacks: one notice at the top of the run (and in the
+  Summary) naming the missing columns, how many rows need them, the headers that were
+  not recognised, and the exact config line that maps one (``missing_columns_notice``);
+- a header that looks like a column but cannot be matched to it (a typo such as
+  ``contents_purchace_price``, or ``Purchase price incl. VAT``): its values would not be
+  sent, so a row with a value there is invalid, naming the header and the fix
+  (``lookalike_errors``). Rows with that cell empty are unaffected.
+
+Pure functions: this module opens no files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from batch_claims.columns import BY_NAME, COLUMNS, Variant, normalise_header
+from batch_claims.headers import config_line, lookalike_columns
+from batch_claims.outcome import RowError
+from batch_claims.schema import show
+from batch_claims.sheet import SheetTable
+
+CONFIG_NAME = "batch-claims.toml"
+UNRECOGNISED_COLUMN = "unrecognised_column"
+
+
+def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, list[RowError]]:
+    """Per row number: an error for each value under a header that looks like a column."""
+    lookalikes = lookalike_columns(table.headers, table.mapping, lookup)
+    errors: dict[int, list[RowError]] = {}
+    if not lookalikes:
+        return errors
+    for source in table.rows:
+        for index, column in lookalikes.items():
+            value = source.cells[index] if index < len(source.cells) else None
+            if value is None:
+                continue
+            header = table.headers[index]
+            errors.setdefault(source.row, []).append(
+                RowError(
+                    source.row,
+                    None,
+                    UNRECOGNISED_COLUMN,
+                    f'row {source.row}, "{header}": {show(value)} would not be sent — the '
+                    f"header is not a column batch-claims knows (did you mean {column}?); "
+                    f"rename the header to {column}, or map it in {CONFIG_NAME}: "
+                    f"[columns] {config_line(header, column)}",
+                )
+            )
+    return errors
+
+
+def missing_columns_notice(
+    table: SheetTable, variants: Iterable[Variant | None], lookup: Mapping[str, str]
+) -> str | None:
+    """One notice for the required columns the sheet lacks, or None when it has them.
+
+    Document columns are not counted: their files are found by the folder convention
+    without a column.
+    """
+    per_variant = Counter(variant for variant in variants if variant is not None)
+    missing: dict[str, set[Variant]] = {}
+    for column in COLUMNS:
+        if column.is_document or column.name in table.mapping:
+            continue
+        needing = {variant for variant in per_variant if variant in column.required_for}
+        if needing:
+            missing[column.name] = needing
+    if not missing:
+        return None
+    needed_by = set().union(*missing.values())
+    rows = sum(per_variant[variant] for variant in needed_by)
+    kinds = " and ".join(sorted(variant.value for variant in needed_by))
+    names = ", ".join(missing)
+    plural = "columns" if len(missing) > 1 else "column"
+    head = (
+        f"the sheet has no {plural} for {names} (required for {kinds} claims: "
+        f"{rows} row{'s' if rows != 1 else ''}; those rows are invalid)"
+    )
+    mapped = set(table.mapping.values())
+    unrecognised = [
+        text for index, text in enumerate(table.headers) if text and index not in mapped
+    ]
+    if not unrecognised:
+        return (
+            f"{head}; add the {plural} to the sheet, or map your own header in {CONFIG_NAME}: "
+            f'[columns] "Your header" = "{next(iter(missing))}"'
+        )
+    header, meant = _likeliest_pair(table, unrecognised, list(missing), lookup)
+    listed = ", ".join(f'"{text}"' for text in unrecognised[:10])
+    if len(unrecognised) > 10:
+        listed += f" and {len(unrecognised) - 10} more"
+    return (
+        f"{head}; not recognised: {listed} — if one of them is such a column, map it in "
+        f"{CONFIG_NAME}, e.g. [columns] {config_line(header, meant)}"
+    )
+
+
+def _likeliest_pair(
+    table: SheetTable, headers: list[str], columns: list[str], lookup: Mapping[str, str]
+) -> tuple[str, str]:
+    """The unrecognised header and missing column most likely meant for each other."""
+    lookalikes = lookalike_columns(table.headers, table.mapping, lookup)
+    for index, column in lookalikes.items():
+        if column in columns:
+            return table.headers[index], column
+    best = (-1.0, headers[0], columns[0])
+    for header in headers:
+        folded = normalise_header(header)
+        for column in columns:
+            for name in (column, *BY_NAME[column].aliases):
+                ratio = difflib.SequenceMatcher(
+                    None, folded, normalise_header(name), autojunk=False
+                ).ratio()
+                if ratio > best[0]:
+                    best = (ratio, header, column)
+    return best[1], best[2]
