@@ -53,6 +53,7 @@ def prepare(
         table = read_sheet(sheet, sheet_name, settings.aliases)
     amounts = decimal_convention(table, settings.decimal_comma)
     items: list[Item] = []
+    notices: list[str] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     parsed_rows = validate_table(table, settings.default_variant, amounts.decimal_comma)
     for source, parsed in zip(table.rows, parsed_rows, strict=True):
@@ -61,7 +62,7 @@ def prepare(
         evidence = ""
         if parsed.tracking_number and parsed.variant is not None:
             required = [c.name for c in required_columns(parsed.variant) if c.is_document]
-            attachments, problems = resolve_documents(
+            attachments, problems, found_notices = resolve_documents(
                 photos,
                 parsed.tracking_number,
                 parsed.documents,
@@ -70,6 +71,7 @@ def prepare(
                 table.header_of,
             )
             errors.extend(problems)
+            notices.extend(found_notices)
             evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
         variant = parsed.variant.value if parsed.variant is not None else ""
         if errors or parsed.tracking_number is None or parsed.variant is None:
@@ -98,7 +100,11 @@ def prepare(
                 evidence=evidence,
             )
         )
-    warnings = (*_shared_evidence_warnings(items), *([amounts.notice] if amounts.notice else []))
+    warnings = (
+        *notices,
+        *_shared_evidence_warnings(items),
+        *([amounts.notice] if amounts.notice else []),
+    )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
         facts["csv_encoding"] = table.encoding

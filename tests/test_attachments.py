@@ -67,7 +67,16 @@ def resolve(
     required: frozenset[str] = frozenset(),
     tracking_number: str = TN,
 ) -> tuple[dict[str, Attachment], list[RowError]]:
-    return resolve_documents(photos, tracking_number, typed or {}, required, 7, header_of)
+    found, errors, _ = resolve_documents(
+        photos, tracking_number, typed or {}, required, 7, header_of
+    )
+    return found, errors
+
+
+def notices_of(
+    photos: Path, typed: dict[str, str] | None = None, tracking_number: str = TN
+) -> list[str]:
+    return resolve_documents(photos, tracking_number, typed or {}, (), 7, header_of)[2]
 
 
 @pytest.fixture
@@ -111,7 +120,17 @@ def photos(tmp_path: Path) -> Path:
         (b"a: 1\n", "a.yaml", "application/yaml"),
         (EXE, "photo.jpg", None),
         (b"\x00\x01\x02\x03binary", "a.bin", None),
-        (b"\xff\xfe\xfd not utf-8 \x80\x81", "a.txt", None),
+        (b"\xff\xfe\xfd not utf-8 \x80\x81", "a.txt", None),  # BOM, then no UTF-16
+        ("Caf\u00e9 \u20ac \u201cok\u201d".encode("cp1252"), "a.txt", "text/plain"),
+        ("na\u00efve;\u00e9t\u00e9\n".encode("latin-1"), "a.csv", "text/csv"),
+        ("Caf\u00e9 \u20ac\r\n".encode("utf-16"), "a.txt", "text/plain"),
+        (b"\xfe\xff" + "Caf\u00e9".encode("utf-16-be"), "a.txt", "text/plain"),
+        ("Caf\u00e9".encode("utf-16")[:-1], "head.txt", "text/plain"),  # a cut head
+        (b"a\tb\fc\r\n", "a.txt", "text/plain"),
+        (b"text with an escape \x1b[0m", "a.txt", None),
+        (b"text with a DEL \x7f", "a.txt", None),
+        ("UTF-8 caf\u00e9 with \x08 backspace".encode(), "a.txt", None),
+        ("UTF-16 with NUL \x00".encode("utf-16"), "a.txt", None),
         (b"", "a.txt", None),
     ],
 )
@@ -466,11 +485,25 @@ def test_sha256_of(tmp_path: Path) -> None:
     assert sha256_of(path) == hashlib.sha256(data).hexdigest()
 
 
-def test_text_in_another_encoding_is_named(photos: Path) -> None:
-    write(photos / f"{TN}_customer_confirmation.txt", "Caf\u00e9 damaged".encode("cp1252"))
+def test_text_in_a_legacy_encoding_is_uploaded_as_text(photos: Path) -> None:
+    notepad = "Caf\u00e9 \u201cbeschadigd\u201d, M\u00fcller \u20ac 12,50\r\n"
+    write(photos / f"{TN}_customer_confirmation.txt", notepad.encode("cp1252"))
+    write(photos / f"{TN}_sales_invoice.txt", notepad.encode("utf-16"))
+    found, errors = resolve(photos)
+    assert errors == []
+    assert found["customer_confirmation"].content_type == "text/plain"
+    assert found["sales_invoice"].content_type == "text/plain"
+
+
+def test_binary_data_named_txt_is_refused_naming_the_control_character(photos: Path) -> None:
+    write(photos / f"{TN}_customer_confirmation.txt", b"Caf\xe9 damaged\x01\x02\r\n")
     _, errors = resolve(photos)
     assert [e.code for e in errors] == ["file_type_not_allowed"]
-    assert "not UTF-8" in errors[0].message
+    assert errors[0].message == (
+        f'row 7, "customer_confirmation": {TN}_customer_confirmation.txt is not a file type '
+        "the upload API accepts: its bytes look like binary data of an unknown type (it "
+        "holds the control character 0x01, which text does not)"
+    )
 
 
 def test_other_tracking_numbers_files_do_not_match(photos: Path) -> None:
