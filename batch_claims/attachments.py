@@ -103,7 +103,7 @@ class _RowFile:
     in_folder: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RowFiles:
     folders: list[Path] = field(default_factory=list)  # the parcel's <tn>/ folder(s)
     files: list[_RowFile] = field(default_factory=list)
