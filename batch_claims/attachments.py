@@ -1,9 +1,12 @@
 """Finding, checking and hashing a row's documents in the photos folder.
 
 A document cell holds a path relative to the photos folder; a blank cell means: look for
-``<tracking_number>/<column>.*`` or ``<tracking_number>_<column>.*``. Each file must stay
-inside the photos folder, exist, be at most 6 MB, and have a content type the upload API
-accepts, judged from its bytes (never from its name; see ``filetypes``).
+``<tracking_number>/<column>.*``, else ``<tracking_number>_<column>.*`` (a file in the
+parcel's folder wins over a flat one, with a notice naming the one ignored). Every name is
+matched whatever its letter case and Unicode normalisation (a Mac stores names decomposed,
+a keyboard types them composed), folder by folder; a name as typed wins over look-alikes.
+Each file must stay inside the photos folder, exist, be at most 6 MB, and have a content
+type the upload API accepts, judged from its bytes (never from its name; see ``filetypes``).
 
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
@@ -14,8 +17,11 @@ Error codes of the ``RowError`` values made here: ``missing_document``,
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Callable, Collection, Mapping
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from batch_claims.columns import DOCUMENT_COLUMNS
@@ -39,6 +45,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def name_key(name: str) -> str:
+    """A file name as names are compared: caseless and in one Unicode normalisation, so
+    ``Café.JPG`` typed (composed, NFC) matches ``café.jpg`` stored by a Mac (NFD)."""
+    if name.isascii():
+        return name.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
 def resolve_documents(
     photos_dir: Path | None,
     tracking_number: str,
@@ -46,11 +60,14 @@ def resolve_documents(
     required: Collection[str],
     row: int,
     header_of: Callable[[str], str],
-) -> tuple[dict[str, Attachment], list[RowError]]:
-    """Find and check every document of one row; every problem is reported."""
+) -> tuple[dict[str, Attachment], list[RowError], list[str]]:
+    """Find and check every document of one row; every problem is reported. Returns the
+    attachments, the errors and the notices (choices made that the user should know of,
+    which do not make the row invalid)."""
     attachments: dict[str, Attachment] = {}
     errors: list[RowError] = []
-    row_files: list[tuple[str, Path]] | None = None
+    notices: list[str] = []
+    row_files: _RowFiles | None = None
     for column in DOCUMENT_COLUMNS:
         finder = _Finder(photos_dir, row, column.name, header_of)
         text = (typed.get(column.name) or "").strip()
@@ -61,24 +78,40 @@ def resolve_documents(
                 # A bare file name may be meant inside the parcel's own folder.
                 if row_files is None:
                     row_files = _row_files(photos_dir, tracking_number.strip())
-                in_folder = _in_parcel_folder(row_files, tracking_number, text)
-                if in_folder is not None:
-                    found = finder.check(in_folder, TYPED_IN_PARCEL_FOLDER)
+                found = finder.in_parcel_folder(text, row_files.folders) or found
         else:
             if row_files is None:
                 row_files = _row_files(photos_dir, tracking_number.strip())
             found = finder.by_convention(
                 tracking_number.strip(), row_files, column.name in required
             )
+        notices.extend(finder.notices)
         if isinstance(found, Attachment):
             attachments[column.name] = found
         elif found is not None:
             errors.append(found)
-    return attachments, errors
+    return attachments, errors, notices
+
+
+@dataclass(frozen=True)
+class _RowFile:
+    """A file that may belong to a parcel: its name after ``<tn>/`` or ``<tn>_`` as
+    ``name_key`` gives it, and whether it lies in the parcel's own folder."""
+
+    key: str
+    path: Path
+    in_folder: bool
+
+
+@dataclass
+class _RowFiles:
+    folders: list[Path] = field(default_factory=list)  # the parcel's <tn>/ folder(s)
+    files: list[_RowFile] = field(default_factory=list)
 
 
 class _Finder:
-    """Resolves one document cell of one row; each method returns a result or an error."""
+    """Resolves one document cell of one row; each method returns a result or an error,
+    and ``notices`` collects what the user should know of the choice made."""
 
     def __init__(
         self, photos_dir: Path | None, row: int, column: str, header_of: Callable[[str], str]
@@ -87,6 +120,7 @@ class _Finder:
         self.row = row
         self.column = column
         self.prefix = f'row {row}, "{header_of(column)}": '
+        self.notices: list[str] = []
 
     def error(self, code: str, message: str) -> RowError:
         return RowError(self.row, self.column, code, self.prefix + message)
@@ -95,6 +129,10 @@ class _Finder:
     def shown_dir(self) -> str:
         assert self.photos_dir is not None
         return self.photos_dir.as_posix().rstrip("/") + "/"
+
+    def shown(self, path: Path) -> str:
+        assert self.photos_dir is not None
+        return path.relative_to(self.photos_dir).as_posix()
 
     def typed(self, text: str) -> Attachment | RowError:
         cleaned = text.strip().strip('"').strip().replace("\\", "/")
@@ -127,35 +165,51 @@ class _Finder:
                 parts.append(part)
         if not parts:
             return self.error("not_a_file", f'"{text}" is not a file name')
-        path = self.photos_dir.joinpath(*parts)
-        if (
-            len(parts) > 1
-            and parts[0].casefold() == self.photos_dir.name.casefold()
-            and not _findable(path)
-            and _findable(self.photos_dir.joinpath(*parts[1:]))
-        ):
+        matches = _lookup([self.photos_dir], parts)
+        if not matches and len(parts) > 1 and name_key(parts[0]) == name_key(self.photos_dir.name):
             # "photos\3SABC\damage.jpg": a path that starts with the photos folder itself.
-            path = self.photos_dir.joinpath(*parts[1:])
+            matches = _lookup([self.photos_dir], parts[1:])
+        if not matches:
+            return self.error(
+                "file_not_found",
+                f'"{text}" does not exist in the photos folder {self.shown_dir}',
+            )
+        return self.one_of(text, matches, TYPED_PATH)
+
+    def in_parcel_folder(self, text: str, folders: list[Path]) -> Attachment | RowError | None:
+        """A bare typed file name looked up in the parcel's own ``<tracking_number>/``
+        folder; None when it is not there."""
+        name = text.strip().strip('"').strip()
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            return None
+        matches = _lookup(folders, [name])
+        return self.one_of(text, matches, TYPED_IN_PARCEL_FOLDER) if matches else None
+
+    def one_of(self, text: str, matches: list[Path], how: str) -> Attachment | RowError:
+        """The one file a typed name matched, checked; several are ambiguous."""
+        if len(matches) > 1:
+            if len({name_key(path.name) for path in matches}) == 1:
+                advice = "their names differ only in letter case or accents: rename one"
+            else:
+                advice = "type the full file name, with its extension"
+            return self.error(
+                "ambiguous_document",
+                f'"{text}" matches several files in the photos folder {self.shown_dir}: '
+                f"{self.names(matches)} ({advice})",
+            )
+        path = matches[0]
         if path.is_dir():
             return self.error("not_a_file", f'"{text}" is a folder, not a file')
-        if not path.exists() and not path.is_symlink():
-            near = _near_matches(path)
-            if len(near) > 1:
-                return self.error(
-                    "ambiguous_document",
-                    f'"{text}" matches several files in the photos folder {self.shown_dir}: '
-                    f"{_names(near)} (type the full file name, with its extension)",
-                )
-            if not near:
-                return self.error(
-                    "file_not_found",
-                    f'"{text}" does not exist in the photos folder {self.shown_dir}',
-                )
-            path = near[0]
-        return self.check(path, TYPED_PATH)
+        return self.check(path, how)
+
+    def names(self, paths: list[Path]) -> str:
+        """File names when they share a folder, else their paths in the photos folder."""
+        if len({path.parent for path in paths}) == 1:
+            return ", ".join(path.name for path in paths)
+        return ", ".join(self.shown(path) for path in paths)
 
     def by_convention(
-        self, tracking_number: str, row_files: list[tuple[str, Path]], required: bool
+        self, tracking_number: str, row_files: _RowFiles, required: bool
     ) -> Attachment | RowError | None:
         if self.photos_dir is None:
             if not required:
@@ -165,15 +219,25 @@ class _Finder:
                 "no file given and no photos folder to look in: pass --photos DIR "
                 "(or type the file's path in the cell)",
             )
-        candidates = _convention_candidates(row_files, self.column)
+        in_folder, flat = _convention_candidates(row_files, self.column)
+        candidates, ignored = (in_folder, flat) if in_folder else (flat, [])
+        also = ""
+        if ignored:
+            verb = "was" if len(ignored) == 1 else "were"
+            also = (
+                f"{', '.join(self.shown(path) for path in ignored)} {verb} ignored "
+                "(a file in the parcel's folder wins)"
+            )
         if len(candidates) > 1:
-            shown = ", ".join(c.relative_to(self.photos_dir).as_posix() for c in candidates)
+            shown = ", ".join(self.shown(c) for c in candidates)
             return self.error(
                 "ambiguous_document",
                 f"several files match in {self.shown_dir}: {shown}; "
-                "keep one, or type the file's path in the cell",
+                "keep one, or type the file's path in the cell" + (f"; {also}" if also else ""),
             )
         if candidates:
+            if also:
+                self.notices.append(f"{self.prefix}using {self.shown(candidates[0])}; {also}")
             return self.check(candidates[0], FOLDER_CONVENTION)
         if not required:
             return None
@@ -250,83 +314,93 @@ def _read_and_hash(path: Path) -> tuple[bytes, str]:
     return b"".join(chunks), digest.hexdigest()
 
 
-def _row_files(photos_dir: Path | None, tracking_number: str) -> list[tuple[str, Path]]:
-    """The files that may belong to one tracking number, each with its name after
-    ``<tn>/`` or ``<tn>_`` folded to lower case; the folder is listed once per row.
+def _row_files(photos_dir: Path | None, tracking_number: str) -> _RowFiles:
+    """The parcel's folder(s) and the files that may belong to one tracking number; the
+    photos folder is listed once per row, names compared by ``name_key``.
 
     Names are compared against directory listings, so a tracking number can never be
     used as a path (``..`` or separators in it match nothing).
     """
     if photos_dir is None or not tracking_number or not photos_dir.is_dir():
-        return []
-    tn = tracking_number.casefold()
-    found: list[tuple[str, Path]] = []
-    for entry in sorted(photos_dir.iterdir()):
-        name = entry.name.casefold()
+        return _RowFiles()
+    tn = name_key(tracking_number)
+    found = _RowFiles()
+    for entry in _listing(photos_dir):
+        name = name_key(entry.name)
         if name == tn and entry.is_dir():
-            found.extend((sub.name.casefold(), sub) for sub in sorted(entry.iterdir()))
+            found.folders.append(entry)
+            found.files.extend(
+                _RowFile(name_key(sub.name), sub, in_folder=True) for sub in _listing(entry)
+            )
         elif name.startswith(tn + "_"):
-            found.append((name[len(tn) + 1 :], entry))
+            found.files.append(_RowFile(name[len(tn) + 1 :], entry, in_folder=False))
     return found
 
 
-def _in_parcel_folder(
-    row_files: list[tuple[str, Path]], tracking_number: str, text: str
-) -> Path | None:
-    """The one file in the parcel's own ``<tracking_number>/`` folder that a bare typed
-    name means (with or without its extension), or None."""
-    name = text.strip().strip('"').strip().casefold()
-    if not name or "/" in name or "\\" in name:
-        return None
-    folder = tracking_number.strip().casefold()
-    matches = [
-        path
-        for key, path in row_files
-        if path.parent.name.casefold() == folder
-        and path.is_file()
-        and (key == name or key.rsplit(".", 1)[0] == name)
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
-def _convention_candidates(row_files: list[tuple[str, Path]], column: str) -> list[Path]:
-    """Files named ``<column>.*`` (case-insensitively) among a row's files."""
+def _convention_candidates(row_files: _RowFiles, column: str) -> tuple[list[Path], list[Path]]:
+    """Files named ``<column>.*`` among a row's files: those in the parcel's folder, and
+    the flat ``<tn>_<column>.*`` ones."""
     stem = column.casefold() + "."
-    return [path for key, path in row_files if _has_stem(key, stem) and not path.is_dir()]
+    matching = [f for f in row_files.files if _has_stem(f.key, stem) and not f.path.is_dir()]
+    return [f.path for f in matching if f.in_folder], [f.path for f in matching if not f.in_folder]
 
 
 def _has_stem(name: str, stem_dot: str) -> bool:
     return name.startswith(stem_dot) and len(name) > len(stem_dot)
 
 
-def _near_matches(path: Path) -> list[Path]:
-    """Files beside a missing ``path`` with its name in another case or extension."""
-    parent = path.parent
-    if not parent.is_dir():
-        return []
-    wanted = path.name.casefold()
-    stem = PurePosixPath(wanted).stem if "." in wanted.lstrip(".") else wanted
-    entries = [e for e in sorted(parent.iterdir()) if not e.is_dir()]
-    same = [e for e in entries if e.name.casefold() == wanted]
-    if same:
+def _lookup(starts: Iterable[Path], parts: list[str]) -> list[Path]:
+    """Every path that ``parts`` names below one of ``starts``, folder by folder: a name as
+    typed wins, else every entry with the same ``name_key``; the last name may also leave
+    out (or mistype) its extension."""
+    current = list(starts)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        found = [path for folder in current for path in _entries_named(folder, part, last)]
+        current = found if last else [path for path in found if path.is_dir()]
+    return current
+
+
+def _entries_named(folder: Path, part: str, last: bool) -> list[Path]:
+    exact = folder / part
+    if _lexists(exact):
+        return [exact]
+    entries = _listing(folder)
+    wanted = name_key(part)
+    same = [entry for entry in entries if name_key(entry.name) == wanted]
+    if same or not last:
         return same
-    return [e for e in entries if _has_stem(e.name.casefold(), stem + ".")]
+    stem = PurePosixPath(wanted).stem if "." in wanted.lstrip(".") else wanted
+    return [
+        entry
+        for entry in entries
+        if not entry.is_dir() and _has_stem(name_key(entry.name), stem + ".")
+    ]
 
 
-def _findable(path: Path) -> bool:
-    """True when a typed path names a file or folder, as typed or by ``_near_matches``."""
-    return path.exists() or path.is_symlink() or bool(_near_matches(path))
+def _listing(folder: Path) -> list[Path]:
+    """A folder's entries, sorted; none when it is not a readable folder."""
+    try:
+        return sorted(folder.iterdir())
+    except (OSError, ValueError):
+        return []
+
+
+def _lexists(path: Path) -> bool:
+    """True when ``path`` names something (a broken link too); False for any name the
+    system refuses (too long, a NUL in it)."""
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _after_folder_name(cleaned: str, folder: str) -> str | None:
     """The part of a full path after its last folder named ``folder``; None if none."""
     parts = [part for part in cleaned.split("/") if part]
-    wanted = folder.casefold()
+    wanted = name_key(folder)
     for index in range(len(parts) - 2, -1, -1):
-        if parts[index].casefold() == wanted:
+        if name_key(parts[index]) == wanted:
             return "/".join(parts[index + 1 :])
     return None
-
-
-def _names(paths: list[Path]) -> str:
-    return ", ".join(p.name for p in paths)

@@ -3,7 +3,10 @@
 ``sniff_content_type`` judges a file by its bytes (the name only picks among
 look-alikes such as .doc/.xls inside an OLE2 file, or .docx/.xlsx inside a ZIP);
 ``describe_bytes`` says in words what refused bytes look like, for an error message.
-Pure functions on bytes: this module opens no files.
+Text is told from binary data by its characters, not its encoding: UTF-8, UTF-16 with a
+byte-order mark, or any 8-bit encoding such as Windows-1252 ("ANSI") or Latin-1, as long
+as it holds no control character other than tab, line feed, form feed and carriage
+return. Pure functions on bytes: this module opens no files.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import io
 import json
 import re
 import struct
+import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
@@ -155,12 +159,7 @@ def describe_bytes(head: bytes, filename: str) -> str:
             return description
     if head[4:8] == b"ftyp":
         return "an audio file"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16 text (save it as UTF-8 or PDF)"
-    sample = head[:4096]
-    if b"\x00" not in sample and sum(b < 9 or 13 < b < 32 for b in sample) == 0:
-        return "text that is not UTF-8 (save it as UTF-8 or PDF)"
-    return "binary data of an unknown type"
+    return f"binary data of an unknown type ({_not_text_because(head)})"
 
 
 def _is_bmp(head: bytes) -> bool:
@@ -240,17 +239,10 @@ def _odf_mimetype(content: bytes, archive: zipfile.ZipFile | None) -> str | None
 
 
 def _text_content_type(content: bytes, ext: str) -> str | None:
-    """Plain text: UTF-8 without NULs; the extension picks a more precise text type."""
-    if b"\x00" in content:
+    """Plain text (see ``_as_text``); the extension picks a more precise text type."""
+    text = _as_text(content)
+    if text is None:
         return None
-    body = content.removeprefix(b"\xef\xbb\xbf")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A head cut in the middle of a character is still text.
-        if exc.start < len(body) - 3 or exc.reason != "unexpected end of data":
-            return None
-        text = body[: exc.start].decode("utf-8")
     stripped = text.lstrip()
     if ext == ".json" and stripped[:1] in ("{", "["):
         try:
@@ -267,3 +259,56 @@ def _text_content_type(content: bytes, ext: str) -> str | None:
     if ext in (".htm", ".html") and stripped[:1] == "<":
         return "text/html"
     return "text/plain"
+
+
+_UTF16_BOMS = ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Control characters never found in text: all of C0 but tab, LF, FF and CR; and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _decoded(content: bytes) -> str | None:
+    """The characters of ``content`` read as UTF-16 when it starts with a byte-order mark,
+    else as UTF-8, else byte for byte (any 8-bit encoding: only its controls matter
+    here); None for UTF-16 that cannot be read or holds unassigned code points (almost
+    any even run of bytes decodes as UTF-16, so binary data after a BOM needs this)."""
+    for bom, codec in _UTF16_BOMS:
+        if content.startswith(bom):
+            text = _decode_head(content[len(bom) :], codec)
+            if text is None or any(unicodedata.category(c) == "Cn" for c in set(text)):
+                return None
+            return text
+    body = content.removeprefix(b"\xef\xbb\xbf")
+    text = _decode_head(body, "utf-8")
+    return text if text is not None else body.decode("latin-1")
+
+
+def _decode_head(body: bytes, codec: str) -> str | None:
+    """``body`` decoded; a head cut in the middle of a character still reads."""
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(body) - 3 or exc.reason not in (
+            "unexpected end of data",
+            "truncated data",
+        ):
+            return None
+        return body[: exc.start].decode(codec)
+
+
+def _as_text(content: bytes) -> str | None:
+    """The text ``content`` holds, or None when it is not text."""
+    text = _decoded(content)
+    if text is None or _CONTROL.search(text):
+        return None
+    return text
+
+
+def _not_text_because(content: bytes) -> str:
+    """Why bytes that no type matched are not text, in a few words."""
+    text = _decoded(content)
+    if text is None:
+        return "it starts like UTF-16 text but does not read as text"
+    control = _CONTROL.search(text)
+    if control is None:  # not reached for bytes sniff_content_type refused
+        return "it looks like text"
+    return f"it holds the control character 0x{ord(control.group()):02X}, which text does not"

@@ -73,16 +73,23 @@ def prepare(
     parsed_rows = _validated(table, settings.default_variant, amounts.decimal_comma)
     lookalikes = lookalike_errors(table, lookup)
     items: list[Item] = []
+    notices: list[str] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     for source, parsed in zip(table.rows, parsed_rows, strict=True):
         if isinstance(parsed, RowOutcome):
             items.append(parsed)
             continue
         try:
-            items.append(_item(source, parsed, photos, table, lookalikes.get(parsed.row, [])))
+            items.append(
+                _item(source, parsed, photos, table, lookalikes.get(parsed.row, []), notices)
+            )
         except Exception as exc:
             items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
-    warnings = (*_shared_evidence_warnings(items), *([amounts.notice] if amounts.notice else []))
+    warnings = (
+        *notices,
+        *_shared_evidence_warnings(items),
+        *([amounts.notice] if amounts.notice else []),
+    )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
         facts["csv_encoding"] = table.encoding
@@ -97,14 +104,16 @@ def _item(
     photos: Path | None,
     table: SheetTable,
     extra_errors: list[RowError],
+    notices: list[str],
 ) -> Item:
-    """A valid Claim for one parsed row, or its invalid outcome."""
+    """A valid Claim for one parsed row, or its invalid outcome; notices about its
+    files (a flat file passed over for the parcel folder's) go to ``notices``."""
     errors: list[RowError] = [*parsed.errors, *extra_errors]
     attachments: dict[str, Attachment] = {}
     evidence = ""
     if parsed.tracking_number and parsed.variant is not None:
         required = [c.name for c in required_columns(parsed.variant) if c.is_document]
-        attachments, problems = resolve_documents(
+        attachments, problems, found_notices = resolve_documents(
             photos,
             parsed.tracking_number,
             parsed.documents,
@@ -113,6 +122,7 @@ def _item(
             table.header_of,
         )
         errors.extend(problems)
+        notices.extend(found_notices)
         evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
     variant = parsed.variant.value if parsed.variant is not None else ""
     if errors or parsed.tracking_number is None or parsed.variant is None:

@@ -6,17 +6,27 @@ import hashlib
 import io
 import os
 import struct
+import tempfile
+import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from batch_claims.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
+from batch_claims.cli import cli
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.filetypes import is_allowed_content_type, sniff_content_type
 from batch_claims.outcome import Attachment, RowError
+from batch_claims.report import SUMMARY_SHEET
+from tests.test_cli import results_rows
 
 TN = "3SABC123"
 ALL_REQUIRED = frozenset(c.name for c in required_columns(Variant.SENDCLOUD_RATES) if c.is_document)
@@ -67,7 +77,16 @@ def resolve(
     required: frozenset[str] = frozenset(),
     tracking_number: str = TN,
 ) -> tuple[dict[str, Attachment], list[RowError]]:
-    return resolve_documents(photos, tracking_number, typed or {}, required, 7, header_of)
+    found, errors, _ = resolve_documents(
+        photos, tracking_number, typed or {}, required, 7, header_of
+    )
+    return found, errors
+
+
+def notices_of(
+    photos: Path, typed: dict[str, str] | None = None, tracking_number: str = TN
+) -> list[str]:
+    return resolve_documents(photos, tracking_number, typed or {}, (), 7, header_of)[2]
 
 
 @pytest.fixture
@@ -111,7 +130,17 @@ def photos(tmp_path: Path) -> Path:
         (b"a: 1\n", "a.yaml", "application/yaml"),
         (EXE, "photo.jpg", None),
         (b"\x00\x01\x02\x03binary", "a.bin", None),
-        (b"\xff\xfe\xfd not utf-8 \x80\x81", "a.txt", None),
+        (b"\xff\xfe\xfd not utf-8 \x80\x81", "a.txt", None),  # BOM, then no UTF-16
+        ("Caf\u00e9 \u20ac \u201cok\u201d".encode("cp1252"), "a.txt", "text/plain"),
+        ("na\u00efve;\u00e9t\u00e9\n".encode("latin-1"), "a.csv", "text/csv"),
+        ("Caf\u00e9 \u20ac\r\n".encode("utf-16"), "a.txt", "text/plain"),
+        (b"\xfe\xff" + "Caf\u00e9".encode("utf-16-be"), "a.txt", "text/plain"),
+        ("Caf\u00e9".encode("utf-16")[:-1], "head.txt", "text/plain"),  # a cut head
+        (b"a\tb\fc\r\n", "a.txt", "text/plain"),
+        (b"text with an escape \x1b[0m", "a.txt", None),
+        (b"text with a DEL \x7f", "a.txt", None),
+        ("UTF-8 caf\u00e9 with \x08 backspace".encode(), "a.txt", None),
+        ("UTF-16 with NUL \x00".encode("utf-16"), "a.txt", None),
         (b"", "a.txt", None),
     ],
 )
@@ -466,11 +495,25 @@ def test_sha256_of(tmp_path: Path) -> None:
     assert sha256_of(path) == hashlib.sha256(data).hexdigest()
 
 
-def test_text_in_another_encoding_is_named(photos: Path) -> None:
-    write(photos / f"{TN}_customer_confirmation.txt", "Caf\u00e9 damaged".encode("cp1252"))
+def test_text_in_a_legacy_encoding_is_uploaded_as_text(photos: Path) -> None:
+    notepad = "Caf\u00e9 \u201cbeschadigd\u201d, M\u00fcller \u20ac 12,50\r\n"
+    write(photos / f"{TN}_customer_confirmation.txt", notepad.encode("cp1252"))
+    write(photos / f"{TN}_sales_invoice.txt", notepad.encode("utf-16"))
+    found, errors = resolve(photos)
+    assert errors == []
+    assert found["customer_confirmation"].content_type == "text/plain"
+    assert found["sales_invoice"].content_type == "text/plain"
+
+
+def test_binary_data_named_txt_is_refused_naming_the_control_character(photos: Path) -> None:
+    write(photos / f"{TN}_customer_confirmation.txt", b"Caf\xe9 damaged\x01\x02\r\n")
     _, errors = resolve(photos)
     assert [e.code for e in errors] == ["file_type_not_allowed"]
-    assert "not UTF-8" in errors[0].message
+    assert errors[0].message == (
+        f'row 7, "customer_confirmation": {TN}_customer_confirmation.txt is not a file type '
+        "the upload API accepts: its bytes look like binary data of an unknown type (it "
+        "holds the control character 0x01, which text does not)"
+    )
 
 
 def test_other_tracking_numbers_files_do_not_match(photos: Path) -> None:
@@ -492,3 +535,229 @@ def test_a_bare_typed_name_is_found_in_the_parcels_own_folder(photos: Path) -> N
     # Another parcel's folder is never searched.
     found, errors = resolve(photos, {"sales_invoice": "receipt.pdf"})
     assert [e.code for e in errors] == ["file_not_found"]
+
+
+# --- names as people's computers store them ---------------------------------------------
+
+# Letters that a Mac stores decomposed (NFD) and a keyboard types composed (NFC).
+ACCENTED = "éèêëÉáàâäÄåÅçÇíìîïñÑóòôöÖøúùûüÜÿčšžŠŽőű"
+PLAIN = "abcXYZ019 -"
+NAME_PART = st.text(st.sampled_from(PLAIN + ACCENTED), max_size=8)
+FORMS = st.sampled_from(["NFC", "NFD"])
+CASES = st.sampled_from([str, str.upper, str.lower, str.swapcase])
+
+
+@st.composite
+def accented_names(draw: st.DrawFn) -> str:
+    """A name with at least one accented letter, not starting or ending in a space."""
+    name = draw(NAME_PART) + draw(st.sampled_from(ACCENTED)) + draw(NAME_PART)
+    return name.strip() or "x"
+
+
+def stored(name: str, form: str, case: Callable[[str], str]) -> str:
+    return unicodedata.normalize(form, case(name))
+
+
+@given(
+    folder=accented_names(),
+    name=accented_names(),
+    disk_form=FORMS,
+    disk_case=CASES,
+    typed_case=CASES,
+)
+@settings(max_examples=60, deadline=None)
+def test_a_typed_path_matches_whatever_the_normalisation_and_case(
+    folder: str,
+    name: str,
+    disk_form: str,
+    disk_case: Callable[[str], str],
+    typed_case: Callable[[str], str],
+) -> None:
+    typed_form = "NFD" if disk_form == "NFC" else "NFC"
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = Path(tmp) / "photos"
+        on_disk = write(
+            photos
+            / stored(folder, disk_form, disk_case)
+            / stored(name + ".jpg", disk_form, disk_case),
+            JPEG,
+        )
+        typed = stored(f"{folder}\\{name}.jpg", typed_form, typed_case)
+        found, errors = resolve(photos, typed={"damage_photo_1": typed})
+        assert errors == []
+        assert found["damage_photo_1"].path == on_disk.resolve()
+        # Without its extension too, and as a bare name in the parcel's own folder.
+        parcel = write(
+            photos
+            / stored(TN + name, disk_form, disk_case)
+            / stored("Schäden.JPG", disk_form, disk_case),
+            JPEG,
+        )
+        cell = stored("schäden", typed_form, typed_case)
+        tracking_number = stored(TN + name, typed_form, typed_case)
+        found, errors = resolve(photos, {"damage_photo_1": cell}, tracking_number=tracking_number)
+        assert errors == []
+        assert found["damage_photo_1"].path == parcel.resolve()
+
+
+@given(tracking=accented_names(), disk_form=FORMS, disk_case=CASES, typed_case=CASES)
+@settings(max_examples=40, deadline=None)
+def test_the_folder_convention_matches_whatever_the_normalisation_and_case(
+    tracking: str,
+    disk_form: str,
+    disk_case: Callable[[str], str],
+    typed_case: Callable[[str], str],
+) -> None:
+    tracking = tracking.replace(" ", "").replace("-", "") or "x"
+    typed_form = "NFD" if disk_form == "NFC" else "NFC"
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = Path(tmp) / "photos"
+        in_folder = write(
+            photos / stored(tracking, disk_form, disk_case) / "Exterior_Photo.jpg", JPEG
+        )
+        flat = write(photos / stored(f"{tracking}_damage_photo_1.PNG", disk_form, disk_case), PDF)
+        found, errors = resolve(
+            photos,
+            required=frozenset({"exterior_photo", "damage_photo_1"}),
+            tracking_number=stored(tracking, typed_form, typed_case),
+        )
+        assert errors == []
+        assert found["exterior_photo"].path == in_folder.resolve()
+        assert found["damage_photo_1"].path == flat.resolve()
+
+
+def test_two_files_differing_only_in_normalisation_are_ambiguous(photos: Path) -> None:
+    write(photos / TN / unicodedata.normalize("NFC", "Café.jpg"), JPEG)
+    write(photos / TN / unicodedata.normalize("NFD", "Café.jpg"), JPEG)
+    found, errors = resolve(photos, {"damage_photo_1": f"{TN}/CAFÉ.JPG"})
+    assert found == {}
+    [error] = errors
+    assert error.code == "ambiguous_document"
+    assert error.message.endswith("(their names differ only in letter case or accents: rename one)")
+    # A name typed exactly as one of them is stored names that one.
+    exact = unicodedata.normalize("NFD", f"{TN}/Café.jpg")
+    found, errors = resolve(photos, {"damage_photo_1": exact})
+    assert errors == []
+    assert found["damage_photo_1"].path.name == unicodedata.normalize("NFD", "Café.jpg")
+
+
+def test_two_folders_differing_only_in_case_are_searched_both(photos: Path) -> None:
+    write(photos / "Week 48" / "a.jpg", JPEG)
+    write(photos / "WEEK 48" / "b.jpg", JPEG)
+    write(photos / "Week 48" / "both.jpg", JPEG)
+    write(photos / "WEEK 48" / "Both.jpg", JPEG)
+    found, errors = resolve(photos, {"damage_photo_1": "week 48/b.jpg"})
+    assert errors == [] and found["damage_photo_1"].path.parent.name == "WEEK 48"
+    _, errors = resolve(photos, {"damage_photo_1": "week 48/BOTH.jpg"})
+    assert [e.code for e in errors] == ["ambiguous_document"]
+    assert "WEEK 48/Both.jpg, Week 48/both.jpg" in errors[0].message
+
+
+def test_decomposed_names_keep_the_photos_folder_safe(photos: Path, tmp_path: Path) -> None:
+    secret = write(tmp_path / unicodedata.normalize("NFD", "Geheim.pdf"), PDF)
+    (photos / unicodedata.normalize("NFD", "Kopie-ü.pdf")).symlink_to(secret)
+    (photos / unicodedata.normalize("NFD", "Außen")).symlink_to(tmp_path, target_is_directory=True)
+    for typed in ("Kopie-ü.pdf", "AUSSEN/geheim.pdf", "../geheim.pdf", "Außen/../../Geheim.pdf"):
+        found, errors = resolve(
+            photos, typed={"sales_invoice": unicodedata.normalize("NFC", typed)}
+        )
+        assert found == {}, typed
+        assert [e.code for e in errors] == ["outside_photos_folder"], typed
+
+
+def test_a_folder_typed_in_another_case_names_the_folder(photos: Path) -> None:
+    (photos / "Scans").mkdir()
+    _, errors = resolve(photos, {"sales_invoice": "SCANS"})
+    assert [e.code for e in errors] == ["not_a_file"]
+    assert "is a folder" in errors[0].message
+
+
+# --- the parcel's folder wins over a flat file --------------------------------------------
+
+
+def test_a_file_in_the_parcels_folder_wins_over_a_flat_one_with_a_notice(photos: Path) -> None:
+    in_folder = write(photos / TN / "exterior_photo.jpg", JPEG)
+    write(photos / f"{TN}_exterior_photo.jpg", png_bytes())
+    write(photos / f"{TN.lower()}_Exterior_Photo.jpeg", png_bytes())
+    found, errors = resolve(photos, required=frozenset({"exterior_photo"}))
+    assert errors == []
+    assert found["exterior_photo"].path == in_folder.resolve()
+    assert notices_of(photos) == [
+        f'row 7, "exterior_photo": using {TN}/exterior_photo.jpg; {TN}_exterior_photo.jpg, '
+        f"{TN.lower()}_Exterior_Photo.jpeg were ignored (a file in the parcel's folder wins)"
+    ]
+    # One form only: no notice; a typed cell is no convention, so no notice either.
+    write(photos / f"{TN}_interior_photo.jpg", JPEG)
+    assert notices_of(photos, {"exterior_photo": f"{TN}/exterior_photo.jpg"}) == []
+
+
+def test_the_folder_wins_even_when_its_file_is_refused(photos: Path) -> None:
+    write(photos / TN / "exterior_photo.jpg", EXE)
+    write(photos / f"{TN}_exterior_photo.jpg", JPEG)
+    _, errors = resolve(photos)
+    assert [e.code for e in errors] == ["file_type_not_allowed"]
+    assert notices_of(photos) == [
+        f'row 7, "exterior_photo": using {TN}/exterior_photo.jpg; {TN}_exterior_photo.jpg '
+        "was ignored (a file in the parcel's folder wins)"
+    ]
+
+
+def test_validate_reports_the_ignored_flat_file_and_reads_files_as_stored(
+    tmp_path: Path,
+) -> None:
+    photos = tmp_path / "photos"
+    write(photos / "3SABC" / "exterior_photo.jpg", JPEG)
+    write(photos / "3SABC_exterior_photo.jpg", png_bytes())
+    write(
+        photos / "3SABC" / unicodedata.normalize("NFD", "Bestätigung Müller.txt"),
+        "Schade “bevestigd” – € 12,50\r\n".encode("cp1252"),
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(
+        [
+            "Tracking number",
+            "Contract type",
+            "Carrier contract",
+            "Exterior photo",
+            "Customer confirmation",
+        ]
+    )
+    sheet.append(
+        [
+            "3SABC",
+            "own_contract",
+            42,
+            None,
+            unicodedata.normalize("NFC", "3sabc/bestätigung müller.TXT"),
+        ]
+    )
+    book = tmp_path / "claims.xlsx"
+    workbook.save(book)
+    out = tmp_path / "results.xlsx"
+
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(book), "--photos", str(photos), "--out", str(out)],
+        catch_exceptions=False,
+    )
+
+    notice = (
+        'row 2, "Exterior photo": using 3SABC/exterior_photo.jpg; 3SABC_exterior_photo.jpg was '
+        "ignored (a file in the parcel's folder wins)"
+    )
+    assert result.exit_code == 0, result.output
+    assert notice in result.output
+    [row] = results_rows(out)
+    assert row["status"] == "valid"
+    assert "✓ exterior_photo: 3SABC/exterior_photo.jpg (folder convention)" in row["evidence"]
+    assert "✓ customer_confirmation: 3SABC/Bestätigung Müller.txt (typed path)" in (
+        unicodedata.normalize("NFC", row["evidence"])
+    )
+    summary = [
+        cell
+        for line in openpyxl.load_workbook(out)[SUMMARY_SHEET].iter_rows(values_only=True)
+        for cell in line
+    ]
+    assert notice in summary
