@@ -27,9 +27,16 @@ from batch_claims.errors import InputError, Interrupted, JournalLocked
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
+from batch_claims.outputs import free_path, results_path
 from batch_claims.pipeline import Prepared, dry_run_outcomes, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
-from batch_claims.retry_input import check_account, read_failed_rows, refuse_results_workbook
+from batch_claims.retry_input import (
+    PreviousRun,
+    check_account,
+    read_failed_rows,
+    read_previous_run,
+    refuse_results_workbook,
+)
 from batch_claims.settings import Settings, build_settings, load_config
 from batch_claims.sheet import SheetTable
 from batch_claims.submitter import StopSignal, Submitter, connect
@@ -59,8 +66,19 @@ SHARE = click.FloatRange(0, 1)
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+def sheet_name_option(func: F) -> F:
+    """--sheet: which worksheet holds the claims (not for retry: it reads 'Failed rows')."""
+    decorator = click.option(
+        "--sheet",
+        "sheet_name",
+        help="Worksheet name (default: the active sheet if it holds claims, else the one "
+        "visible sheet that does).",
+    )
+    return decorator(func)
+
+
 def sheet_options(func: F) -> F:
-    """--photos, --sheet, --out: where the rows and their files come from and go to."""
+    """--photos, --decimal-comma, --out: where the files come from and the results go."""
     for decorator in reversed(
         [
             click.option(
@@ -68,11 +86,6 @@ def sheet_options(func: F) -> F:
                 type=click.Path(exists=True, file_okay=False, path_type=Path),
                 help="Folder with the photos and documents (default: a 'photos' folder "
                 "beside the sheet, if there is one).",
-            ),
-            click.option(
-                "--sheet",
-                "sheet_name",
-                help="Worksheet name (default: the first with a recognisable header row).",
             ),
             click.option(
                 "--decimal-comma/--decimal-point",
@@ -83,7 +96,8 @@ def sheet_options(func: F) -> F:
             click.option(
                 "--out",
                 type=click.Path(dir_okay=False, path_type=Path),
-                help="Results workbook (default: <sheet>.results.xlsx beside the input).",
+                help="Results workbook, in a folder that exists (default: <sheet>.results.xlsx "
+                "beside the input; for retry, the next <sheet>.results-N.xlsx).",
             ),
         ]
     ):
@@ -186,15 +200,6 @@ def _default_photos(sheet: Path, photos: Path | None, settings: Settings) -> Pat
     return beside if beside.is_dir() else None
 
 
-def _out_path(sheet: Path, out: Path | None) -> Path:
-    target = out if out is not None else sheet.with_name(f"{sheet.stem}.results.xlsx")
-    if target.resolve() == sheet.resolve():
-        raise InputError(f"--out {target} is the input sheet; choose another file")
-    if target.suffix.lower() != ".xlsx":
-        raise InputError(f"--out {target} must end in .xlsx")
-    return target
-
-
 def _limits_config(ticket: Limit, request: Limit, burst: Limit) -> dict[str, object]:
     """The sandbox's config for the same limits the client keeps."""
     return {
@@ -211,8 +216,11 @@ def _report(
     prepared: Prepared,
     outcomes: list[RowOutcome],
 ) -> None:
-    write_results(out, info, prepared.table, outcomes)
-    console.result(summary_line(outcomes, out))
+    target = free_path(out)
+    if target != out:
+        console.info(f"{out} was changed while this run went on; it is kept as it is")
+    write_results(target, info, prepared.table, outcomes)
+    console.result(summary_line(outcomes, target))
 
 
 def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> None:
@@ -244,6 +252,7 @@ def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> Non
 
 @cli.command("validate", short_help="Check a sheet and its files offline.")
 @click.argument("sheet", type=EXISTING_FILE)
+@sheet_name_option
 @sheet_options
 @click.option(
     "--config",
@@ -272,7 +281,7 @@ def validate_command(
     console = Console(quiet=quiet, log_file=log_file)
     clock = SystemClock()
     started = clock.utcnow()
-    out = _out_path(sheet, out)
+    out = results_path(sheet, out)
     if sheet_name is None:
         refuse_results_workbook(sheet)
     with _interrupt_while_reading():
@@ -298,6 +307,7 @@ def validate_command(
 
 @cli.command("submit", short_help="Validate, upload files and create tickets.")
 @click.argument("sheet", type=EXISTING_FILE)
+@sheet_name_option
 @sheet_options
 @config_options
 @run_options
@@ -314,15 +324,18 @@ def submit_command(sheet: Path, **options: Any) -> None:
 @sheet_options
 @config_options
 @run_options
+@click.option("--dry-run", is_flag=True, help="Everything but the network: print the plan.")
 def retry_command(results: Path, **options: Any) -> None:
-    """Submit again the rows of RESULTS' 'Failed rows' sheet (as you corrected them)."""
-    if options.get("sheet_name"):
-        raise click.UsageError("retry reads the 'Failed rows' sheet; --sheet does not apply")
+    """Submit again the rows of RESULTS' 'Failed rows' sheet (as you corrected them).
+
+    The new workbook (RESULTS' name with the next number: week48.results-2.xlsx, …)
+    shows every row of the original sheet with its latest status and ticket."""
     _submit(
         results,
         lambda settings: read_failed_rows(results, settings.aliases),
         results.name,
-        dry_run=False,
+        previous=lambda: read_previous_run(results),
+        sheet_name=None,
         **options,
     )
 
@@ -332,6 +345,7 @@ def _submit(
     read_table: Callable[[Settings], SheetTable] | None,
     source_results: str | None,
     *,
+    previous: Callable[[], PreviousRun] | None = None,
     photos: Path | None,
     sheet_name: str | None,
     decimal_comma: bool | None,
@@ -368,7 +382,7 @@ def _submit(
     started = clock.utcnow()
     input_sha256 = sha256_of(sheet)
     run_id = uuid.uuid4().hex
-    out = _out_path(sheet, out)
+    out = results_path(sheet, out, retry=source_results is not None)
     console = Console(quiet=quiet, log_file=log_file)
     with ExitStack() as stack:
         stack.callback(console.close)
@@ -380,6 +394,8 @@ def _submit(
                 sheet_name,
                 read_table(settings) if read_table is not None else None,
             )
+        if previous is not None:  # the rows not retried keep their status: one week
+            prepared = previous().combined(prepared)
         _show_problems(console, prepared)
         if sandbox:
             settings = _start_sandbox(stack, settings, journal is None)
@@ -607,9 +623,21 @@ def resolve_command(
 
 @cli.command("template", short_help="Write the blank input workbook.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
-def template_command(path: Path | None) -> None:
-    """Write the blank input workbook (default: damage_claims_template.xlsx)."""
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def template_command(path: Path | None, force: bool) -> None:
+    """Write the blank input workbook to PATH (default: damage_claims_template.xlsx);
+    a PATH ending in .csv gets the header row as CSV. An existing file is never replaced
+    without --force."""
     target = path or Path("damage_claims_template.xlsx")
+    if target.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError(f"{target}: the template is written as .xlsx or .csv")
+    if not target.parent.is_dir():
+        raise InputError(f"{target}: the folder {target.parent} does not exist")
+    if target.exists() and not force:
+        raise InputError(
+            f"{target} already exists and may hold your claims; it is not replaced — "
+            "choose another name, or pass --force to replace it"
+        )
     write_template(target)
     click.echo(f"template written to {target}")
 

@@ -12,7 +12,7 @@ import numbers
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from batch_claims.clock import iso_utc
 from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
+from batch_claims.fingerprint import stamp
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.sheet import SheetTable, SourceRow
 
@@ -50,6 +51,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 EVIDENCE_COLUMN = "evidence"  # after the input's own columns
 ERROR_HEADER = "error"
+# After ``error`` in Failed rows: the row's number in the original sheet, so that a
+# retry numbers its messages and its workbook as the original sheet does.
+SOURCE_ROW_HEADER = "row"
 
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 BOLD = Font(bold=True)
@@ -93,17 +97,26 @@ def write_results(
     _write_summary(summary, info, ordered)
     _write_results(workbook.create_sheet(RESULTS_SHEET), table, ordered)
     _write_failed(workbook.create_sheet(FAILED_SHEET), table, ordered)
+    stamp(workbook)
     atomic_save(workbook, path)
 
 
 def atomic_save(workbook: Workbook, path: Path) -> None:
     """Save to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic(path, workbook.save)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    _atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        workbook.save(tmp)
+        write(tmp)
         os.chmod(tmp, _new_file_mode(path))
         os.replace(tmp, path)
     except BaseException:
@@ -287,7 +300,7 @@ def _write_results(
 def _write_failed(
     sheet: Worksheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
-    _append(sheet, [*table.headers, ERROR_HEADER], bold=True)
+    _append(sheet, [*table.headers, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     for outcome, source in ordered:
         if outcome.status.has_ticket:
@@ -298,20 +311,23 @@ def _write_failed(
         reason = failure_reason(outcome, tracking_number)
         try:
             cleaned: list[CellValue] = [
-                excel_value(value) for value in [*_input_cells(table, source), reason]
+                excel_value(value) for value in [*_input_cells(table, source), reason, outcome.row]
             ]
         except Exception as exc:  # one odd cell must not cost the workbook
             blank: list[CellValue] = [None] * len(table.headers)
             cleaned = [
                 *blank,
                 f"{reason}\n(this row's cells could not be written: {type(exc).__name__})",
+                outcome.row,
             ]
         _append(sheet, cleaned)
         excel_row = sheet.max_row
         if tracking_index is not None:
-            sheet.cell(excel_row, tracking_index + 1).number_format = "@"
+            tracking_cell = sheet.cell(excel_row, tracking_index + 1)
+            if not isinstance(tracking_cell.value, date | time):  # a date stays a date
+                tracking_cell.number_format = "@"
         _highlight(sheet, excel_row, table, outcome)
-    _finish_table(sheet, len(table.headers) + 1)
+    _finish_table(sheet, len(table.headers) + 2)
 
 
 def _highlight(sheet: Worksheet, excel_row: int, table: SheetTable, outcome: RowOutcome) -> None:

@@ -1,18 +1,32 @@
 """Reading an earlier results workbook back for ``retry``: its ``Failed rows`` sheet, as
-the user corrected it, becomes the input table (without the ``error`` column)."""
+the user corrected it, becomes the input table (without our ``error`` and ``row``
+columns, numbered as the original sheet); its ``Results`` sheet gives every other row
+with its status and ticket (``PreviousRun``), so the new workbook tells the whole week."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 
+from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.headers import header_lookup, unknown_columns
-from batch_claims.report import ERROR_HEADER, FAILED_SHEET, RESULTS_SHEET, SUMMARY_SHEET
-from batch_claims.sheet import SheetTable, read_sheet
+from batch_claims.outcome import RowOutcome, Status
+from batch_claims.pipeline import Prepared
+from batch_claims.report import (
+    ERROR_HEADER,
+    EVIDENCE_COLUMN,
+    FAILED_SHEET,
+    RESULT_COLUMNS,
+    RESULTS_SHEET,
+    SOURCE_ROW_HEADER,
+    SUMMARY_SHEET,
+)
+from batch_claims.sheet import SheetTable, SourceRow, read_sheet
 
 
 def summary_value(results: Path, key: str) -> str | None:
@@ -66,7 +80,12 @@ def refuse_results_workbook(sheet: Path) -> None:
 
 def read_failed_rows(results: Path, aliases: Mapping[str, str] | None = None) -> SheetTable:
     """The ``Failed rows`` of a results workbook as an input table (headers matched with
-    the config's aliases, as the original sheet was)."""
+    the config's aliases, as the original sheet was), numbered as the original sheet.
+
+    Our own ``error`` and ``row`` columns are dropped (they are the last two; an input
+    column of the same name before them is the user's). A row added in ``Failed rows``
+    (its ``row`` blank) is numbered after the original sheet's last row.
+    """
     names = _sheet_names(results)
     missing = [s for s in (SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET) if s not in names]
     if missing:
@@ -77,25 +96,193 @@ def read_failed_rows(results: Path, aliases: Mapping[str, str] | None = None) ->
             + ("s" if len(missing) > 1 else "")
         )
     table = read_sheet(results, FAILED_SHEET, aliases)
-    if ERROR_HEADER not in table.headers:
+    headers = list(table.headers)
+    source_row = _ours(headers, SOURCE_ROW_HEADER, last=True)
+    error = _ours(headers, ERROR_HEADER, last=source_row is None)
+    if source_row is not None and error != source_row - 1:
+        source_row = None  # "row" without our "error" before it is the user's column
+    drop = {i for i in (error, source_row) if i is not None}
+    if not drop:
         return table
-    drop = len(table.headers) - 1 - table.headers[::-1].index(ERROR_HEADER)  # ours is last
-    keep = [i for i in range(len(table.headers)) if i != drop]
+    keep = [i for i in range(len(headers)) if i not in drop]
     reindex = {old: new for new, old in enumerate(keep)}
-    headers = tuple(table.headers[i] for i in keep)
-    mapping = {name: reindex[i] for name, i in table.mapping.items() if i != drop}
-    # Our own ``error`` column is no unknown column of the user's: list the rest again.
+    kept_headers = tuple(headers[i] for i in keep)
+    mapping = {name: reindex[i] for name, i in table.mapping.items() if i not in drop}
+    # Our own columns are no unknown columns of the user's: list the rest again.
     before = unknown_columns(table.headers, table.mapping, header_lookup(aliases))
-    after = unknown_columns(headers, mapping, header_lookup(aliases))
+    after = unknown_columns(kept_headers, mapping, header_lookup(aliases))
     replaced = (after if notice == before else notice for notice in table.notices)
     notices = tuple(notice for notice in replaced if notice is not None)
+    numbers = _original_numbers(results, table, source_row)
     return replace(
         table,
-        headers=headers,
+        headers=kept_headers,
         mapping=mapping,
         rows=tuple(
-            replace(row, cells=tuple(row.cells[i] for i in keep if i < len(row.cells)))
+            SourceRow(numbers[row.row], tuple(row.cells[i] for i in keep if i < len(row.cells)))
             for row in table.rows
         ),
         notices=notices,
+        header_row=1,
+        skipped_rows=(),
     )
+
+
+def _ours(headers: list[str], name: str, last: bool) -> int | None:
+    """The index of our column ``name``: the last header, or the one before it."""
+    index = len(headers) - (1 if last else 2)
+    return index if 0 <= index < len(headers) and headers[index] == name else None
+
+
+def _original_numbers(results: Path, table: SheetTable, source_row: int | None) -> dict[int, int]:
+    """Failed-rows sheet row -> the row's number in the original sheet."""
+    if source_row is None:  # written before the row column existed: as the sheet has it
+        return {row.row: row.row for row in table.rows}
+    given: dict[int, int] = {}
+    for row in table.rows:
+        value = row.cells[source_row] if source_row < len(row.cells) else None
+        number = _whole(value)
+        if number is not None and number not in given.values():
+            given[row.row] = number
+    last = max([*given.values(), *_result_rows(results)], default=0)
+    numbers = {}
+    for row in table.rows:
+        if row.row not in given:
+            last += 1
+            given[row.row] = last
+        numbers[row.row] = given[row.row]
+    return numbers
+
+
+def _whole(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, float) and value.is_integer() and value > 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return None
+
+
+def _result_rows(results: Path) -> list[int]:
+    return [number for number, _ in _results_lines(results)]
+
+
+def _results_lines(results: Path) -> list[tuple[int, dict[str, object]]]:
+    """The Results sheet's lines: (original row number, the line by header)."""
+    workbook = openpyxl.load_workbook(results, read_only=True)
+    try:
+        lines = workbook[RESULTS_SHEET].iter_rows(values_only=True)
+        header = [str(v) if v is not None else "" for v in next(lines, ())]
+        found: list[tuple[int, dict[str, object]]] = []
+        for values in lines:
+            line: dict[str, object] = dict(zip(header, values, strict=False))
+            number = _whole(line.get("row"))
+            if number is not None:
+                found.append((number, {**line, _CELLS: values[len(RESULT_COLUMNS) :]}))
+        return found
+    finally:
+        workbook.close()
+
+
+_CELLS = "\x00cells"  # the input's own cells of a Results line (and its evidence)
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The rows of an earlier results workbook that a retry does not send: they keep
+    their status and ticket in the new workbook, so the newest one tells the week."""
+
+    name: str
+    headers: tuple[str, ...]  # the input's own headers in its Results sheet
+    lines: tuple[tuple[SourceRow, RowOutcome], ...]
+
+    def combined(self, prepared: Prepared) -> Prepared:
+        """``prepared`` (the retried rows) with every other row of the earlier run."""
+        sent = {row.row for row in prepared.table.rows}
+        width = len(prepared.table.headers)
+        position = _aligned(self.headers, prepared.table.headers)
+        carried = []
+        for source, outcome in self.lines:
+            if source.row in sent:
+                continue
+            cells: list[object] = [None] * width
+            for old, new in position.items():
+                if old < len(source.cells):
+                    cells[new] = source.cells[old]
+            carried.append((SourceRow(source.row, tuple(cells)), outcome))
+        if not carried:
+            return prepared
+        rows = [*prepared.table.rows, *(row for row, _ in carried)]
+        items = [*prepared.items, *(outcome for _, outcome in carried)]
+        order = sorted(range(len(rows)), key=lambda i: rows[i].row)
+        table = replace(prepared.table, rows=tuple(rows[i] for i in order))
+        return replace(prepared, table=table, items=tuple(items[i] for i in order))
+
+
+def _aligned(old: tuple[str, ...], new: tuple[str, ...]) -> dict[int, int]:
+    """Old column index -> new one: by header text, else by place when the widths agree."""
+    by_text = {text: index for index, text in enumerate(new) if text}
+    position = {i: by_text[text] for i, text in enumerate(old) if text in by_text}
+    if len(old) == len(new):
+        for i in range(len(old)):
+            if i not in position and i not in position.values():
+                position[i] = i
+    return position
+
+
+def read_previous_run(results: Path) -> PreviousRun:
+    """Every line of an earlier results workbook's Results sheet, as source row and
+    outcome (a row that is retried is replaced by its new outcome)."""
+    workbook = openpyxl.load_workbook(results, read_only=True)
+    try:
+        header = next(workbook[RESULTS_SHEET].iter_rows(values_only=True), ())
+    finally:
+        workbook.close()
+    texts = tuple("" if v is None else str(v) for v in header)
+    own = texts[len(RESULT_COLUMNS) :]
+    if own and own[-1] == EVIDENCE_COLUMN:
+        own = own[:-1]
+    lines = []
+    for number, line in _results_lines(results):
+        raw = line[_CELLS]
+        cells: tuple[object, ...] = tuple(raw) if isinstance(raw, tuple) else ()
+        lines.append((SourceRow(number, cells[: len(own)]), _outcome(number, line, cells)))
+    return PreviousRun(results.name, own, tuple(lines))
+
+
+def _outcome(number: int, line: Mapping[str, object], cells: tuple[object, ...]) -> RowOutcome:
+    def text(key: str) -> str | None:
+        value = line.get(key)
+        return None if value is None else str(value)
+
+    try:
+        status = Status(text("status") or "")
+    except ValueError:
+        status = Status.NOT_ATTEMPTED
+    submitted = text("submitted_at")
+    http = line.get("http_status")
+    return RowOutcome(
+        row=number,
+        tracking_number=text(TRACKING_NUMBER) or "",
+        contract_type=text(CONTRACT_TYPE) or "",
+        status=status,
+        ticket_id=text("ticket_id"),
+        http_status=http if isinstance(http, int) else None,
+        error_code=text("error_code"),
+        error_detail=text("error_detail"),
+        attempts=line["attempts"] if isinstance(line.get("attempts"), int) else 0,  # type: ignore[arg-type]
+        submitted_at=_parse_time(submitted),
+        evidence=str(cells[-1]) if cells and cells[-1] is not None else "",
+    )
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None

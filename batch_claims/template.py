@@ -7,6 +7,8 @@ italic grey (``columns.EXAMPLE_ROW``); the reader skips it if the user leaves it
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -29,7 +31,7 @@ from batch_claims.columns import (
     Variant,
 )
 from batch_claims.filetypes import ALLOWED_CONTENT_TYPES
-from batch_claims.report import atomic_save
+from batch_claims.report import atomic_save, atomic_write_bytes
 
 CLAIMS_SHEET = "Claims"
 COLUMNS_SHEET = "Columns"
@@ -75,7 +77,11 @@ WIDTHS: dict[Kind, int] = {
 
 
 def write_template(path: Path) -> None:
-    """Write the blank input workbook to ``path`` atomically."""
+    """Write the blank input workbook to ``path`` atomically; a ``.csv`` path gets the
+    header row as CSV (UTF-8 with a BOM, so Excel opens it with its accents)."""
+    if path.suffix.lower() == ".csv":
+        _write_csv(path)
+        return
     workbook = Workbook()
     claims = workbook.active
     assert claims is not None
@@ -84,6 +90,12 @@ def write_template(path: Path) -> None:
     _write_columns(workbook.create_sheet(COLUMNS_SHEET))
     _write_instructions(workbook.create_sheet(INSTRUCTIONS_SHEET))
     atomic_save(workbook, path)
+
+
+def _write_csv(path: Path) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(column.name for column in COLUMNS)
+    atomic_write_bytes(path, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
 
 
 def required_text(column: Column, variant: Variant) -> str:

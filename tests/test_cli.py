@@ -194,9 +194,14 @@ def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_p
     assert header[-1] == "evidence"
     failed = workbook["Failed rows"]
     failed_header = [c.value for c in failed[1]]
-    assert failed_header[-1] == "error"
+    assert failed_header[-2:] == ["error", "row"]
     failed_rows = list(failed.iter_rows(min_row=2, values_only=True))
     assert len(failed_rows) == 7  # 3 rejected + 4 invalid
+    # Each failed row names its row in the original sheet, as Results does.
+    results_by_row = {
+        row[0]: row[3] for row in workbook["Results"].iter_rows(min_row=2, values_only=True)
+    }
+    assert all(results_by_row[row[-1]] in ("rejected", "invalid") for row in failed_rows)
     # Formula-like text stays text.
     remark = next(
         c

@@ -163,9 +163,10 @@ def test_results_one_row_per_input_row_in_input_order(
 def test_failed_rows_content(written: tuple[Path, SheetTable]) -> None:
     sheet = load_workbook(written[0])["Failed rows"]
     rows = values(sheet)
-    assert rows[0] == [*HEADERS, "error"]
+    assert rows[0] == [*HEADERS, "error", "row"]
     # Submitted and already submitted rows are not in it; input order is kept.
     assert [r[:5] for r in rows[1:]] == [ROWS[1], ROWS[3], ROWS[4], ROWS[5]]
+    assert [r[6] for r in rows[1:]] == [3, 5, 6, 7]  # the rows of the original sheet
     errors = [r[5] for r in rows[1:]]
     assert isinstance(errors[0], str) and "is not an amount" in errors[0]
     assert "row 3: something about the row" in errors[0]
@@ -195,7 +196,7 @@ def test_failed_rows_reads_back_as_an_input_sheet(written: tuple[Path, SheetTabl
     import pandas as pd
 
     frame = pd.read_excel(written[0], sheet_name="Failed rows", dtype=str, engine="openpyxl")
-    assert list(frame.columns) == [*HEADERS, "error"]
+    assert list(frame.columns) == [*HEADERS, "error", "row"]
     assert list(frame["Tracking No"]) == ["3SABC002", "DELIVERED4", "3SABC005", "3SABC006"]
 
 

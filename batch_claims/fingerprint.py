@@ -1,0 +1,121 @@
+"""A results workbook knows what it was when written, so a person's edits are never
+overwritten.
+
+Before saving, the writer takes the digest of every cell of every sheet (``stamp``) and
+stores it in the workbook's custom document properties. ``changed_since_written``
+reads a workbook's cells back and compares: a cell someone typed into (a fix in
+``Failed rows``), a row added or deleted, or a file that batch-claims did not write all
+count as changed. Styles, column widths and comments are not counted: only what a
+person can type.
+
+Values are compared in a form that survives the trip through the file: numbers as
+the 16 significant digits the file keeps (``Decimal('12.50')`` reads back as 12.5),
+dates as datetimes, times to the second, line breaks as ``\\n``, empty text as blank;
+trailing blank cells and fully blank rows are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import numbers
+import warnings
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+PROPERTY = "batch-claims fingerprint"
+
+
+class Fingerprint:
+    """The digest of a workbook's cells, fed sheet by sheet and row by row."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def sheet(self, name: str) -> None:
+        self._digest.update(b"\x00sheet\x00" + name.encode("utf-8", "surrogatepass"))
+
+    def row(self, values: Iterable[object]) -> None:
+        cells = [canonical(value) for value in values]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if cells:
+            self._digest.update(
+                b"\x00row\x00" + "\x1f".join(cells).encode("utf-8", "surrogatepass")
+            )
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def canonical(value: object) -> str:
+    """A cell value in the form it has after a save and a load."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "b:1" if value else "b:0"
+    if isinstance(value, str):  # an XML reader reads every line break as \n
+        return "s:" + value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, datetime):
+        return "d:" + _to_second(value).isoformat()
+    if isinstance(value, date):
+        return "d:" + datetime(value.year, value.month, value.day).isoformat()
+    if isinstance(value, time):
+        moment = _to_second(datetime.combine(date(2000, 1, 1), value))
+        return "t:" + moment.time().isoformat()
+    if isinstance(value, timedelta):
+        return "n:" + repr(round(value.total_seconds()))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        # As read back: openpyxl writes a float with 16 significant digits (which can
+        # round the largest floats up to infinity).
+        stored = float(f"{number:.16g}")
+        return "" if math.isnan(stored) or math.isinf(stored) else "n:" + repr(stored)
+    return "s:" + str(value)
+
+
+def _to_second(moment: datetime) -> datetime:
+    rounded = moment.replace(tzinfo=None, microsecond=0)
+    return rounded + timedelta(seconds=1) if moment.microsecond >= 500_000 else rounded
+
+
+def digest_of(workbook: Any) -> str:
+    """The digest of every cell of every sheet of an openpyxl workbook."""
+    fingerprint = Fingerprint()
+    for sheet in workbook.worksheets:
+        fingerprint.sheet(sheet.title)
+        for values in sheet.iter_rows(values_only=True):
+            fingerprint.row(values)
+    return fingerprint.hexdigest()
+
+
+def stamp(workbook: Any) -> None:
+    """Store the digest of the workbook's cells in its custom document properties."""
+    from openpyxl.packaging.custom import StringProperty
+
+    workbook.custom_doc_props.append(StringProperty(name=PROPERTY, value=digest_of(workbook)))
+
+
+def changed_since_written(path: Path) -> str | None:
+    """None when the workbook at ``path`` is as batch-claims wrote it; else why not."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook: Any = openpyxl.load_workbook(path, read_only=True)
+    except Exception:
+        return "is not a workbook batch-claims wrote"
+    try:
+        stored = next(
+            (str(p.value) for p in workbook.custom_doc_props.props if p.name == PROPERTY), None
+        )
+        if stored is None:
+            return "was not written by batch-claims (or by a version before 0.2)"
+        if digest_of(workbook) != stored:
+            return "was changed since batch-claims wrote it"
+        return None
+    finally:
+        workbook.close()
