@@ -481,6 +481,7 @@ _TOTALS_LABEL = re.compile(
     # then nothing, a number, a currency or punctuation, never a letter or a digit that
     # continues the word (a tracking number has no space or ":" after its letters)
     + r"(?=\s*$|\s*[:=(\[;,*!?€£$–—]|\s+[-+]?\d|\s+-\s|\s+(?:eur|gbp|usd)\b)"
+    + r"|n\.\s*b\.(?=\s|$)"  # "N.B." with its dots: anything may follow
 )
 
 

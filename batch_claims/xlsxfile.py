@@ -215,7 +215,7 @@ def _choose(
     first = _examine(path, active, lookup) if active is not None else None
     if first is not None and first.table is not None and first.rank(lookup) == 3:
         others = [ws.title for ws in visible if ws is not active]
-        passed = [(title, "the active sheet holds claims") for title in others]
+        passed = [(title, "not the active sheet") for title in others]
         return _with_choice(first.table, "the active sheet", passed, hidden)
     found = [
         first if ws is active and first is not None else _examine(path, ws, lookup)
@@ -269,7 +269,7 @@ def _passed_reason(path: Path, sheet: _Sheet, chosen: _Sheet, lookup: Mapping[st
         return "no data rows"
     if not sheet.strong and chosen.strong:
         return "its header names no known column besides the tracking number"
-    return "the active sheet was read"
+    return "not the active sheet"
 
 
 def _with_choice(
