@@ -18,6 +18,7 @@ from batch_claims.columns import normalise_header
 from batch_claims.errors import InputError
 from batch_claims.headers import near_miss
 from batch_claims.sheet import (
+    HEADER_SCAN_ROWS,
     SheetTable,
     assemble,
     clean_text,
@@ -60,11 +61,12 @@ def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
         if delimiter is None:
             delimiter = _sniff_delimiter(text, lookup)
         if delimiter is None:
-            raise no_header(path.name, "", lookup, _csv_near_miss(text, lookup))
-        rows = _csv_rows(text, delimiter)
-        header = find_header(rows, _csv_value, lookup)
+            raise no_header(
+                path.name, "", lookup, _csv_near_miss(text, lookup), limited=_long(text)
+            )
+        header, rows = find_header(_csv_rows(text, delimiter), _csv_value, lookup)
         if header is None:  # only with a "sep=" hint naming the wrong delimiter
-            raise no_header(path.name, "", lookup, None)
+            raise no_header(path.name, "", lookup, None, limited=_long(text))
         header = match_headers(path.name, header, lookup)
         data, more, skipped = assemble(path, "the file", header, rows, _csv_value, lookup)
     except csv.Error as exc:
@@ -111,6 +113,11 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]
         yield number, tuple(record)
 
 
+def _long(text: str) -> bool:
+    """Whether the text has more lines than the header search reads."""
+    return text.count("\n") >= HEADER_SCAN_ROWS
+
+
 def _csv_near_miss(text: str, lookup: Mapping[str, str]) -> tuple[int, str] | None:
     for delimiter in CSV_DELIMITERS:
         seen: dict[int, list[str]] = {}
@@ -129,7 +136,7 @@ def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
     best: tuple[int, int, str] | None = None
     for delimiter in CSV_DELIMITERS:
         try:
-            header = find_header(_csv_rows(text, delimiter), _csv_value, lookup)
+            header, _ = find_header(_csv_rows(text, delimiter), _csv_value, lookup)
         except csv.Error:
             continue
         if header is None:

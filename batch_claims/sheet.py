@@ -1,7 +1,8 @@
 """Reading the input sheet (.xlsx/.xlsm/.csv) into a table of cells with the row
-numbers the user sees: finding the header row, reading cells and merged ranges, and
-leaving out what is not a claim. Which column a header means is ``headers``' concern;
-the CSV specifics (encoding, delimiter) are ``csvfile``'s.
+numbers the user sees: finding the header row, reading cells, and leaving out what is
+not a claim. Which column a header means is ``headers``' concern; the CSV specifics
+(encoding, delimiter) are ``csvfile``'s, the Excel ones (which sheet, merged ranges)
+``xlsxfile``'s.
 
 Only the reader sees a cell's number format, so it is the reader that turns a
 numeric tracking-number cell into exact text (leading zeros restored from a
@@ -11,12 +12,17 @@ becomes the text the user sees ("50%"), so it is never read as an amount of 0.50
 Everything else is kept as read: text stripped, numbers, booleans and datetimes as
 they are, ``None`` for blank.
 
+The header row is searched for in the first ``HEADER_SCAN_ROWS`` rows, below any
+title or instruction lines: the first row naming the tracking-number column and
+another known column, else the first naming the tracking-number column alone.
+
 Structural clean-up also happens here, each told once in ``SheetTable.notices``:
-fully empty rows are dropped silently; rows after the last row with a tracking number
-that have other content (totals, notes) and the template's example row are dropped
-with a notice. A header cell merged across columns or rows (Excel) is read as the
-text it shows; a header row whose merged cells reach into the rows below makes those
-rows part of the header (their sub-headers name the columns).
+fully empty rows are dropped silently; rows labelled as totals or notes ("Subtotal",
+"Totaal: 12", "Notes: …", see ``totals_label``) wherever they stand, rows after the
+last row with a tracking number that have other content, and the template's example
+row are dropped with a notice. A header cell merged across columns or rows (Excel) is
+read as the text it shows; a header row whose merged cells reach into the rows below
+makes those rows part of the header (their sub-headers name the columns).
 """
 
 from __future__ import annotations
@@ -24,9 +30,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import warnings
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from contextlib import closing
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,13 +43,12 @@ from batch_claims.headers import (
     column_mapping,
     header_lookup,
     looked_for,
-    near_miss,
     unknown_columns,
 )
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
-HEADER_SCAN_ROWS = 20
+HEADER_SCAN_ROWS = 1_000  # title or instruction lines above the header, and the header
 MAX_HEADER_ROWS = 4  # a header made of merged cells may span this many rows
 LISTED_ROWS = 10  # row numbers listed in one notice before "and N more"
 MAX_ROWS = 200_000
@@ -54,9 +58,6 @@ EXACT_DIGITS_LIMIT = 10**15
 # Surrounding characters that are never part of a value (str.strip() already covers
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-_MERGE_REF = re.compile(
-    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"'
-)
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
 
 
@@ -83,14 +84,15 @@ class SheetTable:
     header_row: int  # the row number of the header row as the user sees it
     headers: tuple[str, ...]  # as the user wrote them
     mapping: Mapping[str, int]  # canonical column name -> index into headers
-    # Data rows in input order: without fully empty rows, trailing rows without a
-    # tracking number, and the template's example row (see ``skipped_rows``).
+    # Data rows in input order: without fully empty rows, totals and notes rows,
+    # trailing rows without a tracking number, and the template's example row (see
+    # ``skipped_rows``).
     rows: tuple[SourceRow, ...]
     notices: tuple[str, ...] = ()  # things the run should tell the user
     encoding: str | None = None  # CSV only
     extra: Mapping[str, object] = field(default_factory=dict)  # CSV: "delimiter"
     # Rows with content that are not claims and were left out of ``rows`` (the notices
-    # say why): trailing totals/notes rows and the template's example row.
+    # say why): totals and notes rows, trailing rows and the template's example row.
     skipped_rows: tuple[int, ...] = ()
 
     def header_of(self, column: str) -> str:
@@ -117,11 +119,13 @@ def read_sheet(
     if size == 0:
         raise InputError(f"{path.name}: the file is empty")
     if suffix in CSV_SUFFIXES:
-        # csvfile builds on this module's table assembly, so it is imported when needed.
+        # csvfile and xlsxfile build on this module's table assembly: imported when needed.
         from batch_claims.csvfile import read_csv
 
         return read_csv(path, lookup)
-    return _read_workbook(path, sheet_name, lookup)
+    from batch_claims.xlsxfile import read_workbook
+
+    return read_workbook(path, sheet_name, lookup)
 
 
 # --- cells -----------------------------------------------------------------------
@@ -219,40 +223,79 @@ class CellRange:
         return self.min_row <= row <= self.max_row and self.min_col <= col <= self.max_col
 
 
+def names_other_columns(headers: Sequence[str], lookup: Mapping[str, str]) -> bool:
+    """Whether a header row names a known column besides the tracking number: what makes
+    it a claims table rather than a lone list of tracking numbers or a legend."""
+    named = {column for text in headers if text for column in column_mapping("", (text,), lookup)}
+    return len(named - {TRACKING_NUMBER}) >= 1
+
+
 def find_header(
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
     lookup: Mapping[str, str],
     merged: Sequence[CellRange] = (),
     seen: dict[int, list[str]] | None = None,
-) -> HeaderRow | None:
-    """Consume rows up to the header (within the first rows); None when there is none.
+) -> tuple[HeaderRow | None, Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The header row within the first ``HEADER_SCAN_ROWS`` rows, and the rows below it.
 
-    ``seen`` collects the texts of the rows scanned (for a suggestion when none is a
-    header). When a merged cell of the header row reaches into the rows below, those
-    rows are consumed too and complete the header.
+    The header is the first row that names the tracking-number column and at least one
+    other known column; failing that, the first that names the tracking-number column
+    alone (a sheet of bare tracking numbers), whose following rows are given back. A
+    row that names the tracking number alone above a fuller one is a title or legend
+    line. ``seen`` collects the texts of the rows scanned (for a suggestion when none is
+    a header). When a merged cell of the header row reaches into the rows below, those
+    rows complete the header.
     """
     tracking_keys = {key for key, name in lookup.items() if name == TRACKING_NUMBER}
     scanned: dict[int, list[str]] = {} if seen is None else seen
+    lone: HeaderRow | None = None
+    after_lone: list[tuple[int, tuple[Any, ...]]] = []
     for number, cells in itertools.islice(rows, HEADER_SCAN_ROWS):
-        texts = [_header_text(convert(cell, False)) for cell in cells[: MAX_COLUMNS + 1]]
+        if lone is not None:
+            after_lone.append((number, cells))
+        texts = _texts(cells, convert)
         scanned[number] = texts
         if not any(normalise_header(text) in tracking_keys for text in texts if text):
             continue
-        if merged:
-            last = max(
-                (r.max_row for r in merged if r.min_row <= number <= r.max_row), default=number
-            )
-            last = min(last, number + MAX_HEADER_ROWS - 1)
-            for below, more in itertools.islice(rows, last - number):
-                scanned[below] = [
-                    _header_text(convert(cell, False)) for cell in more[: MAX_COLUMNS + 1]
-                ]
-            texts = _merged_header(number, last, scanned, merged)
-        while texts and not texts[-1]:
-            texts.pop()
-        return HeaderRow(number, tuple(texts), {})
-    return None
+        header, below = _header_block(number, texts, rows, convert, merged, scanned)
+        if names_other_columns(header.headers, lookup):
+            return header, rows
+        if lone is None:
+            lone = header
+        else:
+            after_lone.extend(below)
+    if lone is None:
+        return None, rows
+    return lone, itertools.chain(after_lone, rows)
+
+
+def _texts(cells: Sequence[Any], convert: Callable[[Any, bool], object]) -> list[str]:
+    return [_header_text(convert(cell, False)) for cell in cells[: MAX_COLUMNS + 1]]
+
+
+def _header_block(
+    number: int,
+    texts: list[str],
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    convert: Callable[[Any, bool], object],
+    merged: Sequence[CellRange],
+    scanned: dict[int, list[str]],
+) -> tuple[HeaderRow, list[tuple[int, tuple[Any, ...]]]]:
+    """The header starting on row ``number``, and the rows below it that its merged
+    cells reach into (consumed from ``rows``)."""
+    below: list[tuple[int, tuple[Any, ...]]] = []
+    if merged:
+        last = max((r.max_row for r in merged if r.min_row <= number <= r.max_row), default=number)
+        last = min(last, number + MAX_HEADER_ROWS - 1)
+        below = list(itertools.islice(rows, last - number))
+        for row, more in below:
+            scanned[row] = _texts(more, convert)
+        texts = _merged_header(number, last, scanned, merged)
+    texts = list(texts)
+    while texts and not texts[-1]:
+        texts.pop()
+    return HeaderRow(number, tuple(texts), {}), below
 
 
 def _merged_header(
@@ -301,21 +344,31 @@ def _merged_header(
 
 def no_header(
     source: str,
-    where: str,
+    place: str,
     lookup: Mapping[str, str],
     near: tuple[int, str] | None,
     near_where: str = "",
+    limited: bool = False,
 ) -> InputError:
-    head = (
-        f"{source}: no header row with a tracking number column found in the first "
-        f"{HEADER_SCAN_ROWS} rows{where}"
-    )
+    """The error for a sheet without a header row. ``place`` names where it was looked
+    for ('sheet "Claims"', or "" for a CSV file); ``limited``: the scan stopped at
+    ``HEADER_SCAN_ROWS`` rows before the end of the sheet."""
+    head = f"{source}: no header row with a tracking number column found"
+    if limited:
+        head += f" in the first {HEADER_SCAN_ROWS:,} rows" + (f" of {place}" if place else "")
+    elif place:
+        head += f" in {place}"
     if near is not None:
         row, text = near
         return InputError(
             f'{head}; "{text}" on row {row}{near_where} — did you mean {TRACKING_NUMBER}?'
         )
     return InputError(f"{head} (looked for: {looked_for(lookup)})")
+
+
+def scanned_to_the_limit(seen: Mapping[int, object]) -> bool:
+    """Whether a header search stopped at ``HEADER_SCAN_ROWS`` rather than at the end."""
+    return len(seen) >= HEADER_SCAN_ROWS
 
 
 def match_headers(source: str, header: HeaderRow, lookup: Mapping[str, str]) -> HeaderRow:
@@ -366,6 +419,7 @@ def assemble(
     unknown = unknown_columns(header.headers, header.mapping, lookup)
     if unknown:
         notices.append(unknown)
+    data, totals = _without_totals_rows(data, tracking_index)
     data, trailing = _without_trailing_rows(data, tracking_index)
     data, examples = _without_example_rows(data, tracking_index)
     if beyond:
@@ -374,6 +428,8 @@ def assemble(
             f"values right of the last header were ignored (row {listed}); "
             "give those columns a header to keep them"
         )
+    if totals:
+        notices.append(_totals_notice(totals))
     if trailing:
         notices.append(
             f"{_rows_phrase(trailing)} no tracking number and "
@@ -388,7 +444,102 @@ def assemble(
             f"{_rows_phrase(examples, 'is', 'are')} the template's example row and "
             + ("was skipped" if len(examples) == 1 else "were skipped")
         )
-    return tuple(data), notices, tuple(sorted(trailing + examples))
+    skipped = [row for row, _ in totals] + trailing + examples
+    return tuple(data), notices, tuple(sorted(skipped))
+
+
+# Labels of totals and notes rows, folded (lower case, no accents); a space stands for
+# any run of spaces, hyphens or dots ("Sub-total", "Sous total", "N.B.").
+TOTALS_WORDS = (
+    # English
+    "total", "totals", "sub total", "sub totals", "grand total", "sum", "sum total",
+    # Dutch
+    "totaal", "totalen", "sub totaal", "sub totalen", "eind totaal", "som", "totaal bedrag",
+    # German
+    "summe", "summen", "gesamt", "gesamtsumme", "gesamtbetrag", "zwischensumme",
+    "endsumme", "insgesamt", "teilsumme",
+    # French
+    "sous total", "sous totaux", "total general", "totaux", "somme", "montant total",
+    # Spanish and Italian
+    "suma", "suma total", "totales", "sub totales", "totale", "totali",
+    "sub totale",
+)  # fmt: skip
+NOTES_WORDS = (
+    "note", "notes", "nb", "n b", "remark", "remarks", "comment", "comments",
+    "opmerking", "opmerkingen", "notitie", "notities", "let op",
+    "anmerkung", "anmerkungen", "hinweis", "bemerkung", "bemerkungen", "achtung",
+    "remarque", "remarques", "commentaire", "commentaires", "nota", "notas",
+    "observacion", "observaciones", "comentario", "comentarios",
+)  # fmt: skip
+_TOTALS_LABEL = re.compile(
+    r"(?:"
+    + "|".join(
+        r"[\s.\-]*".join(map(re.escape, word.split()))
+        for word in sorted({*TOTALS_WORDS, *NOTES_WORDS}, key=len, reverse=True)
+    )
+    + r")\.?"
+    # then nothing, a number, a currency or punctuation, never a letter or a digit that
+    # continues the word (a tracking number has no space or ":" after its letters)
+    + r"(?=\s*$|\s*[:=(\[;,*!?€£$–—]|\s+[-+]?\d|\s+-\s|\s+(?:eur|gbp|usd)\b)"
+    + r"|n\.\s*b\.(?=\s|$)"  # "N.B." with its dots: anything may follow
+)
+
+
+def totals_label(text: str) -> bool:
+    """Whether a cell's text is a totals or notes label: it starts with one of
+    ``TOTALS_WORDS`` or ``NOTES_WORDS`` (any case and accents), followed by nothing, a
+    number, a currency, or punctuation such as ":" or "(" ("Total", "Totaal: 12",
+    "Total (4 parcels)", "Summe 35,00", "NB: …"). A word or letters right after it
+    ("Total loss", "TOTAL12") make it no label, so a tracking number never is one."""
+    return _TOTALS_LABEL.match(_fold(text)) is not None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+def _label_of(row: SourceRow, tracking_index: int) -> str | None:
+    """The text that names what a row is: its tracking-number cell, or when that is
+    blank its first non-blank cell."""
+    value = row.cells[tracking_index]
+    if value is None:
+        value = next((cell for cell in row.cells if cell is not None), None)
+    return value if isinstance(value, str) else None
+
+
+def _without_totals_rows(
+    data: list[SourceRow], tracking_index: int
+) -> tuple[list[SourceRow], list[tuple[int, str]]]:
+    """Rows labelled as totals or notes ("Subtotal", "Totaal: 12", "Notes: …"), wherever
+    they stand; with their labels."""
+    kept: list[SourceRow] = []
+    totals: list[tuple[int, str]] = []
+    for row in data:
+        label = _label_of(row, tracking_index)
+        if label is not None and totals_label(label):
+            totals.append((row.row, label))
+        else:
+            kept.append(row)
+    return kept, totals
+
+
+def _totals_notice(totals: Sequence[tuple[int, str]]) -> str:
+    labels = list(dict.fromkeys(label for _, label in totals))
+    shown = ", ".join(f'"{_shortened(label)}"' for label in labels[:3])
+    if len(labels) > 3:
+        shown += ", …"
+    one = len(totals) == 1
+    return (
+        f"{_rows_phrase([row for row, _ in totals], 'is', 'are')} "
+        + ("a totals or notes row" if one else "totals or notes rows")
+        + f" ({shown}) and "
+        + ("was ignored" if one else "were ignored")
+    )
+
+
+def _shortened(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _without_trailing_rows(
@@ -439,145 +590,3 @@ def _rows_phrase(numbers: Sequence[int], one: str = "has", many: str = "have") -
     else:
         listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
     return f"rows {listed} {many}"
-
-
-# --- Excel -------------------------------------------------------------------------
-
-
-def _read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str]) -> SheetTable:
-    import openpyxl
-
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            f"{path.name}: is an old .xls or a password-protected workbook; "
-            "save it as .xlsx without a password"
-        )
-    if not magic.startswith(b"PK"):
-        raise InputError(
-            f"{path.name}: is not an Excel workbook (the file is not an .xlsx archive)"
-        )
-    with warnings.catch_warnings():
-        # openpyxl warns about features it drops (data validation, styles); not ours.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # a corrupt archive raises many different types
-            raise InputError(
-                f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
-            ) from exc
-        try:
-            return _read_worksheets(path, workbook, sheet_name, lookup)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(
-                f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
-            ) from exc
-        finally:
-            workbook.close()
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text or type(exc).__name__
-
-
-def _read_worksheets(
-    path: Path, workbook: Any, sheet_name: str | None, lookup: Mapping[str, str]
-) -> SheetTable:
-    sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
-    names = [ws.title for ws in sheets]
-    listed = ", ".join(f'"{name}"' for name in names)
-    if sheet_name is not None:
-        chosen = [ws for ws in sheets if ws.title == sheet_name] or [
-            ws for ws in sheets if ws.title.casefold() == sheet_name.strip().casefold()
-        ]
-        if not chosen:
-            raise InputError(f'{path.name}: no sheet named "{sheet_name}" (sheets: {listed})')
-        candidates = chosen[:1]
-    else:
-        candidates = sheets
-    near: tuple[int, str] | None = None
-    near_where = ""
-    for worksheet in candidates:
-        merged = _merged_ranges(worksheet)
-        seen: dict[int, list[str]] = {}
-        with closing(_worksheet_rows(worksheet)) as rows:
-            header = find_header(rows, _excel_value, lookup, merged, seen)
-            if header is None:
-                if near is None:
-                    near = near_miss(seen, lookup)
-                    if len(candidates) > 1:
-                        near_where = f' of sheet "{worksheet.title}"'
-                continue
-            where = f'sheet "{worksheet.title}"'
-            header = match_headers(f"{path.name}, {where}", header, lookup)
-            data, notices, skipped = assemble(path, where, header, rows, _excel_value, lookup)
-        return SheetTable(
-            source=path,
-            sheet_name=worksheet.title,
-            header_row=header.row,
-            headers=header.headers,
-            mapping=header.mapping,
-            rows=data,
-            notices=tuple(notices),
-            skipped_rows=skipped,
-        )
-    if len(candidates) == 1:
-        where = f'sheet "{candidates[0].title}"'
-    else:
-        where = f"any sheet ({listed})"
-    raise no_header(path.name, f" of {where}", lookup, near, near_where)
-
-
-def _merged_ranges(worksheet: Any) -> tuple[CellRange, ...]:
-    """The merged ranges near the top of a sheet, found in its XML.
-
-    openpyxl's read-only mode does not load them (they follow all the rows in the
-    file), so the sheet's XML is streamed once more and only its ``mergeCells`` part is
-    parsed: a fast byte search, no XML parsing of the rows.
-    """
-    archive = getattr(worksheet.parent, "_archive", None)
-    member = getattr(worksheet, "_worksheet_path", None)
-    if archive is None or member is None:
-        return ()
-    tail = b""
-    found = b""
-    with archive.open(member) as stream:
-        while chunk := stream.read(1 << 20):
-            window = tail + chunk
-            start = window.find(b"mergeCells")
-            if start != -1:
-                found = window[start:] + stream.read()
-                break
-            tail = window[-16:]
-    ranges = []
-    for match in _MERGE_REF.finditer(found):
-        first_col, first_row, last_col, last_row = match.groups()
-        top = int(first_row)
-        if top > HEADER_SCAN_ROWS + MAX_HEADER_ROWS:
-            continue
-        ranges.append(
-            CellRange(top, _column_number(first_col), int(last_row), _column_number(last_col))
-        )
-    return tuple(ranges)
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + (letter - 64)
-    return number
-
-
-def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
-    # The stored dimensions can be wrong (too small); forget them and read every row.
-    worksheet.reset_dimensions()
-    source = worksheet.iter_rows()
-    try:
-        for number, cells in enumerate(source, start=1):
-            yield number, tuple(cells)
-    finally:
-        source.close()  # the sheet's XML stays open until its generator is closed

@@ -157,4 +157,8 @@ def test_a_forgotten_example_row_is_skipped_with_a_notice(template: Path) -> Non
     read = read_sheet(template)
     assert read.rows == ()
     assert read.skipped_rows == (2,)
-    assert read.notices == ("row 2 is the template's example row and was skipped",)
+    assert read.notices == (
+        'read sheet "Claims" (the active sheet); passed over "Columns" (a list of column '
+        'names, no claims); "Instructions" (no header row with a tracking number column)',
+        "row 2 is the template's example row and was skipped",
+    )

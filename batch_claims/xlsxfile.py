@@ -1,0 +1,394 @@
+"""The Excel side of reading the input sheet (.xlsx/.xlsm): opening the workbook,
+choosing the sheet, its merged ranges, and streaming its rows.
+
+Which sheet, without ``--sheet``: hidden and very hidden sheets are never read. Of the
+visible sheets whose header row ``sheet.find_header`` finds, one with data rows beats
+one without; then a claims table (a header that names a known column besides the
+tracking number) beats a lone tracking-number column, whose rows count as data only
+where they do not name a column (a legend listing the columns is no data). Among the
+best the workbook's active sheet wins, else the only one; two or more with data and
+none active stop the run with a request for ``--sheet`` (never a guess); without data
+the first is read. One notice says which sheet was read and why each other one was
+passed over. ``--sheet NAME`` reads that sheet, hidden or not (with a notice).
+
+Merged cells: openpyxl's read-only mode does not load merged ranges, so
+``_merged_ranges`` finds them in the sheet's XML. In the header they name the columns
+(``sheet._merged_header``); below it a value merged down belongs to every row it
+covers, and a value merged across belongs to its first column only.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from batch_claims.columns import TRACKING_NUMBER, normalise_header
+from batch_claims.errors import InputError
+from batch_claims.headers import near_miss
+from batch_claims.sheet import (
+    MAX_COLUMNS,
+    CellRange,
+    SheetTable,
+    _excel_value,
+    assemble,
+    find_header,
+    match_headers,
+    names_other_columns,
+    no_header,
+    scanned_to_the_limit,
+)
+
+_MERGE_REF = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"'
+)
+Rows = Iterator[tuple[int, tuple[Any, ...]]]
+
+
+def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str]) -> SheetTable:
+    """Read a workbook (``read_sheet`` has checked its name and that it is not empty)."""
+    import openpyxl
+
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            f"{path.name}: is an old .xls or a password-protected workbook; "
+            "save it as .xlsx without a password"
+        )
+    if not magic.startswith(b"PK"):
+        raise InputError(
+            f"{path.name}: is not an Excel workbook (the file is not an .xlsx archive)"
+        )
+    with warnings.catch_warnings():
+        # openpyxl warns about features it drops (data validation, styles); not ours.
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # a corrupt archive raises many different types
+            raise InputError(
+                f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
+            ) from exc
+        try:
+            return _read_worksheets(path, workbook, sheet_name, lookup)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(
+                f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
+            ) from exc
+        finally:
+            workbook.close()
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+def _read_worksheets(
+    path: Path, workbook: Any, sheet_name: str | None, lookup: Mapping[str, str]
+) -> SheetTable:
+    sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+    if sheet_name is not None:
+        return _read_named(path, sheets, sheet_name, lookup)
+    return _choose(path, sheets, getattr(workbook.active, "title", None), lookup)
+
+
+# --- one sheet ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """What one worksheet holds, as far as choosing a sheet goes."""
+
+    title: str
+    table: SheetTable | None = None  # None: no header row, or ``error``
+    error: InputError | None = None  # a header row was found but cannot be used
+    strong: bool = False  # its header names a known column besides the tracking number
+    seen: dict[int, list[str]] = field(default_factory=dict)  # the rows scanned
+
+    def has_data(self, lookup: Mapping[str, str]) -> bool:
+        """Rows to validate; under a lone tracking-number column, rows whose tracking
+        cell holds something other than a column name (a legend lists those)."""
+        if self.table is None:
+            return False
+        if self.strong:
+            return bool(self.table.rows)
+        index = self.table.mapping[TRACKING_NUMBER]
+        return any(_is_data(row.cells[index], lookup) for row in self.table.rows)
+
+    def rank(self, lookup: Mapping[str, str]) -> int:
+        """3: claims table with data; 2: lone tracking column with data; 1, 0: without."""
+        return 2 * self.has_data(lookup) + self.strong
+
+
+def _is_data(value: object, lookup: Mapping[str, str]) -> bool:
+    if value is None:
+        return False
+    return not (isinstance(value, str) and normalise_header(value) in lookup)
+
+
+def _examine(path: Path, worksheet: Any, lookup: Mapping[str, str]) -> _Sheet:
+    """Find a sheet's header and read its table; what cannot be used is kept as the
+    error it raises."""
+    title = worksheet.title
+    merged = _merged_ranges(worksheet)
+    seen: dict[int, list[str]] = {}
+    with closing(_worksheet_rows(worksheet)) as rows:
+        header, rest = find_header(rows, _excel_value, lookup, merged, seen)
+        if header is None:
+            return _Sheet(title, seen=seen)
+        strong = names_other_columns(header.headers, lookup)
+        where = f'sheet "{title}"'
+        try:
+            header = match_headers(f"{path.name}, {where}", header, lookup)
+            data, notices, skipped = assemble(
+                path, where, header, _merged_values(rest, merged), _excel_value, lookup
+            )
+        except InputError as exc:
+            return _Sheet(title, error=exc, strong=strong)
+    table = SheetTable(
+        source=path,
+        sheet_name=title,
+        header_row=header.row,
+        headers=header.headers,
+        mapping=header.mapping,
+        rows=data,
+        notices=tuple(notices),
+        skipped_rows=skipped,
+    )
+    return _Sheet(title, table=table, strong=strong)
+
+
+def _read_named(
+    path: Path, sheets: Sequence[Any], sheet_name: str, lookup: Mapping[str, str]
+) -> SheetTable:
+    """The sheet ``--sheet`` names (exactly, else ignoring case), hidden or not."""
+    chosen = [ws for ws in sheets if ws.title == sheet_name] or [
+        ws for ws in sheets if ws.title.casefold() == sheet_name.strip().casefold()
+    ]
+    if not chosen:
+        listed = _quoted(ws.title for ws in sheets)
+        raise InputError(f'{path.name}: no sheet named "{sheet_name}" (sheets: {listed})')
+    worksheet = chosen[0]
+    found = _examine(path, worksheet, lookup)
+    if found.error is not None:
+        raise found.error
+    if found.table is None:
+        raise no_header(
+            path.name,
+            f'sheet "{found.title}"',
+            lookup,
+            near_miss(found.seen, lookup),
+            limited=scanned_to_the_limit(found.seen),
+        )
+    if _state(worksheet) == "visible":
+        return found.table
+    notice = f'read hidden sheet "{found.title}" (named by --sheet)'
+    return replace(found.table, notices=(notice, *found.table.notices))
+
+
+def _state(worksheet: Any) -> str:
+    return str(getattr(worksheet, "sheet_state", None) or "visible")
+
+
+# --- choosing the sheet ----------------------------------------------------------------
+
+
+def _choose(
+    path: Path, sheets: Sequence[Any], active_title: str | None, lookup: Mapping[str, str]
+) -> SheetTable:
+    """The visible sheet that holds the claims (see the module's docstring)."""
+    visible = [ws for ws in sheets if _state(ws) == "visible"]
+    hidden = [ws.title for ws in sheets if _state(ws) != "visible"]
+    if not visible:
+        raise InputError(
+            f"{path.name}: every sheet is hidden ({_quoted(hidden)}); "
+            "name the one to read with --sheet NAME"
+        )
+    active = next((ws for ws in visible if ws.title == active_title), None)
+    first = _examine(path, active, lookup) if active is not None else None
+    if first is not None and first.table is not None and first.rank(lookup) == 3:
+        others = [ws.title for ws in visible if ws is not active]
+        passed = [(title, "not the active sheet") for title in others]
+        return _with_choice(first.table, "the active sheet", passed, hidden)
+    found = [
+        first if ws is active and first is not None else _examine(path, ws, lookup)
+        for ws in visible
+    ]
+    for sheet in found:
+        if sheet.error is not None and sheet.strong:
+            raise sheet.error
+    tables = [sheet for sheet in found if sheet.table is not None]
+    if not tables:
+        _raise_no_table(path, found, hidden, lookup)
+    best = max(sheet.rank(lookup) for sheet in tables)
+    top = [sheet for sheet in tables if sheet.rank(lookup) == best]
+    chosen = next((sheet for sheet in top if sheet is first), None)
+    why = "the active sheet"
+    if chosen is None and len(top) > 1 and best >= 2:
+        titles = _quoted(sheet.title for sheet in top)
+        activity = f'the active sheet, "{active_title}",' if active_title else "the active sheet"
+        raise InputError(
+            f"{path.name}: {len(top)} sheets hold claims ({titles}) and {activity} is none of "
+            "them; name the one to read with --sheet NAME"
+        )
+    if chosen is None:
+        chosen = top[0]
+        why = _WHY[best] if len(top) == 1 else "the first with a header row; none has data rows"
+    assert chosen.table is not None
+    passed = [
+        (sheet.title, _passed_reason(path, sheet, chosen, lookup))
+        for sheet in found
+        if sheet is not chosen
+    ]
+    return _with_choice(chosen.table, why, passed, hidden)
+
+
+_WHY = {
+    3: "the only sheet with claims",
+    2: "the only sheet with data rows",
+    1: "the only claims table",
+    0: "the only sheet with a tracking number column",
+}
+
+
+def _passed_reason(path: Path, sheet: _Sheet, chosen: _Sheet, lookup: Mapping[str, str]) -> str:
+    if sheet.error is not None:
+        return sheet.error.message.removeprefix(f'{path.name}, sheet "{sheet.title}": ')
+    if sheet.table is None:
+        return "no header row with a tracking number column"
+    if not sheet.has_data(lookup):
+        if not sheet.strong and sheet.table.rows:
+            return "a list of column names, no claims"
+        return "no data rows"
+    if not sheet.strong and chosen.strong:
+        return "its header names no known column besides the tracking number"
+    return "not the active sheet"
+
+
+def _with_choice(
+    table: SheetTable, why: str, passed: Sequence[tuple[str, str]], hidden: Sequence[str]
+) -> SheetTable:
+    """The table with a notice naming its sheet, why, and the sheets passed over."""
+    reasons: dict[str, list[str]] = {}
+    for title, reason in [*passed, *((title, "hidden") for title in hidden)]:
+        reasons.setdefault(reason, []).append(title)
+    if not reasons:
+        return table
+    over = "; ".join(f"{_quoted(titles)} ({reason})" for reason, titles in reasons.items())
+    notice = f'read sheet "{table.sheet_name}" ({why}); passed over {over}'
+    return replace(table, notices=(notice, *table.notices))
+
+
+def _raise_no_table(
+    path: Path, found: Sequence[_Sheet], hidden: Sequence[str], lookup: Mapping[str, str]
+) -> None:
+    errors = [sheet.error for sheet in found if sheet.error is not None]
+    if errors:
+        raise errors[0]
+    if len(found) == 1:
+        place = f'sheet "{found[0].title}"'
+    else:
+        place = f"any sheet ({_quoted(sheet.title for sheet in found)})"
+    if hidden:
+        place += f" (hidden sheets are read only with --sheet: {_quoted(hidden)})"
+    near, near_where = None, ""
+    for sheet in found:
+        near = near_miss(sheet.seen, lookup)
+        if near is not None:
+            near_where = f' of sheet "{sheet.title}"' if len(found) > 1 else ""
+            break
+    limited = any(scanned_to_the_limit(sheet.seen) for sheet in found)
+    raise no_header(path.name, place, lookup, near, near_where, limited)
+
+
+def _quoted(titles: Iterable[str]) -> str:
+    return ", ".join(f'"{title}"' for title in titles)
+
+
+# --- rows and merged cells --------------------------------------------------------------
+
+
+def _merged_ranges(worksheet: Any) -> tuple[CellRange, ...]:
+    """The merged ranges of a sheet, found in its XML.
+
+    openpyxl's read-only mode does not load them (they follow all the rows in the
+    file), so the sheet's XML is streamed once more and only its ``mergeCells`` part is
+    parsed: a fast byte search, no XML parsing of the rows. This is the one place that
+    uses openpyxl's private ``_archive`` and ``_worksheet_path``.
+    """
+    archive = getattr(worksheet.parent, "_archive", None)
+    member = getattr(worksheet, "_worksheet_path", None)
+    if archive is None or member is None:
+        return ()
+    tail = b""
+    found = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk
+            start = window.find(b"mergeCells")
+            if start != -1:
+                found = window[start:] + stream.read()
+                break
+            tail = window[-16:]
+    ranges = []
+    for match in _MERGE_REF.finditer(found):
+        first_col, first_row, last_col, last_row = match.groups()
+        ranges.append(
+            CellRange(
+                int(first_row), _column_number(first_col), int(last_row), _column_number(last_col)
+            )
+        )
+    return tuple(ranges)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
+    # The stored dimensions can be wrong (too small); forget them and read every row.
+    worksheet.reset_dimensions()
+    source = worksheet.iter_rows()
+    try:
+        for number, cells in enumerate(source, start=1):
+            yield number, tuple(cells)
+    finally:
+        source.close()  # the sheet's XML stays open until its generator is closed
+
+
+def _merged_values(rows: Rows, merged: Sequence[CellRange]) -> Rows:
+    """The rows with merged cells as Excel shows them: a range's value (its top-left
+    cell) belongs to every row of the range, in its first column; the other cells it
+    covers are blank. A range counts from the row where it starts, so the ranges of
+    the header (already read) stay the header's. Linear: one pass, and per row only the
+    ranges open on it."""
+    starts: dict[int, list[CellRange]] = {}
+    for cell_range in merged:
+        if cell_range.max_row > cell_range.min_row or cell_range.max_col > cell_range.min_col:
+            starts.setdefault(cell_range.min_row, []).append(cell_range)
+    spanning: list[tuple[CellRange, Any]] = []
+    for number, cells in rows:
+        spanning = [(r, owner) for r, owner in spanning if r.max_row >= number]
+        for r in starts.get(number, ()):
+            index = r.min_col - 1
+            spanning.append((r, cells[index] if index < len(cells) else None))
+        yield number, _covered(cells, spanning) if spanning else cells
+
+
+def _covered(cells: tuple[Any, ...], spanning: Sequence[tuple[CellRange, Any]]) -> tuple[Any, ...]:
+    width = min(max(r.max_col for r, _ in spanning), MAX_COLUMNS + 1)
+    values = list(cells) + [None] * (width - len(cells))
+    for r, owner in spanning:
+        for col in range(r.min_col, min(r.max_col, width) + 1):
+            values[col - 1] = owner if col == r.min_col else None
+    return tuple(values)
