@@ -119,11 +119,13 @@ MAX_AMOUNT = Decimal(1_000_000)
 _FLOAT_TEXT = re.compile(
     r"(?P<whole>0|[1-9]\d*)(?:(?:[.,](?P<fraction>\d+))?[eE](?P<exponent>[+-]?\d{1,4})|[.,](?P<zeros>0+))"
 )
-# A tracking number: letters and digits as on the label, 8 to 40 of them, at least one
-# digit; single spaces or hyphens between groups (as labels print them) are left out.
+# A tracking number: 8 to 40 letters and digits, at least one digit; a single hyphen
+# between them is kept as written. Single spaces between groups, as labels print them,
+# are left out (a space is never part of a tracking number).
 TRACKING_LENGTH = (8, 40)
-_TRACKING_GROUPS = re.compile(r"[A-Za-z0-9]+(?:[ \u00a0\u202f-][A-Za-z0-9]+)*")
-_TRACKING_SEPARATORS = re.compile(r"[ \u00a0\u202f-]")
+_TRACKING_GROUPS = re.compile(r"[A-Za-z0-9-]+(?:[ \u00a0\u202f][A-Za-z0-9-]+)+")
+_TRACKING_SPACES = re.compile(r"[ \u00a0\u202f]")
+_TRACKING_HYPHENS = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 # What people write for "no tracking number yet", folded like headers.
 _TRACKING_PLACEHOLDERS = frozenset(
     normalise_header(word)
@@ -421,9 +423,9 @@ def is_float_text(value: object) -> bool:
 
 @_refuses_excel_errors
 def parse_tracking_number(value: object) -> Coerced:
-    """A tracking number as text: letters and digits, 8 to 40, at least one digit; the
-    spaces or hyphens that group it on a label are left out. Numbers Excel may have
-    shortened, placeholders ("TBD", "n/a") and what no carrier issues are refused."""
+    """A tracking number as text: 8 to 40 letters and digits, at least one digit, single
+    hyphens kept; the spaces that group it on a label are left out. Numbers Excel may
+    have shortened, placeholders ("TBD", "n/a") and what no carrier issues are refused."""
     if isinstance(value, UntrustworthyNumber):
         return None, Problem("untrustworthy_number")
     if isinstance(value, CurrencyNumber):
@@ -445,12 +447,14 @@ def parse_tracking_number(value: object) -> Coerced:
     if digits is not None:
         text = digits
     elif _TRACKING_GROUPS.fullmatch(text):
-        text = _TRACKING_SEPARATORS.sub("", text)
+        text = _TRACKING_SPACES.sub("", text)
     return _tracking_problem(value, text)
 
 
 def _tracking_problem(value: str, text: str) -> Coerced:
-    forbidden = [char for char in text if not (char.isascii() and char.isalnum())]
+    forbidden = [char for char in text if not (char.isascii() and char.isalnum() or char == "-")]
+    if not forbidden and not _TRACKING_HYPHENS.fullmatch(text):
+        forbidden = ["a hyphen at either end or doubled"]  # single, between letters/digits
     if not any(char in "0123456789" for char in text):
         placeholder = is_placeholder(value) or normalise_header(value) in _TRACKING_PLACEHOLDERS
         if placeholder or not text.strip("?!.…-–— "):
@@ -458,11 +462,15 @@ def _tracking_problem(value: str, text: str) -> Coerced:
         if not forbidden:
             return None, Problem("not_a_tracking_number", "no_digit")
     if forbidden:
-        names = dict.fromkeys("a space" if char.isspace() else f'"{char}"' for char in forbidden)
+        names = dict.fromkeys(
+            "a space" if char.isspace() else f'"{char}"' if len(char) == 1 else char
+            for char in forbidden
+        )
         return None, Problem("not_a_tracking_number", f"characters|{', '.join(names)}")
     low, high = TRACKING_LENGTH
-    if not low <= len(text) <= high:
-        return None, Problem("not_a_tracking_number", f"length|{len(text)}")
+    length = len(text) - text.count("-")
+    if not low <= length <= high:
+        return None, Problem("not_a_tracking_number", f"length|{length}")
     return text, None
 
 

@@ -19,7 +19,7 @@ from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, req
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
-from batch_claims.schema import decimal_convention, validate_table
+from batch_claims.schema import decimal_convention, reading_notices, validate_table
 from batch_claims.settings import Settings
 from batch_claims.sheet import SheetTable, read_sheet
 
@@ -98,7 +98,11 @@ def prepare(
                 evidence=evidence,
             )
         )
-    warnings = (*_shared_evidence_warnings(items), *([amounts.notice] if amounts.notice else []))
+    warnings = (
+        *_shared_evidence_warnings(items),
+        *([amounts.notice] if amounts.notice else []),
+        *reading_notices(table, parsed_rows),
+    )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
         facts["csv_encoding"] = table.encoding

@@ -71,7 +71,8 @@ _BLANK_PLACEHOLDERS = frozenset(
 @dataclass(frozen=True)
 class Reading:
     """A value read otherwise than written, for a notice: "123456789012.0" as 123456789012
-    (``kind`` "float"), "9400 1000 0000" as "940010000000" (``kind`` "grouped")."""
+    (``kind`` "float"), "9400 1000 0000" as "940010000000" (``kind`` "grouped": the
+    spaces a label prints between groups left out)."""
 
     column: str
     kind: str
@@ -552,7 +553,7 @@ def validate_table(
 
 
 # Columns whose text may be read as other text: an id written through a float column
-# ("123456789012.0"), a tracking number grouped as on its label ("9400 1000 0000").
+# ("123456789012.0"), a tracking number spaced as on its label ("9400 1000 0000").
 _READ_AS_DIGITS = frozenset({TRACKING_NUMBER, CARRIER_CONTRACT_ID})
 
 
@@ -583,8 +584,8 @@ def reading_notices(table: SheetTable, rows: Sequence[ParsedRow]) -> tuple[str, 
             )
         else:
             notices.append(
-                f'"{header}": tracking numbers were read without the spaces or hyphens that '
-                f"group them on the label ({_rows_listed(numbers)}, e.g. {example})"
+                f'"{header}": tracking numbers were read without the spaces that group them '
+                f"on the label ({_rows_listed(numbers)}, e.g. {example})"
             )
     return tuple(notices)
 
