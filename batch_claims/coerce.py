@@ -374,6 +374,8 @@ def parse_integer(value: object) -> Coerced:
     if isinstance(value, str):
         text = value.strip()
         sign = text[:1] if text[:1] in "+-" else ""
+        if len(text) > 40:  # no contract ID is this long (and int() has a limit)
+            return None, Problem("not_an_integer")
         if re.fullmatch(r"\d+", text[len(sign) :]):
             return int(text), None
         digits, problem = float_text_digits(text[len(sign) :])
@@ -410,10 +412,10 @@ def float_text_digits(text: str) -> Coerced:
         else:
             digits = match["whole"] + fraction
         scientific = True
-    number = int(digits)
-    if number >= EXACT_DIGITS_LIMIT:
+    digits = digits.lstrip("0") or "0"
+    if len(digits) >= len(str(EXACT_DIGITS_LIMIT)):  # 16 digits or more: not exact
         return None, Problem("untrustworthy_number", "scientific" if scientific else "")
-    return str(number), None
+    return digits, None
 
 
 def is_float_text(value: object) -> bool:

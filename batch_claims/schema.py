@@ -460,10 +460,12 @@ def validate_table(
             if value is None:
                 values.append(None)
                 continue
-            key = (type(value), value)
-            result = seen.get(key)
+            key = _cache_key(value)
+            result = seen.get(key) if key is not None else None
             if result is None:
-                result = seen[key] = parse(value)
+                result = parse(value)
+                if key is not None:
+                    seen[key] = result
             typed, problem = result
             if problem is not None:
                 text = message(table, row, name, problem.code, value, problem.detail)
@@ -552,6 +554,16 @@ def validate_table(
     ]
 
 
+def _cache_key(value: object) -> tuple[type, object] | None:
+    """The key of a cell in a column's cache of parsed values; None when it has none
+    (a signalling NaN cannot be hashed)."""
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return type(value), value
+
+
 # Columns whose text may be read as other text: an id written through a float column
 # ("123456789012.0"), a tracking number spaced as on its label ("9400 1000 0000").
 _READ_AS_DIGITS = frozenset({TRACKING_NUMBER, CARRIER_CONTRACT_ID})
@@ -630,10 +642,13 @@ def _amounts(
         money.append(None)
         if value is None:
             continue
-        key = (type(value), value)
-        if key not in seen:
-            seen[key] = parse_amount(value, decimal_comma)
-        parsed, problem = seen[key]
+        key = _cache_key(value)
+        result = seen.get(key) if key is not None else None
+        if result is None:
+            result = parse_amount(value, decimal_comma)
+            if key is not None:
+                seen[key] = result
+        parsed, problem = result
         if problem is None and isinstance(parsed, ParsedAmount):
             problem = check_amount(parsed.price)
         if problem is not None or not isinstance(parsed, ParsedAmount):
