@@ -2,13 +2,18 @@
 tracking numbers, contract types and text.
 
 Each ``parse_*`` function takes one cell as the reader left it (text, a number, a
-boolean, a date, an ``UntrustworthyNumber``) and returns ``(value, None)`` or
-``(None, Problem)``. A ``Problem`` is an error code with an optional detail; ``schema``
-turns it into the message a person reads. Nothing is guessed: an amount text such as
-``1,234`` is ``ambiguous_amount`` unless the caller says which decimal mark to read.
+boolean, a date, an ``UntrustworthyNumber``, a ``CurrencyNumber``, an ``ExcelError``)
+and returns ``(value, None)`` or ``(None, Problem)``. A ``Problem`` is an error code with
+an optional detail; ``schema`` turns it into the message a person reads. Every parser
+refuses an Excel error value (``#REF!``) with ``excel_error``. Nothing is guessed: an
+amount text such as ``1,234`` is ``ambiguous_amount`` unless the caller says which
+decimal mark to read; ``check_amount`` refuses amounts no parcel has (negative, not
+finite, above ``MAX_AMOUNT``, finer than cents).
 A cell holding only a placeholder for "nothing" (``-``, ``n/a``, ``nvt``, an accounting
 ``€ -``) is blank in a typed column (``is_placeholder``); a price written with a dash
-for its cents (``12,-``) is a whole amount.
+for its cents (``12,-``) is a whole amount. A tracking number must look like one
+(``parse_tracking_number``), and an identifier a script wrote through a float column
+(``123456789012.0``) is read as its digits only when they are provably exact.
 Pure functions: this module opens no files.
 """
 

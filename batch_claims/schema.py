@@ -4,9 +4,12 @@
 are coerced column by column with the parsers of ``coerce`` (amounts, currencies,
 yes/no, ids, tracking numbers); what cannot be coerced becomes a ``RowError`` at once.
 The typed frame is then validated once for all rows (tracking numbers) and once per
-variant (required columns, ranges, cross-column rules) with ``lazy=True``, and
-pandera's failure cases become ``RowError`` values too. Every problem of a row is
-reported together.
+variant (required columns, cross-column rules) with ``lazy=True``, and pandera's
+failure cases become ``RowError`` values too. Every problem of a row is reported
+together. An amount's currency may be said by the cell, its number format, its header
+and the currency columns: all that say one must agree. Values read otherwise than
+written (an id written as ``123.0``, a tracking number spaced as on its label) are
+kept per row (``ParsedRow.readings``) and told once per column (``reading_notices``).
 
 Amount texts such as ``1,234`` are ambiguous on their own. ``decimal_convention``
 settles them per file: when the file's other amount texts all show one decimal mark
