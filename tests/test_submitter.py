@@ -60,7 +60,11 @@ def test_rows_sharing_a_refused_carrier_contract_are_held_back(
 ) -> None:
     sheet = write_sheet(
         tmp_path,
-        [["3SAPQRS01", "own_contract", 999], ["3SAPQRS02", "own_contract", 999], ["3SAPQRS03", "own_contract", 7]],
+        [
+            ["3SAPQRS01", "own_contract", 999],
+            ["3SAPQRS02", "own_contract", 999],
+            ["3SAPQRS03", "own_contract", 7],
+        ],
         ["tracking_number", "contract_type", "carrier_contract_id"],
     )
     result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
@@ -118,7 +122,9 @@ def test_hold_back_learns_only_shared_reasons() -> None:
 
 def test_a_refused_cached_token_is_uploaded_again_once(api_env: Any, tmp_path: Path) -> None:
     data = photo(tmp_path, "3SBPQRS01/damage_photo_1.png")
-    sheet = write_sheet(tmp_path, [["3SBPQRS01", "own_contract"]], ["tracking_number", "contract_type"])
+    sheet = write_sheet(
+        tmp_path, [["3SBPQRS01", "own_contract"]], ["tracking_number", "contract_type"]
+    )
     journal = tmp_path / "j.sqlite3"
     book = Journal(journal, lambda: datetime.now(UTC))
     book.store_token(hashlib.sha256(data).hexdigest(), "image/png", "expired-token")
@@ -235,7 +241,11 @@ def test_an_unexpected_error_costs_only_its_own_row(
 
     sheet = write_sheet(
         tmp_path,
-        [["3SGPQRS01", "own_contract"], ["3SGPQRS02", "own_contract"], ["3SGPQRS03", "own_contract"]],
+        [
+            ["3SGPQRS01", "own_contract"],
+            ["3SGPQRS02", "own_contract"],
+            ["3SGPQRS03", "own_contract"],
+        ],
         ["tracking_number", "contract_type"],
     )
     real_build = submitter.build_payload
@@ -261,7 +271,9 @@ def test_an_unexpected_error_costs_only_its_own_row(
     assert result.exit_code == 1
     rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
     assert rows["3SGPQRS01"]["status"] == "failed"
-    assert rows["3SGPQRS01"]["error_detail"] == "internal error: RuntimeError: bug before the request"
+    assert (
+        rows["3SGPQRS01"]["error_detail"] == "internal error: RuntimeError: bug before the request"
+    )
     assert rows["3SGPQRS02"]["status"] == "unconfirmed"  # the request may have gone out
     assert rows["3SGPQRS03"]["status"] == "submitted"
     book = Journal(journal, lambda: datetime.now(UTC))
@@ -278,7 +290,9 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
     from batch_claims.uploads import Uploader
 
     photo(tmp_path, "3SHPQRS01/damage_photo_1.png", salt=b"gone soon")
-    sheet = write_sheet(tmp_path, [["3SHPQRS01", "own_contract"]], ["tracking_number", "contract_type"])
+    sheet = write_sheet(
+        tmp_path, [["3SHPQRS01", "own_contract"]], ["tracking_number", "contract_type"]
+    )
     from batch_claims.pipeline import prepare
 
     settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
