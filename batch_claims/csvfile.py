@@ -21,7 +21,7 @@ from batch_claims.sheet import (
     HEADER_SCAN_ROWS,
     SheetTable,
     assemble,
-    clean_text,
+    cell_text,
     find_header,
     match_headers,
     no_header,
@@ -149,4 +149,4 @@ def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
 
 
 def _csv_value(cell: str, tracking: bool) -> object:
-    return clean_text(cell)
+    return cell_text(cell)

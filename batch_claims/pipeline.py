@@ -21,7 +21,13 @@ from batch_claims.headers import header_lookup
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
-from batch_claims.schema import DecimalConvention, ParsedRow, decimal_convention, validate_table
+from batch_claims.schema import (
+    DecimalConvention,
+    ParsedRow,
+    decimal_convention,
+    reading_notices,
+    validate_table,
+)
 from batch_claims.settings import Settings
 from batch_claims.sheet import SheetTable, SourceRow, read_sheet
 
@@ -89,6 +95,7 @@ def prepare(
         *notices,
         *_shared_evidence_warnings(items),
         *([amounts.notice] if amounts.notice else []),
+        *reading_notices(table, [p for p in parsed_rows if isinstance(p, ParsedRow)]),
     )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:

@@ -4,9 +4,12 @@
 are coerced column by column with the parsers of ``coerce`` (amounts, currencies,
 yes/no, ids, tracking numbers); what cannot be coerced becomes a ``RowError`` at once.
 The typed frame is then validated once for all rows (tracking numbers) and once per
-variant (required columns, ranges, cross-column rules) with ``lazy=True``, and
-pandera's failure cases become ``RowError`` values too. Every problem of a row is
-reported together.
+variant (required columns, cross-column rules) with ``lazy=True``, and pandera's
+failure cases become ``RowError`` values too. Every problem of a row is reported
+together. An amount's currency may be said by the cell, its number format, its header
+and the currency columns: all that say one must agree. Values read otherwise than
+written (an id written as ``123.0``, a tracking number spaced as on its label) are
+kept per row (``ParsedRow.readings``) and told once per column (``reading_notices``).
 
 Amount texts such as ``1,234`` are ambiguous on their own. ``decimal_convention``
 settles them per file: when the file's other amount texts all show one decimal mark
@@ -29,10 +32,14 @@ import pandera.pandas as pa
 
 from batch_claims.coerce import (
     CENT,
+    MAX_AMOUNT,
     PARSERS,
+    TRACKING_LENGTH,
     Coerced,
     ParsedAmount,
     Problem,
+    check_amount,
+    is_float_text,
     is_placeholder,
     parse_amount,
     show_plain,
@@ -65,6 +72,18 @@ _BLANK_PLACEHOLDERS = frozenset(
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A value read otherwise than written, for a notice: "123456789012.0" as 123456789012
+    (``kind`` "float"), "9400 1000 0000" as "940010000000" (``kind`` "grouped": the
+    spaces a label prints between groups left out)."""
+
+    column: str
+    kind: str
+    written: str
+    read: str
+
+
+@dataclass(frozen=True)
 class ParsedRow:
     row: int
     tracking_number: str | None
@@ -74,6 +93,7 @@ class ParsedRow:
     fields: dict[str, str | int | Money]
     documents: dict[str, str]  # document column -> the path as typed
     errors: tuple[RowError, ...]
+    readings: tuple[Reading, ...] = ()  # values read otherwise than written (notices)
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,10 @@ def decimal_convention(table: SheetTable, decimal_comma: bool | None = None) -> 
 # --- messages -------------------------------------------------------------------------
 
 _AMOUNT_HINT = "expected a number such as 12.50"
+_TRACKING_HINT = (
+    f"expected {TRACKING_LENGTH[0]} to {TRACKING_LENGTH[1]} letters and digits as on the "
+    "label, such as 3SABCD0123456789"
+)
 _TEXT_ADVICE = "format the column as Text and re-type the number"
 
 
@@ -192,6 +216,10 @@ def message(
     contract_header = table.header_of(CARRIER_CONTRACT_ID)
     texts = {
         "required": _required_text(table, column, variant),
+        "excel_error": (
+            f"{shown} is an Excel error, not a value (fix the formula, or type the value itself)"
+        ),
+        "not_a_tracking_number": _tracking_text(shown, detail),
         "not_text": f"{shown} is not text (expected the tracking number as text; {_TEXT_ADVICE})",
         "untrustworthy_number": (
             f"{shown} is a number Excel has shortened ({_TEXT_ADVICE})"
@@ -221,13 +249,21 @@ def message(
         "not_an_amount": f"{shown} is not an amount ({_AMOUNT_HINT})",
         "ambiguous_amount": _ambiguous_text(shown, detail),
         "negative_amount": f"{shown} is negative (expected an amount of 0 or more)",
+        "zero_amount": (
+            f"{shown} is zero (a {variant or 'sendcloud_rates'} claim needs the sales value "
+            "of the contents, above 0)"
+        ),
+        "amount_too_large": (
+            f"{shown} is more than {MAX_AMOUNT:,} (expected the value of one parcel's "
+            "contents; check the cell)"
+        ),
         "too_many_decimals": f"{shown} has more than 2 decimals ({_AMOUNT_HINT})",
         "bad_currency": (
             f"{shown} is not a supported currency (expected EUR, GBP or USD)"
             if not detail
             else f"{shown} has an unsupported currency {detail} (expected EUR, GBP or USD)"
         ),
-        "currency_mismatch": f"{shown} is in {detail} (make the amount and the currency agree)",
+        "currency_mismatch": f"{shown}{detail} (make the currencies agree)",
         "missing_currency": (
             f"{shown} needs a currency (add a currency column or write e.g. € 12.50)"
         ),
@@ -242,6 +278,23 @@ def _required_text(table: SheetTable, column: str, variant: Variant | None) -> s
     if column not in table.mapping:
         return f"missing: the sheet has no such column ({why})"
     return f"missing ({why})"
+
+
+def _tracking_text(shown: str, detail: str) -> str:
+    why, _, what = detail.partition("|")
+    if why == "placeholder":
+        return (
+            f"{shown} is a placeholder, not a tracking number (fill in the parcel's "
+            "tracking number as on its label, or remove the row)"
+        )
+    if why == "characters":
+        verb = "is" if "," not in what else "are"
+        return (
+            f"{shown} is not a tracking number: {what} {verb} never part of one ({_TRACKING_HINT})"
+        )
+    if why == "length":
+        return f"{shown} is not a tracking number: {what} characters ({_TRACKING_HINT})"
+    return f"{shown} is not a tracking number: it has no digit ({_TRACKING_HINT})"
 
 
 def _ambiguous_text(shown: str, detail: str) -> str:
@@ -263,12 +316,8 @@ def _never(series: pd.Series[Any]) -> pd.Series[bool]:
     return pd.Series(False, index=series.index, dtype=bool)
 
 
-def _not_negative(series: pd.Series[Any]) -> pd.Series[bool]:
-    return series.map(lambda price: price >= 0).astype(bool)
-
-
-def _at_most_cents(series: pd.Series[Any]) -> pd.Series[bool]:
-    return series.map(lambda price: price == price.quantize(CENT)).astype(bool)
+def _above_zero(series: pd.Series[Any]) -> pd.Series[bool]:
+    return series.map(lambda price: price > 0).astype(bool)
 
 
 def _positive(series: pd.Series[Any]) -> pd.Series[bool]:
@@ -311,11 +360,9 @@ def variant_schema(variant: Variant) -> pa.DataFrameSchema:
         if column.name == TRACKING_NUMBER:
             continue
         checks: list[pa.Check] = []
-        if column.kind is Kind.AMOUNT:
-            checks = [
-                pa.Check(_not_negative, name="negative_amount"),
-                pa.Check(_at_most_cents, name="too_many_decimals"),
-            ]
+        # Amounts are checked cell by cell (``check_amount``); a required one is above 0.
+        if column.kind is Kind.AMOUNT and column.name in required:
+            checks = [pa.Check(_above_zero, name="zero_amount")]
         elif column.name == CARRIER_CONTRACT_ID:
             checks = [pa.Check(_positive, name="not_positive")]
             if variant is Variant.SENDCLOUD_RATES:
@@ -396,6 +443,7 @@ def validate_table(
     if decimal_comma is None:
         decimal_comma = decimal_convention(table).decimal_comma
     errors = _Errors()
+    readings: dict[int, list[Reading]] = {}
 
     def raw(name: str) -> list[object]:
         index = table.mapping.get(name)
@@ -415,14 +463,20 @@ def validate_table(
             if value is None:
                 values.append(None)
                 continue
-            key = (type(value), value)
-            result = seen.get(key)
+            key = _cache_key(value)
+            result = seen.get(key) if key is not None else None
             if result is None:
-                result = seen[key] = parse(value)
+                result = parse(value)
+                if key is not None:
+                    seen[key] = result
             typed, problem = result
             if problem is not None:
                 text = message(table, row, name, problem.code, value, problem.detail)
                 errors.add(row, name, problem.code, text)
+            elif isinstance(value, str) and name in _READ_AS_DIGITS:
+                reading = _reading(name, value, typed)
+                if reading is not None:
+                    readings.setdefault(row, []).append(reading)
             values.append(typed)
         return values
 
@@ -497,9 +551,68 @@ def validate_table(
             fields={name: values[i] for name, values in body if values[i] is not None},
             documents={name: values[i] for name, values in files if values[i] is not None},
             errors=errors.of(row),
+            readings=tuple(readings.get(row, ())),
         )
         for i, row in enumerate(rows)
     ]
+
+
+def _cache_key(value: object) -> tuple[type, object] | None:
+    """The key of a cell in a column's cache of parsed values; None when it has none
+    (a signalling NaN cannot be hashed)."""
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return type(value), value
+
+
+# Columns whose text may be read as other text: an id written through a float column
+# ("123456789012.0"), a tracking number spaced as on its label ("9400 1000 0000").
+_READ_AS_DIGITS = frozenset({TRACKING_NUMBER, CARRIER_CONTRACT_ID})
+
+
+def _reading(column: str, written: str, read: object) -> Reading | None:
+    if read is None or str(read) == written.strip():
+        return None
+    kind = "float" if is_float_text(written) else "grouped"
+    return Reading(column, kind, written, str(read))
+
+
+def reading_notices(table: SheetTable, rows: Sequence[ParsedRow]) -> tuple[str, ...]:
+    """One notice per column and kind of reading, listing its rows."""
+    found: dict[tuple[str, str], list[Reading | int]] = {}
+    for parsed in rows:
+        for reading in parsed.readings:
+            found.setdefault((reading.column, reading.kind), []).extend([reading, parsed.row])
+    notices = []
+    for (column, kind), items in found.items():
+        numbers = [item for item in items if isinstance(item, int)]
+        first = next(item for item in items if isinstance(item, Reading))
+        example = f'"{first.written}" → {first.read}'
+        header = table.header_of(column)
+        if kind == "float":
+            notices.append(
+                f'"{header}": numbers written as a float column writes them were read as '
+                f"their digits ({_rows_listed(numbers)}, e.g. {example}); "
+                "save that column as text"
+            )
+        else:
+            notices.append(
+                f'"{header}": tracking numbers were read without the spaces that group them '
+                f"on the label ({_rows_listed(numbers)}, e.g. {example})"
+            )
+    return tuple(notices)
+
+
+def _rows_listed(numbers: Sequence[int], limit: int = 10) -> str:
+    """row 7 / rows 7 and 9 / rows 1, 2, ... and 12 more"""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    shown = [str(n) for n in numbers[:limit]]
+    if len(numbers) > limit:
+        return f"rows {', '.join(shown)} and {len(numbers) - limit} more"
+    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _amounts(
@@ -511,71 +624,74 @@ def _amounts(
     errors: _Errors,
     decimal_comma: bool | None,
 ) -> tuple[list[Decimal | None], list[Money | None]]:
-    """The prices of an amount column, and each as Money when its currency is known."""
-    own = column.currency_column
-    own_raw = raw(own) if own else [None] * len(rows)
-    own_typed = typed[own] if own else [None] * len(rows)
-    shared_raw, shared_typed = raw(SHARED_CURRENCY), typed[SHARED_CURRENCY]
-    prices: list[Decimal | None] = []
-    money: list[Money | None] = []
+    """The prices of an amount column, and each as Money when its currency is known.
+
+    A price is checked on its own (``check_amount``); its currency may come from the
+    amount cell (its text or its number format), the amount header ("Sales price
+    (EUR)"), the column's own currency column and the shared one: all that are given
+    must agree.
+    """
     name = column.name
-    # "Sales price (EUR)": the header's currency, for cells that name none themselves.
+    # "Sales price (EUR)": the header's currency, for every cell of the column.
     header = table.header_of(name)
     implied = header_currency(header) if name in table.mapping else None
+    stated_columns = [c for c in (column.currency_column, SHARED_CURRENCY) if c]
+    stated_raw = {c: raw(c) for c in stated_columns}
+    prices: list[Decimal | None] = []
+    money: list[Money | None] = []
     seen: dict[tuple[type, object], Coerced] = {}
     for position, (row, value) in enumerate(zip(rows, raw(name), strict=True)):
+        prices.append(None)
+        money.append(None)
         if value is None:
-            prices.append(None)
-            money.append(None)
             continue
-        key = (type(value), value)
-        if key not in seen:
-            seen[key] = parse_amount(value, decimal_comma)
-        parsed, problem = seen[key]
+        key = _cache_key(value)
+        result = seen.get(key) if key is not None else None
+        if result is None:
+            result = parse_amount(value, decimal_comma)
+            if key is not None:
+                seen[key] = result
+        parsed, problem = result
+        if problem is None and isinstance(parsed, ParsedAmount):
+            problem = check_amount(parsed.price)
         if problem is not None or not isinstance(parsed, ParsedAmount):
             problem = problem or Problem("not_an_amount")
-            errors.add(
-                row,
-                name,
-                problem.code,
-                message(table, row, name, problem.code, value, problem.detail),
-            )
-            prices.append(None)
-            money.append(None)
-            continue
-        prices.append(parsed.price)
-        if own_raw[position] is not None:
-            stated, stated_header = own_typed[position], table.header_of(own or "")
-        else:
-            stated, stated_header = shared_typed[position], table.header_of(SHARED_CURRENCY)
-        stated_given = own_raw[position] is not None or shared_raw[position] is not None
-        if stated_given and stated is None:
-            money.append(None)  # the currency cell itself is reported as bad_currency
-            continue
-        conflict = None
-        if parsed.currency and stated and parsed.currency != stated:
-            conflict = f'{parsed.currency} but "{stated_header}" says {stated}'
-        elif not stated and parsed.currency and implied and parsed.currency != implied:
-            conflict = f'{parsed.currency} but the header "{header}" says {implied}'
-        if conflict is not None:
-            errors.add(
-                row,
-                name,
-                "currency_mismatch",
-                message(table, row, name, "currency_mismatch", value, conflict),
-            )
-            money.append(None)
-            continue
-        currency = stated or parsed.currency or implied
-        if currency is None:
-            errors.add(
-                row, name, "missing_currency", message(table, row, name, "missing_currency", value)
-            )
-            money.append(None)
+            text = message(table, row, name, problem.code, value, problem.detail)
+            errors.add(row, name, problem.code, text)
             continue
         price = parsed.price
         exponent = price.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and price == price.quantize(CENT):
-            price = price.quantize(CENT)  # 12.5000 is 12.50
-        money.append(Money(price, currency))
+        if isinstance(exponent, int) and exponent < -2:
+            price = price.quantize(CENT)  # 12.5000 is 12.50 (check_amount saw no cents more)
+        prices[-1] = price
+        sources: list[tuple[str, str]] = []  # (currency, where it is said)
+        if parsed.currency is not None:
+            where = "its number format shows" if parsed.from_format else "is in"
+            sources.append((parsed.currency, where))
+        if implied is not None:
+            sources.append((implied, f'the header "{header}" says'))
+        unreadable = False
+        for stated_column in stated_columns:
+            if stated_raw[stated_column][position] is None:
+                continue
+            stated = typed[stated_column][position]
+            if stated is None:
+                unreadable = True  # the currency cell itself is reported as bad_currency
+                continue
+            sources.append((stated, f'"{table.header_of(stated_column)}" says'))
+        if unreadable:
+            continue
+        conflict = next((other for other in sources[1:] if other[0] != sources[0][0]), None)
+        if conflict is not None:
+            first = sources[0]
+            lead = " " if first[1] == "is in" else ": "
+            detail = f"{lead}{first[1]} {first[0]} but {conflict[1]} {conflict[0]}"
+            text = message(table, row, name, "currency_mismatch", value, detail)
+            errors.add(row, name, "currency_mismatch", text)
+            continue
+        if not sources:
+            text = message(table, row, name, "missing_currency", value)
+            errors.add(row, name, "missing_currency", text)
+            continue
+        money[-1] = Money(price, sources[0][0])
     return prices, money

@@ -8,7 +8,10 @@ Only the reader sees a cell's number format, so it is the reader that turns a
 numeric tracking-number cell into exact text (leading zeros restored from a
 ``0000000000`` format); a number Excel cannot hold exactly becomes an
 ``UntrustworthyNumber`` that the schema reports. A number shown as a percentage
-becomes the text the user sees ("50%"), so it is never read as an amount of 0.50.
+becomes the text the user sees ("50%"), so it is never read as an amount of 0.50; a
+number whose format shows a currency (``£#,##0.00``, ``[$€-407] #,##0.00``) becomes a
+``CurrencyNumber`` carrying it. An Excel error value (``#REF!``, a formula's cached
+result, a typed error or the same text in a CSV) becomes an ``ExcelError``.
 Everything else is kept as read: text stripped, numbers, booleans and datetimes as
 they are, ``None`` for blank.
 
@@ -59,6 +62,27 @@ EXACT_DIGITS_LIMIT = 10**15
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
+# Excel's error values, as Excel (and a CSV it saved) shows them; "#ERROR!" is Google
+# Sheets'.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+    | {"#SPILL!", "#CALC!", "#BLOCKED!", "#CONNECT!", "#FIELD!", "#UNKNOWN!", "#BUSY!"}
+    | {"#PYTHON!", "#EXTERNAL!", "#ERROR!"}
+)
+# Built-in formats whose currency symbol follows the reading computer's region (the
+# file stores no symbol): they name no currency.
+_LOCALE_CURRENCY_FORMATS = frozenset({5, 6, 7, 8, 42, 44})
+# The pieces of a number format section: quoted text, an escaped character, a [...]
+# code, a padding/fill character (_x, *x), or one character.
+_FORMAT_PART = re.compile(
+    r'"(?P<quoted>[^"]*)"?|\\(?P<escaped>.)|\[(?P<bracket>[^\]]*)\]|[_*].|(?P<char>.)', re.S
+)
+# Characters of a number format that are code, not shown text.
+_FORMAT_CODE = frozenset("0#?.,%Ee+-/@ ()")
+# Currency words formats use that are no currency symbol (Sc) or 3-letter code.
+_CURRENCY_FORMAT_WORDS = frozenset(
+    {"kr", "kr.", "zł", "kč", "ft", "lei", "fr", "fr.", "sfr", "sfr.", "lv", "лв", "руб", "р."}
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,31 @@ class UntrustworthyNumber:
 
     def __str__(self) -> str:
         return self.shown
+
+
+@dataclass(frozen=True)
+class ExcelError:
+    """An Excel error value (``#REF!``, ``#N/A``, ...): a formula's cached result, an
+    error typed into a cell, or the same text in a CSV file. It is never a value."""
+
+    shown: str  # as Excel shows it, e.g. "#REF!"
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+@dataclass(frozen=True)
+class CurrencyNumber:
+    """A numeric cell whose number format shows a currency (``£#,##0.00``,
+    ``[$€-407] #,##0.00``): the number, and the currency symbol or code as the format
+    shows it ("€", "EUR", "$"; "$ (locale C09)" for a dollar of another locale)."""
+
+    number: int | float
+    symbol: str
+
+    def __str__(self) -> str:
+        # As if typed in the cell (the Results sheet copies it; a retry reads it back).
+        return f"{_number_text(self.number)} {self.symbol}"
 
 
 @dataclass(frozen=True)
@@ -165,15 +214,94 @@ def _excel_value(cell: Any, tracking: bool) -> object:
     value = cell.value
     if value is None:
         return None
+    if getattr(cell, "data_type", None) == "e":
+        return ExcelError(str(value).strip())
     if isinstance(value, str):
-        return clean_text(value)
+        return cell_text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         number_format = cell.number_format or "General"
         if tracking:
             return tracking_text(value, number_format)
         if _is_percent_format(number_format):
             return percent_text(value)
+        style = getattr(cell, "style_array", None)
+        if getattr(style, "numFmtId", None) not in _LOCALE_CURRENCY_FORMATS:
+            symbol = format_currency(number_format, value)
+            if symbol is not None:
+                return CurrencyNumber(value, symbol)
     return value
+
+
+def cell_text(text: str) -> str | ExcelError | None:
+    """A text cell: ``clean_text``, or an ``ExcelError`` when it is one ("#REF!")."""
+    cleaned = clean_text(text)
+    if cleaned is not None and cleaned in EXCEL_ERRORS:
+        return ExcelError(cleaned)
+    return cleaned
+
+
+def format_currency(number_format: str, value: int | float = 1) -> str | None:
+    """The currency a number format shows for ``value``, as it shows it ("€", "EUR",
+    "$"), or None. Only the section that formats the value counts (positive; negative;
+    zero). ``[$€-407]`` is a currency code; a dollar of a locale other than the US one
+    (``[$$-C09]``) is "$ (locale C09)", which no one should read as USD."""
+    if number_format.strip().casefold() in ("", "general"):
+        return None
+    sections = _format_sections(number_format)
+    index = 0
+    if value < 0 and len(sections) > 1:
+        index = 1
+    elif value == 0 and len(sections) > 2:
+        index = 2
+    shown: list[str] = []
+    for part in _FORMAT_PART.finditer(sections[index]):
+        bracket = part["bracket"]
+        if bracket is not None:
+            if bracket.startswith("$"):
+                symbol, _, locale = bracket[1:].partition("-")
+                if symbol == "$" and locale.upper() not in ("", "409", "EN-US"):
+                    return f"$ (locale {locale})"
+                if symbol.strip():
+                    return symbol.strip()
+            continue
+        text = part["quoted"] if part["quoted"] is not None else part["escaped"]
+        if text is None and part["char"] is not None and part["char"] not in _FORMAT_CODE:
+            text = part["char"]
+        shown.append(text or " ")
+    return _currency_token("".join(shown))
+
+
+def _format_sections(number_format: str) -> list[str]:
+    """A number format's ``;``-separated sections (a quoted or escaped ``;`` is text)."""
+    sections, start = [], 0
+    for part in _FORMAT_PART.finditer(number_format):
+        if part["char"] == ";":
+            sections.append(number_format[start : part.start()])
+            start = part.end()
+    sections.append(number_format[start:])
+    return sections
+
+
+def _currency_token(text: str) -> str | None:
+    """The first currency in a format's shown text: a currency sign with the letters
+    before it ("€", "US$", "A$"), a three-letter code, or a currency word ("kr")."""
+    token: str
+    for token in re.findall(r"[^\W\d_]*[^\w\s]|[^\W\d_]+\.?", text):
+        if unicodedata.category(token[-1]) == "Sc":
+            return token
+        word = token.rstrip(".")
+        if len(word) == 3 and word.isascii() and word.isalpha() and word.isupper():
+            return word
+        if token.casefold() in _CURRENCY_FORMAT_WORDS:
+            return token
+    return None
+
+
+def _number_text(value: int | float) -> str:
+    """A number as Excel's General format shows it (at most 15 significant digits)."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.15g}"
 
 
 def _is_percent_format(number_format: str) -> bool:

@@ -706,10 +706,10 @@ def test_validate_reports_the_ignored_flat_file_and_reads_files_as_stored(
     tmp_path: Path,
 ) -> None:
     photos = tmp_path / "photos"
-    write(photos / "3SABC" / "exterior_photo.jpg", JPEG)
-    write(photos / "3SABC_exterior_photo.jpg", png_bytes())
+    write(photos / "3SABC0000001" / "exterior_photo.jpg", JPEG)
+    write(photos / "3SABC0000001_exterior_photo.jpg", png_bytes())
     write(
-        photos / "3SABC" / unicodedata.normalize("NFD", "Bestätigung Müller.txt"),
+        photos / "3SABC0000001" / unicodedata.normalize("NFD", "Bestätigung Müller.txt"),
         "Schade “bevestigd” – € 12,50\r\n".encode("cp1252"),
     )
     workbook = Workbook()
@@ -726,11 +726,11 @@ def test_validate_reports_the_ignored_flat_file_and_reads_files_as_stored(
     )
     sheet.append(
         [
-            "3SABC",
+            "3SABC0000001",
             "own_contract",
             42,
             None,
-            unicodedata.normalize("NFC", "3sabc/bestätigung müller.TXT"),
+            unicodedata.normalize("NFC", "3sabc0000001/bestätigung müller.TXT"),
         ]
     )
     book = tmp_path / "claims.xlsx"
@@ -744,15 +744,17 @@ def test_validate_reports_the_ignored_flat_file_and_reads_files_as_stored(
     )
 
     notice = (
-        'row 2, "Exterior photo": using 3SABC/exterior_photo.jpg; 3SABC_exterior_photo.jpg was '
-        "ignored (a file in the parcel's folder wins)"
+        'row 2, "Exterior photo": using 3SABC0000001/exterior_photo.jpg; '
+        "3SABC0000001_exterior_photo.jpg was ignored (a file in the parcel's folder wins)"
     )
     assert result.exit_code == 0, result.output
     assert notice in result.output
     [row] = results_rows(out)
     assert row["status"] == "valid"
-    assert "✓ exterior_photo: 3SABC/exterior_photo.jpg (folder convention)" in row["evidence"]
-    assert "✓ customer_confirmation: 3SABC/Bestätigung Müller.txt (typed path)" in (
+    assert (
+        "✓ exterior_photo: 3SABC0000001/exterior_photo.jpg (folder convention)" in row["evidence"]
+    )
+    assert "✓ customer_confirmation: 3SABC0000001/Bestätigung Müller.txt (typed path)" in (
         unicodedata.normalize("NFC", row["evidence"])
     )
     summary = [

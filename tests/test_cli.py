@@ -565,7 +565,7 @@ def test_an_input_column_named_error_survives_retry(api_env: Any, tmp_path: Path
     )
     workbook = openpyxl.load_workbook(first)
     failed = workbook["Failed rows"]
-    failed.cell(2, 1).value = "3SOK1"  # the user fixes the tracking number
+    failed.cell(2, 1).value = "3SOK00000001"  # the user fixes the tracking number
     workbook.save(first)
     second = tmp_path / "second.xlsx"
     result = run(
@@ -609,7 +609,7 @@ def test_retry_reads_failed_rows_with_the_configs_own_headers(api_env: Any, tmp_
     flags = ["--config", str(config), "--journal", str(tmp_path / "j.sqlite3"), *SCALED_FLAGS]
     run("submit", sheet, "--out", first, "--quiet", *flags)
     workbook = openpyxl.load_workbook(first)
-    workbook["Failed rows"].cell(2, 1).value = "3SCFG1"
+    workbook["Failed rows"].cell(2, 1).value = "3SCFG0000001"
     workbook.save(first)
     second = tmp_path / "second.xlsx"
     result = run("retry", first, "--out", second, *flags)

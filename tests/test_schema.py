@@ -35,7 +35,7 @@ RATES_HEADERS = [
 ]
 
 
-def rates_row(tracking: object = "3SABC1", price: object = "12.50") -> list[object]:
+def rates_row(tracking: object = "3SABC0000001", price: object = "12.50") -> list[object]:
     return [tracking, price, "EUR", "a mug", "brown box", "broken"]
 
 
@@ -204,7 +204,7 @@ def test_a_valid_sendcloud_rates_row() -> None:
     parsed = only(validate_table(table(headers, [[*rates_row(), "A1/dmg.jpg", 8]])))
     assert parsed == ParsedRow(
         row=2,
-        tracking_number="3SABC1",
+        tracking_number="3SABC0000001",
         variant=Variant.SENDCLOUD_RATES,
         is_portal_claim=False,
         fields={
@@ -250,7 +250,8 @@ def test_own_contract_needs_only_a_tracking_number() -> None:
     parsed = only(
         validate_table(
             table(
-                ["tracking_number", "carrier_contract_id", "is_portal_claim"], [["A1", 12.0, "ja"]]
+                ["tracking_number", "carrier_contract_id", "is_portal_claim"],
+                [["3SABC0000001", 12.0, "ja"]],
             )
         )
     )
@@ -295,35 +296,35 @@ OWN = ["tracking_number", "contract_type", "carrier_contract_id", "is_portal_cla
             "(format the column as Text and re-type the number)",
         ),
         (
-            ["A1", "fedex", None, None],
+            ["3SABC0000001", "fedex", None, None],
             "contract_type",
             "bad_contract_type",
             'row 2, "contract_type": "fedex" is not a contract type '
             "(expected own_contract or sendcloud_rates)",
         ),
         (
-            ["A1", "own", 12.5, None],
+            ["3SABC0000001", "own", 12.5, None],
             "carrier_contract_id",
             "not_an_integer",
             'row 2, "carrier_contract_id": 12.5 is not a whole number '
             "(expected a contract ID such as 12345)",
         ),
         (
-            ["A1", "own", 0, None],
+            ["3SABC0000001", "own", 0, None],
             "carrier_contract_id",
             "not_positive",
             'row 2, "carrier_contract_id": 0 is not a contract ID '
             "(expected a whole number above 0)",
         ),
         (
-            ["A1", "own", None, "maybe"],
+            ["3SABC0000001", "own", None, "maybe"],
             "is_portal_claim",
             "not_a_boolean",
             'row 2, "is_portal_claim": "maybe" is not yes or no '
             "(expected yes/no, true/false or 1/0; blank means no)",
         ),
         (
-            ["A1", "own", None, "yes"],
+            ["3SABC0000001", "own", None, "yes"],
             "is_portal_claim",
             "portal_claim_needs_contract",
             'row 2, "is_portal_claim": a portal claim needs an own_contract claim with a '
@@ -384,7 +385,7 @@ def test_portal_claim_with_sendcloud_rates() -> None:
             "€ 12",
             "GBP",
             "currency_mismatch",
-            '"€ 12" is in EUR but "Currency" says GBP (make the amount and the currency agree)',
+            '"€ 12" is in EUR but "Currency" says GBP (make the currencies agree)',
         ),
         (
             12.5,
@@ -398,14 +399,18 @@ def test_amount_error_messages(price: object, currency: object, code: str, text:
     headers = ["Tracking", "Sales value", "Currency"]
     mapping = {"tracking_number": 0, "contents_sales_price": 1, "currency": 2}
     parsed = only(
-        validate_table(table(headers, [["A1", price, currency]], mapping), Variant.OWN_CONTRACT)
+        validate_table(
+            table(headers, [["3SABC0000001", price, currency]], mapping), Variant.OWN_CONTRACT
+        )
     )
     assert messages(parsed) == [("contents_sales_price", code, f'row 2, "Sales value": {text}')]
 
 
 def test_bad_currency_column_is_reported_once() -> None:
     headers = ["tracking_number", "contents_sales_price", "contents_sales_currency"]
-    parsed = only(validate_table(table(headers, [["A1", 12, "CHF"]]), Variant.OWN_CONTRACT))
+    parsed = only(
+        validate_table(table(headers, [["3SABC0000001", 12, "CHF"]]), Variant.OWN_CONTRACT)
+    )
     assert messages(parsed) == [
         (
             "contents_sales_currency",
@@ -416,7 +421,8 @@ def test_bad_currency_column_is_reported_once() -> None:
     ]
 
 
-def test_own_currency_column_wins_over_the_shared_one() -> None:
+def test_own_and_shared_currency_columns_must_agree() -> None:
+    """Issue 8: the own currency column no longer silently wins over the shared one."""
     headers = [
         "tracking_number",
         "contents_sales_price",
@@ -424,12 +430,20 @@ def test_own_currency_column_wins_over_the_shared_one() -> None:
         "contents_purchase_price",
         "currency",
     ]
-    parsed = only(
-        validate_table(table(headers, [["A1", 3, "gbp", "4.5000", "usd"]]), Variant.OWN_CONTRACT)
-    )
-    assert parsed.errors == ()
-    assert parsed.fields == {
-        "contents_sales_price": Money(Decimal("3"), "GBP"),
+    rows = [["3SABC0000001", 3, "gbp", "4.5000", "usd"], ["3SABC0000002", 3, "usd", "4.5000", "$"]]
+    first, second = validate_table(table(headers, rows), Variant.OWN_CONTRACT)
+    assert messages(first) == [
+        (
+            "contents_sales_price",
+            "currency_mismatch",
+            'row 2, "contents_sales_price": 3: "contents_sales_currency" says GBP but '
+            '"currency" says USD (make the currencies agree)',
+        )
+    ]
+    assert first.fields == {"contents_purchase_price": Money(Decimal("4.50"), "USD")}
+    assert second.errors == ()
+    assert second.fields == {
+        "contents_sales_price": Money(Decimal("3"), "USD"),
         "contents_purchase_price": Money(Decimal("4.50"), "USD"),
     }
 
@@ -443,9 +457,9 @@ def test_placeholders_are_blank_in_typed_columns() -> None:
         "contract_type",
     ]
     rows = [
-        [*rates_row("A1"), "-", "n/a", "-", "–"],
-        [*rates_row("A2"), "€ -", "nvt", "n.v.t.", None],
-        [*rates_row("A3"), " - € ", "k.A.", "N/A", "--"],
+        [*rates_row("3SABC0000001"), "-", "n/a", "-", "–"],
+        [*rates_row("3SABC0000002"), "€ -", "nvt", "n.v.t.", None],
+        [*rates_row("3SABC0000003"), " - € ", "k.A.", "N/A", "--"],
     ]
     parsed = validate_table(table(headers, rows))
     for row in parsed:
@@ -460,7 +474,7 @@ def test_a_placeholder_in_a_required_amount_is_missing_and_text_is_kept() -> Non
     headers = ["Tracking", "Sales value", "Currency", "Contents", "Exterior", "Remarks"]
     mapping = {name: i for i, name in enumerate(RATES_HEADERS)}
     parsed = only(
-        validate_table(table(headers, [["A1", "n/a", "EUR", "-", "box", "n/a"]], mapping))
+        validate_table(table(headers, [["3SABC0000001", "n/a", "EUR", "-", "box", "n/a"]], mapping))
     )
     assert messages(parsed) == [
         (
@@ -488,12 +502,15 @@ def test_a_currency_in_the_amount_header_is_the_column_currency(
 ) -> None:
     headers = ["Tracking", header]
     mapping = {"tracking_number": 0, "contents_sales_price": 1}
-    parsed = only(validate_table(table(headers, [["A1", cell]], mapping), Variant.OWN_CONTRACT))
+    parsed = only(
+        validate_table(table(headers, [["3SABC0000001", cell]], mapping), Variant.OWN_CONTRACT)
+    )
     assert parsed.errors == ()
     assert parsed.fields == {"contents_sales_price": money}
 
 
-def test_a_currency_column_wins_over_the_header_and_a_cell_must_agree_with_it() -> None:
+def test_the_header_the_currency_column_and_the_cell_must_agree() -> None:
+    """Issue 8: a currency column no longer wins silently over the header's currency."""
     headers = ["Tracking", "Sales value (EUR)", "Purchase value (EUR)", "Purchase currency"]
     mapping = {
         "tracking_number": 0,
@@ -502,17 +519,25 @@ def test_a_currency_column_wins_over_the_header_and_a_cell_must_agree_with_it() 
         "contents_purchase_currency": 3,
     }
     parsed = only(
-        validate_table(table(headers, [["A1", "$12.50", 4, "GBP"]], mapping), Variant.OWN_CONTRACT)
+        validate_table(
+            table(headers, [["3SABC0000001", "$12.50", 4, "GBP"]], mapping), Variant.OWN_CONTRACT
+        )
     )
     assert messages(parsed) == [
         (
             "contents_sales_price",
             "currency_mismatch",
             'row 2, "Sales value (EUR)": "$12.50" is in USD but the header "Sales value (EUR)" '
-            "says EUR (make the amount and the currency agree)",
-        )
+            "says EUR (make the currencies agree)",
+        ),
+        (
+            "contents_purchase_price",
+            "currency_mismatch",
+            'row 2, "Purchase value (EUR)": 4: the header "Purchase value (EUR)" says EUR but '
+            '"Purchase currency" says GBP (make the currencies agree)',
+        ),
     ]
-    assert parsed.fields == {"contents_purchase_price": Money(Decimal("4"), "GBP")}
+    assert parsed.fields == {}
 
 
 def test_required_for_sendcloud_rates() -> None:
@@ -524,7 +549,9 @@ def test_required_for_sendcloud_rates() -> None:
         "contents_description": 3,
         "additional_remarks": 4,
     }
-    parsed = only(validate_table(table(headers, [["A1", None, "EUR", "mug", None]], mapping)))
+    parsed = only(
+        validate_table(table(headers, [["3SABC0000001", None, "EUR", "mug", None]], mapping))
+    )
     assert messages(parsed) == [
         (
             "contents_sales_price",
@@ -561,27 +588,34 @@ def test_every_problem_of_a_row_is_reported_together() -> None:
 
 
 def test_duplicate_tracking_numbers_are_errors_on_later_rows() -> None:
-    rows = [rates_row("A1"), rates_row("B2"), rates_row("A1"), rates_row("A1")]
+    rows = [
+        rates_row("3SABC0000001"),
+        rates_row("3SABC0000002"),
+        rates_row("3SABC0000001"),
+        rates_row("3SABC0000001"),
+    ]
     parsed = validate_table(table(RATES_HEADERS, rows))
     assert [p.errors for p in parsed[:2]] == [(), ()]
     assert messages(parsed[2]) == [
         (
             "tracking_number",
             "duplicate_tracking_number",
-            'row 4, "tracking_number": "A1" is already on row 2 '
+            'row 4, "tracking_number": "3SABC0000001" is already on row 2 '
             "(one claim per parcel: remove one of the rows)",
         )
     ]
     assert (
-        parsed[3].errors[0].message.startswith('row 5, "tracking_number": "A1" is already on row 2')
+        parsed[3]
+        .errors[0]
+        .message.startswith('row 5, "tracking_number": "3SABC0000001" is already on row 2')
     )
 
 
 def test_numeric_tracking_numbers_from_a_hand_built_table() -> None:
     parsed = validate_table(
-        table(OWN, [[1234567890123.0, None, None, None], [12, None, None, None]])
+        table(OWN, [[1234567890123.0, None, None, None], [12345678, None, None, None]])
     )
-    assert [p.tracking_number for p in parsed] == ["1234567890123", "12"]
+    assert [p.tracking_number for p in parsed] == ["1234567890123", "12345678"]
 
 
 def test_empty_table() -> None:
@@ -612,7 +646,7 @@ AMOUNT_HEADERS = ["tracking_number", "contents_sales_price", "contents_purchase_
 
 
 def amount_table(*prices: tuple[object, object]) -> Any:
-    rows = [[f"T{i}", sales, purchase, "EUR"] for i, (sales, purchase) in enumerate(prices)]
+    rows = [[f"3SABC{i:08d}", sales, purchase, "EUR"] for i, (sales, purchase) in enumerate(prices)]
     return table(AMOUNT_HEADERS, rows)
 
 
@@ -685,7 +719,8 @@ def test_a_given_convention_wins_over_the_file() -> None:
     )
     assert convention.name == "decimal point (given)"
     parsed = validate_table(sheet, Variant.OWN_CONTRACT, decimal_comma=False)
-    assert prices_of(parsed) == [Money(Decimal("10.55"), "EUR"), Money(Decimal("1.234"), "EUR")]
+    assert prices_of(parsed) == [Money(Decimal("10.55"), "EUR"), None]
+    assert [e.code for e in parsed[1].errors] == ["too_many_decimals"]  # 1.234, not 1234
 
 
 def test_convention_not_needed_without_ambiguous_amounts() -> None:

@@ -766,7 +766,7 @@ def test_dutch_workbook_with_track_and_trace_and_a_currency_header(tmp_path: Pat
             ["Schadeclaims week 47"],
             [],
             ["Track & Trace", "Verkoopprijs (€)", "Schadefoto 1", "Schadefoto 2", "Marge"],
-            ["3SNL1", 24.95, "3SNL1\\foto 1.JPG", "3SNL1/foto 2", 0.25],
+            ["3SNL00000001", 24.95, "3SNL1\\foto 1.JPG", "3SNL1/foto 2", 0.25],
         ],
         formats={1: "€ #,##0.00", 4: "0%"},
     )
@@ -778,7 +778,13 @@ def test_dutch_workbook_with_track_and_trace_and_a_currency_header(tmp_path: Pat
         "damage_photo_1": 2,
         "damage_photo_2": 3,
     }
-    assert table.rows[0].cells == ("3SNL1", 24.95, "3SNL1\\foto 1.JPG", "3SNL1/foto 2", "25%")
+    assert table.rows[0].cells == (
+        "3SNL00000001",
+        sheet.CurrencyNumber(24.95, "€"),  # the format's currency travels with the number
+        "3SNL1\\foto 1.JPG",
+        "3SNL1/foto 2",
+        "25%",
+    )
     [parsed] = validate_table(table, Variant.OWN_CONTRACT)
     assert parsed.errors == ()
     assert parsed.fields["contents_sales_price"] == Money(Decimal("24.95"), "EUR")
@@ -787,11 +793,11 @@ def test_dutch_workbook_with_track_and_trace_and_a_currency_header(tmp_path: Pat
 def test_percentage_cells_are_read_as_shown_never_as_an_amount(tmp_path: Path) -> None:
     path = write_xlsx(
         tmp_path / "pct.xlsx",
-        [["Tracking", "Sales value", "Currency", "Remarks"], ["A1", 0.125, "EUR", 1]],
+        [["Tracking", "Sales value", "Currency", "Remarks"], ["3SABC0000001", 0.125, "EUR", 1]],
         formats={1: "0.0%", 3: '0" %"'},
     )
     table = read_sheet(path)
-    assert table.rows[0].cells == ("A1", "12.5%", "EUR", 1)
+    assert table.rows[0].cells == ("3SABC0000001", "12.5%", "EUR", 1)
     [parsed] = validate_table(table, Variant.OWN_CONTRACT)
     assert [e.message for e in parsed.errors] == [
         'row 2, "Sales value": "12.5%" is not an amount (expected a number such as 12.50)'

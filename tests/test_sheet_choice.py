@@ -17,7 +17,7 @@ from batch_claims.columns import COLUMNS
 from batch_claims.errors import InputError
 from batch_claims.sheet import read_sheet
 
-CLAIMS = [["Tracking number", "Remarks"], ["3SABC1", "dented"], ["3SABC2", "torn"]]
+CLAIMS = [["Tracking number", "Remarks"], ["3SABC0000001", "dented"], ["3SABC0000002", "torn"]]
 OTHER_CLAIMS = [["Tracking", "Sales value", "Currency"], ["3SXYZ9", 12, "EUR"]]
 READ_ME = [["How to fill in this workbook"], ["One row per damaged parcel."]]
 
@@ -153,7 +153,7 @@ def test_the_only_sheet_with_claims_is_read_whatever_the_active_sheet(tmp_path: 
 
 
 def test_a_sheet_with_a_broken_header_is_never_skipped_for_another(tmp_path: Path) -> None:
-    broken = [["Tracking", "Tracking number", "Remarks"], ["3SABC1", "3SABC1", "x"]]
+    broken = [["Tracking", "Tracking number", "Remarks"], ["3SABC0000001", "3SABC0000001", "x"]]
     path = write_book(
         tmp_path / "book.xlsx", {"Read me": READ_ME, "Week 13": broken, "Week 12": CLAIMS}
     )
@@ -183,11 +183,11 @@ def test_a_legend_with_a_few_words_per_row_is_no_claims_table(tmp_path: Path) ->
         ["Sales value", "optional", "e.g. 12.50"],
         ["Currency", "optional", "EUR, GBP or USD"],
     ]
-    lone = [["Tracking"], ["3SABC7"], ["3SABC8"]]
+    lone = [["Tracking"], ["3SABC0000007"], ["3SABC0000008"]]
     path = write_book(tmp_path / "book.xlsx", {"Legend": legend, "Parcels": lone})
     table = read_sheet(path)
     assert table.sheet_name == "Parcels"
-    assert [row.cells[0] for row in table.rows] == ["3SABC7", "3SABC8"]
+    assert [row.cells[0] for row in table.rows] == ["3SABC0000007", "3SABC0000008"]
     assert table.notices == (
         'read sheet "Parcels" (the only sheet with data rows); passed over "Legend" '
         "(a list of column names, no claims)",
@@ -201,12 +201,12 @@ def test_a_legend_above_the_header_on_the_same_sheet_is_skipped(tmp_path: Path) 
         ["Remarks", "what happened"],
         [],
         ["Tracking number", "Remarks"],
-        ["3SABC1", "dented"],
+        ["3SABC0000001", "dented"],
     ]
     path = write_book(tmp_path / "book.xlsx", {"Claims": rows})
     table = read_sheet(path)
     assert table.header_row == 5
-    assert [(row.row, row.cells) for row in table.rows] == [(6, ("3SABC1", "dented"))]
+    assert [(row.row, row.cells) for row in table.rows] == [(6, ("3SABC0000001", "dented"))]
 
 
 def test_a_lone_tracking_number_column_gives_way_to_a_claims_table(tmp_path: Path) -> None:
@@ -268,7 +268,7 @@ def test_validate_asks_for_sheet_when_two_sheets_hold_claims(tmp_path: Path) -> 
 
 
 def test_validate_says_which_sheet_it_read_and_keeps_it_in_the_summary(tmp_path: Path) -> None:
-    own = [["Tracking number", "Contract type"], ["3SABC1", "own_contract"]]
+    own = [["Tracking number", "Contract type"], ["3SABC0000001", "own_contract"]]
     path = write_book(
         tmp_path / "book.xlsx",
         {"Columns": [["tracking_number"], ["contract_type"]], "Claims": own, "Old": own},

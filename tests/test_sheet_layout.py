@@ -112,16 +112,16 @@ def test_subtotals_between_groups_and_a_labelled_total_are_ignored(tmp_path: Pat
         tmp_path / "groups.xlsx",
         [
             ["Tracking", "Sales value", "Currency"],
-            ["3SABC1", 10, "EUR"],
+            ["3SABC0000001", 10, "EUR"],
             ["Subtotal", 10, None],
-            ["3SABC2", 20, "EUR"],
+            ["3SABC0000002", 20, "EUR"],
             [None, None, None],
             ["Sub-total (1 parcel)", 20, None],
             ["Totaal: 12", 30, None],
         ],
     )
     table = read_sheet(path)
-    assert column(table, "tracking_number") == ["3SABC1", "3SABC2"]
+    assert column(table, "tracking_number") == ["3SABC0000001", "3SABC0000002"]
     assert table.skipped_rows == (3, 6, 7)
     assert table.notices == (
         'rows 3, 6 and 7 are totals or notes rows ("Subtotal", "Sub-total (1 parcel)", '
@@ -135,15 +135,15 @@ def test_a_label_in_the_first_filled_cell_when_the_tracking_cell_is_blank(
 ) -> None:
     text = (
         "Datum;Tracking;Verkoopwaarde\n"
-        "1-3;3SX1;10\n"
+        "1-3;3SX0000001;10\n"
         "Zwischensumme;;10\n"
-        ";3SX2;5\n"
+        ";3SX0000002;5\n"
         ";Summe: 2;15\n"
         ";;Total loss of one mug\n"
-        ";3SX3;7\n"
+        ";3SX0000003;7\n"
     )
     table = read_sheet(write_bytes(tmp_path / "week.csv", text.encode()))
-    assert column(table, "tracking_number") == ["3SX1", "3SX2", None, "3SX3"]
+    assert column(table, "tracking_number") == ["3SX0000001", "3SX0000002", None, "3SX0000003"]
     assert table.notices[-1] == (
         'rows 3 and 5 are totals or notes rows ("Zwischensumme", "Summe: 2") and were ignored'
     )
@@ -151,7 +151,9 @@ def test_a_label_in_the_first_filled_cell_when_the_tracking_cell_is_blank(
 
 def test_one_totals_row_reads_as_one(tmp_path: Path) -> None:
     table = read_sheet(
-        write_bytes(tmp_path / "t.csv", b"tracking,remarks\n3SX1,a\n3SX2,b\nGrand total,\n")
+        write_bytes(
+            tmp_path / "t.csv", b"tracking,remarks\n3SX0000001,a\n3SX0000002,b\nGrand total,\n"
+        )
     )
     assert table.notices == ('row 4 is a totals or notes row ("Grand total") and was ignored',)
 
@@ -168,29 +170,31 @@ def test_any_number_of_title_lines_above_the_header(
     tmp_path_factory: pytest.TempPathFactory, lines: int, data: st.DataObject
 ) -> None:
     titles = [[data.draw(TITLE_TEXT)] for _ in range(lines)]
-    rows = [*titles, ["Tracking", "Remarks"], ["3SABC1", "dented"]]
+    rows = [*titles, ["Tracking", "Remarks"], ["3SABC0000001", "dented"]]
     folder = tmp_path_factory.mktemp("titles")
     table = read_sheet(write_xlsx(folder / "titles.xlsx", rows))
     assert table.header_row == lines + 1
-    assert [(row.row, row.cells) for row in table.rows] == [(lines + 2, ("3SABC1", "dented"))]
-    csv_text = "".join(f'"{row[0]}"\n' for row in titles) + "Tracking;Remarks\n3SABC1;dented\n"
+    assert [(row.row, row.cells) for row in table.rows] == [(lines + 2, ("3SABC0000001", "dented"))]
+    csv_text = (
+        "".join(f'"{row[0]}"\n' for row in titles) + "Tracking;Remarks\n3SABC0000001;dented\n"
+    )
     table = read_sheet(write_bytes(folder / "titles.csv", csv_text.encode()))
     assert table.header_row == lines + 1
-    assert column(table, "tracking_number") == ["3SABC1"]
+    assert column(table, "tracking_number") == ["3SABC0000001"]
 
 
 def test_the_header_on_the_last_row_scanned_and_one_row_too_far(tmp_path: Path) -> None:
     titles = [[f"instruction {n}"] for n in range(HEADER_SCAN_ROWS - 1)]
-    path = write_xlsx(tmp_path / "long.xlsx", [*titles, ["Tracking"], ["3SABC1"]])
+    path = write_xlsx(tmp_path / "long.xlsx", [*titles, ["Tracking"], ["3SABC0000001"]])
     assert read_sheet(path).header_row == HEADER_SCAN_ROWS
-    path = write_xlsx(tmp_path / "longer.xlsx", [*titles, ["x"], ["Tracking"], ["3SABC1"]])
+    path = write_xlsx(tmp_path / "longer.xlsx", [*titles, ["x"], ["Tracking"], ["3SABC0000001"]])
     with pytest.raises(InputError) as caught:
         read_sheet(path)
     assert caught.value.message.startswith(
         "longer.xlsx: no header row with a tracking number column found in the first 1,000 "
         'rows of sheet "Claims" (looked for: tracking_number,'
     )
-    text = "".join(f"line {n}\n" for n in range(HEADER_SCAN_ROWS)) + "Tracking\n3SABC1\n"
+    text = "".join(f"line {n}\n" for n in range(HEADER_SCAN_ROWS)) + "Tracking\n3SABC0000001\n"
     with pytest.raises(InputError) as caught:
         read_sheet(write_bytes(tmp_path / "long.csv", text.encode()))
     assert caught.value.message.startswith(
@@ -204,9 +208,9 @@ def test_a_lone_tracking_column_on_row_1_keeps_its_rows(tmp_path: Path) -> None:
     table = read_sheet(write_xlsx(tmp_path / "lone.xlsx", rows))
     assert table.header_row == 1
     assert [row.row for row in table.rows] == list(range(2, 41))
-    table = read_sheet(write_bytes(tmp_path / "lone.csv", b"awb\n3SX1\nawb\n3SX2\n"))
+    table = read_sheet(write_bytes(tmp_path / "lone.csv", b"awb\n3SX0000001\nawb\n3SX0000002\n"))
     assert table.header_row == 1
-    assert column(table, "tracking_number") == ["3SX1", "awb", "3SX2"]
+    assert column(table, "tracking_number") == ["3SX0000001", "awb", "3SX0000002"]
 
 
 # --- merged cells in the data area ---------------------------------------------------------
@@ -228,10 +232,10 @@ def merged_book(path: Path, rows: list[list[object]], merges: list[str]) -> Path
 def test_values_merged_down_belong_to_every_row(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["Tracking", "Contract type", "Description", "Remarks"],
-        ["3SABC1", "sendcloud_rates", "Mugs, set of 6", "dented"],
-        ["3SABC2", None, None, "torn"],
-        ["3SABC3", None, None, None],
-        ["3SABC4", "own_contract", "Books", None],
+        ["3SABC0000001", "sendcloud_rates", "Mugs, set of 6", "dented"],
+        ["3SABC0000002", None, None, "torn"],
+        ["3SABC0000003", None, None, None],
+        ["3SABC0000004", "own_contract", "Books", None],
     ]
     path = merged_book(tmp_path / "m.xlsx", rows, ["B2:B4", "C2:C4"])
     table = read_sheet(path)
@@ -243,8 +247,8 @@ def test_values_merged_down_belong_to_every_row(tmp_path: Path) -> None:
 def test_a_value_merged_across_belongs_to_its_first_column(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["Tracking", "Description", "Remarks", "Extra"],
-        ["3SABC1", "Mugs and plates, all broken", "hidden", None],
-        ["3SABC2", "Books", "x", None],
+        ["3SABC0000001", "Mugs and plates, all broken", "hidden", None],
+        ["3SABC0000002", "Books", "x", None],
     ]
     path = merged_book(tmp_path / "m.xlsx", rows, ["B2:C2"])
     table = read_sheet(path)
@@ -255,15 +259,15 @@ def test_a_value_merged_across_belongs_to_its_first_column(tmp_path: Path) -> No
 def test_a_block_merged_down_and_across_and_a_merged_totals_label(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["Tracking", "Description", "Remarks", "Sales value"],
-        ["3SABC1", "Same box", None, 5],
-        ["3SABC2", None, None, 6],
+        ["3SABC0000001", "Same box", None, 5],
+        ["3SABC0000002", None, None, 6],
         ["Total", None, None, 11],
     ]
     path = merged_book(tmp_path / "m.xlsx", rows, ["B2:C3", "A4:C4"])
     table = read_sheet(path)
     assert [row.cells for row in table.rows] == [
-        ("3SABC1", "Same box", None, 5),
-        ("3SABC2", "Same box", None, 6),
+        ("3SABC0000001", "Same box", None, 5),
+        ("3SABC0000002", "Same box", None, 6),
     ]
     assert table.notices == ('row 4 is a totals or notes row ("Total") and was ignored',)
 
@@ -299,8 +303,8 @@ def test_a_merged_header_block_stays_the_header(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["Tracking number", "Amounts", None, "Remarks"],
         [None, "Sales value", "Currency", None],
-        ["3SABC1", 10, "EUR", "dented"],
-        ["3SABC2", 20, None, None],
+        ["3SABC0000001", 10, "EUR", "dented"],
+        ["3SABC0000002", 20, None, None],
     ]
     path = merged_book(tmp_path / "m.xlsx", rows, ["A1:A2", "B1:C1", "D1:D2", "C3:C4"])
     table = read_sheet(path)

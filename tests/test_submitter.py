@@ -60,20 +60,24 @@ def test_rows_sharing_a_refused_carrier_contract_are_held_back(
 ) -> None:
     sheet = write_sheet(
         tmp_path,
-        [["3SA1", "own_contract", 999], ["3SA2", "own_contract", 999], ["3SA3", "own_contract", 7]],
+        [
+            ["3SAPQRS01", "own_contract", 999],
+            ["3SAPQRS02", "own_contract", 999],
+            ["3SAPQRS03", "own_contract", 7],
+        ],
         ["tracking_number", "contract_type", "carrier_contract_id"],
     )
     result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 1
     rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
-    assert rows["3SA1"]["status"] == "rejected"
-    assert rows["3SA2"]["status"] == "not_attempted"
-    assert rows["3SA2"]["error_detail"].startswith("held back: row 2 was refused")
+    assert rows["3SAPQRS01"]["status"] == "rejected"
+    assert rows["3SAPQRS02"]["status"] == "not_attempted"
+    assert rows["3SAPQRS02"]["error_detail"].startswith("held back: row 2 was refused")
     failed = results_rows(sheet.with_suffix(".results.xlsx"), "Failed rows")
-    assert next(r for r in failed if r["tracking_number"] == "3SA2")["error"].startswith(
+    assert next(r for r in failed if r["tracking_number"] == "3SAPQRS02")["error"].startswith(
         "held back: row 2 was refused for a reason this row shares: Carrier support contact"
     )
-    assert rows["3SA3"]["status"] == "submitted"
+    assert rows["3SAPQRS03"]["status"] == "submitted"
     posts = requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json()
     assert sum(p["path"].endswith("/tickets/damage") for p in posts) == 2
 
@@ -88,7 +92,7 @@ def test_rows_sharing_a_refused_carrier_contract_are_held_back(
     )
     assert again.exit_code == 1
     rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
-    assert rows["3SA2"]["status"] == "rejected"
+    assert rows["3SAPQRS02"]["status"] == "rejected"
 
 
 def test_hold_back_learns_only_shared_reasons() -> None:
@@ -117,8 +121,10 @@ def test_hold_back_learns_only_shared_reasons() -> None:
 
 
 def test_a_refused_cached_token_is_uploaded_again_once(api_env: Any, tmp_path: Path) -> None:
-    data = photo(tmp_path, "3SB1/damage_photo_1.png")
-    sheet = write_sheet(tmp_path, [["3SB1", "own_contract"]], ["tracking_number", "contract_type"])
+    data = photo(tmp_path, "3SBPQRS01/damage_photo_1.png")
+    sheet = write_sheet(
+        tmp_path, [["3SBPQRS01", "own_contract"]], ["tracking_number", "contract_type"]
+    )
     journal = tmp_path / "j.sqlite3"
     book = Journal(journal, lambda: datetime.now(UTC))
     book.store_token(hashlib.sha256(data).hexdigest(), "image/png", "expired-token")
@@ -133,9 +139,9 @@ def test_a_refused_cached_token_is_uploaded_again_once(api_env: Any, tmp_path: P
 def test_identical_files_upload_once_even_when_uploaded_ahead(api_env: Any, tmp_path: Path) -> None:
     rows = []
     for n in range(8):
-        photo(tmp_path, f"3SC{n}/damage_photo_1.png", salt=bytes([n]))
-        photo(tmp_path, f"3SC{n}/sales_invoice.png", salt=b"same invoice")
-        rows.append([f"3SC{n}", "own_contract"])
+        photo(tmp_path, f"3SCPQRS0{n}/damage_photo_1.png", salt=bytes([n]))
+        photo(tmp_path, f"3SCPQRS0{n}/sales_invoice.png", salt=b"same invoice")
+        rows.append([f"3SCPQRS0{n}", "own_contract"])
     sheet = write_sheet(tmp_path, rows, ["tracking_number", "contract_type"])
     result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 0, result.output
@@ -143,10 +149,10 @@ def test_identical_files_upload_once_even_when_uploaded_ahead(api_env: Any, tmp_
     assert len(uploads) == 9  # 8 distinct photos + one shared invoice
     created = tickets(api_env)
     assert Counter(t["body"]["tracking_number"] for t in created) == {
-        f"3SC{n}": 1 for n in range(8)
+        f"3SCPQRS0{n}": 1 for n in range(8)
     }
     # Tickets went out in sheet order.
-    assert [t["body"]["tracking_number"] for t in created] == [f"3SC{n}" for n in range(8)]
+    assert [t["body"]["tracking_number"] for t in created] == [f"3SCPQRS0{n}" for n in range(8)]
 
 
 def test_max_minutes_stops_cleanly_leaving_the_rest_not_attempted(
@@ -158,7 +164,7 @@ def test_max_minutes_stops_cleanly_leaving_the_rest_not_attempted(
     monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
     sheet = write_sheet(
         tmp_path,
-        [[f"3SD{n}", "own_contract"] for n in range(6)],
+        [[f"3SDPQRS0{n}", "own_contract"] for n in range(6)],
         ["tracking_number", "contract_type"],
     )
     # 0.005 minutes = 0.3 s: the first ticket (0.2 s latency) fits, not all six.
@@ -183,13 +189,13 @@ def test_the_same_photo_for_two_parcels_is_a_warning_not_an_error(tmp_path: Path
     photo(tmp_path, "shared.png", salt=b"one photo")
     sheet = write_sheet(
         tmp_path,
-        [["3SE1", "own_contract", "shared.png"], ["3SE2", "own_contract", "shared.png"]],
+        [["3SEPQRS01", "own_contract", "shared.png"], ["3SEPQRS02", "own_contract", "shared.png"]],
         ["tracking_number", "contract_type", "damage_photo_1"],
     )
     result = run("validate", sheet)
     assert result.exit_code == 0
     assert (
-        "row 3: damage_photo_1 (shared.png) is the very same file as a photo of row 2 (3SE1)"
+        "row 3: damage_photo_1 (shared.png) is the very same file as a photo of row 2 (3SEPQRS01)"
         in result.output
     )
 
@@ -203,8 +209,8 @@ def test_refused_credentials_stop_the_uploads_queued_behind(
     rows = []
     for n in range(6):
         for name in ("damage_photo_1", "exterior_photo", "sales_invoice"):
-            photo(tmp_path, f"3SF{n}/{name}.png", salt=f"{n}{name}".encode())
-        rows.append([f"3SF{n}", "own_contract"])
+            photo(tmp_path, f"3SFPQRS0{n}/{name}.png", salt=f"{n}{name}".encode())
+        rows.append([f"3SFPQRS0{n}", "own_contract"])
     sheet = write_sheet(tmp_path, rows, ["tracking_number", "contract_type"])
     result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 3
@@ -235,21 +241,25 @@ def test_an_unexpected_error_costs_only_its_own_row(
 
     sheet = write_sheet(
         tmp_path,
-        [["3SG1", "own_contract"], ["3SG2", "own_contract"], ["3SG3", "own_contract"]],
+        [
+            ["3SGPQRS01", "own_contract"],
+            ["3SGPQRS02", "own_contract"],
+            ["3SGPQRS03", "own_contract"],
+        ],
         ["tracking_number", "contract_type"],
     )
     real_build = submitter.build_payload
     real_create = SupportClient.create_damage_ticket
 
     def build(claim: Claim, tokens: dict[str, str]) -> dict[str, Any]:
-        if claim.tracking_number == "3SG1":
+        if claim.tracking_number == "3SGPQRS01":
             raise RuntimeError("bug before the request")
         return real_build(claim, tokens)
 
     def create(
         self: SupportClient, payload: Any, is_portal_claim: bool = False, before_send: Any = None
     ) -> Any:
-        if payload["tracking_number"] == "3SG2":
+        if payload["tracking_number"] == "3SGPQRS02":
             before_send()  # granted by the limits and recorded: the request is under way
             raise RuntimeError("bug while the request was under way")
         return real_create(self, payload, is_portal_claim, before_send)
@@ -260,12 +270,14 @@ def test_an_unexpected_error_costs_only_its_own_row(
     result = run("submit", sheet, "--journal", journal, "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 1
     rows = {r["tracking_number"]: r for r in results_rows(sheet.with_suffix(".results.xlsx"))}
-    assert rows["3SG1"]["status"] == "failed"
-    assert rows["3SG1"]["error_detail"] == "internal error: RuntimeError: bug before the request"
-    assert rows["3SG2"]["status"] == "unconfirmed"  # the request may have gone out
-    assert rows["3SG3"]["status"] == "submitted"
+    assert rows["3SGPQRS01"]["status"] == "failed"
+    assert (
+        rows["3SGPQRS01"]["error_detail"] == "internal error: RuntimeError: bug before the request"
+    )
+    assert rows["3SGPQRS02"]["status"] == "unconfirmed"  # the request may have gone out
+    assert rows["3SGPQRS03"]["status"] == "submitted"
     book = Journal(journal, lambda: datetime.now(UTC))
-    record = book.claim("3SG2", "damage")
+    record = book.claim("3SGPQRS02", "damage")
     assert record is not None and record.state == "unconfirmed"
 
 
@@ -277,13 +289,15 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
     from batch_claims.settings import Settings
     from batch_claims.uploads import Uploader
 
-    photo(tmp_path, "3SH1/damage_photo_1.png", salt=b"gone soon")
-    sheet = write_sheet(tmp_path, [["3SH1", "own_contract"]], ["tracking_number", "contract_type"])
+    photo(tmp_path, "3SHPQRS01/damage_photo_1.png", salt=b"gone soon")
+    sheet = write_sheet(
+        tmp_path, [["3SHPQRS01", "own_contract"]], ["tracking_number", "contract_type"]
+    )
     from batch_claims.pipeline import prepare
 
     settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
     [claim] = prepare(sheet, tmp_path / "photos", settings).claims
-    (tmp_path / "photos/3SH1/damage_photo_1.png").unlink()
+    (tmp_path / "photos/3SHPQRS01/damage_photo_1.png").unlink()
     book = Journal(":memory:", lambda: datetime.now(UTC))
     from batch_claims.submitter import connect
 
@@ -339,7 +353,7 @@ def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
         if point == where and reached[point] == 2:
             raise KeyboardInterrupt
 
-    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SI", 4, fault=fault)
+    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SIPQRS0", 4, fault=fault)
     assert aborted is not None and "interrupted" in str(aborted)
     statuses = [o.status.value for o in outcomes]
     assert statuses[0] == "submitted"
@@ -347,7 +361,7 @@ def test_an_interrupt_at_any_step_leaves_every_row_with_its_true_status(
     assert statuses[2:] == ["not_attempted", "not_attempted"]
     sent = {t["body"]["tracking_number"] for t in tickets(api_env)}
     assert {o.tracking_number for o in outcomes if o.status.value == "submitted"} <= sent
-    assert ("3SI1" in sent) == (where in ("after_record", "after_ticket"))
+    assert ("3SIPQRS01" in sent) == (where in ("after_record", "after_ticket"))
 
 
 def test_a_second_interrupt_between_rows_still_gives_every_row_an_outcome(
@@ -357,7 +371,7 @@ def test_a_second_interrupt_between_rows_still_gives_every_row_an_outcome(
         if outcome.row == 2:
             raise KeyboardInterrupt  # lands outside any row's handling
 
-    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SJ", 3, on_progress=progress)
+    outcomes, aborted, _ = submit_rows(api_env, tmp_path, "3SJPQRS0", 3, on_progress=progress)
     assert aborted is not None
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
 
@@ -372,10 +386,10 @@ def test_stopping_while_a_ticket_waits_for_its_window_sends_nothing_more(
         submitter.stop.request("stopped by SIGTERM")
 
     outcomes, aborted, book = submit_rows(
-        api_env, tmp_path, "3SK", 3, ticket_limit=Limit(1, 0.5), on_wait=signal_during_the_wait
+        api_env, tmp_path, "3SKPQRS0", 3, ticket_limit=Limit(1, 0.5), on_wait=signal_during_the_wait
     )
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
-    assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SK0"]
-    record = book.claim("3SK1", "damage")
+    assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SKPQRS00"]
+    record = book.claim("3SKPQRS01", "damage")
     assert record is None or record.state == "not_created"
     assert book.unconfirmed() == []

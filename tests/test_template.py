@@ -117,6 +117,7 @@ def test_instructions_mention_the_photo_rules(template: Path) -> None:
 
 def test_write_template_leaves_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "t.xlsx"
+    target.parent.mkdir()
     write_template(target)
     assert [p.name for p in target.parent.iterdir()] == ["t.xlsx"]
 
