@@ -207,11 +207,11 @@ def _after_sending(exc: BaseException, where: str) -> str:
         for c in causes
     ):
         return f"no answer from {where} in time (read timeout)"
+    if any(isinstance(c, http.client.RemoteDisconnected) for c in causes):
+        return f"the connection to {where} was dropped without an answer"
     if any(isinstance(c, ConnectionResetError) for c in causes):
         return f"the connection to {where} was reset"
-    if any(isinstance(c, http.client.RemoteDisconnected) for c in causes) or isinstance(
-        exc, urllib3.exceptions.ProtocolError | requests.exceptions.ConnectionError
-    ):
+    if isinstance(exc, urllib3.exceptions.ProtocolError | requests.exceptions.ConnectionError):
         return f"the connection to {where} was dropped without an answer"
     if isinstance(exc, requests.exceptions.Timeout):
         return f"no answer from {where} in time"
