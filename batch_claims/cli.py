@@ -355,9 +355,8 @@ def _submit(
     """submit and retry share this: one implementation, two ways to get the rows.
 
     A wrong set-up (config, limits, credentials, base URL) stops here before the sheet
-    is read (exit 2); a journal that fails before anything
-    is sent is exit 2 too; what stops the run once sending began is exit 3, with the
-    workbook written.
+    is read (exit 2); a journal that fails before anything is sent is exit 2 too; what
+    stops the run once sending began is exit 3, with the workbook written.
     """
     clock = SystemClock()
     slot_start = clock.monotonic()  # --max-minutes counts from the command's start
@@ -593,10 +592,8 @@ def history_command(
     settings = _settings(config_file, journal=journal)
     path = settings.require_journal()
     if not path.exists():
-        raise InputError(
-            f"no journal at {path} (account {settings.account}): nothing was submitted "
-            "with these keys and this base URL"
-        )
+        whose = f" (account {settings.account})" if settings.public_key else ""
+        raise InputError(f"no journal at {path}{whose}: nothing was submitted with it")
     book = Journal(path, SystemClock().utcnow)
     try:
         with _nothing_sent_yet(note=""):
@@ -653,7 +650,8 @@ def resolve_command(
     settings = _settings(config_file, journal=journal)
     path = settings.require_journal()
     if not path.exists():
-        raise InputError(f"no journal at {path} (account {settings.account})")
+        whose = f" (account {settings.account})" if settings.public_key else ""
+        raise InputError(f"no journal at {path}{whose}")
     book = Journal(path, SystemClock().utcnow)
     try:
         with _nothing_sent_yet(note=""):
