@@ -23,7 +23,7 @@ from batch_claims.api.ratelimit import Limit
 from batch_claims.attachments import sha256_of
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, summary_line
-from batch_claims.errors import InputError, Interrupted, JournalLocked
+from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
@@ -39,7 +39,7 @@ from batch_claims.retry_input import (
 )
 from batch_claims.settings import Settings, build_settings, load_config
 from batch_claims.sheet import SheetTable
-from batch_claims.submitter import StopSignal, Submitter, connect
+from batch_claims.submitter import StopSignal, Submitter, connect, least_seconds_now
 from batch_claims.template import write_template
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -366,7 +366,14 @@ def _submit(
     quiet: bool,
     dry_run: bool,
 ) -> None:
-    """submit and retry share this: one implementation, two ways to get the rows."""
+    """submit and retry share this: one implementation, two ways to get the rows.
+
+    A wrong set-up (config, limits, credentials, base URL) stops here before the sheet
+    is read (exit 2); a journal that fails before anything is sent is exit 2 too; what
+    stops the run once sending began is exit 3, with the workbook written.
+    """
+    clock = SystemClock()
+    slot_start = clock.monotonic()  # --max-minutes counts from the command's start
     settings = _settings(
         config_file,
         journal=journal,
@@ -378,14 +385,19 @@ def _submit(
         token_max_age=token_max_age,
         limit_margin=limit_margin,
     )
-    clock = SystemClock()
+    if not sandbox:
+        if not dry_run:
+            settings.require_credentials()
+        else:
+            settings.require_journal()
+        check_base_url(settings.base_url)
     started = clock.utcnow()
-    input_sha256 = sha256_of(sheet)
     run_id = uuid.uuid4().hex
     out = results_path(sheet, out, retry=source_results is not None)
     console = Console(quiet=quiet, log_file=log_file)
     with ExitStack() as stack:
         stack.callback(console.close)
+        input_sha256 = sha256_of(sheet)
         with _interrupt_while_reading():
             prepared = prepare(
                 sheet,
@@ -400,14 +412,13 @@ def _submit(
         if sandbox:
             settings = _start_sandbox(stack, settings, journal is None)
             console.info(f"sandbox API at {settings.base_url}")
-        elif not dry_run:
-            settings.require_credentials()
-        check_base_url(settings.base_url)
-        if source_results is not None:
+        if source_results is not None:  # its Failed rows sheet is known good by now
             check_account(sheet, settings.account)
-        book = Journal(settings.journal_path(), clock.utcnow)
-        stack.callback(book.close)
-        book.bind_account(settings.account)
+        with _nothing_sent_yet():
+            book = Journal(settings.journal_path(), clock.utcnow)
+            stack.callback(book.close)
+            account = _bind_account(book, settings)
+        console.info(f"journal {book.path} (account {account})")
 
         def info(outcomes: list[RowOutcome], **extra: Any) -> RunInfo:
             return RunInfo(
@@ -421,7 +432,7 @@ def _submit(
                 base_url=settings.base_url,
                 tool_version=__version__,
                 run_id=run_id,
-                account=settings.account,
+                account=account,
                 journal=str(settings.journal_path()),
                 sheet_name=prepared.table.sheet_name,
                 source_results=source_results,
@@ -430,7 +441,10 @@ def _submit(
             )
 
         try:
-            notice = book.acquire_lock(run_id, "retry" if source_results else "submit", sheet.name)
+            with _nothing_sent_yet():
+                notice = book.acquire_lock(
+                    run_id, "retry" if source_results else "submit", sheet.name
+                )
         except JournalLocked as exc:
             # Exit 3 still leaves a workbook: every row to send is not_attempted.
             reason = f"not attempted: {exc.message}"
@@ -442,19 +456,29 @@ def _submit(
             ]
             _report(console, out, info(outcomes), prepared, outcomes)
             raise
-        stack.callback(book.release_lock, run_id)
+        stack.callback(_release_lock, book, run_id, console)
         if notice:
             console.info(notice)
-        the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
+        with _nothing_sent_yet():
+            the_plan = plan(prepared, book, settings, force, resubmit_unconfirmed)
+            # The least time counts the POSTs of earlier runs still in the windows.
+            the_plan = replace(
+                the_plan,
+                least_seconds=least_seconds_now(
+                    settings, book, clock, the_plan.tickets, the_plan.uploads
+                ),
+            )
         if dry_run:
             click.echo(the_plan.describe())
-            outcomes = dry_run_outcomes(prepared, book, force, resubmit_unconfirmed)
+            with _nothing_sent_yet():
+                outcomes = dry_run_outcomes(prepared, book, force, resubmit_unconfirmed)
             _report(console, out, info(outcomes), prepared, outcomes)
             ready = (Status.VALID, Status.ALREADY_SUBMITTED)
             sys.exit(0 if all(o.status in ready for o in outcomes) else 1)
 
         console.info(the_plan.describe())
-        client = stack.enter_context(connect(settings, clock, book, console.waiting))
+        with _nothing_sent_yet():
+            client = stack.enter_context(connect(settings, clock, book, console.waiting))
         submitter = Submitter(
             client,
             book,
@@ -463,7 +487,7 @@ def _submit(
             run_id,
             force=force,
             resubmit_unconfirmed=resubmit_unconfirmed,
-            deadline=None if max_minutes is None else clock.monotonic() + max_minutes * 60,
+            deadline=None if max_minutes is None else slot_start + max_minutes * 60,
             on_progress=console.row_done,
             fault=_crash_hook(os.environ.get("BATCH_CLAIMS_CRASH_AT")),
             hold_back=HoldBack(enabled=settings.hold_back),
@@ -482,6 +506,31 @@ def _submit(
     if aborted is not None:
         raise aborted
     sys.exit(0 if all(o.status.has_ticket for o in outcomes) else 1)
+
+
+@contextmanager
+def _nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
+    """A journal failure before the first request: exit 2 (nothing was sent)."""
+    try:
+        yield
+    except JournalFailed as exc:
+        raise InputError(f"{exc.message}{note}") from None
+
+
+def _bind_account(book: Journal, settings: Settings) -> str:
+    """The account the journal serves: this run's, when its keys are known (a dry run
+    without keys reads the journal it was given, and binds it to nothing)."""
+    if settings.public_key or settings.sandbox:
+        book.bind_account(settings.account)
+        return settings.account
+    return book.get_meta("account") or "unknown: SENDCLOUD_PUBLIC_KEY is not set"
+
+
+def _release_lock(book: Journal, run_id: str, console: Console) -> None:
+    try:
+        book.release_lock(run_id)
+    except JournalFailed as exc:
+        console.info(f"{exc.message}; the next run takes its lock over")
 
 
 def _start_sandbox(stack: ExitStack, settings: Settings, temp_journal: bool) -> Settings:
@@ -557,37 +606,45 @@ def history_command(
 ) -> None:
     """What the journal knows: tickets, attempts, unconfirmed rows."""
     settings = _settings(config_file, journal=journal)
-    path = settings.journal_path()
+    path = settings.require_journal()
     if not path.exists():
-        raise InputError(f"no journal at {path}: nothing was submitted with these settings")
+        whose = f" (account {settings.account})" if settings.public_key else ""
+        raise InputError(f"no journal at {path}{whose}: nothing was submitted with it")
     book = Journal(path, SystemClock().utcnow)
     try:
-        records = book.claims(tracking_number)
-        if tracking_number is not None and not records:
-            raise InputError(f"the journal {path} knows nothing of {tracking_number}")
-        width = max([len("tracking_number"), *(len(r.tracking_number) for r in records)])
-        if records:
-            click.echo(f"{'tracking_number':<{width}}  {'state':<11}  {'ticket_id':<36}  updated")
-        for record in records:
-            click.echo(
-                f"{record.tracking_number:<{width}}  {record.state:<11}  "
-                f"{record.ticket_id or '-':<36}  {record.updated_at}"
-            )
-            if tracking_number is not None:
-                for attempt in book.attempts(record.tracking_number):
-                    click.echo(
-                        f"  attempt {attempt.id} run {attempt.run_id[:8]} {attempt.started_at}"
-                        f" {attempt.state} http={attempt.http_status or '-'}"
-                        f" {attempt.detail or ''}".rstrip()
-                    )
-        pending = book.unconfirmed()
-        if pending and tracking_number is None:
-            click.echo(
-                f"{len(pending)} unconfirmed: check them in the Sendcloud panel, then "
-                "`batch-claims resolve TRACKING_NUMBER --ticket-id ID` or `--not-created`"
-            )
+        with _nothing_sent_yet(note=""):
+            _history(book, path, tracking_number)
     finally:
         book.close()
+
+
+def _history(book: Journal, path: Path, tracking_number: str | None) -> None:
+    """Which journal and account, then its claims (and one claim's attempts)."""
+    click.echo(f"journal {path} (account {book.get_meta('account') or 'unknown'})", err=True)
+    records = book.claims(tracking_number)
+    if tracking_number is not None and not records:
+        raise InputError(f"the journal {path} knows nothing of {tracking_number}")
+    width = max([len("tracking_number"), *(len(r.tracking_number) for r in records)])
+    if records:
+        click.echo(f"{'tracking_number':<{width}}  {'state':<11}  {'ticket_id':<36}  updated")
+    for record in records:
+        click.echo(
+            f"{record.tracking_number:<{width}}  {record.state:<11}  "
+            f"{record.ticket_id or '-':<36}  {record.updated_at}"
+        )
+        if tracking_number is not None:
+            for attempt in book.attempts(record.tracking_number):
+                click.echo(
+                    f"  attempt {attempt.id} run {attempt.run_id[:8]} {attempt.started_at}"
+                    f" {attempt.state} http={attempt.http_status or '-'}"
+                    f" {attempt.detail or ''}".rstrip()
+                )
+    pending = book.unconfirmed()
+    if pending and tracking_number is None:
+        click.echo(
+            f"{len(pending)} unconfirmed: check them in the Sendcloud panel, then "
+            "`batch-claims resolve TRACKING_NUMBER --ticket-id ID` or `--not-created`"
+        )
 
 
 @cli.command("resolve", short_help="Close an unconfirmed row after checking the panel.")
@@ -607,12 +664,17 @@ def resolve_command(
     if bool(ticket_id) == not_created:
         raise click.UsageError("give exactly one of --ticket-id ID and --not-created")
     settings = _settings(config_file, journal=journal)
-    path = settings.journal_path()
+    path = settings.require_journal()
     if not path.exists():
-        raise InputError(f"no journal at {path}")
+        whose = f" (account {settings.account})" if settings.public_key else ""
+        raise InputError(f"no journal at {path}{whose}")
     book = Journal(path, SystemClock().utcnow)
     try:
-        book.resolve(tracking_number, "damage", ticket_id)
+        with _nothing_sent_yet(note=""):
+            click.echo(
+                f"journal {path} (account {book.get_meta('account') or 'unknown'})", err=True
+            )
+            book.resolve(tracking_number, "damage", ticket_id)
     finally:
         book.close()
     click.echo(

@@ -1,8 +1,12 @@
 """What the user sees while a run goes: a tqdm bar on a terminal, plain timestamped log
-lines otherwise (cron), nothing with --quiet. Only cli.py uses this module."""
+lines otherwise (cron), nothing with --quiet. Only cli.py uses this module.
+
+The --log-file holds an account's claim history: a new one is created readable by the
+user only (0600)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -28,9 +32,12 @@ class Console:
         self._log: IO[str] | None = None
         if log_file is not None:
             try:
-                self._log = log_file.open("a", encoding="utf-8")
+                fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._log = os.fdopen(fd, "a", encoding="utf-8")
             except OSError as exc:
-                raise click.UsageError(f"cannot open --log-file {log_file}: {exc}") from None
+                raise click.UsageError(
+                    f"cannot open --log-file {log_file}: {exc.strerror}"
+                ) from None
         self.counts: Counter[Status] = Counter()
 
     def stop(self) -> None:

@@ -8,11 +8,17 @@ row is not an exception (see ``outcome.RowError``)::
     ├── RunAborted            the run stopped; workbook still written    (exit 3)
     │   ├── AuthRefused       401/403: credentials refused
     │   ├── JournalLocked     another run holds the journal
-    │   └── Interrupted       Ctrl-C / SIGTERM / --max-minutes
+    │   ├── JournalFailed     the journal cannot be read or written (corrupt, full…)
+    │   ├── NotTheApi         the base URL answers, but not like the Support API
+    │   ├── Unreachable       the API cannot be connected to, retries exhausted
+    │   ├── TlsFailed         TLS verification failed (before anything was sent)
+    │   └── Interrupted       Ctrl-C / SIGTERM
+    ├── TooLate               --max-minutes: a request cannot start before the deadline
     └── ApiError              one request's answer, classified by handling
         ├── Rejected          400/406/413/415/422: the API refused this row
         ├── Retryable         certainly not processed: connect error, 429, 5xx
-        │   └── RateLimited   429, with the Retry-After it carried (if any)
+        │   ├── RateLimited   429, with the Retry-After it carried (if any)
+        │   └── CannotConnect the connection was never made (refused, DNS, timeout)
         ├── Unconfirmed       may have reached Sendcloud: never resent automatically
         └── GaveUp            retries exhausted on a Retryable failure
 
@@ -59,6 +65,32 @@ class Interrupted(RunAborted):
     pass
 
 
+class JournalFailed(RunAborted):
+    """The journal file cannot be read or written (corrupt, read-only, disk full)."""
+
+
+class NotTheApi(RunAborted):
+    """The base URL answers, but not like Sendcloud's Support API (a web page, a
+    redirect to a login, 404/405 for the endpoints): nothing can succeed there."""
+
+
+class Unreachable(RunAborted):
+    """The API could not be connected to, through every retry."""
+
+
+class TlsFailed(RunAborted):
+    """TLS verification failed: the request was never sent."""
+
+
+# Run-stopping errors that are certain nothing of the request was processed.
+NOTHING_SENT: tuple[type[RunAborted], ...] = (AuthRefused, NotTheApi, Unreachable, TlsFailed)
+
+
+class TooLate(BatchClaimsError):
+    """The --max-minutes slot ends before the rate limits (or a back-off) allow this
+    request to start: it is not sent."""
+
+
 class ApiError(BatchClaimsError):
     """An answer (or no answer) of the Support API for one request."""
 
@@ -97,6 +129,10 @@ class RateLimited(Retryable):
     ) -> None:
         super().__init__(detail, http_status=http_status, error_code=error_code, attempts=attempts)
         self.retry_after = retry_after
+
+
+class CannotConnect(Retryable):
+    """The connection was never made: refused, DNS failure, connect timeout."""
 
 
 class Unconfirmed(ApiError):

@@ -4,14 +4,22 @@ and the run lock.
 A ticket attempt is written ``in_flight`` and committed *before* the request is sent,
 and its answer right after; a leftover ``in_flight`` is therefore a request whose
 outcome nobody knows, reported ``unconfirmed`` and never resent automatically.
+
+The file holds an account's claim history: it is created readable by the user only
+(0600, its -wal/-shm files too; a folder we create 0700). A problem found when the
+journal is opened is an ``InputError`` (nothing was sent); any SQLite failure later —
+a corrupt page, a read-only file, a full disk — is a ``JournalFailed`` naming the
+file, never a bare ``sqlite3`` error.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
 import sqlite3
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -19,10 +27,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from batch_claims.clock import Clock, iso_utc
-from batch_claims.errors import InputError, JournalLocked
+from batch_claims.errors import InputError, JournalFailed, JournalLocked
+
+P = ParamSpec("P")
+R = TypeVar("R")
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
 
 # Claim states.
 IN_FLIGHT = "in_flight"  # request being sent; outcome unknown until recorded
@@ -164,6 +177,113 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _prepare_file(path: Path) -> None:
+    """Before SQLite opens ``path``: its folder exists (0700 when we create it), an
+    existing file is whole pages and writable, and a new one is created 0600 — SQLite
+    gives the -wal and -shm files the same mode as the database file."""
+    parent = path.expanduser().resolve().parent
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True, mode=PRIVATE_FOLDER)
+            os.chmod(parent, PRIVATE_FOLDER)  # mkdir's mode is cut by the umask
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the journal folder {parent} ({exc.strerror})"
+            ) from None
+    if path.exists():
+        size = path.stat().st_size
+        if size % 512 != 0 or size == 0:
+            # SQLite files are whole pages: this one was cut short or emptied.
+            raise InputError(
+                f"the journal {path} is truncated ({size} bytes); it is left "
+                "untouched — restore it from a backup or pass another --journal "
+                "after checking the Sendcloud panel"
+            )
+        if not os.access(path, os.W_OK):
+            raise InputError(
+                f"the journal {path} is not writable (read-only); nothing was sent — make "
+                "it writable or pass another --journal"
+            )
+    try:  # a real write, since access() tells root nothing about read-only disks
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise InputError(f"the journal folder {parent} is not writable ({exc.strerror})") from None
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        except FileExistsError:
+            pass  # another run created it meanwhile
+        except OSError as exc:
+            raise InputError(f"cannot create the journal {path} ({exc.strerror})") from None
+
+
+def _tighten(path: Path) -> None:
+    """An account's claim history is the user's only: take group and other bits off
+    the journal and its -wal/-shm files (ours only; an earlier version made them 0644)."""
+    for target in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            info = target.stat()
+            if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                os.chmod(target, stat.S_IMODE(info.st_mode) & ~0o077)
+        except OSError:
+            continue
+
+
+# SQLite's primary result codes (the low byte of sqlite_errorcode).
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = (
+    10,
+    11,
+    13,
+    14,
+    26,
+)
+
+
+def failure_message(path: str, exc: sqlite3.Error) -> str:
+    """What is wrong with the journal file, in words, naming it and the way on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return (
+            f"the journal {path} cannot be written: the disk is full — free some space, "
+            "then run again"
+        )
+    if primary in (_SQLITE_READONLY, _SQLITE_PERM) or "readonly" in text:
+        return (
+            f"the journal {path} cannot be written: it is read-only — make it writable or "
+            "pass another --journal"
+        )
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
+        return (
+            f"the journal {path} is damaged (not a readable batch-claims journal); it is "
+            "left untouched — restore it from a backup, or move it aside only after "
+            "checking the Sendcloud panel, or pass another --journal"
+        )
+    if primary == _SQLITE_IOERR:
+        return f"the journal {path} cannot be read or written: a disk input/output error"
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return f"the journal {path} is busy: another program holds it open for writing"
+    if primary == _SQLITE_CANTOPEN:
+        return f"the journal {path} cannot be opened"
+    name = getattr(exc, "sqlite_errorname", None) or "unknown"
+    return f"the journal {path} cannot be used (SQLite error {name})"
+
+
+def _guarded(method: Callable[Concatenate[Journal, P], R]) -> Callable[Concatenate[Journal, P], R]:
+    """Every SQLite failure of a journal method becomes ``JournalFailed`` naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: Journal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise JournalFailed(failure_message(self.path, exc)) from None
+
+    return wrapper
+
+
 class Journal:
     """The journal on a file path, ``":memory:"`` or an open connection."""
 
@@ -183,42 +303,27 @@ class Journal:
     @staticmethod
     def _open(path: str) -> sqlite3.Connection:
         if path != ":memory:":
-            parent = Path(path).expanduser().resolve().parent
-            try:
-                parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise InputError(f"cannot create the journal folder {parent}: {exc}") from None
-            if Path(path).exists():
-                size = Path(path).stat().st_size
-                if size % 512 != 0 or size == 0:
-                    # SQLite files are whole pages: this one was cut short or emptied.
-                    raise InputError(
-                        f"the journal {path} is truncated ({size} bytes); it is left "
-                        "untouched — restore it from a backup or pass another --journal "
-                        "after checking the Sendcloud panel"
-                    )
-                if not os.access(path, os.W_OK):
-                    raise InputError(f"the journal {path} is not writable")
-            try:  # a real write, since access() tells root nothing about read-only disks
-                tempfile.TemporaryFile(dir=parent).close()
-            except OSError as exc:
-                raise InputError(
-                    f"the journal folder {parent} is not writable ({exc.strerror})"
-                ) from None
+            _prepare_file(Path(path))
         try:
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise InputError(
-                f"the journal {path} cannot be opened ({exc}); it may be corrupt — move it "
-                "aside only after checking the Sendcloud panel, or pass another --journal"
+                failure_message(path, exc) + " (found when opening it; nothing was sent)"
             ) from None
+        if path != ":memory:":
+            _tighten(Path(path))
         return db
 
     def _migrate(self) -> None:
         try:
+            # Every page checked before the first write: a damaged journal is found here
+            # and left exactly as it is (a few milliseconds for a year of claims).
+            check = self.db.execute("PRAGMA quick_check(1)").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError("database disk image is malformed")
             version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
             if version > len(MIGRATIONS):
                 raise InputError(
@@ -232,13 +337,13 @@ class Journal:
                     step(self.db)
                     self.db.execute(f"PRAGMA user_version = {number}")
             self.db.execute("SELECT count(*) FROM claims").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             raise InputError(
-                f"the journal {self.path} is not a readable batch-claims journal ({exc}); "
-                "it is left untouched — pass another --journal or restore it"
+                failure_message(self.path, exc) + " (found when opening it; nothing was sent)"
             ) from None
 
     @property
+    @_guarded
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -253,10 +358,16 @@ class Journal:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk, a corrupt page); a
+                # transaction left open would make every later atomic() a nested one.
+                if self.db.in_transaction:
+                    try:
+                        self.db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
                 raise
-            self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -268,10 +379,12 @@ class Journal:
 
     # --- meta ----------------------------------------------------------------------
 
+    @_guarded
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row["value"])
 
+    @_guarded
     def set_meta(self, key: str, value: str) -> None:
         with self.atomic():
             self.db.execute(
@@ -280,6 +393,7 @@ class Journal:
                 (key, value),
             )
 
+    @_guarded
     def bind_account(self, account: str) -> None:
         """Record the account the journal belongs to; refuse another account's journal."""
         known = self.get_meta("account")
@@ -293,6 +407,7 @@ class Journal:
 
     # --- lock ----------------------------------------------------------------------
 
+    @_guarded
     def acquire_lock(self, run_id: str, command: str, input_name: str | None) -> str | None:
         """Take the run lock; a notice when a dead run's lock was taken over."""
         notice = None
@@ -326,6 +441,7 @@ class Journal:
             )
         return notice
 
+    @_guarded
     def release_lock(self, run_id: str) -> None:
         with self.atomic():
             self.db.execute("DELETE FROM lock WHERE id = 1 AND run_id = ?", (run_id,))
@@ -335,6 +451,7 @@ class Journal:
 
     # --- claims --------------------------------------------------------------------
 
+    @_guarded
     def claim(self, tracking_number: str, ticket_type: str) -> ClaimRecord | None:
         row = self.db.execute(
             "SELECT * FROM claims WHERE tracking_number = ? AND ticket_type = ?",
@@ -342,6 +459,7 @@ class Journal:
         ).fetchone()
         return None if row is None else _claim_record(row)
 
+    @_guarded
     def claims(self, tracking_number: str | None = None) -> list[ClaimRecord]:
         if tracking_number is None:
             rows = self.db.execute("SELECT * FROM claims ORDER BY updated_at, tracking_number")
@@ -352,6 +470,7 @@ class Journal:
             )
         return [_claim_record(row) for row in rows]
 
+    @_guarded
     def attempts(self, tracking_number: str) -> list[AttemptRecord]:
         rows = self.db.execute(
             "SELECT * FROM attempts WHERE tracking_number = ? ORDER BY id", (tracking_number,)
@@ -372,6 +491,7 @@ class Journal:
             for r in rows
         ]
 
+    @_guarded
     def begin_attempt(
         self,
         run_id: str,
@@ -410,6 +530,7 @@ class Journal:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    @_guarded
     def finish_attempt(
         self,
         attempt_id: int,
@@ -437,6 +558,7 @@ class Journal:
                 (state, ticket_id, stamp, row["tracking_number"], row["ticket_type"]),
             )
 
+    @_guarded
     def resolve(self, tracking_number: str, ticket_type: str, ticket_id: str | None) -> None:
         """Close an unconfirmed claim with what the user found in the Sendcloud panel."""
         record = self.claim(tracking_number, ticket_type)
@@ -460,6 +582,7 @@ class Journal:
                 (state, ticket_id, tracking_number, ticket_type, IN_FLIGHT, UNCONFIRMED),
             )
 
+    @_guarded
     def resolve_in_flight_as_unconfirmed(self, tracking_number: str, ticket_type: str) -> None:
         """A leftover ``in_flight`` (a run died mid-request) becomes ``unconfirmed``."""
         with self.atomic():
@@ -477,6 +600,7 @@ class Journal:
 
     # --- file tokens ---------------------------------------------------------------
 
+    @_guarded
     def cached_token(self, sha256: str, content_type: str, max_age: timedelta) -> str | None:
         row = self.db.execute(
             "SELECT file_token, uploaded_at FROM file_tokens WHERE sha256 = ? AND content_type = ?",
@@ -489,6 +613,7 @@ class Journal:
             return None
         return str(row["file_token"])
 
+    @_guarded
     def store_token(self, sha256: str, content_type: str, file_token: str) -> None:
         with self.atomic():
             self.db.execute(
@@ -498,6 +623,7 @@ class Journal:
                 (sha256, content_type, file_token, self._stamp()),
             )
 
+    @_guarded
     def forget_token(self, file_token: str) -> None:
         with self.atomic():
             self.db.execute("DELETE FROM file_tokens WHERE file_token = ?", (file_token,))
@@ -515,6 +641,7 @@ class Journal:
             finally:
                 self.db.execute("PRAGMA synchronous=FULL")
 
+    @_guarded
     def post_sent(self, scopes: Sequence[str], at: float) -> int:
         with self._unsynced():
             cursor = self.db.execute(
@@ -523,10 +650,12 @@ class Journal:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    @_guarded
     def post_answered(self, post_id: int, at: float) -> None:
         with self._unsynced():
             self.db.execute("UPDATE posts SET answered_at = ? WHERE id = ?", (at, post_id))
 
+    @_guarded
     def posts_since(self, since: float) -> list[tuple[tuple[str, ...], float, float | None]]:
         """(scopes, sent_at, answered_at) of the POSTs sent or answered after ``since``
         (epoch seconds); older ones are forgotten."""
@@ -544,6 +673,7 @@ class Journal:
             for r in rows
         ]
 
+    @_guarded
     def unconfirmed(self) -> Sequence[ClaimRecord]:
         rows = self.db.execute(
             "SELECT * FROM claims WHERE state IN (?, ?) ORDER BY updated_at",
@@ -581,7 +711,13 @@ class RequestLog:
 
     def answered(self, handle: object) -> None:
         assert isinstance(handle, int)
-        self._journal.post_answered(handle, self._clock.utcnow().timestamp())
+        try:
+            self._journal.post_answered(handle, self._clock.utcnow().timestamp())
+        except JournalFailed:
+            # Never lose the answer under way for it: an unrecorded answer counts, in the
+            # next run, as arriving at the latest possible moment (see still_counting).
+            # The journal's next real write stops the run.
+            pass
 
     def still_counting(self, window: float, patience: float) -> list[tuple[tuple[str, ...], float]]:
         """Earlier POSTs within ``window`` seconds, as (scopes, monotonic time). One

@@ -81,6 +81,18 @@ class Settings:
     def journal_path(self) -> Path:
         return self.journal if self.journal is not None else self.default_journal()
 
+    def require_journal(self) -> Path:
+        """The journal a command that only reads it uses; without the API keys there is
+        no telling which account's journal that is, unless one was named."""
+        if self.journal is None and not self.sandbox and not self.public_key:
+            raise InputError(
+                "which journal? The journal is kept per API account, and "
+                "SENDCLOUD_PUBLIC_KEY is not set: set SENDCLOUD_PUBLIC_KEY and "
+                "SENDCLOUD_SECRET_KEY (the keys the claims were sent with), or pass "
+                "--journal FILE"
+            )
+        return self.journal_path()
+
     def require_credentials(self) -> None:
         if not self.public_key or not self.secret_key:
             raise InputError(

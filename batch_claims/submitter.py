@@ -4,6 +4,12 @@ files of the next few rows upload in the background within the same rate limits.
 Every ticket goes through the journal: recorded ``in_flight`` and committed before the
 request, its answer right after, so a run killed at any moment can neither send a
 claim twice nor forget one.
+
+What makes every later row fail the same way stops the run at once (exit 3), the rest
+``not_attempted``: refused credentials, a base URL that is not the Support API, an API
+that cannot be reached, a TLS failure, a journal that cannot be written. A
+``--max-minutes`` deadline is a hard slot: no row, wait or request starts that the
+rate limits would let start only after it.
 """
 
 from __future__ import annotations
@@ -17,17 +23,23 @@ from typing import Any
 from requests.auth import AuthBase
 
 from batch_claims.api.auth import BasicAuth, OAuth2ClientCredentials
-from batch_claims.api.client import SupportClient
-from batch_claims.api.ratelimit import RateLimiter
+from batch_claims.api.client import TICKET_SCOPES, SupportClient
+from batch_claims.api.ratelimit import RateLimiter, least_span
 from batch_claims.api.retry import RetryPolicy
 from batch_claims.clock import Clock
 from batch_claims.errors import (
+    NOTHING_SENT,
     AuthRefused,
     GaveUp,
     Interrupted,
+    JournalFailed,
+    NotTheApi,
     Rejected,
     RunAborted,
+    TlsFailed,
+    TooLate,
     Unconfirmed,
+    Unreachable,
 )
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import (
@@ -48,6 +60,9 @@ Item = Claim | RowOutcome
 ProgressCallback = Callable[[RowOutcome], None]
 LOOKAHEAD_ROWS = 4  # rows whose files may upload while an earlier ticket waits
 UPLOAD_WORKERS = 6
+SLOT_ENDED = "the --max-minutes slot ended"
+TOO_LATE_TICKET = "the --max-minutes slot ends before the rate limits allow this ticket"
+TOO_LATE_UPLOADS = "the --max-minutes slot ends before the rate limits allow this row's uploads"
 
 
 class _NotSent(Exception):
@@ -89,13 +104,27 @@ class Submitter:
     # "before_ticket", "after_ticket", "after_record") so tests can kill the process there.
     fault: Callable[[str], None] = field(default=lambda point: None)
 
+    def __post_init__(self) -> None:
+        self.client.deadline = self.deadline  # no request starts after it
+        # A journal write that failed after its request was answered: the run stops.
+        self.journal_failure: JournalFailed | None = None
+
     def run(self, items: Sequence[Item]) -> tuple[list[RowOutcome], RunAborted | None]:
         """One outcome per item, in order; the error that aborted the run, if any.
 
         A stopped run still yields an outcome for every row: rows not reached are
         ``not_attempted``. ``--max-minutes`` stops cleanly without aborting.
         """
-        known = {item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)}
+        try:
+            known = {
+                item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)
+            }
+        except JournalFailed as exc:
+            why = _stop_reason(exc)
+            return [
+                item if isinstance(item, RowOutcome) else _not_attempted(item, why)
+                for item in items
+            ], exc
         to_send = [item for item in items if isinstance(item, Claim) and known[item.row] is None]
         position = {claim.row: index for index, claim in enumerate(to_send)}
         outcomes: list[RowOutcome] = []
@@ -109,7 +138,11 @@ class Submitter:
                     outcome = item
                 elif (earlier := known[item.row]) is not None:
                     outcome = earlier
-                elif (reason := self._why_stop() or self.hold_back.reason_for(item)) is not None:
+                elif (
+                    reason := self._why_stop()
+                    or self.hold_back.reason_for(item)
+                    or self._too_late_for_a_ticket()
+                ) is not None:
                     outcome = _not_attempted(item, reason)
                 else:
                     start = position[item.row]
@@ -118,10 +151,10 @@ class Submitter:
                             uploader.prefetch(ahead)
                     try:
                         outcome = self.send(item, uploader)
-                    except AuthRefused as exc:
+                    except RunAborted as exc:  # nothing later can succeed
                         aborted = exc
                         self.stop.request(str(exc))
-                        outcome = _not_attempted(item, "the credentials were refused")
+                        outcome = _not_attempted(item, _stop_reason(exc))
                     except KeyboardInterrupt:
                         self.stop.request("the run was interrupted")
                         outcome = self._this_runs_attempt(item) or _not_attempted(
@@ -129,6 +162,9 @@ class Submitter:
                         )
                     except Exception as exc:  # a bug must not cost the other rows
                         outcome = self._unexpected(item, exc)
+                    if self.journal_failure is not None and aborted is None:
+                        aborted = self.journal_failure
+                        self.stop.request(_stop_reason(aborted))
                 outcomes.append(outcome)
                 self.on_progress(outcome)
         except KeyboardInterrupt:  # a second signal between rows: stop at once
@@ -152,6 +188,16 @@ class Submitter:
             )
         return outcomes, aborted
 
+    def _too_late_for_a_ticket(self) -> str | None:
+        """With a deadline: the reason a row must not start because the ticket windows
+        let its ticket start only after the deadline (then no later row can either)."""
+        if self.deadline is None:
+            return None
+        if self.clock.monotonic() + self.client.limiter.wait_time(TICKET_SCOPES) > self.deadline:
+            self.stop.request(SLOT_ENDED, timed_out=True)
+            return TOO_LATE_TICKET
+        return None
+
     def _unexpected(self, claim: Claim, exc: Exception) -> RowOutcome:
         """An error nobody planned for: the journal tells whether this run's ticket
         request got a ticket or may have; else the row failed. The run goes on."""
@@ -164,13 +210,20 @@ class Submitter:
     def _this_runs_attempt(self, claim: Claim, why: str | None = None) -> RowOutcome | None:
         """After an interruption or an error mid-row: what this run's ticket attempt for
         the claim came to, as the journal has it (a ticket, or an unknown outcome)."""
-        record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
+        try:
+            record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
+        except JournalFailed as exc:
+            self.journal_failure = self.journal_failure or exc
+            return None
         if record is None or record.run_id != self.run_id:
             return None
         if record.state == CREATED:
             return claim.outcome(Status.SUBMITTED, ticket_id=record.ticket_id)
         if record.state in (IN_FLIGHT, UNCONFIRMED):
-            self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+            try:
+                self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+            except JournalFailed as exc:  # it stays in_flight: the next run says unconfirmed
+                self.journal_failure = self.journal_failure or exc
             hint = unconfirmed_hint(claim.tracking_number, None)
             return claim.outcome(
                 Status.UNCONFIRMED,
@@ -182,7 +235,7 @@ class Submitter:
     def _why_stop(self) -> str | None:
         if self.stop.reason is None and self.deadline is not None:
             if self.clock.monotonic() >= self.deadline:
-                self.stop.request("--max-minutes reached", timed_out=True)
+                self.stop.request(SLOT_ENDED, timed_out=True)
         return self.stop.reason
 
     # --- one claim -----------------------------------------------------------------
@@ -203,6 +256,9 @@ class Submitter:
             return self._api_failure(claim, Status.REJECTED, exc)
         except GaveUp as exc:
             return self._api_failure(claim, Status.FAILED, exc)
+        except TooLate:
+            self.stop.request(SLOT_ENDED, timed_out=True)
+            return _not_attempted(claim, TOO_LATE_UPLOADS)
         self.fault("after_upload")
         if self.stop.reason is not None:
             return _not_attempted(claim, self.stop.reason)
@@ -217,6 +273,9 @@ class Submitter:
                 tokens = uploader.tokens(claim)
             except (Rejected, GaveUp) as exc:
                 return self._api_failure(claim, _status_of(exc), exc)
+            except TooLate:
+                self.stop.request(SLOT_ENDED, timed_out=True)
+                return _not_attempted(claim, TOO_LATE_UPLOADS)
             outcome, refusal = self._create_ticket(claim, tokens)
         if refusal is not None:
             self.hold_back.learn(claim, refusal)
@@ -247,9 +306,16 @@ class Submitter:
                 )
                 self.fault("before_ticket")
 
-        def finish(state: str, **answer: Any) -> None:
+        def finish(state: str, **answer: Any) -> bool:
+            """Record the answer; False when the journal cannot (the run then stops,
+            and the attempt stays in_flight: the next run reports it unconfirmed)."""
             if attempts:
-                self.journal.finish_attempt(attempts[0], state, **answer)
+                try:
+                    self.journal.finish_attempt(attempts[0], state, **answer)
+                except JournalFailed as exc:
+                    self.journal_failure = self.journal_failure or exc
+                    return False
+            return True
 
         try:
             result = self.client.create_damage_ticket(
@@ -260,6 +326,12 @@ class Submitter:
             # (an earlier try of it was certainly not processed, or it would not be retried).
             finish(NOT_CREATED, detail="the run stopped before the request was sent")
             return _not_attempted(claim, self.stop.reason or "the run stopped"), None
+        except TooLate:
+            # The deadline comes before the windows (or a back-off) allow the request: as
+            # above, nothing of this attempt reached Sendcloud.
+            finish(NOT_CREATED, detail="not sent: " + TOO_LATE_TICKET)
+            self.stop.request(SLOT_ENDED, timed_out=True)
+            return _not_attempted(claim, TOO_LATE_TICKET), None
         except (Rejected, GaveUp, Unconfirmed) as exc:
             state = UNCONFIRMED if isinstance(exc, Unconfirmed) else NOT_CREATED
             finish(state, http_status=exc.http_status, error_code=exc.error_code, detail=exc.detail)
@@ -269,8 +341,11 @@ class Submitter:
                 return self._api_failure(claim, Status.FAILED, exc), None
             hint = unconfirmed_hint(claim.tracking_number, None)
             return self._api_failure(claim, Status.UNCONFIRMED, exc, hint), None
-        except AuthRefused:
-            finish(NOT_CREATED, http_status=401, detail="credentials refused")
+        except NOTHING_SENT as exc:
+            # Refused credentials, not the Support API, unreachable, TLS: certainly no
+            # ticket; the run stops.
+            status = 401 if isinstance(exc, AuthRefused) else None
+            finish(NOT_CREATED, http_status=status, detail=_stop_reason(exc))
             raise
         except KeyboardInterrupt:
             self.stop.request("the run was interrupted")
@@ -285,7 +360,7 @@ class Submitter:
                 error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
             ), None
         self.fault("after_ticket")
-        finish(CREATED, ticket_id=result.ticket_id, http_status=result.http_status)
+        recorded = finish(CREATED, ticket_id=result.ticket_id, http_status=result.http_status)
         self.fault("after_record")
         return claim.outcome(
             Status.SUBMITTED,
@@ -293,6 +368,13 @@ class Submitter:
             http_status=result.http_status,
             attempts=result.attempts,
             submitted_at=self.clock.utcnow(),
+            error_detail=None
+            if recorded
+            else (
+                "the ticket was created, but the journal could not record it; once the "
+                f"journal works, run `batch-claims resolve {claim.tracking_number} "
+                f"--ticket-id {result.ticket_id}`"
+            ),
         ), None
 
     def _api_failure(
@@ -339,6 +421,30 @@ def connect(
         RetryPolicy(max_attempts=settings.max_attempts),
         timeout=(settings.connect_timeout, settings.read_timeout),
     )
+
+
+def least_seconds_now(
+    settings: Settings, journal: Journal, clock: Clock, tickets: int, uploads: int
+) -> float:
+    """The least time from now the limits allow for these POSTs, counting the POSTs of
+    earlier runs the journal knows to be still in the windows (as ``connect`` seeds the
+    limiter with them)."""
+    longest = max(limit.seconds for limit in settings.limits.values())
+    earlier = RequestLog(journal, clock).still_counting(
+        longest + settings.limit_margin, settings.read_timeout
+    )
+    posts = tickets + uploads
+    counts = {"ticket": tickets, "request": posts, "burst": posts}
+    return least_span(settings.limits, counts, earlier, clock.monotonic(), settings.limit_margin)
+
+
+def _stop_reason(exc: RunAborted) -> str:
+    """The not_attempted detail of the rows a run-stopping error left."""
+    if isinstance(exc, AuthRefused):
+        return "the credentials were refused"
+    if isinstance(exc, NotTheApi | Unreachable | TlsFailed | JournalFailed):
+        return exc.message
+    return str(exc)
 
 
 def _status_of(exc: Rejected | GaveUp) -> Status:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from batch_claims.api.client import SupportClient
 from batch_claims.columns import DOCUMENT_COLUMNS
-from batch_claims.errors import AuthRefused, GaveUp, Rejected
+from batch_claims.errors import GaveUp, Rejected, RunAborted
 from batch_claims.journal import Journal
 from batch_claims.outcome import Attachment, Claim
 
@@ -36,7 +36,7 @@ class Uploader:
         self._files: dict[FileKey, Future[str]] = {}
         self._from_cache: set[str] = set()  # tokens taken from earlier runs
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload")
-        self._refused: AuthRefused | None = None  # after a 401 nothing can succeed
+        self._refused: RunAborted | None = None  # after a 401 (etc.) nothing can succeed
 
     def close(self) -> None:
         """Stop uploading ahead; uploads under way finish (their tokens are cached)."""
@@ -128,7 +128,7 @@ class Uploader:
         except (Rejected, GaveUp) as exc:
             exc.detail = f"{attachment.column} file {attachment.filename}: {exc.detail}"
             raise
-        except AuthRefused as exc:
+        except RunAborted as exc:  # refused keys, not the API, unreachable, TLS
             self._refused = exc  # the uploads queued behind this one send nothing
             raise
         self._journal.store_token(attachment.sha256, attachment.content_type, token)

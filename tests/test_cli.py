@@ -370,8 +370,11 @@ def test_retry_refuses_a_workbook_from_another_account(
 
 
 def test_retry_of_a_workbook_from_another_tool_exits_2_naming_what_is_missing(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # With keys: without them, the run asks for them before reading anything.
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
     other = tmp_path / "other.xlsx"
     workbook = openpyxl.Workbook()
     workbook.active.title = "Sheet1"  # type: ignore[union-attr]
@@ -471,7 +474,8 @@ def test_history_lists_tickets_and_attempts(api_env: Any, week: Path, tmp_path: 
     run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
     listing = run("history", "--journal", journal)
     assert listing.exit_code == 0
-    lines = listing.output.splitlines()
+    assert listing.stderr.startswith(f"journal {journal} (account key ")
+    lines = listing.stdout.splitlines()
     assert lines[0].split() == ["tracking_number", "state", "ticket_id", "updated"]
     assert sum(" created " in line for line in lines) == 7
     one = run("history", "DELIVERED-4410", "--journal", journal)

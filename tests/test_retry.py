@@ -25,10 +25,12 @@ from batch_claims.api.retry import (
 )
 from batch_claims.errors import (
     BatchClaimsError,
+    CannotConnect,
     InputError,
     Rejected,
     Retryable,
     RunAborted,
+    TlsFailed,
     Unconfirmed,
 )
 
@@ -112,10 +114,10 @@ EXPECTED: dict[str, tuple[type[BatchClaimsError], type[BatchClaimsError]]] = {
     "JSONDecodeError": (Unconfirmed, Retryable),
     "HTTPError": (Unconfirmed, Retryable),
     "ConnectionError": (Unconfirmed, Retryable),
-    "ProxyError": (Retryable, Retryable),
-    "SSLError": (RunAborted, RunAborted),
+    "ProxyError": (CannotConnect, CannotConnect),
+    "SSLError": (TlsFailed, TlsFailed),
     "Timeout": (Unconfirmed, Retryable),
-    "ConnectTimeout": (Retryable, Retryable),
+    "ConnectTimeout": (CannotConnect, CannotConnect),
     "ReadTimeout": (Unconfirmed, Retryable),
     "URLRequired": (InputError, InputError),
     "TooManyRedirects": (Unconfirmed, Retryable),
@@ -176,7 +178,7 @@ def _conn() -> HTTPConnection:
     [
         (
             _pool_error(urllib3.exceptions.NewConnectionError(_conn(), "[Errno 111] refused")),
-            Retryable,
+            CannotConnect,
         ),
         (
             _pool_error(
@@ -184,10 +186,10 @@ def _conn() -> HTTPConnection:
                     "panel.sendcloud.sc", _conn(), socket.gaierror(-2, "Name or service not known")
                 )
             ),
-            Retryable,
+            CannotConnect,
         ),
-        (_pool_error(urllib3.exceptions.ConnectTimeoutError(_conn(), "timed out")), Retryable),
-        (rex.ConnectionError(ConnectionRefusedError(111, "refused")), Retryable),
+        (_pool_error(urllib3.exceptions.ConnectTimeoutError(_conn(), "timed out")), CannotConnect),
+        (rex.ConnectionError(ConnectionRefusedError(111, "refused")), CannotConnect),
         (
             rex.ConnectionError(
                 urllib3.exceptions.ProtocolError(
@@ -213,20 +215,21 @@ def test_connection_errors_are_classified_by_cause(
     exc: Exception, ticket_class: type[BatchClaimsError]
 ) -> None:
     assert type(classify_request_error(exc, ticket=True)) is ticket_class
-    assert type(classify_request_error(exc, ticket=False)) is Retryable
+    upload_class = CannotConnect if ticket_class is CannotConnect else Retryable
+    assert type(classify_request_error(exc, ticket=False)) is upload_class
 
 
 def test_unconfirmed_ticket_tells_the_user_what_to_do() -> None:
     error = classify_request_error(rex.ReadTimeout("read timed out"), ticket=True)
     assert "may have been created" in str(error)
-    assert "ReadTimeout" in str(error)
+    assert "read timeout" in str(error) and "ReadTimeout" not in str(error)
 
 
 def test_tls_failure_is_not_retried_and_says_so() -> None:
     error = classify_request_error(rex.SSLError("certificate verify failed"), ticket=False)
     assert isinstance(error, RunAborted)
     assert "TLS verification failed" in str(error)
-    assert "certificate verify failed" in str(error)
+    assert "REQUESTS_CA_BUNDLE" in str(error)
 
 
 def test_other_exceptions_pass_through_untouched() -> None:

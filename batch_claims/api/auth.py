@@ -106,7 +106,7 @@ class OAuth2ClientCredentials(AuthBase):
         started = self._clock.monotonic()
         data = {"grant_type": "client_credentials", "scope": self._scope}
         auth = HTTPBasicAuth(self.client_id, self._client_secret)
-        with map_request_errors(ticket=False):
+        with map_request_errors(ticket=False, url=self.token_url):
             if self._session is not None:
                 response = self._post(self._session, data, auth)
             else:

@@ -3,6 +3,12 @@
 Every attempt waits for the rate limiter, goes through ``map_request_errors`` and has
 its answer classified into the exception tree of ``errors.py``. Retryable failures are
 retried per the ``RetryPolicy``; a ticket whose outcome is unknown is never resent.
+
+Some answers stop the run instead of costing one row after another: a base URL that is
+not the Support API (a web page, a redirect to a login, 404/405 for our endpoints) is
+``NotTheApi``; connection failures through every retry are ``Unreachable``. With a
+``deadline`` (``--max-minutes``) no wait for a window or a back-off starts that would
+end after it (``TooLate``).
 """
 
 from __future__ import annotations
@@ -32,12 +38,16 @@ from batch_claims.clock import Clock
 from batch_claims.errors import (
     ApiError,
     AuthRefused,
+    CannotConnect,
     GaveUp,
     InputError,
+    NotTheApi,
     RateLimited,
     Rejected,
     Retryable,
+    TooLate,
     Unconfirmed,
+    Unreachable,
 )
 
 log = logging.getLogger(__name__)
@@ -155,6 +165,12 @@ class SupportClient:
         self._on_event = on_event
         self._stats_lock = threading.Lock()
         self.stats = ClientStats()
+        # clock.monotonic() value after which no request may start (--max-minutes).
+        self.deadline: float | None = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
 
     def upload_file(self, filename: str, data: bytes, content_type: str) -> UploadResult:
         """POST one attachment to /dsf/files; returns its file_token."""
@@ -218,6 +234,13 @@ class SupportClient:
                         self._emit("auth_refresh", attempts, status, 0.0, "token refused")
                         continue
                     raise _auth_refused(response)
+                wrong = not_the_api(response)
+                if wrong is not None:
+                    raise NotTheApi(
+                        f"the API at {self.base_url} does not answer like Sendcloud's Support "
+                        f"API — SENDCLOUD_BASE_URL should end in /api/v3 (POST {path} was "
+                        f"answered {wrong})"
+                    )
                 if 200 <= status < 300:
                     return _success_value(response, key, ticket), attempts, status
                 raise _answer_error(response, ticket, self._clock)
@@ -225,6 +248,9 @@ class SupportClient:
                 failures += 1
                 if isinstance(exc, RateLimited):
                     self._count("rate_limited")
+                if failures >= self._policy.max_attempts and isinstance(exc, CannotConnect):
+                    # Nothing can succeed while the API cannot be reached: stop the run.
+                    raise Unreachable(f"{exc.detail} (tried {attempts} times)") from exc
                 if failures >= self._policy.max_attempts:
                     raise GaveUp(
                         f"Gave up after {attempts} attempts: {exc.detail}",
@@ -244,6 +270,10 @@ class SupportClient:
                     # Every thread must hold back, not only this one.
                     self._limiter.penalise(scopes, delay)
                 else:
+                    if self.deadline is not None and self._clock.monotonic() + delay > (
+                        self.deadline
+                    ):
+                        raise TooLate("the --max-minutes slot ends before the next try") from exc
                     self._clock.sleep(delay)
             except ApiError as exc:
                 exc.attempts = attempts
@@ -259,11 +289,11 @@ class SupportClient:
         params: Mapping[str, str] | None,
         before_send: Callable[[], None] | None = None,
     ) -> requests.Response:
-        with self._limiter.reserve(scopes):
+        with self._limiter.reserve(scopes, deadline=self.deadline):
             if before_send is not None:
                 before_send()
             self._count("requests")
-            with map_request_errors(ticket=ticket):
+            with map_request_errors(ticket=ticket, url=url):
                 return self._session.post(
                     url,
                     params=params,
@@ -360,15 +390,65 @@ def _answer_error(response: requests.Response, ticket: bool, clock: Clock) -> Ap
             http_status=status,
             error_code=code,
         )
+    return Rejected(detail, http_status=status, error_code=code)
+
+
+# What a 404's error detail may name and still be about the address, not the row.
+_ROUTE_WORDS = re.compile(r"\b(url|uri|page|endpoint|route|path|resource|method)s?\b", re.I)
+
+
+def not_the_api(response: requests.Response) -> str | None:
+    """How an answer shows the base URL is not the Support API, or None.
+
+    The Support API answers POSTs to its endpoints with JSON and never redirects them.
+    A redirect (to a login page), 405, an HTML page, or a 404 that names no parcel or
+    other thing of the request — a web server's page, or a JSON "Not found" for the
+    address — come from somewhere else. A Support-API 404 whose detail names what was
+    not found ("Parcel not found.") is that row's answer.
+    """
+    status = response.status_code
+    reason = f"HTTP {status} {_reason(response)}".rstrip()
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
-        return Rejected(
-            f"HTTP {status} {_reason(response)}: the API answered with a redirect "
-            f"to {location[:_SNIPPET]!r}; check SENDCLOUD_BASE_URL.",
-            http_status=status,
-            error_code=code,
-        )
-    return Rejected(detail, http_status=status, error_code=code)
+        return f"{reason}, a redirect to {location[:_SNIPPET]}" if location else reason
+    if status == 405:
+        return reason
+    html_page = _is_html(response)
+    if status == 404:
+        if html_page:
+            return f"{reason} with a web page"
+        if _names_what_was_not_found(response):
+            return None
+        if _json_or_none(response) is None:
+            return f"{reason} ({_snippet(response)})"
+        return f"{reason} ({_error_detail(response)[0][:_SNIPPET]})"
+    if status == 200 and html_page:  # the API answers 201/202; a 200 page is a site's
+        return f"{reason} with a web page"
+    return None
+
+
+def _is_html(response: requests.Response) -> bool:
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        return True
+    head = response.content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _names_what_was_not_found(response: requests.Response) -> bool:
+    """True for a Support-API error body whose detail names what was missing."""
+    body = _json_or_none(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return False
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        detail = str(error.get("detail") or "")
+        rest = re.sub(r"\b(not|found|the|requested|was|on|server|this)\b", " ", detail.lower())
+        if re.search(r"[a-z]", rest) and not _ROUTE_WORDS.search(detail):
+            return True
+    return False
 
 
 def _auth_refused(response: requests.Response) -> AuthRefused:

@@ -14,6 +14,10 @@ as "now" in every window it belongs to.
 Windows outlive a run: an optional ``Recorder`` is told of every request sent and
 answered (the journal keeps them), and ``seed`` loads the requests of an earlier run
 that still count, so a rerun or a restart after a crash starts where the account is.
+``least_span`` plans with those same requests.
+
+With a ``deadline``, ``reserve`` never starts a wait that ends after it: it raises
+``TooLate`` at once instead (a cron slot is not overrun by a wait for a window).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from types import MappingProxyType, TracebackType
 from typing import Protocol
 
 from batch_claims.clock import Clock
+from batch_claims.errors import TooLate
 
 _LIMIT_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*")
 # Smallest sleep: guarantees a FakeClock moves even when a wait rounds to nothing.
@@ -177,8 +182,12 @@ class RateLimiter:
     def margin(self) -> float:
         return self._margin
 
-    def reserve(self, scopes: Sequence[str]) -> Slot:
-        """Wait until every scope has room, record the request in all of them."""
+    def reserve(self, scopes: Sequence[str], deadline: float | None = None) -> Slot:
+        """Wait until every scope has room, record the request in all of them.
+
+        ``deadline`` (a ``clock.monotonic()`` value): raise ``TooLate`` instead of
+        starting a wait that would end after it.
+        """
         names = tuple(dict.fromkeys(scopes))
         me = threading.get_ident()
         start = self._clock.monotonic()
@@ -192,6 +201,11 @@ class RateLimiter:
                         if name in self._events:
                             self._events[name].append(reservation)
                     break
+                if deadline is not None and now + wait > deadline:
+                    raise TooLate(
+                        f"the --max-minutes slot ends before the {scope} rate limit allows "
+                        "this request"
+                    )
                 if in_flight:
                     # Another thread's request fills the window: wait for its done().
                     self._cond.wait()
@@ -200,7 +214,11 @@ class RateLimiter:
                 self._on_wait(wait, scope)
             self._clock.sleep(max(wait, _MIN_SLEEP))
         if self._recorder is not None:  # outside the lock: it may write to disk
-            reservation.record = self._recorder.sent(names)
+            try:
+                reservation.record = self._recorder.sent(names)
+            except BaseException:
+                self._finish(reservation)  # nothing is sent: never hold the window open
+                raise
         return Slot(self, reservation, names, max(0.0, now - start))
 
     def seed(self, requests: Iterable[tuple[Sequence[str], float]]) -> None:
@@ -282,3 +300,35 @@ class RateLimiter:
     def __repr__(self) -> str:
         limits = ", ".join(f"{name}={limit}" for name, limit in self._limits.items())
         return f"RateLimiter({limits}, margin={self._margin:g})"
+
+
+def least_span(
+    limits: Mapping[str, Limit],
+    counts: Mapping[str, int],
+    earlier: Iterable[tuple[Sequence[str], float]] = (),
+    now: float = 0.0,
+    margin: float = 0.0,
+) -> float:
+    """The least seconds from ``now`` until the last of ``counts[scope]`` new requests
+    may start, when the requests in ``earlier`` ((scopes, monotonic time they count
+    from), as for ``seed``) still fill the windows.
+
+    Each scope alone bounds the span from below (its requests as early as its window
+    allows, one after another); the binding scope is the largest. Without earlier
+    requests this is ``floor((K - 1) / N) * W``.
+    """
+    earlier = list(earlier)
+    span = 0.0
+    for scope, count in counts.items():
+        limit = limits.get(scope)
+        if limit is None or count <= 0:
+            continue
+        window = limit.seconds + margin
+        times = sorted(at for scopes, at in earlier if scope in scopes and at + window > now)
+        last = now
+        for _ in range(count):
+            if len(times) >= limit.count:
+                last = max(last, times[-limit.count] + window)
+            times.append(last)
+        span = max(span, last - now)
+    return span

@@ -1,32 +1,39 @@
 """The retry policy value, Retry-After parsing, and the one place requests' errors become ours.
 
 The rule (as urllib3's ``Retry``): a failure before the request left this machine
-(refused connection, DNS failure, connect timeout) is ``Retryable``; a failure after it
-went out (read timeout, dropped connection) may have had an effect, so for a ticket it
-is ``Unconfirmed`` and never resent. An upload is harmless to repeat.
+(refused connection, DNS failure, connect timeout) is ``CannotConnect``, a
+``Retryable``; a failure after it went out (read timeout, dropped connection) may have
+had an effect, so for a ticket it is ``Unconfirmed`` and never resent. An upload is
+harmless to repeat. A TLS failure happens before anything is sent and stops the run.
+Every message is in plain words, never an exception's own text.
 """
 
 from __future__ import annotations
 
 import email.utils
+import errno
+import http.client
 import math
 import random
 import re
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 
 from batch_claims.errors import (
     BatchClaimsError,
+    CannotConnect,
     InputError,
     Rejected,
     Retryable,
-    RunAborted,
+    TlsFailed,
     Unconfirmed,
 )
 
@@ -88,23 +95,26 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 @contextmanager
-def map_request_errors(*, ticket: bool) -> Iterator[None]:
-    """Turn requests' (and leaked urllib3) exceptions raised inside into batch-claims errors."""
+def map_request_errors(*, ticket: bool, url: str | None = None) -> Iterator[None]:
+    """Turn requests' (and leaked urllib3) exceptions raised inside into batch-claims
+    errors; ``url`` is where the request went (for the message's host:port)."""
     try:
         yield
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise classify_request_error(exc, ticket=ticket) from exc
+        raise classify_request_error(exc, ticket=ticket, url=url) from exc
 
 
-def classify_request_error(exc: Exception, *, ticket: bool) -> BatchClaimsError:
-    """The batch-claims error for a requests exception; ``ticket`` marks an unsafe request."""
-    desc = describe_exception(exc)
+def classify_request_error(
+    exc: Exception, *, ticket: bool, url: str | None = None
+) -> BatchClaimsError:
+    """The batch-claims error for a requests exception; ``ticket`` marks an unsafe request.
+
+    Messages are plain words ("cannot connect to host:443: connection refused"): no
+    exception text of Python, requests or urllib3 ever reaches a row or the console.
+    """
+    where = host_and_port(url or _request_url(exc))
     if isinstance(exc, requests.exceptions.SSLError):
-        return RunAborted(
-            f"TLS verification failed ({desc}). batch-claims never turns certificate "
-            "verification off: fix the server certificate, or point REQUESTS_CA_BUNDLE "
-            "at the CA bundle of your network's TLS proxy."
-        )
+        return TlsFailed(_tls_message(exc, where))
     if isinstance(
         exc,
         requests.exceptions.InvalidURL
@@ -112,30 +122,136 @@ def classify_request_error(exc: Exception, *, ticket: bool) -> BatchClaimsError:
         | requests.exceptions.InvalidSchema
         | requests.exceptions.URLRequired,
     ):
-        return InputError(f"The API URL cannot be used ({desc}): check SENDCLOUD_BASE_URL.")
+        return InputError(f"the API URL for {where} cannot be used: check SENDCLOUD_BASE_URL")
     if isinstance(exc, requests.exceptions.InvalidHeader):
         # Its message quotes the header value, which may be a credential: never show it.
         return InputError(
             "A request header has an invalid value (a line break or leading space?): "
             "check SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY."
         )
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.ProxyError) or (
-        isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc)
-    ):
-        return Retryable(f"Could not connect to the API ({desc}).")
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return CannotConnect(f"cannot connect to {where} through the proxy{_proxy(exc, where)}")
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or _never_connected(exc):
+        return CannotConnect(f"cannot connect to {where}: {_connect_failure(exc)}")
     if isinstance(exc, requests.exceptions.InvalidJSONError) and not isinstance(
         exc, requests.exceptions.JSONDecodeError
     ):
         return Rejected(
-            f"The request body cannot be sent as JSON ({desc}).", error_code="invalid_json"
+            "the request body cannot be sent as JSON (a number that is not finite?)",
+            error_code="invalid_json",
         )
     # Everything else may have happened after the request went out.
+    what = _after_sending(exc, where)
     if ticket:
         return Unconfirmed(
-            f"The connection failed after the ticket request was sent ({desc}); "
-            "the ticket may have been created: check the Sendcloud panel."
+            f"{what} after the ticket request was sent; the ticket may have been created: "
+            "check the Sendcloud panel"
         )
-    return Retryable(f"The connection failed during the request ({desc}).")
+    return Retryable(what)
+
+
+def host_and_port(url: str | None) -> str:
+    """``host:port`` of a URL (the scheme's default port when none is given)."""
+    if not url:
+        return "the API"
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    except ValueError:
+        return "the API"
+    if not parts.hostname:
+        return "the API"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port}" if port else host
+
+
+def _request_url(exc: BaseException) -> str | None:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    return url if isinstance(url, str) else None
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connection was never made, in plain words."""
+    causes = list(_causes(exc))
+    text = " ".join(str(c) for c in causes).lower()
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
+        return "connection refused"
+    if (
+        any(isinstance(c, socket.gaierror | urllib3.exceptions.NameResolutionError) for c in causes)
+        or "name or service not known" in text
+        or "nodename nor servname" in text
+    ):
+        return "the host name is not known (DNS lookup failed)"
+    for cause in causes:
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "the network or the host is unreachable"
+    if (
+        isinstance(exc, requests.exceptions.ConnectTimeout)
+        or any(
+            isinstance(c, urllib3.exceptions.ConnectTimeoutError | TimeoutError)
+            and not isinstance(c, urllib3.exceptions.NewConnectionError)
+            for c in causes
+        )
+        or "timed out" in text
+    ):
+        return "no answer to the connection attempt in time (connect timeout)"
+    return "the connection could not be made"
+
+
+def _after_sending(exc: BaseException, where: str) -> str:
+    """What went wrong once connected, in plain words."""
+    causes = list(_causes(exc))
+    if any(
+        isinstance(c, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError)
+        for c in causes
+    ):
+        return f"no answer from {where} in time (read timeout)"
+    if any(isinstance(c, http.client.RemoteDisconnected) for c in causes):
+        return f"the connection to {where} was dropped without an answer"
+    if any(isinstance(c, ConnectionResetError) for c in causes):
+        return f"the connection to {where} was reset"
+    if isinstance(exc, urllib3.exceptions.ProtocolError | requests.exceptions.ConnectionError):
+        return f"the connection to {where} was dropped without an answer"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"no answer from {where} in time"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return f"the answer from {where} was cut off"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return f"the answer from {where} could not be decoded"
+    return f"the request to {where} failed"
+
+
+def _tls_message(exc: BaseException, where: str) -> str:
+    """TLS failed: what, and the fix (never turning verification off)."""
+    reason = ""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_message:
+            reason = f" ({cause.verify_message})"
+            break
+        if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+            return (
+                f"TLS handshake with {where} failed: the server does not speak TLS there "
+                "(an http:// address used as https://?); check SENDCLOUD_BASE_URL"
+            )
+    return (
+        f"TLS verification failed for {where}{reason}: nothing was sent. Behind a "
+        "corporate proxy that inspects TLS, set REQUESTS_CA_BUNDLE to the file of its CA "
+        "certificate (ask your IT department for it); batch-claims never turns certificate "
+        "verification off"
+    )
+
+
+_URL_HOST = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^/@\s]+@)?([^/\s:'\"()]+(?::\d+)?)")
+
+
+def _proxy(exc: BaseException, where: str) -> str:
+    """' proxy.example:3128' when the error names a proxy other than the target."""
+    for match in _URL_HOST.finditer(" ".join(str(c) for c in _causes(exc))):
+        host = match.group(1)
+        if host != where and not where.startswith(f"{host}:"):
+            return f" {host}"
+    return " (check HTTPS_PROXY)"
 
 
 def _never_connected(exc: BaseException) -> bool:
