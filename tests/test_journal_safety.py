@@ -104,10 +104,10 @@ def overwrite_tables(journal: Path, *tables: str) -> None:
 
 
 def a_real_journal(api_env: Any, tmp_path: Path) -> tuple[Path, Path]:
-    photo(tmp_path, "3SX0/damage_photo_1.png", b"zero")
+    photo(tmp_path, "3SJOURNAL0/damage_photo_1.png", b"zero")
     sheet = write_sheet(
         tmp_path,
-        [["3SX0", "own_contract"], ["3SX1", "own_contract"]],
+        [["3SJOURNAL0", "own_contract"], ["3SJOURNAL1", "own_contract"]],
         ["tracking_number", "contract_type"],
     )
     journal = tmp_path / "j.sqlite3"
@@ -135,7 +135,7 @@ def test_a_corrupt_journal_stops_before_anything_is_sent_naming_the_file(
 def test_history_of_a_corrupt_journal_names_the_file(api_env: Any, tmp_path: Path) -> None:
     _, journal = a_real_journal(api_env, tmp_path)
     overwrite_tables(journal, "attempts")
-    result = run("history", "3SX0", "--journal", journal)
+    result = run("history", "3SJOURNAL0", "--journal", journal)
     assert result.exit_code == 2
     assert f"the journal {journal} is damaged" in result.output
 
@@ -217,7 +217,7 @@ def run_rows(
 ) -> tuple[list[RowOutcome], Any, Path]:
     sheet = write_sheet(
         tmp_path,
-        [[f"3SF{n}", "own_contract"] for n in range(count)],
+        [[f"3SFULLDISK{n}", "own_contract"] for n in range(count)],
         ["tracking_number", "contract_type"],
     )
     settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
@@ -249,10 +249,10 @@ def test_a_full_disk_between_rows_stops_the_run_and_records_nothing_unsent(
     assert aborted.message.startswith(f"the journal {path} cannot be written: the disk is full")
     assert [o.status.value for o in outcomes] == ["submitted", "not_attempted", "not_attempted"]
     assert "the disk is full" in (outcomes[1].error_detail or "")
-    assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SF0"]
+    assert [t["body"]["tracking_number"] for t in tickets(api_env)] == ["3SFULLDISK0"]
     book = Journal(path, now)  # a new connection: no page limit
-    assert book.claim("3SF1", "damage") is None  # never recorded as sent
-    first = book.claim("3SF0", "damage")
+    assert book.claim("3SFULLDISK1", "damage") is None  # never recorded as sent
+    first = book.claim("3SFULLDISK0", "damage")
     assert first is not None and first.state == "created"
 
 
@@ -270,11 +270,11 @@ def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
     assert isinstance(aborted, JournalFailed)
     assert [o.status.value for o in outcomes] == ["submitted", "submitted", "not_attempted"]
     sent = {t["body"]["tracking_number"]: t for t in tickets(api_env)}
-    assert set(sent) == {"3SF0", "3SF1"}
+    assert set(sent) == {"3SFULLDISK0", "3SFULLDISK1"}
     book = Journal(path, now)
-    second = book.claim("3SF1", "damage")
+    second = book.claim("3SFULLDISK1", "damage")
     assert second is not None and second.state in ("created", "in_flight")
     if second.state == "in_flight":  # the answer could not be recorded: say how to close it
         assert "batch-claims resolve 3SF1 --ticket-id" in (outcomes[1].error_detail or "")
     assert outcomes[1].ticket_id is not None
-    assert book.claim("3SF2", "damage") is None
+    assert book.claim("3SFULLDISK2", "damage") is None

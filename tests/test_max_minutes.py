@@ -49,7 +49,7 @@ def slot_run(
     n = next(_names)
     sheet = write_sheet(
         folder / f"run{n}",
-        [[f"3SM{n}X{i}", "own_contract"] for i in range(rows)],
+        [[f"3SMAXMIN{n}X{i}", "own_contract"] for i in range(rows)],
         ["tracking_number", "contract_type"],
     )
     config = Settings(

@@ -56,7 +56,7 @@ def keys(monkeypatch: pytest.MonkeyPatch, base_url: str | None = None) -> None:
         monkeypatch.setenv("SENDCLOUD_BASE_URL", base_url)
 
 
-def own_contract_rows(folder: Path, count: int = 3, prefix: str = "3SW") -> Path:
+def own_contract_rows(folder: Path, count: int = 3, prefix: str = "3SWRONGAPI") -> Path:
     return write_sheet(
         folder,
         [[f"{prefix}{n}", "own_contract"] for n in range(count)],
@@ -127,7 +127,7 @@ def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
     assert statuses(sheet) == ["not_attempted"] * 3
     assert all("does not answer like Sendcloud's Support API" in d for d in details(sheet))
     book = journal_at(journal)
-    record = book.claim("3SW0", "damage")
+    record = book.claim("3SWRONGAPI0", "damage")
     assert record is not None and record.state == "not_created"
     assert book.unconfirmed() == []
 
@@ -135,9 +135,9 @@ def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
 def test_a_web_page_for_an_upload_stops_the_run_before_any_ticket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    photo(tmp_path, "3SU0/damage_photo_1.png", b"one")
-    photo(tmp_path, "3SU1/damage_photo_1.png", b"two")
-    sheet = own_contract_rows(tmp_path, 2, "3SU")
+    photo(tmp_path, "3SUNREACH0/damage_photo_1.png", b"one")
+    photo(tmp_path, "3SUNREACH1/damage_photo_1.png", b"two")
+    sheet = own_contract_rows(tmp_path, 2, "3SUNREACH")
     with serving(HTML_404) as server:
         keys(monkeypatch, server.base_url)
         result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
@@ -190,9 +190,9 @@ def test_an_unreachable_api_stops_after_the_first_rows_retries_in_plain_words(
         assert fragment not in seen
     book = journal_at(tmp_path / "j.sqlite3")
     assert book.unconfirmed() == []
-    record = book.claim("3SW0", "damage")
+    record = book.claim("3SWRONGAPI0", "damage")
     assert record is not None and record.state == "not_created"
-    assert book.claim("3SW1", "damage") is None  # never tried
+    assert book.claim("3SWRONGAPI1", "damage") is None  # never tried
 
 
 def _pool(reason: Exception) -> rex.ConnectionError:
@@ -281,7 +281,7 @@ def test_a_tls_failure_names_the_fix_and_never_makes_a_row_unconfirmed(
         assert statuses(sheet) == ["not_attempted"] * 3
         book = journal_at(journal)
         assert book.unconfirmed() == []
-        record = book.claim("3SW0", "damage")
+        record = book.claim("3SWRONGAPI0", "damage")
         assert record is not None and record.state == "not_created"
         book.close()
         # The fix the message names works: trust the proxy's (here: the server's) CA.
@@ -297,7 +297,12 @@ def test_a_tls_failure_names_the_fix_and_never_makes_a_row_unconfirmed(
 
 @pytest.mark.parametrize(
     "args",
-    [["history"], ["history", "3SW0"], ["resolve", "3SW0", "--not-created"], ["submit-dry"]],
+    [
+        ["history"],
+        ["history", "3SWRONGAPI0"],
+        ["resolve", "3SWRONGAPI0", "--not-created"],
+        ["submit-dry"],
+    ],
 )
 def test_without_keys_a_command_asks_which_journal(tmp_path: Path, args: list[str]) -> None:
     if args == ["submit-dry"]:

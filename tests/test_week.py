@@ -58,7 +58,8 @@ def test_a_workbook_with_typed_fixes_is_never_overwritten(week: Path) -> None:
     out = week.with_name("damage_claims_week47.results.xlsx")
     fix_failed_row(out, "3SSCL0000000111", "Currency", "EUR")
     before = sha(out)
-    for command in (["validate"], ["submit", "--dry-run"], ["submit", "--sandbox"]):
+    journal = ["--journal", week.with_name("j.sqlite3")]
+    for command in (["validate"], ["submit", "--dry-run", *journal], ["submit", "--sandbox"]):
         result = run(*command, week)
         assert result.exit_code == 2, (command, result.output)
         assert f"{out} was changed since batch-claims wrote it" in result.output
