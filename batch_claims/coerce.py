@@ -29,7 +29,13 @@ from functools import wraps
 from typing import Any
 
 from batch_claims.columns import Kind, Variant, normalise_header
-from batch_claims.sheet import EXACT_DIGITS_LIMIT, CurrencyNumber, ExcelError, UntrustworthyNumber
+from batch_claims.sheet import (
+    EXACT_DIGITS_LIMIT,
+    CurrencyNumber,
+    ExcelError,
+    UnreadableCell,
+    UntrustworthyNumber,
+)
 
 CURRENCIES = ("EUR", "GBP", "USD")
 _CURRENCY_WORDS = {
@@ -162,12 +168,15 @@ class ParsedAmount:
 
 
 def _refuses_excel_errors(parse: Callable[..., Coerced]) -> Callable[..., Coerced]:
-    """Every parser refuses an Excel error value (``#REF!``) with the one code."""
+    """Every parser refuses an Excel error value (``#REF!``) with the one code, and a
+    cell the reader could not read (``UnreadableCell``) as ``internal_error``."""
 
     @wraps(parse)
     def parse_cell(value: object, *args: Any) -> Coerced:
         if isinstance(value, ExcelError):
             return None, Problem("excel_error")
+        if isinstance(value, UnreadableCell):
+            return None, Problem("internal_error", value.reason)
         return parse(value, *args)
 
     return parse_cell

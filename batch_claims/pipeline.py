@@ -140,7 +140,9 @@ def _item(
             tracking_number=parsed.tracking_number or _shown(source.cells, tracking_index),
             contract_type=variant,
             status=Status.INVALID,
-            error_code="invalid",
+            error_code=(
+                INTERNAL_ERROR if any(e.code == INTERNAL_ERROR for e in errors) else "invalid"
+            ),
             error_detail="\n".join(e.message for e in errors),
             errors=tuple(errors),
             evidence=evidence,

@@ -219,6 +219,10 @@ def message(
         "excel_error": (
             f"{shown} is an Excel error, not a value (fix the formula, or type the value itself)"
         ),
+        "internal_error": (
+            f"this cell could not be read because of an unexpected error ({detail}); the row "
+            "was not sent and the other rows are not affected — please report this"
+        ),
         "not_a_tracking_number": _tracking_text(shown, detail),
         "not_text": f"{shown} is not text (expected the tracking number as text; {_TEXT_ADVICE})",
         "untrustworthy_number": (

@@ -107,6 +107,30 @@ class ExcelError:
 
 
 @dataclass(frozen=True)
+class UnreadableCell:
+    """A cell whose reading failed unexpectedly: it is no value, and only its row pays
+    (every parser refuses it with the code ``internal_error``)."""
+
+    reason: str  # the exception's type and words, for a bug report
+
+    def __str__(self) -> str:
+        return "(unreadable cell)"
+
+
+def safely(convert: Callable[[Any, bool], object]) -> Callable[[Any, bool], object]:
+    """``convert``, turning an unexpected error on one cell into an ``UnreadableCell``."""
+
+    def convert_cell(cell: Any, tracking: bool) -> object:
+        try:
+            return convert(cell, tracking)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return UnreadableCell(reason[:200])
+
+    return convert_cell
+
+
+@dataclass(frozen=True)
 class CurrencyNumber:
     """A numeric cell whose number format shows a currency (``£#,##0.00``,
     ``[$€-407] #,##0.00``): the number, and the currency symbol or code as the format
@@ -399,6 +423,7 @@ def find_header(
 
 
 def _texts(cells: Sequence[Any], convert: Callable[[Any, bool], object]) -> list[str]:
+    convert = safely(convert)
     return [_header_text(convert(cell, False)) for cell in cells[: MAX_COLUMNS + 1]]
 
 
@@ -522,6 +547,7 @@ def assemble(
     width = len(header.headers)
     tracking_index = header.mapping[TRACKING_NUMBER]
     flags = [index == tracking_index for index in range(width)]
+    convert = safely(convert)  # one odd cell costs its row, never the sheet
     padding = (None,) * width
     data: list[SourceRow] = []
     beyond: list[int] = []

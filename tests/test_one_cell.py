@@ -224,3 +224,35 @@ def test_a_cell_that_cannot_be_written_costs_only_its_own_line(tmp_path: Path) -
     assert results[2][11] == "ok"
     failed = list(book["Failed rows"].iter_rows(values_only=True))
     assert len(failed) == 3 and "could not be written" in str(failed[1][2])
+
+
+def test_a_cell_whose_reading_fails_costs_only_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader bug on one cell (simulated: no real file triggers one on demand) makes
+    that row invalid with internal_error; the other rows and the workbook are fine."""
+    from batch_claims import csvfile
+
+    real = csvfile._csv_value
+
+    def fragile(cell: str, tracking: bool) -> object:
+        if cell == "boom":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(cell, tracking)
+
+    monkeypatch.setattr(csvfile, "_csv_value", fragile)
+    sheet = tmp_path / "fragile.csv"
+    sheet.write_text(
+        "tracking_number,contract_type,carrier_contract_id,additional_remarks\n"
+        "3SABC00000001,own_contract,1,fine\n3SABC00000002,own_contract,2,boom\n"
+    )
+    out = tmp_path / "fragile.results.xlsx"
+    result = CliRunner().invoke(cli, ["validate", str(sheet), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    rows = list(openpyxl.load_workbook(out)["Results"].iter_rows(values_only=True))
+    assert [(row[3], row[6]) for row in rows[1:]] == [
+        ("valid", None),
+        ("invalid", "internal_error"),
+    ]
+    assert "RecursionError: maximum recursion depth exceeded" in str(rows[2][7])
+    assert str(rows[2][7]).startswith('row 3, "additional_remarks": this cell could not be read')
