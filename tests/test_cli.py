@@ -285,7 +285,9 @@ def test_dry_run_prints_the_plan_and_sends_nothing(
 def test_bad_limit_is_a_usage_error(week: Path, value: str) -> None:
     result = run("submit", week, "--ticket-limit", value)
     assert result.exit_code == 2
-    assert "N/SECONDS" in result.output or "15/60" in result.output
+    assert "Invalid value for '--ticket-limit'" in result.output
+    assert "N/SECONDS" in result.output  # says what a limit looks like
+    assert not week.with_name("damage_claims_week47.results.xlsx").exists()  # nothing ran
 
 
 def test_unreadable_input_exits_2_with_one_sentence(tmp_path: Path) -> None:
@@ -293,13 +295,17 @@ def test_unreadable_input_exits_2_with_one_sentence(tmp_path: Path) -> None:
     bogus.write_bytes(b"this is not a workbook")
     result = run("validate", bogus)
     assert result.exit_code == 2
-    assert "Traceback" not in result.output
-    assert "claims.xlsx" in result.output
+    assert result.output == (
+        "Error: claims.xlsx: is not an Excel workbook (the file is not an .xlsx archive)\n"
+    )
 
 
 def test_out_never_overwrites_the_input(week: Path) -> None:
+    before = week.read_bytes()
     result = run("validate", week, "--out", week)
     assert result.exit_code == 2
+    assert f"--out {week} is the input sheet; choose another file" in result.output
+    assert week.read_bytes() == before
 
 
 def test_retry_sends_the_corrected_failed_rows(api_env: Any, week: Path, tmp_path: Path) -> None:
@@ -440,7 +446,9 @@ def test_plain_http_base_url_is_refused_unless_loopback(
     monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
     result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet")
     assert result.exit_code == 2
-    assert "http" in result.output
+    assert "SENDCLOUD_BASE_URL uses plain http:// for panel.example.com" in result.output
+    assert "use https://" in result.output  # says what to use instead
+    assert not (tmp_path / "j.sqlite3").exists()  # refused before anything was opened
 
 
 def test_cron_output_is_timestamped_lines_ending_with_the_summary(

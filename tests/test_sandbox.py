@@ -915,19 +915,27 @@ def test_other_config_keys_reach_flask() -> None:
 
 
 def test_run_forever_serves_until_ctrl_c() -> None:
+    # A test run started in the background (nohup, `&`) ignores SIGINT, and a child
+    # inherits that: the script restores Python's own handler before serving.
     script = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from batch_claims.sandbox.server import run_forever\n"
         "run_forever(port=0, on_ready=lambda url: print(url, flush=True))\n"
     )
     with subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
-        assert process.stdout is not None
-        root_url = process.stdout.readline().strip()
-        with requests.Session() as session:
-            assert session.get(f"{root_url}/sandbox/tickets", timeout=5).json() == []
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=10)
+        try:
+            assert process.stdout is not None
+            root_url = process.stdout.readline().strip()
+            with requests.Session() as session:
+                assert session.get(f"{root_url}/sandbox/tickets", timeout=5).json() == []
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=10)
+        except BaseException:
+            process.kill()  # never leave a server behind, never hang the suite
+            raise
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
 
