@@ -552,11 +552,36 @@ class Journal:
                 "error_code = ?, detail = ?, ticket_id = ? WHERE id = ?",
                 (state, stamp, http_status, error_code, detail, ticket_id, attempt_id),
             )
+            if state == NOT_CREATED:  # a resend refused: what came before still stands
+                earlier = self._earlier_ticket(row["tracking_number"], row["ticket_type"])
+                if earlier is not None:
+                    state, ticket_id = CREATED, earlier
+                elif self._earlier_unknown(row["tracking_number"], row["ticket_type"]):
+                    state = UNCONFIRMED
             self.db.execute(
                 "UPDATE claims SET state = ?, ticket_id = ?, updated_at = ? "
                 "WHERE tracking_number = ? AND ticket_type = ?",
                 (state, ticket_id, stamp, row["tracking_number"], row["ticket_type"]),
             )
+
+    def _earlier_ticket(self, tracking_number: str, ticket_type: str) -> str | None:
+        """The newest ticket an earlier attempt created for this claim, if any: a claim
+        that once had a ticket never becomes sendable again (``not_created``)."""
+        row = self.db.execute(
+            "SELECT ticket_id FROM attempts WHERE tracking_number = ? AND ticket_type = ? "
+            "AND state = ? AND ticket_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (tracking_number, ticket_type, CREATED),
+        ).fetchone()
+        return None if row is None else str(row["ticket_id"])
+
+    def _earlier_unknown(self, tracking_number: str, ticket_type: str) -> bool:
+        """Whether an earlier attempt's outcome is still unknown (never resolved)."""
+        row = self.db.execute(
+            "SELECT 1 FROM attempts WHERE tracking_number = ? AND ticket_type = ? "
+            "AND state IN (?, ?) LIMIT 1",
+            (tracking_number, ticket_type, IN_FLIGHT, UNCONFIRMED),
+        ).fetchone()
+        return row is not None
 
     @_guarded
     def resolve(self, tracking_number: str, ticket_type: str, ticket_id: str | None) -> None:
@@ -569,11 +594,17 @@ class Journal:
                 f"{tracking_number} is {record.state}, not unconfirmed; nothing to resolve"
             )
         state = CREATED if ticket_id else NOT_CREATED
+        # "Not created" for a forced resend: the claim keeps the ticket it had before.
+        claim_state, claim_ticket = state, ticket_id
+        if state == NOT_CREATED:
+            earlier = self._earlier_ticket(tracking_number, ticket_type)
+            if earlier is not None:
+                claim_state, claim_ticket = CREATED, earlier
         with self.atomic():
             self.db.execute(
                 "UPDATE claims SET state = ?, ticket_id = ?, updated_at = ? "
                 "WHERE tracking_number = ? AND ticket_type = ?",
-                (state, ticket_id, self._stamp(), tracking_number, ticket_type),
+                (claim_state, claim_ticket, self._stamp(), tracking_number, ticket_type),
             )
             self.db.execute(
                 "UPDATE attempts SET state = ?, ticket_id = ?, detail = "
