@@ -22,7 +22,7 @@ from batch_claims.api.client import check_base_url
 from batch_claims.api.ratelimit import Limit
 from batch_claims.attachments import sha256_of
 from batch_claims.clock import SystemClock
-from batch_claims.console import Console, summary_line
+from batch_claims.console import Console, shown, summary_line
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
@@ -618,30 +618,36 @@ def history_command(
         book.close()
 
 
+def _echo(message: str, err: bool = False) -> None:
+    """A line of the journal's text (tracking numbers from sheets, answers from the
+    API): secrets masked, control characters made visible."""
+    click.echo(shown(message), err=err)
+
+
 def _history(book: Journal, path: Path, tracking_number: str | None) -> None:
     """Which journal and account, then its claims (and one claim's attempts)."""
-    click.echo(f"journal {path} (account {book.get_meta('account') or 'unknown'})", err=True)
+    _echo(f"journal {path} (account {book.get_meta('account') or 'unknown'})", err=True)
     records = book.claims(tracking_number)
     if tracking_number is not None and not records:
         raise InputError(f"the journal {path} knows nothing of {tracking_number}")
     width = max([len("tracking_number"), *(len(r.tracking_number) for r in records)])
     if records:
-        click.echo(f"{'tracking_number':<{width}}  {'state':<11}  {'ticket_id':<36}  updated")
+        _echo(f"{'tracking_number':<{width}}  {'state':<11}  {'ticket_id':<36}  updated")
     for record in records:
-        click.echo(
+        _echo(
             f"{record.tracking_number:<{width}}  {record.state:<11}  "
             f"{record.ticket_id or '-':<36}  {record.updated_at}"
         )
         if tracking_number is not None:
             for attempt in book.attempts(record.tracking_number):
-                click.echo(
+                _echo(
                     f"  attempt {attempt.id} run {attempt.run_id[:8]} {attempt.started_at}"
                     f" {attempt.state} http={attempt.http_status or '-'}"
                     f" {attempt.detail or ''}".rstrip()
                 )
     pending = book.unconfirmed()
     if pending and tracking_number is None:
-        click.echo(
+        _echo(
             f"{len(pending)} unconfirmed: check them in the Sendcloud panel, then "
             "`batch-claims resolve TRACKING_NUMBER --ticket-id ID` or `--not-created`"
         )

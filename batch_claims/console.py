@@ -2,7 +2,8 @@
 lines otherwise (cron), nothing with --quiet. Only cli.py uses this module.
 
 The --log-file holds an account's claim history: a new one is created readable by the
-user only (0600)."""
+user only (0600). Every line is masked of secrets and has its control characters made
+visible (``shown``): text from a sheet or a server never drives the terminal."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from batch_claims.clock import Clock, SystemClock, iso_utc
 from batch_claims.outcome import RowOutcome, Status
+from batch_claims.redact import printable, redact
 
 
 class Console:
@@ -62,6 +64,7 @@ class Console:
 
     def info(self, message: str) -> None:
         """A line for the user (stderr), also in the log file."""
+        message = shown(message)
         self._write_log(message)
         if self.quiet:
             return
@@ -74,6 +77,7 @@ class Console:
 
     def result(self, message: str) -> None:
         """The closing summary line: always on stdout, even with --quiet."""
+        message = shown(message)
         self._write_log(message)
         click.echo(message)
 
@@ -89,6 +93,7 @@ class Console:
             line += f" ticket {outcome.ticket_id}"
         if outcome.status not in (Status.SUBMITTED, Status.VALID) and outcome.error_detail:
             line += f" — {outcome.error_detail.splitlines()[0]}"
+        line = shown(line)
         self._write_log(line)
         if self._bar is not None:
             self._bar.update(1)
@@ -105,6 +110,12 @@ class Console:
             )
         elif seconds >= 5:
             self.info(f"waiting {seconds:.0f}s for the {scope} rate limit")
+
+
+def shown(text: str) -> str:
+    """Text fit for a terminal and a log: secrets masked, control characters and escape
+    sequences from a sheet or a server made visible instead of obeyed."""
+    return printable(redact(text))
 
 
 def _tally(counts: Counter[Status]) -> str:

@@ -12,6 +12,8 @@ row is not an exception (see ``outcome.RowError``)::
     │   ├── NotTheApi         the base URL answers, but not like the Support API
     │   ├── Unreachable       the API cannot be connected to, retries exhausted
     │   ├── TlsFailed         TLS verification failed (before anything was sent)
+    │   ├── NotSent           the request could not be put on the wire (a header value
+    │   │                     HTTP cannot carry): certainly not sent
     │   └── Interrupted       Ctrl-C / SIGTERM
     ├── TooLate               --max-minutes: a request cannot start before the deadline
     └── ApiError              one request's answer, classified by handling
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import click
 
+from batch_claims.redact import printable, redact
+
 
 class BatchClaimsError(Exception):
     """Base of every error batch-claims raises on purpose."""
@@ -43,6 +47,9 @@ class InputError(BatchClaimsError, click.ClickException):
     def __init__(self, message: str) -> None:
         click.ClickException.__init__(self, message)
 
+    def format_message(self) -> str:
+        return printable(redact(self.message))
+
 
 class RunAborted(BatchClaimsError, click.ClickException):
     """The run stopped before its end; the results workbook is still written."""
@@ -51,6 +58,9 @@ class RunAborted(BatchClaimsError, click.ClickException):
 
     def __init__(self, message: str) -> None:
         click.ClickException.__init__(self, message)
+
+    def format_message(self) -> str:
+        return printable(redact(self.message))
 
 
 class AuthRefused(RunAborted):
@@ -82,8 +92,19 @@ class TlsFailed(RunAborted):
     """TLS verification failed: the request was never sent."""
 
 
+class NotSent(RunAborted):
+    """The request failed before it was on the wire (a credential or header value HTTP
+    cannot carry): it was certainly not sent, and no later request can be."""
+
+
 # Run-stopping errors that are certain nothing of the request was processed.
-NOTHING_SENT: tuple[type[RunAborted], ...] = (AuthRefused, NotTheApi, Unreachable, TlsFailed)
+NOTHING_SENT: tuple[type[RunAborted], ...] = (
+    AuthRefused,
+    NotTheApi,
+    Unreachable,
+    TlsFailed,
+    NotSent,
+)
 
 
 class TooLate(BatchClaimsError):

@@ -32,6 +32,7 @@ from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.fingerprint import stamp
 from batch_claims.outcome import RowOutcome, Status
+from batch_claims.redact import redact
 from batch_claims.sheet import SheetTable, SourceRow
 
 SUMMARY_SHEET = "Summary"
@@ -145,7 +146,7 @@ def excel_value(value: object) -> CellValue:
 
 
 def _clean_text(text: str) -> str:
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    text = redact(ILLEGAL_CHARACTERS_RE.sub("", text))
     if len(text) > MAX_CELL_TEXT:
         text = text[: MAX_CELL_TEXT - 1] + "…"
     return text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -101,13 +102,14 @@ class Settings:
             )
 
     def with_sandbox(self, base_url: str, token_url: str) -> Settings:
-        """The same settings pointed at a local sandbox, with demo keys if none are set."""
+        """The same settings pointed at a local sandbox, with throw-away keys of its own:
+        the user's real keys never go to it (nor through a proxy on the way)."""
         return replace(
             self,
             base_url=base_url,
             token_url=token_url,
-            public_key=self.public_key or "sandbox",
-            secret_key=self.secret_key or "sandbox",
+            public_key=f"sandbox-{secrets.token_hex(4)}",
+            secret_key=secrets.token_urlsafe(24),
             sandbox=True,
         )
 

@@ -33,6 +33,7 @@ from batch_claims.errors import (
     GaveUp,
     Interrupted,
     JournalFailed,
+    NotSent,
     NotTheApi,
     Rejected,
     RunAborted,
@@ -442,7 +443,7 @@ def _stop_reason(exc: RunAborted) -> str:
     """The not_attempted detail of the rows a run-stopping error left."""
     if isinstance(exc, AuthRefused):
         return "the credentials were refused"
-    if isinstance(exc, NotTheApi | Unreachable | TlsFailed | JournalFailed):
+    if isinstance(exc, NotTheApi | Unreachable | TlsFailed | JournalFailed | NotSent):
         return exc.message
     return str(exc)
 

@@ -17,9 +17,23 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from batch_claims.api.retry import map_request_errors, parse_retry_after
 from batch_claims.clock import Clock
 from batch_claims.errors import AuthRefused, InputError, RateLimited, Retryable
+from batch_claims.redact import register
 
 _CHECK_KEYS = "check SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY"
 _DEFAULT_LIFETIME = 3600.0
+
+
+def _basic_token(user: str, password: str) -> str:
+    """The base64 of ``user:password`` as HTTP Basic sends it (Latin-1, as requests does;
+    a character outside it cannot be sent and is refused before any request)."""
+    try:
+        raw = f"{user}:{password}".encode("latin-1")
+    except UnicodeEncodeError:
+        raise InputError(
+            "SENDCLOUD_PUBLIC_KEY or SENDCLOUD_SECRET_KEY holds a character HTTP Basic "
+            "cannot send (outside Latin-1): copy the keys again from the Sendcloud panel"
+        ) from None
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _hint(key: str) -> str:
@@ -37,8 +51,9 @@ class BasicAuth(AuthBase):
                 "SENDCLOUD_SECRET_KEY."
             )
         self.public_key = public_key
-        token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode("ascii")
+        token = _basic_token(public_key, secret_key)
         self._header = f"Basic {token}"
+        register(public_key, secret_key, token)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = self._header
@@ -74,6 +89,7 @@ class OAuth2ClientCredentials(AuthBase):
         self.token_url = token_url
         self.client_id = client_id
         self._client_secret = client_secret
+        register(client_id, client_secret, _basic_token(client_id, client_secret))
         self._clock = clock
         self._session = session
         self._scope = scope
@@ -138,6 +154,7 @@ class OAuth2ClientCredentials(AuthBase):
                 f"The OAuth2 token endpoint answered HTTP {status} without a bearer "
                 "access_token: check SENDCLOUD_TOKEN_URL."
             )
+        register(token)
         lifetime = _lifetime(body.get("expires_in"))
         return token, started + lifetime - refresh_margin(lifetime)
 

@@ -27,10 +27,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 import requests
 from requests.auth import AuthBase
 
 from batch_claims import __version__
+from batch_claims.api import transport
 from batch_claims.api.auth import OAuth2ClientCredentials
 from batch_claims.api.ratelimit import RateLimiter
 from batch_claims.api.retry import RetryPolicy, map_request_errors, parse_retry_after
@@ -38,9 +40,11 @@ from batch_claims.clock import Clock
 from batch_claims.errors import (
     ApiError,
     AuthRefused,
+    BatchClaimsError,
     CannotConnect,
     GaveUp,
     InputError,
+    NotSent,
     NotTheApi,
     RateLimited,
     Rejected,
@@ -49,6 +53,7 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
+from batch_claims.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +154,7 @@ class SupportClient:
         rng: random.Random | None = None,
         user_agent: str = USER_AGENT,
         on_event: Callable[[ClientEvent], None] | None = None,
+        overall_deadline: float | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
         if isinstance(auth, OAuth2ClientCredentials):
@@ -159,7 +165,9 @@ class SupportClient:
         self._policy = policy
         self._timeout = timeout
         self._owns_session = session is None
-        self._session = requests.Session() if session is None else session
+        self._session = transport.new_session() if session is None else session
+        # No request lasts longer than this, however slowly the server answers.
+        self._overall = overall_deadline or timeout[0] + timeout[1]
         self._rng = random.Random() if rng is None else rng
         self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._on_event = on_event
@@ -206,7 +214,16 @@ class SupportClient:
         self._count("tickets")
         return TicketResult(ticket_id, attempts, status)
 
-    def _call(
+    def _call(self, **request: Any) -> tuple[str, int, int]:
+        """``_request``, with every registered secret masked in what an error says: a
+        server that echoes the Authorization header never gets it into a row, the
+        journal, the console or a workbook."""
+        try:
+            return self._request(**request)
+        except BatchClaimsError as exc:
+            raise _scrubbed(exc) from exc.__cause__
+
+    def _request(
         self,
         *,
         ticket: bool,
@@ -293,18 +310,37 @@ class SupportClient:
             if before_send is not None:
                 before_send()
             self._count("requests")
-            with map_request_errors(ticket=ticket, url=url):
-                return self._session.post(
-                    url,
-                    params=params,
-                    json=json_body,
-                    files=files,
-                    auth=self._auth,
-                    headers=self._headers,
-                    timeout=self._timeout,
-                    verify=True,
-                    allow_redirects=False,
-                )
+            try:
+                with map_request_errors(ticket=ticket, url=url):
+                    return transport.post(
+                        self._session,
+                        url,
+                        deadline=self._overall,
+                        params=params,
+                        json=json_body,
+                        files=files,
+                        auth=self._auth,
+                        headers=self._headers,
+                        timeout=self._timeout,
+                        verify=True,
+                        allow_redirects=False,
+                    )
+            except UnicodeError:
+                # Raised while the request was being put together (a header value HTTP
+                # cannot carry): nothing went out. Its text may quote the value: not shown.
+                raise NotSent(
+                    "a request could not be sent: a credential or header holds a character "
+                    "HTTP cannot carry (outside Latin-1) — check SENDCLOUD_PUBLIC_KEY and "
+                    "SENDCLOUD_SECRET_KEY"
+                ) from None
+            except transport.DeadlinePassed as exc:
+                what = f"{exc} (the request's overall deadline)"
+                if ticket:
+                    raise Unconfirmed(
+                        f"{what} after the ticket request was sent; the ticket may have been "
+                        "created: check the Sendcloud panel"
+                    ) from None
+                raise Retryable(what) from None
 
     def _window_to_free(self, scopes: Sequence[str], detail: str) -> float:
         """How long a 429 without Retry-After should hold back: the window its text
@@ -346,6 +382,16 @@ _WINDOW = re.compile(
     r"per\s+(\d+(?:\.\d+)?)?\s*(second|sec|s|minute|min|m|hour|h)s?\b", re.IGNORECASE
 )
 _UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
+
+
+def _scrubbed(exc: BatchClaimsError) -> BatchClaimsError:
+    """The error with the registered secrets masked in its message and detail."""
+    if isinstance(exc, ApiError):
+        exc.detail = redact(exc.detail)
+    if isinstance(exc, click.ClickException):
+        setattr(exc, "message", redact(exc.message))  # noqa: B010 (Final in click's stubs)
+    exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+    return exc
 
 
 def window_in_detail(detail: str) -> float | None:

@@ -7,9 +7,11 @@ The Support API's own routes live in ``endpoints.py``.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -49,6 +51,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         dice=FaultDice(settings),
     )
 
+    app.before_request(_only_this_machine)
     app.before_request(_log_arrival)
     app.after_request(_finish_answer)
     app.register_error_handler(SandboxError, _sandbox_error)
@@ -69,6 +72,45 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
 # --- hooks -----------------------------------------------------------------------
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _only_this_machine() -> Response | None:
+    """The inspection and reset routes answer this machine only.
+
+    A web page elsewhere can make a browser send requests to 127.0.0.1: with a host
+    name of its own that resolves there (DNS rebinding) the Host header names it, and
+    a cross-site form post carries a foreign Origin or a form content type. Those are
+    refused (403), so no page can read the sandbox's tickets and files or reset it.
+    """
+    if not request.path.startswith("/sandbox/"):
+        return None
+    host = urlsplit(f"//{request.host}").hostname or ""
+    if not _is_loopback(host):
+        return _refuse(f"Host {request.host!r} is not this machine's loopback address")
+    origin = request.headers.get("Origin")
+    if origin is not None and not _is_loopback(urlsplit(origin).hostname or ""):
+        return _refuse(f"requests from {origin!r} are not accepted")
+    if request.method == "POST" and request.mimetype in _FORM_TYPES:
+        return _refuse("a form post is not accepted here")
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    """A literal loopback address, or localhost (a name only this machine answers to)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(detail: str) -> Response:
+    response = jsonify(SandboxError(403, "forbidden", detail, title="Forbidden").body())
+    response.status_code = 403
+    return response
+
 
 def _log_arrival() -> None:
     """Put every POST to the API in the request log as it arrives."""
@@ -81,6 +123,7 @@ def _log_arrival() -> None:
         "scopes": [],
         "arrived_at": state.wall_time(),
         "status": None,
+        "user": request.authorization.username if request.authorization else None,
     }
     with state.lock:
         state.requests.append(entry)

@@ -44,6 +44,7 @@ class RequestRecord(TypedDict):
     scopes: list[str]
     arrived_at: float
     status: int | None
+    user: str | None  # the Basic user name (public key) it came with; None for a token
 
 
 @dataclass
