@@ -27,7 +27,7 @@ from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalL
 from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.outputs import free_path, results_path
+from batch_claims.outputs import check_apart, free_path, results_path
 from batch_claims.pipeline import Prepared, dry_run_outcomes, plan, prepare, validate
 from batch_claims.report import RunInfo, write_results
 from batch_claims.retry_input import (
@@ -278,10 +278,11 @@ def validate_command(
 ) -> None:
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
     settings = _settings(config_file, decimal_comma=decimal_comma)
+    out = results_path(sheet, out)
+    check_apart({"the input": sheet, "--out": out, "--log-file": log_file})
     console = Console(quiet=quiet, log_file=log_file)
     clock = SystemClock()
     started = clock.utcnow()
-    out = results_path(sheet, out)
     if sheet_name is None:
         refuse_results_workbook(sheet)
     with _interrupt_while_reading():
@@ -394,6 +395,9 @@ def _submit(
     started = clock.utcnow()
     run_id = uuid.uuid4().hex
     out = results_path(sheet, out, retry=source_results is not None)
+    check_apart(
+        {"the input": sheet, "--out": out, "--journal": settings.journal, "--log-file": log_file}
+    )
     console = Console(quiet=quiet, log_file=log_file)
     with ExitStack() as stack:
         stack.callback(console.close)

@@ -52,6 +52,7 @@ def results_path(sheet: Path, out: Path | None, retry: bool = False) -> Path:
             "choose another file"
         )
     refuse_changed(target)
+    check_writable(folder, f"--out {target}")
     return target
 
 
@@ -86,3 +87,32 @@ def free_path(target: Path) -> Path:
         if not candidate.exists():
             return candidate
         number += 1
+
+
+def check_apart(files: dict[str, Path | None]) -> None:
+    """The input sheet, the results workbook, the journal and the log file must be four
+    different files: any two the same would overwrite one with the other (exit 2)."""
+    seen: dict[Path, str] = {}
+    for role, path in files.items():
+        if path is None:
+            continue
+        resolved = path.expanduser().resolve()
+        if resolved in seen:
+            raise InputError(
+                f"{seen[resolved]} and {role} are the same file ({path}): give each its own"
+            )
+        seen[resolved] = role
+
+
+def check_writable(folder: Path, role: str) -> None:
+    """A file can be created in ``folder`` (checked before anything is sent: an output
+    that cannot be written is found now, not after the tickets were created)."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".batch-claims-probe-"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"{role}: cannot write in {folder} ({exc.strerror or exc}); choose another place"
+        ) from None

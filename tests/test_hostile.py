@@ -290,3 +290,59 @@ def test_sandbox_inspection_and_reset_answer_this_machine_only(
     path = "/sandbox/tickets" if method == "GET" else "/sandbox/reset"
     response = requests.request(method, f"{sandbox.root_url}{path}", headers=headers, timeout=5)
     assert response.status_code == expected
+
+
+# --- 3d/4. four different files; check before spending ------------------------------------
+
+
+@pytest.mark.parametrize("same", ["out", "journal", "log"])
+def test_input_out_journal_and_log_must_be_four_different_files(
+    api_env: Any, tmp_path: Path, same: str
+) -> None:
+    sheet = own_contract_sheet(tmp_path)
+    out, journal, log = tmp_path / "out.xlsx", tmp_path / "j.sqlite3", tmp_path / "run.log"
+    if same == "out":
+        journal = out.with_suffix(".xlsx")
+    elif same == "journal":
+        log = journal
+    else:
+        log = sheet
+    before = sheet.read_bytes()
+    result = run(
+        "submit", sheet, "--out", out, "--journal", journal, "--log-file", log, *SCALED_FLAGS
+    )
+    assert result.exit_code == 2, result.output
+    assert "are the same file" in result.output
+    assert sheet.read_bytes() == before
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
+
+
+def test_an_output_folder_that_cannot_be_written_is_found_before_any_request(
+    api_env: Any, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    sheet = own_contract_sheet(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if (
+        shutil.which("chattr") is None
+        or subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode
+    ):
+        pytest.skip("chattr +i is not available here (root ignores chmod)")
+    try:
+        result = run(
+            "submit",
+            sheet,
+            "--out",
+            locked / "out.xlsx",
+            "--journal",
+            tmp_path / "j.sqlite3",
+            *SCALED_FLAGS,
+        )
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert result.exit_code == 2, result.output
+    assert "cannot write in" in result.output
+    assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
