@@ -141,7 +141,8 @@ def run_options(func: F) -> F:
             click.option(
                 "--force",
                 is_flag=True,
-                help="Send rows the journal says already have a ticket (files a second claim).",
+                help="Send rows the journal says already have a ticket (files a second "
+                "claim), and rows held back as unchanged since the API refused them.",
             ),
             click.option(
                 "--resubmit-unconfirmed",
