@@ -62,6 +62,11 @@ class LimitType(click.ParamType):  # type: ignore[type-arg]
 
 
 LIMIT = LimitType()
+CONFIG_HELP = "TOML config (default: batch-claims.toml in the working directory)."
+JOURNAL_HELP = (
+    "SQLite journal (default: the one of the API account whose key is in "
+    "SENDCLOUD_PUBLIC_KEY, in the user data folder)."
+)
 SHARE = click.FloatRange(0, 1)
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -141,7 +146,8 @@ def run_options(func: F) -> F:
             click.option(
                 "--force",
                 is_flag=True,
-                help="Send rows the journal says already have a ticket (files a second claim).",
+                help="Send rows the journal says already have a ticket (files a second "
+                "claim), and rows held back as unchanged since the API refused them.",
             ),
             click.option(
                 "--resubmit-unconfirmed",
@@ -151,7 +157,8 @@ def run_options(func: F) -> F:
             click.option(
                 "--max-minutes",
                 type=click.FloatRange(min=0, min_open=True),
-                help="Start no new row after this many minutes (for a cron slot).",
+                help="A hard slot for cron: no row or wait starts that could not end "
+                "within this many minutes of the start; the rest stay not_attempted.",
             ),
             click.option(
                 "--hold-back/--no-hold-back",
@@ -181,10 +188,27 @@ def run_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLES = """\b
+Examples:
+  # try it on the built-in sandbox (no account, no keys needed)
+  batch-claims submit week48.xlsx --photos photos/ --sandbox
+\b
+  # check offline, then send with your Sendcloud API keys
+  batch-claims validate week48.xlsx --photos photos/
+  export SENDCLOUD_PUBLIC_KEY=... SENDCLOUD_SECRET_KEY=...
+  batch-claims submit week48.xlsx --photos photos/
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="batch-claims")
 def cli() -> None:
-    """File Sendcloud damage claims in bulk from a spreadsheet and a folder of photos."""
+    """File Sendcloud damage claims in bulk from a spreadsheet and a folder of photos.
+
+    submit and retry send with your Sendcloud API keys, read from the environment
+    variables SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (validate, template and
+    sandbox need none). `batch-claims COMMAND --help` tells a command's options.
+    """
 
 
 def _settings(config_file: Path | None, **flags: Any) -> Settings:
@@ -221,6 +245,28 @@ def _report(
         console.info(f"{out} was changed while this run went on; it is kept as it is")
     write_results(target, info, prepared.table, outcomes)
     console.result(summary_line(outcomes, target))
+
+
+def _refuse_no_rows(table: SheetTable) -> None:
+    """A sheet with a header and no claim rows is unusable input (exit 2), told plainly
+    rather than as an empty results workbook."""
+    if table.rows:
+        return
+    where = table.source.name
+    if table.sheet_name is not None:
+        where += f', sheet "{table.sheet_name}"'
+    skipped = ""
+    if table.skipped_rows:
+        numbers = ", ".join(str(n) for n in table.skipped_rows[:10])
+        more = ", …" if len(table.skipped_rows) > 10 else ""
+        rows = "row {} holds" if len(table.skipped_rows) == 1 else "rows {} hold"
+        skipped = (
+            f" ({rows.format(numbers + more)} totals, notes or the template's example, no claims)"
+        )
+    raise InputError(
+        f"{where}: the header is on row {table.header_row} but there are no claim rows "
+        f"below it{skipped}; nothing was checked or sent"
+    )
 
 
 def _show_problems(console: Console, prepared: Prepared, limit: int = 20) -> None:
@@ -287,6 +333,7 @@ def validate_command(
         refuse_results_workbook(sheet)
     with _interrupt_while_reading():
         prepared = prepare(sheet, _default_photos(sheet, photos, settings), settings, sheet_name)
+    _refuse_no_rows(prepared.table)
     outcomes = validate(prepared)
     _show_problems(console, prepared)
     info = RunInfo(
@@ -391,7 +438,7 @@ def _submit(
             settings.require_credentials()
         else:
             settings.require_journal()
-        check_base_url(settings.base_url)
+        check_base_url(settings.base_url, variable=settings.base_url_from)
     started = clock.utcnow()
     run_id = uuid.uuid4().hex
     out = results_path(sheet, out, retry=source_results is not None)
@@ -410,6 +457,8 @@ def _submit(
                 sheet_name,
                 read_table(settings) if read_table is not None else None,
             )
+        if read_table is None:  # a retry may have nothing left to send; a sheet must
+            _refuse_no_rows(prepared.table)
         if previous is not None:  # the rows not retried keep their status: one week
             prepared = previous().combined(prepared)
         _show_problems(console, prepared)
@@ -603,8 +652,8 @@ def _graceful_stop(stop: StopSignal, console: Console) -> Iterator[None]:
 
 @cli.command("history", short_help="What the journal knows: tickets, attempts.")
 @click.argument("tracking_number", required=False)
-@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=EXISTING_FILE, help=CONFIG_HELP)
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help=JOURNAL_HELP)
 def history_command(
     tracking_number: str | None, config_file: Path | None, journal: Path | None
 ) -> None:
@@ -661,8 +710,8 @@ def _history(book: Journal, path: Path, tracking_number: str | None) -> None:
 @click.argument("tracking_number")
 @click.option("--ticket-id", help="The ticket you found in the Sendcloud panel.")
 @click.option("--not-created", is_flag=True, help="No ticket exists: the row may be sent again.")
-@click.option("--config", "config_file", type=EXISTING_FILE, help="TOML config file.")
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=EXISTING_FILE, help=CONFIG_HELP)
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help=JOURNAL_HELP)
 def resolve_command(
     tracking_number: str,
     ticket_id: str | None,
@@ -715,11 +764,29 @@ def template_command(path: Path | None, force: bool) -> None:
 
 
 @cli.command("sandbox", short_help="Serve the local Support API sandbox.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--ticket-limit", type=LIMIT, default="15/60", show_default=True)
-@click.option("--request-limit", type=LIMIT, default="100/60", show_default=True)
-@click.option("--burst-limit", type=LIMIT, default="15/1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--ticket-limit",
+    type=LIMIT,
+    default="15/60",
+    show_default=True,
+    help="Ticket POSTs per window; more get 429.",
+)
+@click.option(
+    "--request-limit",
+    type=LIMIT,
+    default="100/60",
+    show_default=True,
+    help="All POSTs per window; more get 429.",
+)
+@click.option(
+    "--burst-limit",
+    type=LIMIT,
+    default="15/1",
+    show_default=True,
+    help="All POSTs per short window; more get 429.",
+)
 @click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Seconds per answer.")
 @click.option("--error-rate", type=SHARE, default=0.0, help="Share of POSTs answered 500/503.")
 @click.option("--rate-limit-burst-rate", type=SHARE, default=0.0, help="Share of spurious 429s.")
@@ -728,9 +795,23 @@ def template_command(path: Path | None, force: bool) -> None:
     "--lost-response-rate", type=SHARE, default=0.0, help="Share of tickets created, unanswered."
 )
 @click.option("--slow-rate", type=SHARE, default=0.0, help="Share of tickets answered late.")
-@click.option("--slow-seconds", type=click.FloatRange(min=0), default=5.0, show_default=True)
-@click.option("--token-expires-in", type=click.FloatRange(min=0), default=3600.0, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--slow-seconds",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="How late a slow ticket is answered.",
+)
+@click.option(
+    "--token-expires-in",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    help="Seconds an OAuth2 access token is valid.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the fault dice (repeatable)."
+)
 @click.option("--allow-remote", is_flag=True, help="Allow binding to a non-loopback host.")
 def sandbox_command(
     host: str,
@@ -752,10 +833,7 @@ def sandbox_command(
     """Serve the local Support API sandbox (Ctrl-C stops it)."""
     from batch_claims.sandbox.server import run_forever
 
-    ready: list[str] = []
-
     def announce(url: str) -> None:
-        ready.append(url)
         click.echo(f"sandbox API at {url}/api/v3 (any keys; public key 'bad' → 401); Ctrl-C stops")
 
     try:
@@ -779,12 +857,6 @@ def sandbox_command(
         )
     except OSError as exc:
         raise InputError(f"cannot serve the sandbox on {host}:{port}: {exc.strerror}") from None
-    except SystemExit:  # werkzeug exits when the port is taken
-        if ready:
-            raise
-        raise InputError(
-            f"cannot serve the sandbox on {host}:{port}: the port is in use (try --port)"
-        ) from None
 
 
 def main() -> None:

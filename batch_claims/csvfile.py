@@ -3,6 +3,10 @@
 Windows-1252 with a notice), Excel's ``sep=`` hint line, and the
 delimiter, sniffed as the one whose header row has the most recognised columns.
 
+Files come from outside the team: one larger than ``MAX_CSV_BYTES`` is refused before it
+is read, and a field longer than ``MAX_FIELD_CHARS`` (an unclosed quote swallowing the
+rest of the file, or not a claims sheet at all) is refused naming its row.
+
 Finding the header row and assembling the table are ``sheet``'s, as for a workbook.
 """
 
@@ -27,17 +31,29 @@ from batch_claims.sheet import (
     no_header,
 )
 
-MAX_CSV_BYTES = 256 * 1024 * 1024
+MAX_CSV_BYTES = 64 * 1024 * 1024  # 200,000 claim rows of 330 bytes each
+# Four times what an Excel cell holds (32,767 characters); csv's own default.
+MAX_FIELD_CHARS = 131_072
 CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+class FieldTooLong(csv.Error):
+    """A field past ``MAX_FIELD_CHARS``; a ``csv.Error``, so sniffing moves on to the
+    next delimiter."""
+
+    def __init__(self, row: int) -> None:
+        super().__init__(f"row {row}")
+        self.row = row
 
 
 def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
     """Read a CSV file (``read_sheet`` has checked its name and that it is not empty)."""
     if path.stat().st_size > MAX_CSV_BYTES:
         raise InputError(
-            f"{path.name}: is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; "
-            "split it into smaller files"
+            f"{path.name}: is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB, far more than "
+            "a claims sheet; split it into smaller files"
         )
+    csv.field_size_limit(MAX_FIELD_CHARS)  # csv's default, whatever changed it
     raw = path.read_bytes()
     utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # has NULs, but is text
     if utf16:
@@ -69,6 +85,12 @@ def read_csv(path: Path, lookup: Mapping[str, str]) -> SheetTable:
             raise no_header(path.name, "", lookup, None, limited=_long(text))
         header = match_headers(path.name, header, lookup)
         data, more, skipped = assemble(path, "the file", header, rows, _csv_value, lookup)
+    except FieldTooLong as exc:
+        raise InputError(
+            f"{path.name}: row {exc.row} has a field longer than {MAX_FIELD_CHARS:,} "
+            "characters (an Excel cell holds at most 32,767): an unclosed quote, or not a "
+            "claims sheet"
+        ) from None
     except csv.Error as exc:
         raise InputError(f"{path.name}: cannot be read as CSV ({exc})") from exc
     return SheetTable(
@@ -109,7 +131,17 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str]:
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, tuple[str, ...]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for number, record in enumerate(reader, start=1):
+    number = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise FieldTooLong(number + 1) from None
+            raise
+        number += 1
         yield number, tuple(record)
 
 
@@ -134,9 +166,13 @@ def _csv_near_miss(text: str, lookup: Mapping[str, str]) -> tuple[int, str] | No
 def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
     """The delimiter whose header row has the most recognised columns."""
     best: tuple[int, int, str] | None = None
+    too_long: FieldTooLong | None = None
     for delimiter in CSV_DELIMITERS:
         try:
             header, _ = find_header(_csv_rows(text, delimiter), _csv_value, lookup)
+        except FieldTooLong as exc:
+            too_long = too_long or exc
+            continue
         except csv.Error:
             continue
         if header is None:
@@ -145,6 +181,8 @@ def _sniff_delimiter(text: str, lookup: Mapping[str, str]) -> str | None:
         score = (known, -CSV_DELIMITERS.index(delimiter), delimiter)
         if best is None or score[:2] > best[:2]:
             best = score
+    if best is None and too_long is not None:
+        raise too_long
     return best[2] if best is not None else None
 
 

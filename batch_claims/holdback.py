@@ -5,22 +5,33 @@ Two reasons are shared by construction:
 - 422 "Carrier support contact is required …": every row of that carrier contract;
 - 400 "Validation Error …" about missing fields or JSON types: every row of the same
   variant whose body has the same fields (the refusal is about the shape they share).
-A refusal about one parcel ("Parcel not found", "already delivered") teaches nothing.
+A refusal about one parcel ("Parcel not found", "already delivered") teaches nothing
+about other rows — but across runs it is that row's answer: a row the API refused for
+what it contains (400, 404, 422) is not sent again while its request would be the same
+(the same body and the same file bytes, by ``payload.request_hash``); ``--force``
+sends it. Refusals of the credentials, rate limits, server errors and network failures
+say nothing about the row and never hold it back.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from batch_claims.columns import CARRIER_CONTRACT_ID, TRACKING_NUMBER
 from batch_claims.errors import Rejected
-from batch_claims.outcome import Claim
+from batch_claims.journal import NOT_CREATED, AttemptRecord, Journal
+from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.payload import TICKET_TYPE, request_hash
 
 CARRIER_CONTACT_MISSING = "carrier support contact is required"
 VALIDATION_ERROR = "validation error"
 # Pydantic error types about which fields a body has and their JSON types, not values.
 SHAPE_ERROR = re.compile(r"'type': '(missing|extra_forbidden|[a-z_]+_type)'")
+# Answers about what the request contains: the same request hears the same answer.
+CONTENT_REFUSALS = frozenset({400, 404, 422})
+UNCHANGED_SINCE_REFUSED = "unchanged_since_refused"
 
 
 def _shape(claim: Claim) -> tuple[str, frozenset[str]]:
@@ -63,3 +74,40 @@ class HoldBack:
             f"held back: row {row} was refused for a reason this row shares: {detail} "
             "(fix the cause and run again; --no-hold-back sends such rows anyway)"
         )
+
+
+def refused_unchanged_outcomes(
+    journal: Journal, claims: Sequence[Claim], force: bool = False
+) -> dict[int, RowOutcome]:
+    """By row: the claims the API refused for what they contain whose request would be
+    the same again, ``not_attempted`` with that answer (``--force``: none). Reads only."""
+    if force or not claims:
+        return {}
+    latest = journal.last_attempts([c.tracking_number for c in claims], TICKET_TYPE)
+    held: dict[int, RowOutcome] = {}
+    for claim in claims:
+        reason = refused_unchanged(latest.get(claim.tracking_number), request_hash(claim))
+        if reason is not None:
+            held[claim.row] = claim.outcome(
+                Status.NOT_ATTEMPTED, error_code=UNCHANGED_SINCE_REFUSED, error_detail=reason
+            )
+    return held
+
+
+def refused_unchanged(latest: AttemptRecord | None, request_hash: str) -> str | None:
+    """Why a row is not sent again: its latest ticket attempt was refused for what it
+    contained, and this request would be the same; None to send it."""
+    if latest is None or latest.state != NOT_CREATED:
+        return None
+    if latest.http_status not in CONTENT_REFUSALS or latest.payload_hash != request_hash:
+        return None
+    detail = latest.detail or f"HTTP {latest.http_status}"
+    if "file_token" in detail or "file token" in detail.lower():
+        return None  # about an uploaded file's token, which a new upload replaces
+    return f"unchanged since refused on {_when(latest)}: {detail} — fix the row, or --force"
+
+
+def _when(attempt: AttemptRecord) -> str:
+    """``2026-11-27 09:15 UTC`` from the journal's ISO stamp."""
+    stamp = attempt.finished_at or attempt.started_at
+    return f"{stamp[:10]} {stamp[11:16]} UTC" if len(stamp) >= 16 else stamp

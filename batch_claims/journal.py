@@ -3,7 +3,9 @@ and the run lock.
 
 A ticket attempt is written ``in_flight`` and committed *before* the request is sent,
 and its answer right after; a leftover ``in_flight`` is therefore a request whose
-outcome nobody knows, reported ``unconfirmed`` and never resent automatically.
+outcome nobody knows, reported ``unconfirmed`` and never resent automatically. Each
+attempt keeps the hash of the request it sent and the API's answer, so a row refused
+for what it contains is not sent again while it is unchanged (``holdback``).
 
 The file holds an account's claim history: it is created readable by the user only
 (0600, its -wal/-shm files too; a folder we create 0700). A problem found when the
@@ -36,6 +38,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
+_QUERY_CHUNK = 500  # tracking numbers per IN (…) query, well below SQLite's variable limit
 
 # Claim states.
 IN_FLIGHT = "in_flight"  # request being sent; outcome unknown until recorded
@@ -157,6 +160,7 @@ class AttemptRecord:
     error_code: str | None
     detail: str | None
     ticket_id: str | None
+    payload_hash: str | None = None  # payload.request_hash of what the attempt sent
 
 
 @dataclass(frozen=True)
@@ -475,21 +479,27 @@ class Journal:
         rows = self.db.execute(
             "SELECT * FROM attempts WHERE tracking_number = ? ORDER BY id", (tracking_number,)
         )
-        return [
-            AttemptRecord(
-                r["id"],
-                r["run_id"],
-                r["tracking_number"],
-                r["state"],
-                r["started_at"],
-                r["finished_at"],
-                r["http_status"],
-                r["error_code"],
-                r["detail"],
-                r["ticket_id"],
+        return [_attempt_record(r) for r in rows]
+
+    @_guarded
+    def last_attempts(
+        self, tracking_numbers: Sequence[str], ticket_type: str
+    ) -> dict[str, AttemptRecord]:
+        """The latest attempt of each of these claims that has one, by tracking number
+        (a few queries for any number of claims)."""
+        latest: dict[str, AttemptRecord] = {}
+        numbers = list(dict.fromkeys(tracking_numbers))
+        for start in range(0, len(numbers), _QUERY_CHUNK):
+            chunk = numbers[start : start + _QUERY_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT * FROM attempts WHERE id IN (SELECT max(id) FROM attempts "
+                f"WHERE ticket_type = ? AND tracking_number IN ({marks}) "
+                "GROUP BY tracking_number)",
+                (ticket_type, *chunk),
             )
-            for r in rows
-        ]
+            latest.update((r["tracking_number"], _attempt_record(r)) for r in rows)
+        return latest
 
     @_guarded
     def begin_attempt(
@@ -711,6 +721,22 @@ class Journal:
             (IN_FLIGHT, UNCONFIRMED),
         )
         return [_claim_record(row) for row in rows]
+
+
+def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
+    return AttemptRecord(
+        row["id"],
+        row["run_id"],
+        row["tracking_number"],
+        row["state"],
+        row["started_at"],
+        row["finished_at"],
+        row["http_status"],
+        row["error_code"],
+        row["detail"],
+        row["ticket_id"],
+        row["payload_hash"],
+    )
 
 
 def _claim_record(row: sqlite3.Row) -> ClaimRecord:

@@ -48,6 +48,17 @@ def build_payload(claim: Claim, file_tokens: Mapping[str, str]) -> dict[str, Any
     return body
 
 
+def request_hash(claim: Claim) -> str:
+    """A hash of the ticket request the claim makes: its body with every document by the
+    SHA-256 of its bytes instead of its file token (a new one per upload), and the portal
+    flag. The same hash is the same request — and, from the API, the same answer."""
+    documents = {name: f"sha256:{doc.sha256}" for name, doc in claim.attachments.items()}
+    request = {"body": build_payload(claim, documents), "is_portal_claim": claim.is_portal_claim}
+    return hashlib.sha256(
+        json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
 def fingerprint(claim: Claim) -> str:
     """A stable hash of what the claim says (document bytes by their SHA-256, not tokens),
     so a later run can tell whether an already-ticketed parcel's data changed."""

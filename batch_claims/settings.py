@@ -4,6 +4,7 @@ the TOML config file and the command-line flags (flags win, then env, then file)
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import secrets
@@ -29,6 +30,7 @@ TICKET_SCOPE, REQUEST_SCOPE, BURST_SCOPE = "ticket", "request", "burst"
 @dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
+    base_url_from: str = "SENDCLOUD_BASE_URL"  # where it was set, for messages
     auth: str = "basic"  # basic | oauth2
     public_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
@@ -114,20 +116,60 @@ class Settings:
         )
 
 
-def load_config(path: Path | None, cwd: Path | None = None) -> dict[str, Any]:
+class ConfigFile(dict[str, Any]):
+    """The parsed TOML config and the file it came from, so a bad value is told with
+    the file and the key, not a command-line flag."""
+
+    def __init__(self, data: Mapping[str, Any], path: Path | None = None) -> None:
+        super().__init__(data)
+        self.path = path
+
+
+# The config's sections and their keys ([columns] takes any header; journal is top-level).
+CONFIG_KEYS: dict[str, tuple[str, ...]] = {
+    "sendcloud": ("base_url", "auth", "token_url"),
+    "limits": ("ticket", "request", "burst", "margin"),
+    "defaults": ("contract_type", "photos", "decimal_comma", "token_max_age"),
+}
+FREE_SECTIONS = ("columns",)
+TOP_LEVEL_KEYS = ("journal",)
+
+
+def load_config(path: Path | None, cwd: Path | None = None) -> ConfigFile:
     """The TOML config: the given file, else batch-claims.toml in the working directory."""
     if path is None:
         candidate = (cwd or Path.cwd()) / DEFAULT_CONFIG_NAME
         if not candidate.is_file():
-            return {}
+            return ConfigFile({})
         path = candidate
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            return ConfigFile(tomllib.load(handle), path)
     except FileNotFoundError:
         raise InputError(f"config file {path} does not exist") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"config file {path} cannot be read: {exc}") from None
+
+
+def _check_layout(config: Mapping[str, Any], name: str) -> None:
+    """Every section a table and every key one batch-claims reads: a misspelt key would
+    otherwise be ignored without a word."""
+    for section, value in config.items():
+        if section in TOP_LEVEL_KEYS:
+            continue
+        if section not in CONFIG_KEYS and section not in FREE_SECTIONS:
+            known = ", ".join([*(f"[{s}]" for s in (*CONFIG_KEYS, *FREE_SECTIONS)), "journal"])
+            raise InputError(f"{name}: unknown key {section!r} (expected {known})")
+        if not isinstance(value, Mapping):
+            raise InputError(f"{name}, [{section}]: must be a table ([{section}] on its own line)")
+        if section in FREE_SECTIONS:
+            continue
+        for key in value:
+            if key not in CONFIG_KEYS[section]:
+                raise InputError(
+                    f"{name}, [{section}] {key}: unknown key "
+                    f"(expected {', '.join(CONFIG_KEYS[section])})"
+                )
 
 
 def _limit(value: object, where: str) -> Limit:
@@ -139,32 +181,31 @@ def _limit(value: object, where: str) -> Limit:
         raise InputError(f"{where}: {exc}") from None
 
 
-def parse_age(text: str) -> timedelta:
+def parse_age(text: str, where: str = "--token-max-age") -> timedelta:
     """ "24h", "90m", "2d", "3600s" or a bare number of hours."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if match is None:
-        raise InputError(
-            f"--token-max-age: expected a duration such as 24h, 90m or 2d; got {text!r}"
-        )
+        raise InputError(f"{where}: expected a duration such as 24h, 90m or 2d; got {text!r}")
     number, unit = float(match.group(1)), match.group(2) or "h"
     return timedelta(seconds=number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
 
 
-def _number(value: object, where: str) -> float:
+def _seconds(value: object, where: str) -> float:
     try:
-        return float(str(value))
+        number = float(str(value))
     except ValueError:
-        raise InputError(f"{where} must be a number, not {value!r}") from None
+        number = math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise InputError(f"{where}: expected a number of seconds ≥ 0; got {value!r}")
+    return number
 
 
-def _aliases(table: object) -> dict[str, str]:
-    if not isinstance(table, Mapping):
-        raise InputError("config [columns] must be a table of header = canonical column name")
+def _aliases(table: Mapping[str, Any], name: str) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for header, target in table.items():
         if str(target) not in BY_NAME:
             raise InputError(
-                f"config [columns]: {header!r} maps to {target!r}, which is not a column "
+                f"{name}, [columns] {header!r}: maps to {target!r}, which is not a column "
                 f"(columns: {', '.join(BY_NAME)})"
             )
         aliases[normalise_header(str(header))] = str(target)
@@ -176,71 +217,76 @@ def build_settings(
     env: Mapping[str, str] | None = None,
     **flags: Any,
 ) -> Settings:
-    """Merge config file, environment and flags (a flag of None is "not given")."""
+    """Merge config file, environment and flags (a flag of None is "not given").
+
+    A bad value is told with where it came from: the flag, the environment variable, or
+    the config file and its key."""
     env = os.environ if env is None else env
-    sendcloud = config.get("sendcloud", {})
-    limits = config.get("limits", {})
-    defaults = config.get("defaults", {})
+    source = config.path if isinstance(config, ConfigFile) else None
+    name = str(source) if source is not None else "the config file"
+    _check_layout(config, name)
     values: dict[str, Any] = {}
 
-    def pick(flag: str, env_name: str | None, file_value: object) -> object:
+    def pick(flag: str, env_name: str | None, section: str | None, key: str) -> tuple[Any, str]:
+        """The value and where it came from: the flag, else the variable, else the file."""
         if flags.get(flag) is not None:
-            return flags[flag]
+            return flags[flag], "--" + flag.replace("_", "-")
         if env_name and env.get(env_name):
-            return env[env_name]
-        return file_value
+            return env[env_name], env_name
+        table = config.get(section, {}) if section is not None else config
+        return table.get(key), (f"{name}, [{section}] {key}" if section else f"{name}, {key}")
 
-    base_url = pick("base_url", "SENDCLOUD_BASE_URL", sendcloud.get("base_url"))
+    base_url, where = pick("base_url", "SENDCLOUD_BASE_URL", "sendcloud", "base_url")
     if base_url:
         values["base_url"] = str(base_url).rstrip("/")
-    auth = pick("auth", "SENDCLOUD_AUTH", sendcloud.get("auth"))
+        values["base_url_from"] = where
+    auth, where = pick("auth", "SENDCLOUD_AUTH", "sendcloud", "auth")
     if auth:
         auth = str(auth).lower()
         if auth not in ("basic", "oauth2"):
-            raise InputError(f"SENDCLOUD_AUTH must be basic or oauth2, not {auth!r}")
+            raise InputError(f"{where}: must be basic or oauth2, not {auth!r}")
         values["auth"] = auth
-    token_url = pick("token_url", "SENDCLOUD_TOKEN_URL", sendcloud.get("token_url"))
+    token_url, _ = pick("token_url", "SENDCLOUD_TOKEN_URL", "sendcloud", "token_url")
     if token_url:
         values["token_url"] = str(token_url)
     values["public_key"] = env.get("SENDCLOUD_PUBLIC_KEY", "").strip()
     values["secret_key"] = env.get("SENDCLOUD_SECRET_KEY", "").strip()
 
-    for name, env_name in (
+    for setting, env_name in (
         ("ticket_limit", "BATCH_CLAIMS_TICKET_LIMIT"),
         ("request_limit", "BATCH_CLAIMS_REQUEST_LIMIT"),
         ("burst_limit", "BATCH_CLAIMS_BURST_LIMIT"),
     ):
-        key = name.removesuffix("_limit")
-        value = pick(name, env_name, limits.get(key))
+        value, where = pick(setting, env_name, "limits", setting.removesuffix("_limit"))
         if value is not None:
-            values[name] = _limit(value, f"--{name.replace('_', '-')}")
-    margin = pick("limit_margin", None, limits.get("margin"))
+            values[setting] = _limit(value, where)
+    margin, where = pick("limit_margin", None, "limits", "margin")
     if margin is not None:
-        values["limit_margin"] = _number(margin, "[limits] margin")
+        values["limit_margin"] = _seconds(margin, where)
 
-    variant = defaults.get(CONTRACT_TYPE)
+    variant, where = pick("contract_type", None, "defaults", CONTRACT_TYPE)
     if variant is not None:
         try:
             values["default_variant"] = Variant(str(variant))
         except ValueError:
             raise InputError(
-                "config [defaults] contract_type must be own_contract or sendcloud_rates"
+                f"{where}: must be own_contract or sendcloud_rates, not {variant!r}"
             ) from None
     if "columns" in config:
-        values["aliases"] = _aliases(config["columns"])
-    journal = pick("journal", "BATCH_CLAIMS_JOURNAL", config.get("journal"))
+        values["aliases"] = _aliases(config["columns"], name)
+    journal, _ = pick("journal", "BATCH_CLAIMS_JOURNAL", None, "journal")
     if journal:
         values["journal"] = Path(str(journal)).expanduser()
-    photos = pick("photos", None, defaults.get("photos"))
+    photos, _ = pick("photos", None, "defaults", "photos")
     if photos:
         values["photos"] = Path(str(photos)).expanduser()
-    token_max_age = pick("token_max_age", None, defaults.get("token_max_age"))
+    token_max_age, where = pick("token_max_age", None, "defaults", "token_max_age")
     if token_max_age is not None:
-        values["token_max_age"] = parse_age(str(token_max_age))
-    decimal = pick("decimal_comma", None, defaults.get("decimal_comma"))
+        values["token_max_age"] = parse_age(str(token_max_age), where)
+    decimal, where = pick("decimal_comma", None, "defaults", "decimal_comma")
     if decimal is not None:
         if not isinstance(decimal, bool):
-            raise InputError("config [defaults] decimal_comma must be true or false")
+            raise InputError(f"{where}: must be true or false, not {decimal!r}")
         values["decimal_comma"] = decimal
     if flags.get("hold_back") is not None:
         values["hold_back"] = bool(flags["hold_back"])

@@ -3,7 +3,8 @@ files of the next few rows upload in the background within the same rate limits.
 
 Every ticket goes through the journal: recorded ``in_flight`` and committed before the
 request, its answer right after, so a run killed at any moment can neither send a
-claim twice nor forget one.
+claim twice nor forget one. A row the API refused for what it contains is not sent
+again while its request would be the same (``holdback``), unless ``--force``.
 
 What makes every later row fail the same way stops the run at once (exit 3), the rest
 ``not_attempted``: refused credentials, a base URL that is not the Support API, an API
@@ -14,11 +15,9 @@ rate limits would let start only after it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from requests.auth import AuthBase
 
@@ -42,7 +41,7 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
-from batch_claims.holdback import HoldBack
+from batch_claims.holdback import HoldBack, refused_unchanged_outcomes
 from batch_claims.journal import (
     CREATED,
     IN_FLIGHT,
@@ -52,7 +51,13 @@ from batch_claims.journal import (
     RequestLog,
 )
 from batch_claims.outcome import Claim, RowOutcome, Status
-from batch_claims.payload import TICKET_TYPE, build_payload, fingerprint, normalised
+from batch_claims.payload import (
+    TICKET_TYPE,
+    build_payload,
+    fingerprint,
+    normalised,
+    request_hash,
+)
 from batch_claims.pipeline import json_roundtrip, known_outcome, unconfirmed_hint
 from batch_claims.settings import Settings
 from batch_claims.uploads import Uploader
@@ -120,6 +125,8 @@ class Submitter:
             known = {
                 item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)
             }
+            unsent = [item for item in items if _unknown(item, known)]
+            known.update(refused_unchanged_outcomes(self.journal, unsent, self.force))
         except JournalFailed as exc:
             why = _stop_reason(exc)
             return [
@@ -286,7 +293,6 @@ class Submitter:
         self, claim: Claim, tokens: dict[str, str]
     ) -> tuple[RowOutcome, Rejected | None]:
         payload = build_payload(claim, tokens)
-        payload_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         attempts: list[int] = []  # the journal's attempt, once the request is to go out
 
         def before_send() -> None:
@@ -300,7 +306,7 @@ class Submitter:
                         self.run_id,
                         claim.tracking_number,
                         TICKET_TYPE,
-                        payload_hash,
+                        request_hash(claim),
                         fingerprint(claim),
                         json_roundtrip(normalised(claim)),
                     )
@@ -446,6 +452,11 @@ def _stop_reason(exc: RunAborted) -> str:
     if isinstance(exc, NotTheApi | Unreachable | TlsFailed | JournalFailed | NotSent):
         return exc.message
     return str(exc)
+
+
+def _unknown(item: Item, known: dict[int, RowOutcome | None]) -> TypeGuard[Claim]:
+    """A claim the journal knows no outcome of (yet)."""
+    return isinstance(item, Claim) and known[item.row] is None
 
 
 def _status_of(exc: Rejected | GaveUp) -> Status:

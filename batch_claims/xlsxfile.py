@@ -15,12 +15,22 @@ Merged cells: openpyxl's read-only mode does not load merged ranges, so
 ``_merged_ranges`` finds them in the sheet's XML. In the header they name the columns
 (``sheet._merged_header``); below it a value merged down belongs to every row it
 covers, and a value merged across belongs to its first column only.
+
+Workbooks come from outside the team, so before openpyxl opens one its zip directory is
+checked: no part may expand past ``MAX_PART_BYTES``, all of them past
+``MAX_ARCHIVE_BYTES``, or a large part by more than ``MAX_RATIO`` times its compressed
+size (a zip bomb). Python's zipfile never streams more than a part's declared size (a
+part that expands further fails its CRC check), so the directory bounds what is read.
+A sheet whose rows run on far past what a claims sheet holds — beyond
+``MAX_SHEET_ROWS`` rows, empty ones included, or ``MAX_SHEET_CELLS`` cells — is
+refused as it streams, before it costs minutes or memory.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -31,7 +41,9 @@ from batch_claims.columns import TRACKING_NUMBER, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.headers import near_miss
 from batch_claims.sheet import (
+    HEADER_SCAN_ROWS,
     MAX_COLUMNS,
+    MAX_ROWS,
     CellRange,
     SheetTable,
     _excel_value,
@@ -47,6 +59,18 @@ _MERGE_REF = re.compile(
     rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"'
 )
 Rows = Iterator[tuple[int, tuple[Any, ...]]]
+MIB = 1024 * 1024
+MAX_PART_BYTES = 256 * MIB  # one part (a sheet's XML, the shared strings) expanded
+MAX_ARCHIVE_BYTES = 512 * MIB  # all parts expanded
+MAX_PARTS = 10_000  # a workbook has tens, with pictures hundreds
+MAX_RATIO = 200  # expanded / compressed: XML reaches 10-30, a zip bomb about 1,000
+RATIO_FROM_BYTES = 1 * MIB  # a small part may compress as well as it likes
+MAX_SHEET_ROWS = MAX_ROWS + HEADER_SCAN_ROWS  # rows streamed, empty ones too
+MAX_SHEET_CELLS = 20_000_000  # cells streamed: 200,000 rows of 100 columns
+
+
+class _SheetTooLarge(Exception):
+    """A sheet streamed past the bounds; its message names the sheet, not the file."""
 
 
 def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str]) -> SheetTable:
@@ -64,6 +88,7 @@ def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str])
         raise InputError(
             f"{path.name}: is not an Excel workbook (the file is not an .xlsx archive)"
         )
+    _check_archive(path)
     with warnings.catch_warnings():
         # openpyxl warns about features it drops (data validation, styles); not ours.
         warnings.simplefilter("ignore")
@@ -77,12 +102,51 @@ def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str])
             return _read_worksheets(path, workbook, sheet_name, lookup)
         except InputError:
             raise
+        except _SheetTooLarge as exc:
+            raise InputError(f"{path.name}, {exc}") from None
         except Exception as exc:
             raise InputError(
                 f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
             ) from exc
         finally:
             workbook.close()
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a workbook whose parts would expand past a sane bound, from the zip's
+    central directory alone (nothing is decompressed)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path.name}: cannot be read as an Excel workbook ({_reason(exc)})"
+        ) from None
+    refuse = f"{path.name}: is refused as a workbook that would expand past a sane size"
+    if len(parts) > MAX_PARTS:
+        raise InputError(f"{refuse}: it has {len(parts):,} parts (at most {MAX_PARTS:,})")
+    total = 0
+    for part in parts:
+        total += part.file_size
+        if part.file_size > MAX_PART_BYTES:
+            raise InputError(
+                f"{refuse}: its part {part.filename} expands to {_size(part.file_size)} "
+                f"(at most {_size(MAX_PART_BYTES)})"
+            )
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
+            raise InputError(
+                f"{refuse}: its part {part.filename} expands {ratio:,.0f} times, to "
+                f"{_size(part.file_size)} (a zip bomb?)"
+            )
+    if total > MAX_ARCHIVE_BYTES:
+        raise InputError(
+            f"{refuse}: its parts expand to {_size(total)} (at most {_size(MAX_ARCHIVE_BYTES)})"
+        )
+
+
+def _size(count: int) -> str:
+    return f"{count / MIB:,.0f} MB" if count >= MIB else f"{count:,} bytes"
 
 
 def _reason(exc: Exception) -> str:
@@ -359,11 +423,28 @@ def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
     # The stored dimensions can be wrong (too small); forget them and read every row.
     worksheet.reset_dimensions()
     source = worksheet.iter_rows()
+    cells_seen = 0
     try:
         for number, cells in enumerate(source, start=1):
+            cells_seen += len(cells)
+            if number > MAX_SHEET_ROWS or cells_seen > MAX_SHEET_CELLS:
+                raise _SheetTooLarge(_too_large(worksheet.title, number, cells_seen))
             yield number, tuple(cells)
     finally:
         source.close()  # the sheet's XML stays open until its generator is closed
+
+
+def _too_large(title: str, number: int, cells: int) -> str:
+    extent = (
+        f"runs on past row {MAX_SHEET_ROWS:,}"
+        if number > MAX_SHEET_ROWS
+        else f"holds more than {MAX_SHEET_CELLS:,} cells by row {number:,}"
+    )
+    return (
+        f'sheet "{title}": {extent}, far more than a claims sheet (at most {MAX_ROWS:,} '
+        "claim rows); delete the rows and columns beyond your claims (even empty ones that "
+        "were once formatted), or split the sheet"
+    )
 
 
 def _merged_values(rows: Rows, merged: Sequence[CellRange]) -> Rows:

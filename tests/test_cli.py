@@ -164,9 +164,9 @@ def test_second_run_sends_nothing_and_reports_already_submitted(
     rows = results_rows(week.with_name("damage_claims_week47.results.xlsx"))
     assert sum(r["status"] == "already_submitted" for r in rows) == 7
     assert sum(r["status"] == "submitted" for r in rows) == 0
-    # The rejected rows are sent again (they got no ticket), nothing else.
-    ticket_posts = [r for r in after[len(before) :] if r["path"].endswith("/tickets/damage")]
-    assert len(ticket_posts) == 3
+    # The rows refused for what they contain are unchanged: held back, nothing is sent.
+    assert after[len(before) :] == []
+    assert sum(r["error_code"] == "unchanged_since_refused" for r in rows) == 3
     # The second run knew the first one's windows from the journal: no 429.
     assert [r for r in after if r["status"] == 429] == []
     assert len(tickets(api_env)) == 7

@@ -2,11 +2,13 @@
 
 Werkzeug's threaded development server, bound to loopback unless ``allow_remote``
 is passed. Request lines go to the ``batch_claims.sandbox`` logger at INFO, never
-straight to stderr.
+straight to stderr. A port that cannot be bound (in use, not allowed) is one
+``InputError``, told once: werkzeug's own two lines and exit are kept out.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import threading
@@ -15,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from batch_claims.errors import InputError
 from batch_claims.sandbox.app import create_app
@@ -47,6 +49,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _CannotListen(Exception):
+    """Binding or listening failed; not an ``OSError``, so werkzeug closes the socket
+    and lets it through instead of printing to stderr and exiting."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
+class _Server(ThreadedWSGIServer):
+    def server_bind(self) -> None:
+        try:
+            super().server_bind()
+        except OSError as exc:
+            raise _CannotListen(exc) from None
+
+    def server_activate(self) -> None:
+        try:
+            super().server_activate()
+        except OSError as exc:
+            raise _CannotListen(exc) from None
+
+
 def bind(app: Flask, host: str, port: int, *, allow_remote: bool = False) -> BaseWSGIServer:
     """A threaded werkzeug server for ``app``, refusing non-loopback hosts by default."""
     if not allow_remote and not is_loopback(host):
@@ -54,7 +79,19 @@ def bind(app: Flask, host: str, port: int, *, allow_remote: bool = False) -> Bas
             f"Refusing to serve the sandbox on {host!r}: it is not a loopback address "
             "(pass allow_remote=True / --allow-remote to expose it)."
         )
-    return make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    try:
+        return _Server(host, port, app, QuietRequestHandler)
+    except _CannotListen as exc:
+        reason = (
+            "the port is in use (try another --port)"
+            if exc.cause.errno == errno.EADDRINUSE
+            else (exc.cause.strerror or str(exc.cause)).lower()
+        )
+        raise InputError(f"cannot serve the sandbox on {host}:{port}: {reason}") from None
+    except OSError as exc:  # the host name cannot be resolved
+        raise InputError(
+            f"cannot serve the sandbox on {host}:{port}: {exc.strerror or exc}"
+        ) from None
 
 
 class SandboxServer:
