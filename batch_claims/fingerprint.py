@@ -71,7 +71,7 @@ def canonical(value: object) -> str:
         number = float(value)
         # As read back: openpyxl writes a float with 16 significant digits (which can
         # round the largest floats up to infinity).
-        stored = float(f"{number:.16g}")
+        stored = float(f"{number:.16g}") + 0.0  # -0.0 reads back as 0
         return "" if math.isnan(stored) or math.isinf(stored) else "n:" + repr(stored)
     return "s:" + str(value)
 

@@ -26,7 +26,7 @@ from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.filetypes import is_allowed_content_type, sniff_content_type
 from batch_claims.outcome import Attachment, RowError
 from batch_claims.report import SUMMARY_SHEET
-from tests.test_cli import results_rows
+from tests.helpers import results_rows
 
 TN = "3SABC123"
 ALL_REQUIRED = frozenset(c.name for c in required_columns(Variant.SENDCLOUD_RATES) if c.is_document)

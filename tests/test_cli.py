@@ -3,7 +3,6 @@ a real SQLite journal and real workbooks."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,65 +11,10 @@ from typing import Any
 import openpyxl
 import pytest
 import requests
-from click.testing import CliRunner, Result
 
-from batch_claims.cli import cli
 from batch_claims.journal import Journal
 from tests.conftest import SCALED_FLAGS
-
-EXPECTED = {
-    "3SSCL0000000101": "submitted",
-    "3SSCL0000000102": "submitted",
-    "3SSCL0000000103": "submitted",
-    "JJD000390007812345": "submitted",
-    "00340434161094015": "submitted",
-    "1234567890123": "submitted",
-    "NOTFOUND-9981": "rejected",
-    "DELIVERED-4410": "rejected",
-    "3SOWN0000000999": "rejected",
-    "3SSCL0000000110": "invalid",
-    "3SSCL0000000111": "invalid",
-    "3SSCL0000000112": "invalid",
-    "3SSCL0000000114": "submitted",
-}
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def submit_once(week: Path, tmp_path: Path) -> Path:
-    """Submit the week with a journal in tmp_path; the results workbook."""
-    first = tmp_path / "first.xlsx"
-    run(
-        "submit",
-        week,
-        "--journal",
-        tmp_path / "j.sqlite3",
-        "--out",
-        first,
-        "--quiet",
-        *SCALED_FLAGS,
-    )
-    return first
-
-
-def results_rows(path: Path, sheet: str = "Results") -> list[dict[str, Any]]:
-    workbook = openpyxl.load_workbook(path)
-    rows = list(workbook[sheet].iter_rows(values_only=True))
-    header = rows[0]
-    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
-
-
-def tickets(server: Any) -> list[dict[str, Any]]:
-    answer = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5)
-    answer.raise_for_status()
-    data: list[dict[str, Any]] = answer.json()
-    return data
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.helpers import EXPECTED, results_rows, run, sha, submit_once, tickets
 
 
 def test_submit_sample_week_creates_one_ticket_per_valid_row(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SCALED_FLAGS
-from tests.test_cli import EXPECTED, results_rows, tickets
+from tests.helpers import EXPECTED, results_rows, tickets
 
 SECOND = "3SSCL0000000102"  # the row the crash hits (the second claim of the week)
 WANT_TICKETS = sorted(tn for tn, status in EXPECTED.items() if status == "submitted")
@@ -167,7 +167,7 @@ def test_a_server_that_fails_drops_and_loses_answers_never_gets_a_claim_twice(
     """The same week submitted three times to a server that answers 500/503, drops
     connections and loses answers after creating tickets: every ticket it holds is
     accounted for (submitted, already_submitted or unconfirmed), none twice."""
-    from tests.test_cli import run
+    from tests.helpers import run
 
     server = sandbox_factory(
         {"ERROR_RATE": 0.2, "DROP_RATE": 0.1, "LOST_RESPONSE_RATE": 0.15, "SEED": 7}

@@ -20,7 +20,7 @@ from click.testing import Result
 from batch_claims import xlsxfile
 from batch_claims.csvfile import MAX_CSV_BYTES, MAX_FIELD_CHARS
 from batch_claims.outputs import default_results_path
-from tests.test_cli import run
+from tests.helpers import run
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 GB = 1024**3

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.test_cli import run
+from tests.helpers import run
 
 LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol "lol">'

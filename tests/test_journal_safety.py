@@ -29,8 +29,7 @@ from batch_claims.pipeline import prepare
 from batch_claims.settings import Settings
 from batch_claims.submitter import Submitter, connect
 from tests.conftest import SCALED_FLAGS
-from tests.test_cli import run, tickets
-from tests.test_submitter import photo, write_sheet
+from tests.helpers import photo, run, tickets, write_sheet
 
 
 def mode(path: Path) -> int:

@@ -21,8 +21,7 @@ from batch_claims.outcome import RowOutcome
 from batch_claims.pipeline import least_seconds, prepare
 from batch_claims.settings import Settings
 from batch_claims.submitter import TOO_LATE_TICKET, Submitter, connect, least_seconds_now
-from tests.test_cli import tickets
-from tests.test_submitter import write_sheet
+from tests.helpers import tickets, write_sheet
 
 REQUEST = 1.0  # seconds one ticket request takes on the injected clock
 TICKET = ("ticket", "request", "burst")

@@ -22,7 +22,7 @@ from batch_claims.journal import CREATED, NOT_CREATED, UNCONFIRMED, AttemptRecor
 from batch_claims.outcome import Attachment, Claim, Money
 from batch_claims.payload import request_hash
 from tests.conftest import SCALED_FLAGS
-from tests.test_cli import results_rows, run
+from tests.helpers import results_rows, run
 
 REFUSED = ("NOTFOUND-9981", "DELIVERED-4410", "3SOWN0000000999")
 

@@ -21,8 +21,7 @@ from batch_claims.api.retry import classify_request_error
 from batch_claims.clock import FakeClock
 from batch_claims.journal import Journal
 from tests.conftest import SCALED_FLAGS
-from tests.test_cli import results_rows, run
-from tests.test_submitter import photo, write_sheet
+from tests.helpers import photo, results_rows, run, write_sheet
 from tests.web_servers import (
     HTML_200,
     HTML_404,

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 import requests
 
@@ -25,34 +24,7 @@ from batch_claims.pipeline import prepare
 from batch_claims.settings import Settings
 from batch_claims.submitter import Submitter, connect
 from tests.conftest import SCALED_FLAGS
-from tests.test_cli import results_rows, run, tickets
-
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-
-
-def write_sheet(folder: Path, rows: list[list[object]], headers: list[str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    path = folder / "claims.xlsx"
-    workbook.save(path)
-    return path
-
-
-def photo(folder: Path, name: str, salt: bytes = b"") -> bytes:
-    """A real PNG, made unique by a trailing comment-like chunk-free suffix."""
-    data = PNG + salt
-    target = folder / "photos" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return data
+from tests.helpers import photo, results_rows, run, tickets, write_sheet
 
 
 def test_rows_sharing_a_refused_carrier_contract_are_held_back(
