@@ -52,7 +52,7 @@ from batch_claims.journal import (
 )
 from batch_claims.outcome import Claim, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, build_payload, fingerprint, normalised
-from batch_claims.pipeline import json_roundtrip, known_outcome, unconfirmed_hint
+from batch_claims.pipeline import json_roundtrip, outcome_of_record, unconfirmed_hint
 from batch_claims.settings import Settings
 from batch_claims.uploads import Uploader
 
@@ -116,9 +116,7 @@ class Submitter:
         ``not_attempted``. ``--max-minutes`` stops cleanly without aborting.
         """
         try:
-            known = {
-                item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)
-            }
+            known = self._journal_outcomes([item for item in items if isinstance(item, Claim)])
         except JournalFailed as exc:
             why = _stop_reason(exc)
             return [
@@ -240,12 +238,23 @@ class Submitter:
 
     # --- one claim -----------------------------------------------------------------
 
-    def _journal_outcome(self, claim: Claim) -> RowOutcome | None:
-        """What the journal already knows of this claim, or None to send it."""
-        record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
-        if record is not None and record.state == IN_FLIGHT:  # a run died mid-request
-            self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
-        return known_outcome(self.journal, claim, self.force, self.resubmit_unconfirmed)
+    def _journal_outcomes(self, claims: list[Claim]) -> dict[int, RowOutcome | None]:
+        """What the journal already knows of each claim (None: send it), by row, from
+        one batch look-up; an attempt left in_flight by a run that died mid-request is
+        recorded unconfirmed first."""
+        records = self.journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
+        died = [tn for tn, record in records.items() if record.state == IN_FLIGHT]
+        for tracking_number in died:
+            self.journal.resolve_in_flight_as_unconfirmed(tracking_number, TICKET_TYPE)
+            again = self.journal.claim(tracking_number, TICKET_TYPE)
+            if again is not None:
+                records[tracking_number] = again
+        return {
+            claim.row: outcome_of_record(
+                records.get(claim.tracking_number), claim, self.force, self.resubmit_unconfirmed
+            )
+            for claim in claims
+        }
 
     def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:
         """Upload the claim's files (or take them from the cache), then its ticket."""
