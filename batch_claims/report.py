@@ -114,6 +114,44 @@ def write_results(
     _atomic(path, write)
 
 
+class ResultsFile:
+    """Where one run writes its results workbook, maybe several times (a long run
+    refreshes it): never over a person's edits.
+
+    A file this run wrote and nobody touched since (same size, time and inode) is
+    replaced at once; any other is checked by its fingerprint (``outputs.free_path``),
+    and one a person changed is kept, the results going to ``<stem> (2).xlsx``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._written: tuple[int, int, int] | None = None
+
+    def target(self) -> Path:
+        """The path to write to now."""
+        if self._written is not None and _stat_key(self.path) == self._written:
+            return self.path
+        from batch_claims.outputs import free_path
+
+        self.path = free_path(self.path)
+        return self.path
+
+    def write(self, info: RunInfo, table: SheetTable, outcomes: Sequence[RowOutcome]) -> Path:
+        """Write the workbook (atomically) to ``target()``; returns where it went."""
+        target = self.target()
+        write_results(target, info, table, outcomes)
+        self._written = _stat_key(target)
+        return target
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
 def atomic_save(workbook: Workbook, path: Path) -> None:
     """Save an openpyxl workbook to a temporary file beside ``path``, then rename it over
     ``path``."""
