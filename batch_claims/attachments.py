@@ -8,6 +8,10 @@ a keyboard types them composed), folder by folder; a name as typed wins over loo
 Each file must stay inside the photos folder, exist, be at most 6 MB, and have a content
 type the upload API accepts, judged from its bytes (never from its name; see ``filetypes``).
 
+A run lists each folder once (``PhotoIndex``): the photos folder's names are indexed by
+``name_key``, by every ``<tn>_`` prefix and by every stem before a dot, so finding a row's
+files costs the same in a folder of ten files as in one of 100,000.
+
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
 ``ambiguous_document``, ``file_too_large``, ``empty_file``, ``unreadable_file``,
@@ -60,16 +64,22 @@ def resolve_documents(
     required: Collection[str],
     row: int,
     header_of: Callable[[str], str],
+    index: PhotoIndex | None = None,
 ) -> tuple[dict[str, Attachment], list[RowError], list[str]]:
     """Find and check every document of one row; every problem is reported. Returns the
     attachments, the errors and the notices (choices made that the user should know of,
-    which do not make the row invalid)."""
+    which do not make the row invalid).
+
+    Pass the run's ``index`` (of ``photos_dir``) so that folders are listed once per run,
+    not once per row."""
+    if index is None or index.root != photos_dir:
+        index = PhotoIndex(photos_dir)
     attachments: dict[str, Attachment] = {}
     errors: list[RowError] = []
     notices: list[str] = []
     row_files: _RowFiles | None = None
     for column in DOCUMENT_COLUMNS:
-        finder = _Finder(photos_dir, row, column.name, header_of)
+        finder = _Finder(photos_dir, row, column.name, header_of, index)
         text = (typed.get(column.name) or "").strip()
         found: Attachment | RowError | None
         if text:
@@ -77,11 +87,11 @@ def resolve_documents(
             if isinstance(found, RowError) and found.code == "file_not_found":
                 # A bare file name may be meant inside the parcel's own folder.
                 if row_files is None:
-                    row_files = _row_files(photos_dir, tracking_number.strip())
+                    row_files = index.row_files(tracking_number.strip())
                 found = finder.in_parcel_folder(text, row_files.folders) or found
         else:
             if row_files is None:
-                row_files = _row_files(photos_dir, tracking_number.strip())
+                row_files = index.row_files(tracking_number.strip())
             found = finder.by_convention(
                 tracking_number.strip(), row_files, column.name in required
             )
@@ -101,6 +111,104 @@ class _RowFile:
     key: str
     path: Path
     in_folder: bool
+    is_dir: bool = False
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One name in a folder: its path, its ``name_key`` and whether it is a folder."""
+
+    path: Path
+    key: str
+    is_dir: bool
+
+
+class _Listing:
+    """One folder's entries, sorted by name, indexed by ``name_key``; the indexes by
+    ``<prefix>_`` and by ``<stem>.`` are built on first use."""
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.entries = entries
+        self.by_key: dict[str, list[_Entry]] = {}
+        for entry in entries:
+            self.by_key.setdefault(entry.key, []).append(entry)
+        self._by_prefix: dict[str, list[_Entry]] | None = None
+        self._by_stem: dict[str, list[_Entry]] | None = None
+
+    def with_prefix(self, prefix: str) -> list[_Entry]:
+        """Entries whose key starts with ``prefix + "_"``, in listing order."""
+        if self._by_prefix is None:
+            self._by_prefix = _cut_at(self.entries, "_", keep_empty_rest=True)
+        return self._by_prefix.get(prefix, [])
+
+    def with_stem(self, stem: str) -> list[_Entry]:
+        """Entries whose key is ``stem + "." + something``, in listing order."""
+        if self._by_stem is None:
+            self._by_stem = _cut_at(self.entries, ".", keep_empty_rest=False)
+        return self._by_stem.get(stem, [])
+
+
+def _cut_at(entries: list[_Entry], mark: str, keep_empty_rest: bool) -> dict[str, list[_Entry]]:
+    """Each entry under the part of its key before each ``mark`` in it."""
+    index: dict[str, list[_Entry]] = {}
+    for entry in entries:
+        key = entry.key
+        at = key.find(mark)
+        while at != -1:
+            if keep_empty_rest or at < len(key) - 1:
+                index.setdefault(key[:at], []).append(entry)
+            at = key.find(mark, at + 1)
+    return index
+
+
+class PhotoIndex:
+    """The photos folder as one run sees it: every folder listed at most once, its names
+    indexed, so that each row's look-ups cost the same however many files there are."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self._listings: dict[Path, _Listing] = {}
+        self._resolved_root: Path | None = None
+
+    def listing(self, folder: Path) -> _Listing:
+        """The folder's entries (listed on first use); none when it is not a readable
+        folder."""
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = _Listing(_scan(folder))
+        return found
+
+    def resolved_root(self) -> Path:
+        """The photos folder with its links resolved (``OSError`` when it is gone)."""
+        assert self.root is not None
+        if self._resolved_root is None:
+            self._resolved_root = self.root.resolve(strict=True)
+        return self._resolved_root
+
+    def row_files(self, tracking_number: str) -> _RowFiles:
+        """The parcel's folder(s) and the files that may belong to one tracking number,
+        names compared by ``name_key``.
+
+        Names are compared against directory listings, so a tracking number can never
+        be used as a path (``..`` or separators in it match nothing).
+        """
+        if self.root is None or not tracking_number:
+            return _RowFiles()
+        root = self.listing(self.root)
+        tn = name_key(tracking_number)
+        found = _RowFiles()
+        for entry in root.by_key.get(tn, []):
+            if entry.is_dir:
+                found.folders.append(entry.path)
+                found.files.extend(
+                    _RowFile(sub.key, sub.path, in_folder=True, is_dir=sub.is_dir)
+                    for sub in self.listing(entry.path).entries
+                )
+        found.files.extend(
+            _RowFile(entry.key[len(tn) + 1 :], entry.path, in_folder=False, is_dir=entry.is_dir)
+            for entry in root.with_prefix(tn)
+        )
+        return found
 
 
 @dataclass
@@ -114,9 +222,15 @@ class _Finder:
     and ``notices`` collects what the user should know of the choice made."""
 
     def __init__(
-        self, photos_dir: Path | None, row: int, column: str, header_of: Callable[[str], str]
+        self,
+        photos_dir: Path | None,
+        row: int,
+        column: str,
+        header_of: Callable[[str], str],
+        index: PhotoIndex,
     ) -> None:
         self.photos_dir = photos_dir
+        self.index = index
         self.row = row
         self.column = column
         self.prefix = f'row {row}, "{header_of(column)}": '
@@ -165,10 +279,10 @@ class _Finder:
                 parts.append(part)
         if not parts:
             return self.error("not_a_file", f'"{text}" is not a file name')
-        matches = _lookup([self.photos_dir], parts)
+        matches = _lookup(self.index, [self.photos_dir], parts)
         if not matches and len(parts) > 1 and name_key(parts[0]) == name_key(self.photos_dir.name):
             # "photos\3SABC\damage.jpg": a path that starts with the photos folder itself.
-            matches = _lookup([self.photos_dir], parts[1:])
+            matches = _lookup(self.index, [self.photos_dir], parts[1:])
         if not matches:
             return self.error(
                 "file_not_found",
@@ -182,7 +296,7 @@ class _Finder:
         name = text.strip().strip('"').strip()
         if not name or "/" in name or "\\" in name or name in (".", ".."):
             return None
-        matches = _lookup(folders, [name])
+        matches = _lookup(self.index, folders, [name])
         return self.one_of(text, matches, TYPED_IN_PARCEL_FOLDER) if matches else None
 
     def one_of(self, text: str, matches: list[Path], how: str) -> Attachment | RowError:
@@ -255,7 +369,7 @@ class _Finder:
         assert self.photos_dir is not None
         shown = path.relative_to(self.photos_dir).as_posix()
         try:
-            root = self.photos_dir.resolve(strict=True)
+            root = self.index.resolved_root()
             resolved = path.resolve(strict=False)
         except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop (3.11)
             return self.error("unreadable_file", f"{shown} cannot be resolved: {exc}")
@@ -314,34 +428,11 @@ def _read_and_hash(path: Path) -> tuple[bytes, str]:
     return b"".join(chunks), digest.hexdigest()
 
 
-def _row_files(photos_dir: Path | None, tracking_number: str) -> _RowFiles:
-    """The parcel's folder(s) and the files that may belong to one tracking number; the
-    photos folder is listed once per row, names compared by ``name_key``.
-
-    Names are compared against directory listings, so a tracking number can never be
-    used as a path (``..`` or separators in it match nothing).
-    """
-    if photos_dir is None or not tracking_number or not photos_dir.is_dir():
-        return _RowFiles()
-    tn = name_key(tracking_number)
-    found = _RowFiles()
-    for entry in _listing(photos_dir):
-        name = name_key(entry.name)
-        if name == tn and entry.is_dir():
-            found.folders.append(entry)
-            found.files.extend(
-                _RowFile(name_key(sub.name), sub, in_folder=True) for sub in _listing(entry)
-            )
-        elif name.startswith(tn + "_"):
-            found.files.append(_RowFile(name[len(tn) + 1 :], entry, in_folder=False))
-    return found
-
-
 def _convention_candidates(row_files: _RowFiles, column: str) -> tuple[list[Path], list[Path]]:
     """Files named ``<column>.*`` among a row's files: those in the parcel's folder, and
     the flat ``<tn>_<column>.*`` ones."""
     stem = column.casefold() + "."
-    matching = [f for f in row_files.files if _has_stem(f.key, stem) and not f.path.is_dir()]
+    matching = [f for f in row_files.files if _has_stem(f.key, stem) and not f.is_dir]
     return [f.path for f in matching if f.in_folder], [f.path for f in matching if not f.in_folder]
 
 
@@ -349,41 +440,48 @@ def _has_stem(name: str, stem_dot: str) -> bool:
     return name.startswith(stem_dot) and len(name) > len(stem_dot)
 
 
-def _lookup(starts: Iterable[Path], parts: list[str]) -> list[Path]:
+def _lookup(index: PhotoIndex, starts: Iterable[Path], parts: list[str]) -> list[Path]:
     """Every path that ``parts`` names below one of ``starts``, folder by folder: a name as
     typed wins, else every entry with the same ``name_key``; the last name may also leave
     out (or mistype) its extension."""
     current = list(starts)
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        found = [path for folder in current for path in _entries_named(folder, part, last)]
+    for position, part in enumerate(parts):
+        last = position == len(parts) - 1
+        found = [path for folder in current for path in _entries_named(index, folder, part, last)]
         current = found if last else [path for path in found if path.is_dir()]
     return current
 
 
-def _entries_named(folder: Path, part: str, last: bool) -> list[Path]:
+def _entries_named(index: PhotoIndex, folder: Path, part: str, last: bool) -> list[Path]:
     exact = folder / part
     if _lexists(exact):
         return [exact]
-    entries = _listing(folder)
+    listing = index.listing(folder)
     wanted = name_key(part)
-    same = [entry for entry in entries if name_key(entry.name) == wanted]
+    same = [entry.path for entry in listing.by_key.get(wanted, [])]
     if same or not last:
         return same
     stem = PurePosixPath(wanted).stem if "." in wanted.lstrip(".") else wanted
-    return [
-        entry
-        for entry in entries
-        if not entry.is_dir() and _has_stem(name_key(entry.name), stem + ".")
-    ]
+    return [entry.path for entry in listing.with_stem(stem) if not entry.is_dir]
 
 
-def _listing(folder: Path) -> list[Path]:
-    """A folder's entries, sorted; none when it is not a readable folder."""
+def _scan(folder: Path) -> list[_Entry]:
+    """A folder's entries, sorted by name; none when it is not a readable folder. The one
+    place a folder is listed."""
     try:
-        return sorted(folder.iterdir())
+        with os.scandir(folder) as found:
+            entries = [(item.name, _is_dir(item)) for item in found]
     except (OSError, ValueError):
         return []
+    entries.sort()
+    return [_Entry(folder / name, name_key(name), is_dir) for name, is_dir in entries]
+
+
+def _is_dir(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_dir()
+    except OSError:
+        return False
 
 
 def _lexists(path: Path) -> bool:

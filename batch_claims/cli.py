@@ -13,36 +13,34 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from batch_claims import __version__
-from batch_claims.api.client import check_base_url
 from batch_claims.api.ratelimit import Limit
-from batch_claims.attachments import sha256_of
 from batch_claims.clock import SystemClock
 from batch_claims.console import Console, shown, summary_line
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
-from batch_claims.holdback import HoldBack
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.outputs import check_apart, free_path, results_path
-from batch_claims.pipeline import Prepared, dry_run_outcomes, plan, prepare, validate
-from batch_claims.report import RunInfo, write_results
-from batch_claims.retry_input import (
-    PreviousRun,
-    check_account,
-    read_failed_rows,
-    read_previous_run,
-    refuse_results_workbook,
-)
+from batch_claims.outputs import check_apart, results_path
 from batch_claims.settings import Settings, build_settings, load_config
-from batch_claims.sheet import SheetTable
-from batch_claims.submitter import StopSignal, Submitter, connect, least_seconds_now
-from batch_claims.template import write_template
+
+# The stages that load pandas, pandera, openpyxl or Flask are imported inside the
+# commands that need them, so that --help, --version, history and resolve start at once.
+if TYPE_CHECKING:
+    from batch_claims.pipeline import Prepared
+    from batch_claims.report import ResultsFile, RunInfo
+    from batch_claims.retry_input import PreviousRun
+    from batch_claims.sheet import SheetTable
+    from batch_claims.submitter import StopSignal
 
 F = TypeVar("F", bound=Callable[..., Any])
+RUN_STILL_GOING = (
+    "the run is still going: this workbook is refreshed every few minutes and replaced "
+    "by the final one when the run ends"
+)
 
 
 class LimitType(click.ParamType):  # type: ignore[type-arg]
@@ -235,15 +233,18 @@ def _limits_config(ticket: Limit, request: Limit, burst: Limit) -> dict[str, obj
 
 def _report(
     console: Console,
-    out: Path,
+    out: Path | ResultsFile,
     info: RunInfo,
     prepared: Prepared,
     outcomes: list[RowOutcome],
 ) -> None:
-    target = free_path(out)
-    if target != out:
-        console.info(f"{out} was changed while this run went on; it is kept as it is")
-    write_results(target, info, prepared.table, outcomes)
+    from batch_claims.report import ResultsFile
+
+    results = out if isinstance(out, ResultsFile) else ResultsFile(out)
+    asked = results.path
+    target = results.write(info, prepared.table, outcomes)
+    if target != asked:
+        console.info(f"{asked} was changed while this run went on; it is kept as it is")
     console.result(summary_line(outcomes, target))
 
 
@@ -323,6 +324,11 @@ def validate_command(
     quiet: bool,
 ) -> None:
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
+    from batch_claims.attachments import sha256_of
+    from batch_claims.pipeline import prepare, validate
+    from batch_claims.report import RunInfo
+    from batch_claims.retry_input import refuse_results_workbook
+
     settings = _settings(config_file, decimal_comma=decimal_comma)
     out = results_path(sheet, out)
     check_apart({"the input": sheet, "--out": out, "--log-file": log_file})
@@ -362,6 +368,8 @@ def validate_command(
 @click.option("--dry-run", is_flag=True, help="Everything but the network: print the plan.")
 def submit_command(sheet: Path, **options: Any) -> None:
     """Validate SHEET, then upload files and create a ticket for each valid row."""
+    from batch_claims.retry_input import refuse_results_workbook
+
     if options.get("sheet_name") is None:
         refuse_results_workbook(sheet)
     _submit(sheet, None, None, **options)
@@ -378,6 +386,8 @@ def retry_command(results: Path, **options: Any) -> None:
 
     The new workbook (RESULTS' name with the next number: week48.results-2.xlsx, …)
     shows every row of the original sheet with its latest status and ticket."""
+    from batch_claims.retry_input import read_failed_rows, read_previous_run
+
     _submit(
         results,
         lambda settings: read_failed_rows(results, settings.aliases),
@@ -420,6 +430,14 @@ def _submit(
     is read (exit 2); a journal that fails before anything is sent is exit 2 too; what
     stops the run once sending began is exit 3, with the workbook written.
     """
+    from batch_claims.api.client import check_base_url
+    from batch_claims.attachments import sha256_of
+    from batch_claims.holdback import HoldBack
+    from batch_claims.pipeline import dry_run_outcomes, plan, prepare
+    from batch_claims.report import ResultsFile, RunInfo
+    from batch_claims.retry_input import check_account
+    from batch_claims.submitter import Submitter, connect, least_seconds_now
+
     clock = SystemClock()
     slot_start = clock.monotonic()  # --max-minutes counts from the command's start
     settings = _settings(
@@ -532,6 +550,12 @@ def _submit(
         console.info(the_plan.describe())
         with _nothing_sent_yet():
             client = stack.enter_context(connect(settings, clock, book, console.waiting))
+        results = ResultsFile(out)  # a long run refreshes it as it goes
+
+        def refresh(outcomes: list[RowOutcome]) -> None:
+            running = replace(info(outcomes), notices=(RUN_STILL_GOING, *prepared.notices))
+            results.write(running, prepared.table, outcomes)
+
         submitter = Submitter(
             client,
             book,
@@ -544,6 +568,7 @@ def _submit(
             on_progress=console.row_done,
             fault=_crash_hook(os.environ.get("BATCH_CLAIMS_CRASH_AT")),
             hold_back=HoldBack(enabled=settings.hold_back),
+            refresh=refresh,
         )
         console.start(len(prepared.items), "submitting")
         with _graceful_stop(submitter.stop, console):
@@ -555,7 +580,7 @@ def _submit(
             "files_uploaded": client.stats.uploads,
             "tickets_created": client.stats.tickets,
         }
-        _report(console, out, info(outcomes, **stats), prepared, outcomes)
+        _report(console, results, info(outcomes, **stats), prepared, outcomes)
     if aborted is not None:
         raise aborted
     sys.exit(0 if all(o.status.has_ticket for o in outcomes) else 1)
@@ -759,6 +784,8 @@ def template_command(path: Path | None, force: bool) -> None:
             f"{target} already exists and may hold your claims; it is not replaced — "
             "choose another name, or pass --force to replace it"
         )
+    from batch_claims.template import write_template
+
     write_template(target)
     click.echo(f"template written to {target}")
 

@@ -1,12 +1,12 @@
 """A results workbook knows what it was when written, so a person's edits are never
 overwritten.
 
-Before saving, the writer takes the digest of every cell of every sheet (``stamp``) and
-stores it in the workbook's custom document properties. ``changed_since_written``
-reads a workbook's cells back and compares: a cell someone typed into (a fix in
-``Failed rows``), a row added or deleted, or a file that batch-claims did not write all
-count as changed. Styles, column widths and comments are not counted: only what a
-person can type.
+As it writes, the writer (``report``) feeds every row of every sheet to a
+``Fingerprint`` and stores the digest in the workbook's custom document properties;
+``changed_since_written`` reads a workbook's cells back and compares: a cell someone
+typed into (a fix in ``Failed rows``), a row added or deleted, or a file that
+batch-claims did not write all count as changed. Styles, column widths and comments
+are not counted: only what a person can type.
 
 Values are compared in a form that survives the trip through the file: numbers as
 the 16 significant digits the file keeps (``Decimal('12.50')`` reads back as 12.5),
@@ -89,13 +89,6 @@ def digest_of(workbook: Any) -> str:
         for values in sheet.iter_rows(values_only=True):
             fingerprint.row(values)
     return fingerprint.hexdigest()
-
-
-def stamp(workbook: Any) -> None:
-    """Store the digest of the workbook's cells in its custom document properties."""
-    from openpyxl.packaging.custom import StringProperty
-
-    workbook.custom_doc_props.append(StringProperty(name=PROPERTY, value=digest_of(workbook)))
 
 
 def changed_since_written(path: Path) -> str | None:

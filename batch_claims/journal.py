@@ -464,6 +464,25 @@ class Journal:
         return None if row is None else _claim_record(row)
 
     @_guarded
+    def claims_of(
+        self, tracking_numbers: Sequence[str], ticket_type: str
+    ) -> dict[str, ClaimRecord]:
+        """The records of many claims at once, by tracking number (those the journal
+        knows): a few indexed queries for a whole sheet instead of one per row."""
+        batch = 500  # tracking numbers per query, well under SQLite's variable limit
+        wanted = list(dict.fromkeys(tracking_numbers))
+        found: dict[str, ClaimRecord] = {}
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            rows = self.db.execute(
+                f"SELECT * FROM claims WHERE ticket_type = ? AND tracking_number IN "
+                f"({', '.join('?' * len(chunk))})",
+                (ticket_type, *chunk),
+            )
+            found.update((row["tracking_number"], _claim_record(row)) for row in rows)
+        return found
+
+    @_guarded
     def claims(self, tracking_number: str | None = None) -> list[ClaimRecord]:
         if tracking_number is None:
             rows = self.db.execute("SELECT * FROM claims ORDER BY updated_at, tracking_number")

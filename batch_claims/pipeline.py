@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from batch_claims.attachments import resolve_documents
+from batch_claims.attachments import PhotoIndex, resolve_documents
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
 from batch_claims.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.headers import header_lookup
-from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, Journal
+from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
 from batch_claims.schema import (
@@ -81,13 +81,14 @@ def prepare(
     items: list[Item] = []
     notices: list[str] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
+    index = PhotoIndex(photos)  # the photos folder is listed once for the whole sheet
     for source, parsed in zip(table.rows, parsed_rows, strict=True):
         if isinstance(parsed, RowOutcome):
             items.append(parsed)
             continue
         try:
             items.append(
-                _item(source, parsed, photos, table, lookalikes.get(parsed.row, []), notices)
+                _item(source, parsed, index, table, lookalikes.get(parsed.row, []), notices)
             )
         except Exception as exc:
             items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
@@ -108,7 +109,7 @@ def prepare(
 def _item(
     source: SourceRow,
     parsed: ParsedRow,
-    photos: Path | None,
+    index: PhotoIndex,
     table: SheetTable,
     extra_errors: list[RowError],
     notices: list[str],
@@ -121,16 +122,19 @@ def _item(
     if parsed.tracking_number and parsed.variant is not None:
         required = [c.name for c in required_columns(parsed.variant) if c.is_document]
         attachments, problems, found_notices = resolve_documents(
-            photos,
+            index.root,
             parsed.tracking_number,
             parsed.documents,
             required,
             parsed.row,
             table.header_of,
+            index,
         )
         errors.extend(problems)
         notices.extend(found_notices)
-        evidence = evidence_checklist(parsed.variant, attachments, problems, photos)
+        evidence = evidence_checklist(
+            parsed.variant, attachments, problems, index.root, _resolved(index)
+        )
     variant = parsed.variant.value if parsed.variant is not None else ""
     if errors or parsed.tracking_number is None or parsed.variant is None:
         tracking_index = table.mapping.get(TRACKING_NUMBER)
@@ -218,11 +222,22 @@ def _shown(cells: tuple[object, ...], index: int | None) -> str:
     return str(cells[index])
 
 
+def _resolved(index: PhotoIndex) -> Path | None:
+    """The photos folder resolved once per run (None when there is none)."""
+    if index.root is None:
+        return None
+    try:
+        return index.resolved_root()
+    except OSError:
+        return index.root.resolve()
+
+
 def evidence_checklist(
     variant: Variant,
     attachments: Mapping[str, Attachment],
     problems: Iterable[RowError],
     photos: Path | None,
+    resolved_photos: Path | None = None,
 ) -> str:
     """One readable cell: the document slots the variant requires, which file matched
     each and how, and what is missing — so whoever collects photos sees what to add."""
@@ -236,7 +251,7 @@ def evidence_checklist(
     else:
         head = f"{variant.value} needs no documents; {len(attachments)} attached"
     lines = [head]
-    base = photos.resolve() if photos is not None else None
+    base = resolved_photos or (photos.resolve() if photos is not None else None)
     for column in DOCUMENT_COLUMNS:
         attachment = attachments.get(column.name)
         if attachment is not None:
@@ -334,8 +349,10 @@ def plan(
 ) -> Plan:
     tickets = uploads = done = unconfirmed = 0
     files: set[tuple[str, str]] = set()
-    for claim in prepared.claims:
-        known = known_outcome(journal, claim, force, resubmit_unconfirmed)
+    claims = prepared.claims
+    known_of = known_outcomes(journal, claims, force, resubmit_unconfirmed)
+    for claim in claims:
+        known = known_of[claim.row]
         if known is not None:
             done += known.status is Status.ALREADY_SUBMITTED
             unconfirmed += known.status is Status.UNCONFIRMED
@@ -357,6 +374,33 @@ def known_outcome(
     """What the journal already knows of this claim (a ticket, or a request whose
     outcome is unknown), or None when it is to be sent. Reads only."""
     record = journal.claim(claim.tracking_number, TICKET_TYPE)
+    return outcome_of_record(record, claim, force, resubmit_unconfirmed)
+
+
+def known_outcomes(
+    journal: Journal,
+    claims: Sequence[Claim],
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> dict[int, RowOutcome | None]:
+    """``known_outcome`` of every claim by row, from one batch look-up of the journal."""
+    records = journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
+    return {
+        claim.row: outcome_of_record(
+            records.get(claim.tracking_number), claim, force, resubmit_unconfirmed
+        )
+        for claim in claims
+    }
+
+
+def outcome_of_record(
+    record: ClaimRecord | None,
+    claim: Claim,
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> RowOutcome | None:
+    """What the journal's ``record`` of this claim says: a ticket, a request whose
+    outcome is unknown, or None when it is to be sent."""
     if record is None:
         return None
     if record.state == CREATED and not force:
@@ -385,10 +429,9 @@ def dry_run_outcomes(
     prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
 ) -> list[RowOutcome]:
     """Outcomes of ``submit --dry-run``: what the journal knows, else ``valid``."""
+    known = known_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
     return [
-        item
-        if isinstance(item, RowOutcome)
-        else known_outcome(journal, item, force, resubmit_unconfirmed) or item.outcome(Status.VALID)
+        item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
         for item in prepared.items
     ]
 

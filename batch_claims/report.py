@@ -3,6 +3,13 @@
 ``Failed rows`` has the input's own headers on its first row (plus ``error``), so that
 ``retry`` reads it back as an input sheet. Text is always stored as text: a value such
 as ``=HYPERLINK(...)`` never becomes a formula.
+
+The workbook is written by XlsxWriter, row after row, in a cost linear in the rows: no
+row asks the sheet for its size, column widths come from the first 500 rows as they are
+written, and the fingerprint (``fingerprint``) is fed the very values written, so the
+workbook is never read back to stamp it. Each sheet keeps its frozen, filtered header;
+``Failed rows`` highlights the offending cells with their messages as comments and
+formats the tracking-number column as Text; ``Summary`` has its chart and notices.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,23 +25,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, Reference
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from batch_claims.clock import iso_utc
 from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
-from batch_claims.fingerprint import stamp
+from batch_claims.fingerprint import PROPERTY, Fingerprint
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.redact import redact
 from batch_claims.sheet import SheetTable, SourceRow
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 SUMMARY_SHEET = "Summary"
 RESULTS_SHEET = "Results"
@@ -56,10 +60,19 @@ ERROR_HEADER = "error"
 # retry numbers its messages and its workbook as the original sheet does.
 SOURCE_ROW_HEADER = "row"
 
-MAX_CELL_TEXT = 32_767  # Excel's limit per cell
-BOLD = Font(bold=True)
-ERROR_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
+MAX_CELL_TEXT = 32_767  # Excel's limit per cell, in UTF-16 code units
+ERROR_COLOR = "#FFC7CE"
 _COMMENT_AUTHOR = "batch-claims"
+WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
+# Characters XML 1.0 cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, and U+FFFE, U+FFFF.
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ufffe\uffff]")
+# Number formats of dates and times, as openpyxl gives them.
+_DATE_FORMATS: dict[type, str] = {
+    datetime: "yyyy-mm-dd h:mm:ss",
+    date: "yyyy-mm-dd",
+    time: "h:mm:ss",
+    timedelta: "[hh]:mm:ss",
+}
 
 CellValue = str | int | float | Decimal | bool | datetime | date | time | timedelta | None
 
@@ -91,19 +104,58 @@ def write_results(
     if path.exists() and table.source.exists() and path.resolve() == table.source.resolve():
         raise InputError(f"refusing to overwrite the input {table.source} with results")
     ordered = _in_input_order(table, outcomes)
-    workbook = Workbook()
-    summary = workbook.active
-    assert summary is not None
-    summary.title = SUMMARY_SHEET
-    _write_summary(summary, info, ordered)
-    _write_results(workbook.create_sheet(RESULTS_SHEET), table, ordered)
-    _write_failed(workbook.create_sheet(FAILED_SHEET), table, ordered)
-    stamp(workbook)
-    atomic_save(workbook, path)
+
+    def write(tmp: Path) -> None:
+        book = _Book(tmp)
+        _write_summary(book.sheet(SUMMARY_SHEET), info, ordered)
+        _write_results(book.sheet(RESULTS_SHEET), table, ordered)
+        _write_failed(book.sheet(FAILED_SHEET), table, ordered)
+        book.close()
+
+    _atomic(path, write)
+
+
+class ResultsFile:
+    """Where one run writes its results workbook, maybe several times (a long run
+    refreshes it): never over a person's edits.
+
+    A file this run wrote and nobody touched since (same size, time and inode) is
+    replaced at once; any other is checked by its fingerprint (``outputs.free_path``),
+    and one a person changed is kept, the results going to ``<stem> (2).xlsx``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._written: tuple[int, int, int] | None = None
+
+    def target(self) -> Path:
+        """The path to write to now."""
+        if self._written is not None and _stat_key(self.path) == self._written:
+            return self.path
+        from batch_claims.outputs import free_path
+
+        self.path = free_path(self.path)
+        return self.path
+
+    def write(self, info: RunInfo, table: SheetTable, outcomes: Sequence[RowOutcome]) -> Path:
+        """Write the workbook (atomically) to ``target()``; returns where it went."""
+        target = self.target()
+        write_results(target, info, table, outcomes)
+        self._written = _stat_key(target)
+        return target
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
 def atomic_save(workbook: Workbook, path: Path) -> None:
-    """Save to a temporary file beside ``path``, then rename it over ``path``."""
+    """Save an openpyxl workbook to a temporary file beside ``path``, then rename it over
+    ``path``."""
     _atomic(path, workbook.save)
 
 
@@ -146,9 +198,12 @@ def excel_value(value: object) -> CellValue:
 
 
 def _clean_text(text: str) -> str:
-    text = redact(ILLEGAL_CHARACTERS_RE.sub("", text))
-    if len(text) > MAX_CELL_TEXT:
-        text = text[: MAX_CELL_TEXT - 1] + "…"
+    # Line breaks as every XML reader reads them back (a bare \r would be escaped).
+    text = redact(_ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_TEXT:
+        # Cut to Excel's limit in UTF-16 units, never inside a surrogate pair.
+        kept = text.encode("utf-16-le")[: 2 * (MAX_CELL_TEXT - 1)]
+        text = kept.decode("utf-16-le", errors="ignore") + "…"
     return text
 
 
@@ -204,28 +259,192 @@ def _safe_text(value: object) -> str:
         return f"<{type(value).__name__}>"
 
 
+class _Book:
+    """An XlsxWriter workbook being written, its cell formats, and the fingerprint of
+    every value written, stored in its custom properties when it is closed."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.workbook: Any = xlsxwriter.Workbook(
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        self.fingerprint = Fingerprint()
+        self._formats: dict[tuple[bool, bool, bool, str | None], Any] = {}
+
+    def sheet(self, name: str) -> _Sheet:
+        self.fingerprint.sheet(name)
+        return _Sheet(self, self.workbook.add_worksheet(name))
+
+    def format(self, bold: bool, wrap: bool, fill: bool, number_format: str | None) -> Any:
+        """The one format object for this combination, made on first use."""
+        key = (bold, wrap, fill, number_format)
+        found = self._formats.get(key)
+        if found is None:
+            spec: dict[str, object] = {}
+            if bold:
+                spec["bold"] = True
+            if wrap:
+                spec.update(text_wrap=True, valign="top")
+            if fill:
+                spec.update(pattern=1, bg_color=ERROR_COLOR)
+            if number_format:
+                spec["num_format"] = number_format
+            found = self._formats[key] = self.workbook.add_format(spec) if spec else None
+        return found
+
+    def close(self) -> None:
+        self.workbook.set_custom_property(PROPERTY, self.fingerprint.hexdigest(), "text")
+        self.workbook.close()
+
+
+class _Sheet:
+    """One worksheet written row after row; what is written is fed to the fingerprint,
+    and the first rows' text sizes the columns."""
+
+    def __init__(self, book: _Book, worksheet: Any) -> None:
+        self.book = book
+        self.worksheet = worksheet
+        self.rows = 0  # rows written (or skipped) so far
+        self._widths: dict[int, int] = {}
+
+    def skip(self) -> None:
+        """A blank row."""
+        self.rows += 1
+
+    def append(
+        self,
+        values: Sequence[CellValue],
+        *,
+        bold: bool = False,
+        text_column: int | None = None,
+        highlighted: Mapping[int, str] | None = None,
+    ) -> int:
+        """Write a row of cleaned values (text stays text, never a formula); the
+        ``text_column`` is formatted as Text, ``highlighted`` cells are filled and carry
+        their comment. Returns the 0-based row written."""
+        row = self.rows
+        written: list[CellValue] = []
+        for column, value in enumerate(values):
+            fill = highlighted is not None and column in highlighted
+            written.append(self._write(row, column, value, bold, column == text_column, fill))
+        if highlighted:
+            for column, text in highlighted.items():
+                self.worksheet.write_comment(
+                    row,
+                    column,
+                    text,
+                    {
+                        "author": _COMMENT_AUTHOR,
+                        "width": 320,
+                        "height": min(60 + 40 * (text.count("\n") + 1), 400),
+                    },
+                )
+        self.book.fingerprint.row(written)
+        if row < WIDTH_SAMPLE_ROWS:
+            self._measure(written)
+        self.rows += 1
+        return row
+
+    def _write(
+        self, row: int, column: int, value: CellValue, bold: bool, text: bool, fill: bool
+    ) -> CellValue:
+        """Write one cell by its type; returns the value as written."""
+        sheet = self.worksheet
+        if isinstance(value, str) and value:
+            wrap = "\n" in value
+            sheet.write_string(row, column, value, self.book.format(bold, wrap, fill, _text(text)))
+            return value
+        if value is None or value == "":  # an empty text is a blank cell
+            if bold or text or fill:
+                sheet.write_blank(
+                    row, column, None, self.book.format(bold, False, fill, _text(text))
+                )
+            return None
+        if isinstance(value, bool):
+            sheet.write_boolean(
+                row, column, value, self.book.format(bold, False, fill, _text(text))
+            )
+            return value
+        if isinstance(value, date | time | timedelta):
+            style = self.book.format(bold, False, fill, _DATE_FORMATS[_date_kind(value)])
+            sheet.write_datetime(row, column, value, style)
+            return value
+        number = _finite(value)
+        if number is None:  # beyond what a spreadsheet number holds: kept as text
+            return self._write(row, column, str(value), bold, text, fill)
+        sheet.write_number(row, column, number, self.book.format(bold, False, fill, _text(text)))
+        return number
+
+    def _measure(self, values: Sequence[CellValue]) -> None:
+        for column, value in enumerate(values):
+            if value is not None:
+                first_line = max(str(value).splitlines() or [""], key=len)
+                self._widths[column] = max(self._widths.get(column, 0), len(first_line))
+
+    def finish_table(self, width: int) -> None:
+        """Freeze and filter the header row and size the columns to their content."""
+        self.worksheet.freeze_panes(1, 0)
+        self.worksheet.autofilter(0, 0, max(self.rows - 1, 0), max(width, 1) - 1)
+        for column in range(width):
+            longest = self._widths.get(column, 0)
+            self.worksheet.set_column(column, column, min(max(longest + 2, 8), 60))
+
+
+def _text(text: bool) -> str | None:
+    return "@" if text else None
+
+
+def _date_kind(value: date | time | timedelta) -> type:
+    if isinstance(value, datetime):
+        return datetime
+    if isinstance(value, date):
+        return date
+    return time if isinstance(value, time) else timedelta
+
+
+def _finite(value: int | float | Decimal) -> float | int | Decimal | None:
+    """``value`` when a spreadsheet can hold it as a number; else None."""
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    if math.isnan(number) or math.isinf(number):
+        return None
+    if number == 0:
+        return 0  # -0.0 reads back as 0
+    return number if isinstance(value, Decimal) else value  # as the file keeps it
+
+
 def _write_summary(
-    sheet: Worksheet, info: RunInfo, ordered: list[tuple[RowOutcome, SourceRow | None]]
+    sheet: _Sheet, info: RunInfo, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
     counts = Counter(outcome.status for outcome, _ in ordered)
     _append(sheet, ["status", "rows"], bold=True)
     for status in Status:
         _append(sheet, [status.value, counts[status]])
-    _append(sheet, ["total", len(ordered)], bold=True)
-    last_count_row = sheet.max_row - 1
+    last_count_row = _append(sheet, ["total", len(ordered)], bold=True) - 1
 
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = "Outcome per row"
-    chart.legend = None
-    chart.y_axis.title = "rows"
-    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=last_count_row), True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last_count_row))
-    chart.height = 7.5
-    chart.width = 15
-    sheet.add_chart(chart, "D2")
+    chart = sheet.book.workbook.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": [SUMMARY_SHEET, 0, 1],
+            "categories": [SUMMARY_SHEET, 1, 0, last_count_row, 0],
+            "values": [SUMMARY_SHEET, 1, 1, last_count_row, 1],
+        }
+    )
+    chart.set_title({"name": "Outcome per row"})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"name": "rows"})  # a bar chart's value axis is its x axis
+    chart.set_size({"width": 567, "height": 283})  # 15 cm by 7.5 cm
+    sheet.worksheet.insert_chart("D2", chart)
 
-    sheet.append([])
+    sheet.skip()
     _append(sheet, ["run", ""], bold=True)
     details: list[tuple[str, object]] = [
         ("command", info.command),
@@ -245,21 +464,21 @@ def _write_summary(
     for key, value in details:
         _append(sheet, [key, value])
     if info.notices:
-        sheet.append([])
+        sheet.skip()
         _append(sheet, ["notices", ""], bold=True)
         for notice in info.notices:
             _append(sheet, ["", notice])
     if info.stats:
-        sheet.append([])
+        sheet.skip()
         _append(sheet, ["stats", ""], bold=True)
         for key, stat in info.stats.items():
             _append(sheet, [key, stat])
-    sheet.column_dimensions["A"].width = 20
-    sheet.column_dimensions["B"].width = 70
+    sheet.worksheet.set_column(0, 0, 20)
+    sheet.worksheet.set_column(1, 1, 70)
 
 
 def _write_results(
-    sheet: Worksheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
+    sheet: _Sheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
     headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
     _append(sheet, headers, bold=True)
@@ -294,12 +513,12 @@ def _write_results(
                 outcome.error_code or "internal_error",
                 f"this row's cells could not be written to the workbook ({type(exc).__name__})",
             ]
-        _append(sheet, cleaned)
-    _finish_table(sheet, len(headers))
+        sheet.append(cleaned)
+    sheet.finish_table(len(headers))
 
 
 def _write_failed(
-    sheet: Worksheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
+    sheet: _Sheet, table: SheetTable, ordered: list[tuple[RowOutcome, SourceRow | None]]
 ) -> None:
     _append(sheet, [*table.headers, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
@@ -321,31 +540,23 @@ def _write_failed(
                 f"{reason}\n(this row's cells could not be written: {type(exc).__name__})",
                 outcome.row,
             ]
-        _append(sheet, cleaned)
-        excel_row = sheet.max_row
-        if tracking_index is not None:
-            tracking_cell = sheet.cell(excel_row, tracking_index + 1)
-            if not isinstance(tracking_cell.value, date | time):  # a date stays a date
-                tracking_cell.number_format = "@"
-        _highlight(sheet, excel_row, table, outcome)
-    _finish_table(sheet, len(table.headers) + 2)
+        # The tracking number is formatted as Text (a date stays a date).
+        sheet.append(
+            cleaned,
+            text_column=tracking_index,
+            highlighted=_highlights(table, outcome),
+        )
+    sheet.finish_table(len(table.headers) + 2)
 
 
-def _highlight(sheet: Worksheet, excel_row: int, table: SheetTable, outcome: RowOutcome) -> None:
-    """Fill each offending input cell and put its errors in a comment."""
+def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:
+    """Each offending input cell's column and the text of its comment: its errors."""
     messages: dict[int, list[str]] = {}
     for error in outcome.errors:
         index = table.mapping.get(error.column) if error.column else None
         if index is not None:
             messages.setdefault(index, []).append(error.message)
-    for index, texts in messages.items():
-        cell = sheet.cell(excel_row, index + 1)
-        cell.fill = ERROR_FILL
-        text = excel_value("\n".join(texts))
-        comment = Comment(str(text), _COMMENT_AUTHOR)
-        comment.width = 320
-        comment.height = min(60 + 40 * len(texts), 400)
-        cell.comment = comment
+    return {index: str(excel_value("\n".join(texts))) for index, texts in messages.items()}
 
 
 def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> str:
@@ -403,39 +614,9 @@ def _input_cells(table: SheetTable, source: SourceRow | None) -> list[object]:
     return (cells + [None] * width)[:width]
 
 
-def _append(sheet: Worksheet, values: Iterable[object], *, bold: bool = False) -> None:
-    """Append a row; text stays text (never a formula)."""
-    cleaned = [excel_value(value) for value in values]
-    sheet.append(cleaned)
-    if not cleaned:
-        return
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-            if "\n" in cell.value:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if bold:
-            cell.font = BOLD
-
-
-def _finish_table(sheet: Worksheet, width: int) -> None:
-    """Freeze and filter the header row and size the columns to their content."""
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(max(width, 1))
-    sheet.auto_filter.ref = f"A1:{last}{max(sheet.max_row, 1)}"
-    for index in range(1, width + 1):
-        longest = 0
-        for (value,) in sheet.iter_rows(
-            min_row=1,
-            max_row=min(sheet.max_row, 500),
-            min_col=index,
-            max_col=index,
-            values_only=True,
-        ):
-            if value is not None:
-                first_line = max(str(value).splitlines() or [""], key=len)
-                longest = max(longest, len(first_line))
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 8), 60)
+def _append(sheet: _Sheet, values: Iterable[object], *, bold: bool = False) -> int:
+    """Append a row of values, cleaned; returns its 0-based row."""
+    return sheet.append([excel_value(value) for value in values], bold=bold)
 
 
 def _without_userinfo(url: str | None) -> str | None:

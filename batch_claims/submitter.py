@@ -11,6 +11,9 @@ What makes every later row fail the same way stops the run at once (exit 3), the
 that cannot be reached, a TLS failure, a journal that cannot be written. A
 ``--max-minutes`` deadline is a hard slot: no row, wait or request starts that the
 rate limits would let start only after it.
+
+A long run stays visible: every five minutes on its clock, between rows, it hands the
+outcomes so far to ``refresh`` (the CLI rewrites the results workbook with them).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from batch_claims.payload import (
     normalised,
     request_hash,
 )
-from batch_claims.pipeline import json_roundtrip, known_outcome, unconfirmed_hint
+from batch_claims.pipeline import json_roundtrip, outcome_of_record, unconfirmed_hint
 from batch_claims.settings import Settings
 from batch_claims.uploads import Uploader
 
@@ -69,6 +72,8 @@ UPLOAD_WORKERS = 6
 SLOT_ENDED = "the --max-minutes slot ended"
 TOO_LATE_TICKET = "the --max-minutes slot ends before the rate limits allow this ticket"
 TOO_LATE_UPLOADS = "the --max-minutes slot ends before the rate limits allow this row's uploads"
+REFRESH_SECONDS = 300.0  # a long run rewrites its results workbook this often
+STILL_GOING = "not attempted yet: the run is still going (this workbook is refreshed as it goes)"
 
 
 class _NotSent(Exception):
@@ -109,6 +114,11 @@ class Submitter:
     # Test hook: called at each step of a row ("before_upload", "after_upload",
     # "before_ticket", "after_ticket", "after_record") so tests can kill the process there.
     fault: Callable[[str], None] = field(default=lambda point: None)
+    # Called between rows every ``refresh_every`` seconds on the clock with an outcome for
+    # every item (rows not reached yet: not_attempted), so that the CLI can rewrite the
+    # results workbook of a long run while it goes on.
+    refresh: Callable[[list[RowOutcome]], None] | None = None
+    refresh_every: float = REFRESH_SECONDS
 
     def __post_init__(self) -> None:
         self.client.deadline = self.deadline  # no request starts after it
@@ -122,9 +132,7 @@ class Submitter:
         ``not_attempted``. ``--max-minutes`` stops cleanly without aborting.
         """
         try:
-            known = {
-                item.row: self._journal_outcome(item) for item in items if isinstance(item, Claim)
-            }
+            known = self._journal_outcomes([item for item in items if isinstance(item, Claim)])
             unsent = [item for item in items if _unknown(item, known)]
             known.update(refused_unchanged_outcomes(self.journal, unsent, self.force))
         except JournalFailed as exc:
@@ -140,6 +148,7 @@ class Submitter:
         uploader = Uploader(
             self.client, self.journal, self.settings.token_max_age, self.upload_workers
         )
+        refreshed_at = self.clock.monotonic()
         try:
             for item in items:
                 if isinstance(item, RowOutcome):
@@ -175,6 +184,9 @@ class Submitter:
                         self.stop.request(_stop_reason(aborted))
                 outcomes.append(outcome)
                 self.on_progress(outcome)
+                if self.clock.monotonic() - refreshed_at >= self.refresh_every:
+                    self._refresh(items, outcomes, known)
+                    refreshed_at = self.clock.monotonic()
         except KeyboardInterrupt:  # a second signal between rows: stop at once
             self.stop.request("the run was interrupted")
         finally:
@@ -195,6 +207,27 @@ class Submitter:
                 f"{self.stop.reason}: rows not reached are not_attempted in the workbook"
             )
         return outcomes, aborted
+
+    def _refresh(
+        self,
+        items: Sequence[Item],
+        outcomes: list[RowOutcome],
+        known: dict[int, RowOutcome | None],
+    ) -> None:
+        """Hand the outcomes so far, and the rows still to come, to ``refresh``; one that
+        fails (a full disk) is not tried again, and never costs the run."""
+        if self.refresh is None or len(outcomes) == len(items):
+            return
+        pending = [
+            item
+            if isinstance(item, RowOutcome)
+            else known[item.row] or _not_attempted(item, STILL_GOING, prefix=False)
+            for item in items[len(outcomes) :]
+        ]
+        try:
+            self.refresh([*outcomes, *pending])
+        except Exception:
+            self.refresh = None
 
     def _too_late_for_a_ticket(self) -> str | None:
         """With a deadline: the reason a row must not start because the ticket windows
@@ -248,12 +281,23 @@ class Submitter:
 
     # --- one claim -----------------------------------------------------------------
 
-    def _journal_outcome(self, claim: Claim) -> RowOutcome | None:
-        """What the journal already knows of this claim, or None to send it."""
-        record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
-        if record is not None and record.state == IN_FLIGHT:  # a run died mid-request
-            self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
-        return known_outcome(self.journal, claim, self.force, self.resubmit_unconfirmed)
+    def _journal_outcomes(self, claims: list[Claim]) -> dict[int, RowOutcome | None]:
+        """What the journal already knows of each claim (None: send it), by row, from
+        one batch look-up; an attempt left in_flight by a run that died mid-request is
+        recorded unconfirmed first."""
+        records = self.journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
+        died = [tn for tn, record in records.items() if record.state == IN_FLIGHT]
+        for tracking_number in died:
+            self.journal.resolve_in_flight_as_unconfirmed(tracking_number, TICKET_TYPE)
+            again = self.journal.claim(tracking_number, TICKET_TYPE)
+            if again is not None:
+                records[tracking_number] = again
+        return {
+            claim.row: outcome_of_record(
+                records.get(claim.tracking_number), claim, self.force, self.resubmit_unconfirmed
+            )
+            for claim in claims
+        }
 
     def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:
         """Upload the claim's files (or take them from the cache), then its ticket."""
@@ -467,6 +511,7 @@ def _mentions_file_token(detail: str) -> bool:
     return "file_token" in detail or "file token" in detail.lower()
 
 
-def _not_attempted(claim: Claim, reason: str) -> RowOutcome:
-    detail = reason if reason.startswith("held back") else f"not attempted: {reason}"
+def _not_attempted(claim: Claim, reason: str, prefix: bool = True) -> RowOutcome:
+    held_back = reason.startswith("held back")
+    detail = f"not attempted: {reason}" if prefix and not held_back else reason
     return claim.outcome(Status.NOT_ATTEMPTED, error_detail=detail)

@@ -490,12 +490,13 @@ def test_dry_run_after_a_run_shows_what_the_journal_knows(
 def test_ctrl_c_while_reading_exits_3_and_sends_nothing(
     api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from batch_claims import cli as cli_module
+    from batch_claims import pipeline
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "prepare", interrupted)
+    # The command imports its stages when it runs (cli imports nothing heavy).
+    monkeypatch.setattr(pipeline, "prepare", interrupted)
     result = run("submit", week, "--journal", tmp_path / "j.sqlite3", "--quiet")
     assert result.exit_code == 3
     assert "nothing was sent" in result.output

@@ -1,0 +1,384 @@
+"""Scale and start-up, guarded by counting work rather than timing it: the results
+writer's calls per row stay flat, the photos folder is listed once per run, the journal
+is asked in batches, the CLI imports nothing heavy to start, and a long submit
+refreshes its results workbook between rows on the injected clock."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from batch_claims import attachments
+from batch_claims.clock import FakeClock
+from batch_claims.fingerprint import changed_since_written
+from batch_claims.journal import CREATED, Journal
+from batch_claims.outcome import RowError, RowOutcome, Status
+from batch_claims.pipeline import dry_run_outcomes, plan, prepare
+from batch_claims.report import ResultsFile, RunInfo, write_results
+from batch_claims.settings import Settings
+from batch_claims.sheet import SheetTable, SourceRow
+from batch_claims.submitter import STILL_GOING, Submitter, connect
+from tests.helpers import PNG, results_rows, run, write_sheet
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = {"pandas", "pandera", "openpyxl", "flask"}
+
+
+# --- start-up ------------------------------------------------------------------------
+
+
+def _python(code: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    loaded = _python(
+        "import batch_claims.cli, sys; print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'pandas','pandera','openpyxl','flask'}))"
+    )
+    assert loaded == "[]"
+
+
+LIGHT_RUN = """
+import sys
+from batch_claims.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="batch-claims", standalone_mode=True)
+except SystemExit:
+    pass
+print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pandera', 'openpyxl',
+    'flask', 'requests'}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "needed"),
+    [
+        (["--help"], "[]"),
+        (["--version"], "[]"),
+        (["validate", "--help"], "[]"),
+        (["history", "--journal", "{tmp}/none.sqlite3"], "[]"),
+        (["resolve", "3SABC", "--not-created", "--journal", "{tmp}/none.sqlite3"], "[]"),
+        (["template", "{tmp}/blank.xlsx"], "['openpyxl']"),  # it writes the workbook
+    ],
+)
+def test_light_commands_start_without_the_heavy_libraries(
+    tmp_path: Path, args: list[str], needed: str
+) -> None:
+    """--help, --version, history, resolve and template load neither pandas, pandera,
+    Flask nor requests (each loads where a command needs it), nor openpyxl but to write
+    the template."""
+    loaded = _python(LIGHT_RUN, *(arg.format(tmp=tmp_path) for arg in args))
+    assert loaded == needed
+
+
+# --- the results writer ----------------------------------------------------------------
+
+HEADERS = ("Tracking No", "Contract", "Sales price", "Remarks", "Photo")
+
+
+def _table(tmp_path: Path, rows: int) -> tuple[SheetTable, list[RowOutcome]]:
+    source = tmp_path / "claims.xlsx"
+    source.write_bytes(b"input")
+    cells = [
+        (f"3SGROW{i:07d}", "own_contract", i / 4, f"=remark {i}\nsecond line", None)
+        for i in range(rows)
+    ]
+    table = SheetTable(
+        source=source,
+        sheet_name="Claims",
+        header_row=1,
+        headers=HEADERS,
+        mapping={"tracking_number": 0, "contract_type": 1, "contents_sales_price": 2},
+        rows=tuple(SourceRow(i + 2, row) for i, row in enumerate(cells)),
+    )
+    outcomes = []
+    for i in range(rows):
+        row = i + 2
+        if i % 2:
+            error = RowError(row, "contents_sales_price", "amount", f"row {row}: not an amount")
+            outcomes.append(
+                RowOutcome(row, cells[i][0], "own_contract", Status.INVALID, errors=(error,))
+            )
+        else:
+            outcomes.append(RowOutcome(row, cells[i][0], "own_contract", Status.VALID))
+    return table, outcomes
+
+
+def _calls_to_write(tmp_path: Path, rows: int) -> int:
+    folder = tmp_path / str(rows)
+    folder.mkdir()
+    table, outcomes = _table(folder, rows)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    info = RunInfo("validate", now, now, "claims.xlsx", "0" * 64, None, "0", "run")
+    profile = cProfile.Profile()
+    profile.enable()
+    write_results(folder / "out.xlsx", info, table, outcomes)
+    profile.disable()
+    assert changed_since_written(folder / "out.xlsx") is None
+    return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
+
+
+def test_the_results_writer_does_the_same_work_per_row_at_any_size(tmp_path: Path) -> None:
+    """Function calls (not time) of writing 1,000 and then 4,000 rows: each row past the
+    first thousand costs no more than a row of the first thousand did on average (the
+    old writer asked the sheet for its size on every row: calls grew with the rows)."""
+    small, large = 1_000, 4_000
+    at_small = _calls_to_write(tmp_path, small)
+    at_large = _calls_to_write(tmp_path, large)
+    marginal = (at_large - at_small) / (large - small)
+    assert marginal <= at_small / small * 1.02, (at_small, at_large)
+
+
+# --- the photos folder -------------------------------------------------------------------
+
+
+def test_the_photos_folder_is_listed_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2,000 rows finding files by the folder convention (flat and in parcel folders) and
+    by typed names in another case: each folder is listed once for the whole sheet."""
+    photos = tmp_path / "photos"
+    (photos / "other").mkdir(parents=True)
+    lines = ["tracking_number,contract_type,damage_photo_1"]
+    parcel_folders = 0
+    for i in range(2_000):
+        tn = f"3SLIST{i:07d}"
+        salt = tn.encode()
+        if i % 4 == 0:
+            (photos / f"{tn}_damage_photo_1.png").write_bytes(PNG + salt)
+            lines.append(f"{tn},own_contract,")
+        elif i % 4 == 1:
+            (photos / tn).mkdir()
+            (photos / tn / "damage_photo_1.png").write_bytes(PNG + salt)
+            parcel_folders += 1
+            lines.append(f"{tn},own_contract,")
+        elif i % 4 == 2:
+            (photos / "other" / f"{tn}.png").write_bytes(PNG + salt)
+            lines.append(f"{tn},own_contract,OTHER/{tn.lower()}.PNG")
+        else:
+            lines.append(f"{tn},own_contract,")  # none: fine for own_contract
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    listed: Counter[Path] = Counter()
+    real_scan = attachments._scan
+
+    def counting(folder: Path) -> Any:
+        listed[folder] += 1
+        return real_scan(folder)
+
+    monkeypatch.setattr(attachments, "_scan", counting)
+    prepared = prepare(sheet, photos, Settings())
+    assert len(prepared.claims) == 2_000  # every row valid
+    found = sum(1 for claim in prepared.claims if "damage_photo_1" in claim.attachments)
+    assert found == 1_500
+    assert listed[photos] == 1 and listed[photos / "other"] == 1
+    assert max(listed.values()) == 1
+    assert len(listed) == 2 + parcel_folders
+
+
+# --- the journal -------------------------------------------------------------------------
+
+
+def test_the_journal_is_asked_for_the_whole_sheet_in_batches(tmp_path: Path) -> None:
+    rows = 2_000
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text(
+        "tracking_number,contract_type\n"
+        + "".join(f"3SBATCH{i:07d},own_contract\n" for i in range(rows)),
+        encoding="utf-8",
+    )
+    prepared = prepare(sheet, None, Settings())
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    with book.atomic():
+        book.db.executemany(
+            "INSERT INTO claims (tracking_number, ticket_type, state, ticket_id, updated_at) "
+            "VALUES (?, 'damage', ?, ?, '2026-01-01T00:00:00Z')",
+            [(f"3SBATCH{i:07d}", CREATED, f"t-{i}") for i in range(0, rows, 2)],
+        )
+    statements: list[str] = []
+    book.db.set_trace_callback(statements.append)
+    the_plan = plan(prepared, book, Settings())
+    outcomes = dry_run_outcomes(prepared, book)
+    book.db.set_trace_callback(None)
+    book.close()
+    assert the_plan.already_submitted == rows // 2 and the_plan.tickets == rows // 2
+    assert Counter(o.status for o in outcomes) == {
+        Status.ALREADY_SUBMITTED: rows // 2,
+        Status.VALID: rows // 2,
+    }
+    claim_queries = [s for s in statements if "FROM claims" in s]
+    assert len(claim_queries) <= 2 * 4  # 500 tracking numbers a query, twice
+
+
+def test_claims_of_finds_every_known_record(tmp_path: Path) -> None:
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    with book.atomic():
+        book.db.executemany(
+            "INSERT INTO claims (tracking_number, ticket_type, state, updated_at) "
+            "VALUES (?, ?, 'created', 'x')",
+            [(f"T{i}", "damage") for i in range(1_200)] + [("T5", "other")],
+        )
+    wanted = [f"T{i}" for i in range(0, 2_400, 2)] + ["T4"]  # a repeat
+    found = book.claims_of(wanted, "damage")
+    book.close()
+    assert sorted(found) == sorted(f"T{i}" for i in range(0, 1_200, 2))
+    assert all(record.ticket_type == "damage" for record in found.values())
+
+
+# --- a long run stays visible --------------------------------------------------------------
+
+
+def test_a_long_submit_refreshes_its_workbook_between_rows(
+    sandbox_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Each ticket takes 100 s of the injected clock: the workbook is rewritten after the
+    rows that end each 5-minute stretch, showing the rows done and the rest still to go."""
+    server = sandbox_factory()
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SLIVE{i:07d}", "own_contract"] for i in range(10)],
+        ["tracking_number", "contract_type"],
+    )
+    config = Settings(base_url=server.base_url, public_key="pk", secret_key="sk")
+    prepared = prepare(sheet, None, config)
+    clock = FakeClock()
+    book = Journal(tmp_path / "j.sqlite3", clock.utcnow)
+    out = ResultsFile(tmp_path / "claims.results.xlsx")
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    info = RunInfo("submit", now, now, sheet.name, "0" * 64, None, "0", "run")
+    seen: list[list[str]] = []
+
+    def refresh(outcomes: list[RowOutcome]) -> None:
+        assert len(outcomes) == 10
+        target = out.write(info, prepared.table, outcomes)
+        assert changed_since_written(target) is None
+        seen.append([row["status"] for row in results_rows(target)])
+        still = [row for row in results_rows(target) if row["status"] == "not_attempted"]
+        assert all(row["error_detail"] == STILL_GOING for row in still)
+
+    def fault(point: str) -> None:
+        if point == "before_ticket":
+            clock.advance(100.0)
+
+    with connect(config, clock, book) as client:
+        submitter = Submitter(client, book, config, clock, "run", fault=fault, refresh=refresh)
+        outcomes, aborted = submitter.run(prepared.items)
+    book.close()
+    assert aborted is None
+    assert [o.status for o in outcomes] == [Status.SUBMITTED] * 10
+    done = ["submitted"]
+    waiting = ["not_attempted"]
+    assert seen == [done * 3 + waiting * 7, done * 6 + waiting * 4, done * 9 + waiting * 1]
+
+
+def test_a_refresh_that_fails_costs_the_run_nothing(
+    sandbox_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = sandbox_factory()
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SFAIL{i:07d}", "own_contract"] for i in range(4)],
+        ["tracking_number", "contract_type"],
+    )
+    config = Settings(base_url=server.base_url, public_key="pk", secret_key="sk")
+    prepared = prepare(sheet, None, config)
+    clock = FakeClock()
+    book = Journal(tmp_path / "j.sqlite3", clock.utcnow)
+    calls: list[int] = []
+
+    def refresh(outcomes: list[RowOutcome]) -> None:
+        calls.append(len(outcomes))
+        raise OSError("disk full")
+
+    def fault(point: str) -> None:
+        if point == "before_ticket":
+            clock.advance(400.0)
+
+    with connect(config, clock, book) as client:
+        submitter = Submitter(client, book, config, clock, "run", fault=fault, refresh=refresh)
+        outcomes, aborted = submitter.run(prepared.items)
+    book.close()
+    assert aborted is None and calls == [4]  # tried once, then left alone
+    assert [o.status for o in outcomes] == [Status.SUBMITTED] * 4
+
+
+def test_the_cli_refreshes_a_long_run_and_writes_the_final_workbook_in_place(
+    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ticket a minute on the injected clock: 8 rows take 7 minutes, so the workbook
+    is refreshed once mid-run; the final write replaces the run's own refresh (it is not
+    taken for a person's edit) and no second file appears."""
+    from batch_claims import report
+
+    monkeypatch.setattr("batch_claims.cli.SystemClock", FakeClock)
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SCLI{i:08d}", "own_contract"] for i in range(8)],
+        ["tracking_number", "contract_type"],
+    )
+    written: list[tuple[str, list[str]]] = []
+    real = report.write_results
+
+    def recording(path: Path, info: RunInfo, table: SheetTable, outcomes: Any) -> None:
+        written.append((info.notices[0] if info.notices else "", [o.status for o in outcomes]))
+        real(path, info, table, outcomes)
+
+    monkeypatch.setattr(report, "write_results", recording)
+    result = run(
+        "submit",
+        sheet,
+        "--journal",
+        tmp_path / "j.sqlite3",
+        "--quiet",
+        "--ticket-limit",
+        "1/60",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(written) == 2
+    notice, statuses = written[0]
+    assert notice.startswith("the run is still going")
+    assert 0 < statuses.count(Status.SUBMITTED) < 8
+    assert written[1][1] == [Status.SUBMITTED] * 8
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xlsx") == [
+        "claims.results.xlsx",
+        "claims.xlsx",
+    ]
+    assert [r["status"] for r in results_rows(sheet.with_suffix(".results.xlsx"))] == [
+        "submitted"
+    ] * 8
+
+
+def test_a_refreshed_workbook_a_person_edited_is_kept(tmp_path: Path) -> None:
+    table, outcomes = _table(tmp_path, 3)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    info = RunInfo("submit", now, now, "claims.xlsx", "0" * 64, None, "0", "run")
+    results = ResultsFile(tmp_path / "claims.results.xlsx")
+    first = results.write(info, table, outcomes)
+    assert results.write(info, table, outcomes) == first  # its own refresh: replaced
+    workbook = openpyxl.load_workbook(first)
+    workbook["Failed rows"]["C2"] = 12.5  # a fix typed while the run goes on
+    workbook.save(first)
+    second = results.write(info, table, outcomes)
+    assert second.name == "claims.results (2).xlsx"
+    assert openpyxl.load_workbook(first)["Failed rows"]["C2"].value == 12.5
+    assert results.write(info, table, outcomes) == second
