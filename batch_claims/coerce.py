@@ -5,7 +5,8 @@ Each ``parse_*`` function takes one cell as the reader left it (text, a number, 
 boolean, a date, an ``UntrustworthyNumber``, a ``CurrencyNumber``, an ``ExcelError``)
 and returns ``(value, None)`` or ``(None, Problem)``. A ``Problem`` is an error code with
 an optional detail; ``schema`` turns it into the message a person reads. Every parser
-refuses an Excel error value (``#REF!``) with ``excel_error``. Nothing is guessed: an
+refuses an Excel error value (``#REF!``) with ``excel_error`` and a formula the
+writing program never calculated with ``uncalculated_formula``. Nothing is guessed: an
 amount text such as ``1,234`` is ``ambiguous_amount`` unless the caller says which
 decimal mark to read; ``check_amount`` refuses amounts no parcel has (negative, not
 finite, above ``MAX_AMOUNT``, finer than cents).
@@ -33,6 +34,7 @@ from batch_claims.sheet import (
     EXACT_DIGITS_LIMIT,
     CurrencyNumber,
     ExcelError,
+    UncalculatedFormula,
     UnreadableCell,
     UntrustworthyNumber,
 )
@@ -168,13 +170,16 @@ class ParsedAmount:
 
 
 def _refuses_excel_errors(parse: Callable[..., Coerced]) -> Callable[..., Coerced]:
-    """Every parser refuses an Excel error value (``#REF!``) with the one code, and a
-    cell the reader could not read (``UnreadableCell``) as ``internal_error``."""
+    """Every parser refuses an Excel error value (``#REF!``) with the one code, a
+    formula never calculated (``UncalculatedFormula``) with another, and a cell the
+    reader could not read (``UnreadableCell``) as ``internal_error``."""
 
     @wraps(parse)
     def parse_cell(value: object, *args: Any) -> Coerced:
         if isinstance(value, ExcelError):
             return None, Problem("excel_error")
+        if isinstance(value, UncalculatedFormula):
+            return None, Problem("uncalculated_formula")
         if isinstance(value, UnreadableCell):
             return None, Problem("internal_error", value.reason)
         return parse(value, *args)

@@ -219,6 +219,11 @@ def message(
         "excel_error": (
             f"{shown} is an Excel error, not a value (fix the formula, or type the value itself)"
         ),
+        "uncalculated_formula": (
+            f"{shown} was never calculated: the program that wrote this file stores formulas "
+            "without their results (open the file in Excel and save it, or type the value "
+            "itself)"
+        ),
         "internal_error": (
             f"this cell could not be read because of an unexpected error ({detail}); the row "
             "was not sent and the other rows are not affected — please report this"

@@ -11,7 +11,8 @@ numeric tracking-number cell into exact text (leading zeros restored from a
 becomes the text the user sees ("50%"), so it is never read as an amount of 0.50; a
 number whose format shows a currency (``£#,##0.00``, ``[$€-407] #,##0.00``) becomes a
 ``CurrencyNumber`` carrying it. An Excel error value (``#REF!``, a formula's cached
-result, a typed error or the same text in a CSV) becomes an ``ExcelError``.
+result, a typed error or the same text in a CSV) becomes an ``ExcelError``; a formula
+the writing program never calculated, an ``UncalculatedFormula``.
 Everything else is kept as read: text stripped, numbers, booleans and datetimes as
 they are, ``None`` for blank.
 
@@ -104,6 +105,18 @@ class ExcelError:
 
     def __str__(self) -> str:
         return self.shown
+
+
+@dataclass(frozen=True)
+class UncalculatedFormula:
+    """A formula whose result the program that wrote the workbook never calculated
+    (openpyxl stores no result, XlsxWriter a 0, and both ask Excel to calculate on
+    opening): what Excel will show is unknown here, so it is never a value."""
+
+    formula: str  # as written, e.g. "=D2*0.5"
+
+    def __str__(self) -> str:
+        return self.formula
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,8 @@ def _format_literal(part: str) -> str:
 
 
 def _excel_value(cell: Any, tracking: bool) -> object:
+    if isinstance(cell, UncalculatedFormula):
+        return cell
     value = cell.value
     if value is None:
         return None

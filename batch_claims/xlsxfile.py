@@ -34,6 +34,7 @@ from batch_claims.sheet import (
     MAX_COLUMNS,
     CellRange,
     SheetTable,
+    UncalculatedFormula,
     _excel_value,
     assemble,
     find_header,
@@ -47,6 +48,12 @@ _MERGE_REF = re.compile(
     rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"'
 )
 Rows = Iterator[tuple[int, tuple[Any, ...]]]
+_FULL_CALC_ON_LOAD = re.compile(rb'<(?:\w+:)?calcPr\b[^>]*?\bfullCalcOnLoad="(?:1|true)"')
+_WORKBOOK_PART = re.compile(
+    rb'PartName="([^"]+)"\s+ContentType="application/vnd\.(?:ms-excel\.sheet\.macroEnabled'
+    rb'|openxmlformats-officedocument\.spreadsheetml\.sheet)\.main\+xml"'
+)
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
 def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str]) -> SheetTable:
@@ -139,7 +146,7 @@ def _examine(path: Path, worksheet: Any, lookup: Mapping[str, str]) -> _Sheet:
     title = worksheet.title
     merged = _merged_ranges(worksheet)
     seen: dict[int, list[str]] = {}
-    with closing(_worksheet_rows(worksheet)) as rows:
+    with closing(_worksheet_rows(path, worksheet)) as rows:
         header, rest = find_header(rows, _excel_value, lookup, merged, seen)
         if header is None:
             return _Sheet(title, seen=seen)
@@ -355,7 +362,16 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
+def _worksheet_rows(path: Path, worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
+    """The sheet's rows of cells, numbered; a formula whose writer never calculated it
+    is an ``UncalculatedFormula`` in place of its cell."""
+    rows = _cell_rows(worksheet)
+    if not (_asks_to_calculate(worksheet.parent) and _has_formulas(worksheet)):
+        return rows
+    return _with_uncalculated(path, worksheet.title, rows)
+
+
+def _cell_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
     # The stored dimensions can be wrong (too small); forget them and read every row.
     worksheet.reset_dimensions()
     source = worksheet.iter_rows()
@@ -364,6 +380,74 @@ def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
             yield number, tuple(cells)
     finally:
         source.close()  # the sheet's XML stays open until its generator is closed
+
+
+def _asks_to_calculate(workbook: Any) -> bool:
+    """Whether the workbook asks Excel to calculate every formula when it opens it
+    (``calcPr fullCalcOnLoad``): what programs that write formulas without calculating
+    them do (openpyxl, XlsxWriter and pandas through them). Excel and LibreOffice store
+    each formula's result and do not ask."""
+    archive = getattr(workbook, "_archive", None)
+    if archive is None:
+        return False
+    names = set(archive.namelist())
+    part = "xl/workbook.xml"
+    if part not in names and "[Content_Types].xml" in names:
+        match = _WORKBOOK_PART.search(archive.read("[Content_Types].xml"))
+        part = match.group(1).decode("utf-8", "replace").lstrip("/") if match else part
+    if part not in names:
+        return False
+    return _FULL_CALC_ON_LOAD.search(archive.read(part)) is not None
+
+
+def _has_formulas(worksheet: Any) -> bool:
+    """Whether the sheet's XML holds a formula: a fast byte search, no XML parsing."""
+    archive = getattr(worksheet.parent, "_archive", None)
+    member = getattr(worksheet, "_worksheet_path", None)
+    if archive is None or member is None:
+        return False
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk
+            if _FORMULA_TAG.search(window):
+                return True
+            tail = window[-16:]
+    return False
+
+
+def _with_uncalculated(
+    path: Path, title: str, rows: Generator[tuple[int, tuple[Any, ...]]]
+) -> Generator[tuple[int, tuple[Any, ...]]]:
+    """``rows`` with each formula cell whose stored result is none, blank or XlsxWriter's
+    0 replaced by an ``UncalculatedFormula``: the sheet is read a second time with its
+    formulas (openpyxl gives a cell either its formula or its result, never both)."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    written = _cell_rows(formulas[title])
+    try:
+        for number, cells in rows:  # both readers number the same rows of the same XML
+            _, formula_cells = next(written, (number, ()))
+            yield number, _uncalculated_cells(cells, formula_cells)
+    finally:
+        rows.close()
+        written.close()
+        formulas.close()
+
+
+def _uncalculated_cells(cells: tuple[Any, ...], formula_cells: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not any(getattr(cell, "data_type", None) == "f" for cell in formula_cells):
+        return cells
+    result = list(cells) + [None] * (len(formula_cells) - len(cells))
+    for index, written in enumerate(formula_cells):
+        if getattr(written, "data_type", None) != "f":
+            continue
+        value = getattr(result[index], "value", None)
+        if value is None or value == "" or (type(value) in (int, float) and value == 0):
+            formula = getattr(written.value, "text", written.value)
+            result[index] = UncalculatedFormula(str(formula))
+    return tuple(result)
 
 
 def _merged_values(rows: Rows, merged: Sequence[CellRange]) -> Rows:

@@ -1,0 +1,141 @@
+"""Sheets as other programs write them (issue 8 QA): openpyxl, XlsxWriter and pandas
+workbooks, exported CSV files. Each test writes the file with the producer itself and
+checks what a careful clerk would expect of the run."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter  # type: ignore[import-untyped]
+
+from batch_claims.outcome import Claim, Money, RowOutcome
+from batch_claims.pipeline import Prepared, prepare
+from batch_claims.settings import Settings
+
+HEAD = ["Tracking number", "Contract type", "Carrier contract ID", "Sales value"]
+HEAD += ["Purchase value", "Currency", "Contents description"]
+
+
+def checked(sheet: Path) -> Prepared:
+    return prepare(sheet, None, Settings())
+
+
+def by_row(prepared: Prepared) -> dict[int, Claim | RowOutcome]:
+    return {item.row: item for item in prepared.items}
+
+
+def messages(item: Claim | RowOutcome) -> list[str]:
+    assert isinstance(item, RowOutcome), f"row {item.row} was valid: {item}"
+    return [error.message for error in item.errors]
+
+
+# --- formulas the writing program never calculated --------------------------------------
+
+
+def test_openpyxl_formulas_have_no_result_and_are_never_dropped(tmp_path: Path) -> None:
+    """openpyxl stores a formula without its result: read as blank, the purchase value
+    and contract ID the user wrote were silently left out of the ticket."""
+    sheet = tmp_path / "openpyxl.xlsx"
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.append(HEAD)
+    ws.append(["3SFORM0000001", "own_contract", 4711, 10, "=D2*0.5", "EUR", "mug"])
+    ws.append(["3SFORM0000002", "own_contract", "=4711", 10, 4, "EUR", "lamp"])
+    ws.append(["3SFORM0000003", "own_contract", 4711, 10, 4, "EUR", "vase"])
+    workbook.save(sheet)
+
+    rows = by_row(checked(sheet))
+    assert messages(rows[2]) == [
+        'row 2, "Purchase value": =D2*0.5 was never calculated: the program that wrote '
+        "this file stores formulas without their results (open the file in Excel and save "
+        "it, or type the value itself)"
+    ]
+    assert [m.split(":")[0] for m in messages(rows[3])] == ['row 3, "Carrier contract ID"']
+    assert isinstance(rows[4], Claim)
+
+
+def test_xlsxwriter_formulas_store_a_zero_that_is_never_sent(tmp_path: Path) -> None:
+    """XlsxWriter stores 0 as the result of a formula it was given no value for: sent
+    as a purchase value of 0 and a description "0" while Excel shows 5 and LAMP."""
+    sheet = tmp_path / "xlsxwriter.xlsx"
+    workbook = xlsxwriter.Workbook(str(sheet))
+    ws = workbook.add_worksheet("Claims")
+    ws.write_row(0, 0, HEAD)
+    ws.write_row(1, 0, ["3SXLFM0000001", "own_contract", 4711, 10])
+    ws.write_formula(1, 4, "=D2*0.5")
+    ws.write_row(1, 5, ["EUR", "mug"])
+    ws.write_row(2, 0, ["3SXLFM0000002", "own_contract", 4711, 10, 4, "EUR"])
+    ws.write_formula(2, 6, '=UPPER("lamp")')
+    ws.write_row(3, 0, ["3SXLFM0000003", "own_contract", 4711])
+    ws.write_formula(3, 3, "=2*6", None, 12)  # the writer calculated this one
+    ws.write_row(3, 4, [4, "EUR", "x"])
+    workbook.close()
+
+    rows = by_row(checked(sheet))
+    assert [m.split(":")[0] for m in messages(rows[2])] == ['row 2, "Purchase value"']
+    assert "=D2*0.5 was never calculated" in messages(rows[2])[0]
+    assert [m.split(":")[0] for m in messages(rows[3])] == ['row 3, "Contents description"']
+    claim = rows[4]
+    assert isinstance(claim, Claim)
+    assert claim.fields["contents_sales_price"] == Money(Decimal(12), "EUR")
+
+
+def test_pandas_text_starting_with_equals_is_never_sent_as_zero(tmp_path: Path) -> None:
+    """pandas' XlsxWriter engine writes text that starts with "=" as a formula."""
+    sheet = tmp_path / "pandas.xlsx"
+    frame = pd.DataFrame(
+        {
+            "tracking_number": ["3SEQTX0000001", "3SEQTX0000002"],
+            "contract_type": ["own_contract", "own_contract"],
+            "contents_description": ["=== FRAGILE ===", "mug"],
+        }
+    )
+    with pd.ExcelWriter(sheet, engine="xlsxwriter") as writer:
+        frame.to_excel(writer, index=False)
+
+    rows = by_row(checked(sheet))
+    assert "=== FRAGILE === was never calculated" in messages(rows[2])[0]
+    assert isinstance(rows[3], Claim) and rows[3].fields["contents_description"] == "mug"
+
+
+def _as_excel_saves_it(data: bytes) -> bytes:
+    """The workbook as Excel stores it: every result calculated, no request to
+    calculate on opening (XlsxWriter's ``fullCalcOnLoad`` removed)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                assert b'fullCalcOnLoad="1"' in content
+                content = content.replace(b' fullCalcOnLoad="1"', b"")
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("result", [0, ""])
+def test_a_formula_excel_calculated_keeps_its_result(tmp_path: Path, result: Any) -> None:
+    """Excel's own 0 or empty result of a formula is what the user sees: kept."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = workbook.add_worksheet("Claims")
+    ws.write_row(0, 0, HEAD)
+    ws.write_row(1, 0, ["3SCALC0000001", "own_contract", 4711, 10])
+    ws.write_formula(1, 4, '=IF(D2>100,D2*0.5,"")' if result == "" else "=D2*0", None, result)
+    ws.write_row(1, 5, ["EUR", "mug"])
+    workbook.close()
+    sheet = tmp_path / "excel.xlsx"
+    sheet.write_bytes(_as_excel_saves_it(buffer.getvalue()))
+
+    [claim] = checked(sheet).items
+    assert isinstance(claim, Claim), claim
+    purchase = claim.fields.get("contents_purchase_price")
+    assert purchase == (Money(Decimal(0), "EUR") if result == 0 else None)
