@@ -446,7 +446,8 @@ def is_float_text(value: object) -> bool:
 def parse_tracking_number(value: object) -> Coerced:
     """A tracking number as text: 8 to 40 letters and digits, at least one digit, single
     hyphens kept; the spaces that group it on a label are left out. Numbers Excel may
-    have shortened, placeholders ("TBD", "n/a") and what no carrier issues are refused."""
+    have shortened, placeholders ("TBD", "n/a", "00000000": one character repeated) and
+    what no carrier issues are refused."""
     if isinstance(value, UntrustworthyNumber):
         return None, Problem("untrustworthy_number")
     if isinstance(value, CurrencyNumber):
@@ -482,6 +483,10 @@ def _tracking_problem(value: str, text: str) -> Coerced:
             return None, Problem("not_a_tracking_number", "placeholder")
         if not forbidden:
             return None, Problem("not_a_tracking_number", "no_digit")
+    if not forbidden and len(set(text.upper()) - {"-"}) == 1:
+        # 00000000: what a zero-padded number format shows for 0 or a blank; no carrier
+        # issues one character repeated
+        return None, Problem("not_a_tracking_number", "placeholder")
     if forbidden:
         names = dict.fromkeys(
             "a space" if char.isspace() else f'"{char}"' if len(char) == 1 else char

@@ -5,6 +5,7 @@ checks what a careful clerk would expect of the run."""
 from __future__ import annotations
 
 import io
+import string
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,10 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
+from hypothesis import given
+from hypothesis import strategies as st
 
+from batch_claims.coerce import parse_tracking_number
 from batch_claims.outcome import Claim, Money, RowOutcome
 from batch_claims.pipeline import Prepared, prepare
 from batch_claims.settings import Settings
@@ -139,3 +143,48 @@ def test_a_formula_excel_calculated_keeps_its_result(tmp_path: Path, result: Any
     assert isinstance(claim, Claim), claim
     purchase = claim.fields.get("contents_purchase_price")
     assert purchase == (Money(Decimal(0), "EUR") if result == 0 else None)
+
+
+# --- tracking numbers that are fillers ----------------------------------------------------
+
+
+def test_a_zero_padded_tracking_format_showing_zero_is_no_tracking_number(
+    tmp_path: Path,
+) -> None:
+    """DPD numbers kept as numbers with a 14-zero format: a lookup that found nothing
+    (Excel calculated 0) shows 00000000000000, which no carrier issues."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    ws = workbook.add_worksheet("Claims")
+    padded = workbook.add_format({"num_format": "00000000000000"})
+    ws.write_row(0, 0, ["Tracking number", "Contract type", "Carrier contract ID"])
+    ws.write_number(1, 0, 1234567890123, padded)
+    ws.write_formula(2, 0, "=VLOOKUP(B3,Orders!A:B,2,0)", padded, 0)
+    for row in (1, 2):
+        ws.write_row(row, 1, ["own_contract", 4711])
+    workbook.close()
+    sheet = tmp_path / "dpd.xlsx"
+    sheet.write_bytes(_as_excel_saves_it(buffer.getvalue()))
+
+    rows = by_row(checked(sheet))
+    assert isinstance(rows[2], Claim) and rows[2].tracking_number == "01234567890123"
+    assert messages(rows[3]) == [
+        'row 3, "Tracking number": "00000000000000" is a placeholder, not a tracking number '
+        "(fill in the parcel's tracking number as on its label, or remove the row)"
+    ]
+
+
+@given(
+    char=st.sampled_from(string.ascii_letters + string.digits),
+    length=st.integers(min_value=8, max_value=40),
+    hyphen=st.booleans(),
+)
+def test_one_character_repeated_is_never_a_tracking_number(
+    char: str, length: int, hyphen: bool
+) -> None:
+    text = char * length
+    if hyphen:
+        text = text[:4] + "-" + text[4:]
+    value, problem = parse_tracking_number(text)
+    assert value is None and problem is not None
+    assert problem.code == "not_a_tracking_number"
