@@ -47,6 +47,7 @@ from batch_claims.headers import (
     column_mapping,
     header_lookup,
     looked_for,
+    shown_header,
     unknown_columns,
 )
 
@@ -182,9 +183,10 @@ class SheetTable:
     skipped_rows: tuple[int, ...] = ()
 
     def header_of(self, column: str) -> str:
-        """The header as the user wrote it for a canonical column (or the name itself)."""
+        """The header as the user wrote it for a canonical column (or the name itself),
+        on one line for messages (``shown_header``)."""
         index = self.mapping.get(column)
-        return self.headers[index] if index is not None else column
+        return shown_header(self.headers[index]) if index is not None else column
 
 
 def read_sheet(

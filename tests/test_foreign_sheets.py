@@ -188,3 +188,44 @@ def test_one_character_repeated_is_never_a_tracking_number(
     value, problem = parse_tracking_number(text)
     assert value is None and problem is not None
     assert problem.code == "not_a_tracking_number"
+
+
+# --- wrapped header cells (Alt+Enter in Excel) ---------------------------------------------
+
+
+def _wrapped_headers(path: Path) -> Path:
+    """Headers wrapped with Alt+Enter, as finance sheets often have them."""
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.append(
+        ["Tracking\nnumber", "Contract\ntype", "Sales\nvalue (€)", "Currency"]
+        + ["Contents\ndescription", "Box\r\ncondition", "Purchace\nprice", "Additional\nremarks"]
+    )
+    ws.append(["3SWRAP0000001", "sendcloud_rates", 12, "GBP", "mug", "brown box", 4, "-"])
+    workbook.save(path)
+    return path
+
+
+def test_wrapped_headers_are_named_on_one_line(tmp_path: Path) -> None:
+    prepared = checked(_wrapped_headers(tmp_path / "wrapped.xlsx"))
+    notices = [*prepared.notices, *messages(prepared.items[0])]
+    assert all("\n" not in text and "\r" not in text for text in notices), notices
+    assert any('"Sales value (€)" says EUR but "Currency" says GBP' in m for m in notices)
+    assert any(m.startswith('row 2, "Purchace price": 4 would not be sent') for m in notices)
+
+
+def test_the_config_line_offered_for_a_wrapped_header_is_valid_toml(tmp_path: Path) -> None:
+    """The line the run offers must work when pasted into batch-claims.toml."""
+    import tomllib
+
+    from batch_claims.settings import build_settings
+
+    sheet = _wrapped_headers(tmp_path / "wrapped.xlsx")
+    [missing] = checked(sheet).sheet_problems
+    line = missing.split("e.g. [columns] ", 1)[1]
+    assert line == '"Box condition" = "parcel_exterior_description"'
+    config = tomllib.loads(f"[columns]\n{line}\n")
+    mapped = prepare(sheet, None, build_settings(config, env={}))
+    assert mapped.sheet_problems == ()
+    assert "parcel_exterior_description" in mapped.table.mapping
