@@ -23,10 +23,10 @@ another known column, else the first naming the tracking-number column alone.
 Structural clean-up also happens here, each told once in ``SheetTable.notices``:
 fully empty rows are dropped silently; rows labelled as totals or notes ("Subtotal",
 "Totaal: 12", "Notes: …", see ``totals_label``) wherever they stand, rows after the
-last row with a tracking number that have other content, and the template's example
-row are dropped with a notice. A header cell merged across columns or rows (Excel) is
-read as the text it shows; a header row whose merged cells reach into the rows below
-makes those rows part of the header (their sub-headers name the columns).
+last row with a tracking number that hold only amounts, currencies or one note, and the
+template's example row are dropped with a notice. A header cell merged across columns
+or rows (Excel) is read as the text it shows; a header row whose merged cells reach into
+the rows below makes those rows part of the header (their sub-headers name the columns).
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from batch_claims.columns import EXAMPLE_TRACKING_NUMBER, TRACKING_NUMBER, normalise_header
+from batch_claims.columns import (
+    BY_NAME,
+    EXAMPLE_TRACKING_NUMBER,
+    TRACKING_NUMBER,
+    Kind,
+    normalise_header,
+)
 from batch_claims.errors import InputError
 from batch_claims.headers import (
     column_mapping,
@@ -591,7 +597,7 @@ def assemble(
     if unknown:
         notices.append(unknown)
     data, totals = _without_totals_rows(data, tracking_index)
-    data, trailing = _without_trailing_rows(data, tracking_index)
+    data, trailing = _without_trailing_rows(data, tracking_index, header.mapping)
     data, examples = _without_example_rows(data, tracking_index)
     if beyond:
         listed = ", ".join(str(number) for number in beyond)
@@ -714,14 +720,15 @@ def _shortened(text: str, limit: int = 30) -> str:
 
 
 def _without_trailing_rows(
-    data: list[SourceRow], tracking_index: int
+    data: list[SourceRow], tracking_index: int, mapping: Mapping[str, int]
 ) -> tuple[list[SourceRow], list[int]]:
     """Rows after the last one with a tracking number are totals or notes, not claims.
 
     A tracking cell without a single digit ("Total", "Totaal", "Notes: …") does not
     count as a tracking number here: real ones always carry digits. A sheet where no
     row has a tracking number keeps its rows (each is then reported as missing one):
-    there is no "last row" to go by.
+    there is no "last row" to go by. A trailing row that says what only a claim says
+    (``_says_claim``) stays a row, reported for its tracking number, never lost.
     """
 
     def has_tracking_number(row: SourceRow) -> bool:
@@ -733,7 +740,31 @@ def _without_trailing_rows(
     last = next((i for i in range(len(data) - 1, -1, -1) if has_tracking_number(data[i])), None)
     if last is None or last == len(data) - 1:
         return data, []
-    return data[: last + 1], [row.row for row in data[last + 1 :]]
+    claim_indexes = [
+        index for name, index in mapping.items() if BY_NAME[name].kind not in _TOTALS_KINDS
+    ]
+    kept, trailing = data[: last + 1], []
+    for row in data[last + 1 :]:
+        if _says_claim(row, claim_indexes):
+            kept.append(row)
+        else:
+            trailing.append(row.row)
+    return kept, trailing
+
+
+# What a totals row holds besides its label: amounts and their currency.
+_TOTALS_KINDS = frozenset({Kind.AMOUNT, Kind.CURRENCY})
+
+
+def _says_claim(row: SourceRow, claim_indexes: Sequence[int]) -> bool:
+    """Whether a row without a tracking number is a claim that lacks one rather than a
+    totals or notes row: more than one filled cell, one of them in a column other than
+    an amount or a currency (a contract type, a description, a file, a placeholder
+    typed for the tracking number: "TBD")."""
+    filled = sum(1 for value in row.cells if value is not None)
+    return filled > 1 and any(
+        index < len(row.cells) and row.cells[index] is not None for index in claim_indexes
+    )
 
 
 def _without_example_rows(

@@ -229,3 +229,36 @@ def test_the_config_line_offered_for_a_wrapped_header_is_valid_toml(tmp_path: Pa
     mapped = prepare(sheet, None, build_settings(config, env={}))
     assert mapped.sheet_problems == ()
     assert "parcel_exterior_description" in mapped.table.mapping
+
+
+# --- the last rows of a sheet ---------------------------------------------------------------
+
+
+def test_a_last_claim_without_its_tracking_number_is_reported_never_lost(
+    tmp_path: Path,
+) -> None:
+    """The last rows of a week: a parcel whose number is still to come ("TBD"), one whose
+    number was forgotten, then the totals. Only the totals are left out."""
+    sheet = tmp_path / "week.csv"
+    sheet.write_text(
+        "Tracking number,Contract type,Carrier contract ID,Sales value,Currency,"
+        "Contents description\r\n"
+        "3SLAST0000001,own_contract,4711,10,EUR,mug\r\n"
+        "TBD,own_contract,4711,12,EUR,lamp\r\n"
+        ",own_contract,4711,13,EUR,vase\r\n"
+        ",,,35,EUR,\r\n"
+        ",,,,,checked by Anna\r\n",
+        encoding="utf-8",
+    )
+    prepared = checked(sheet)
+    rows = by_row(prepared)
+    assert sorted(rows) == [2, 3, 4]
+    assert messages(rows[3]) == [
+        'row 3, "Tracking number": "TBD" is a placeholder, not a tracking number (fill in '
+        "the parcel's tracking number as on its label, or remove the row)"
+    ]
+    assert messages(rows[4]) == [
+        'row 4, "Tracking number": missing (every row needs a tracking number)'
+    ]
+    assert prepared.table.skipped_rows == (5, 6)
+    assert "rows 5 and 6 have no tracking number and were ignored" in " ".join(prepared.notices)
