@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -488,16 +489,24 @@ def _tracking_problem(value: str, text: str) -> Coerced:
         # issues one character repeated
         return None, Problem("not_a_tracking_number", "placeholder")
     if forbidden:
-        names = dict.fromkeys(
-            "a space" if char.isspace() else f'"{char}"' if len(char) == 1 else char
-            for char in forbidden
-        )
+        names = dict.fromkeys(_character_name(char) for char in forbidden)
         return None, Problem("not_a_tracking_number", f"characters|{', '.join(names)}")
     low, high = TRACKING_LENGTH
     length = len(text) - text.count("-")
     if not low <= length <= high:
         return None, Problem("not_a_tracking_number", f"length|{length}")
     return text, None
+
+
+def _character_name(char: str) -> str:
+    """A character for a message: quoted, or described when it would not show."""
+    if len(char) != 1:
+        return char
+    if char.isspace():
+        return "a space"
+    if unicodedata.category(char).startswith("C"):  # control, format: invisible
+        return f"an invisible character (U+{ord(char):04X})"
+    return f'"{char}"'
 
 
 @_refuses_excel_errors

@@ -70,6 +70,8 @@ EXACT_DIGITS_LIMIT = 10**15
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
+# How a workbook stores a control character (XML cannot hold one): _x000D_ for "\r".
+_XML_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
 # Excel's error values, as Excel (and a CSV it saved) shows them; "#ERROR!" is Google
 # Sheets'.
 EXCEL_ERRORS = frozenset(
@@ -264,7 +266,7 @@ def _excel_value(cell: Any, tracking: bool) -> object:
     if getattr(cell, "data_type", None) == "e":
         return ExcelError(str(value).strip())
     if isinstance(value, str):
-        return cell_text(value)
+        return cell_text(_unescaped(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         number_format = cell.number_format or "General"
         if tracking:
@@ -277,6 +279,15 @@ def _excel_value(cell: Any, tracking: bool) -> object:
             if symbol is not None:
                 return CurrencyNumber(value, symbol)
     return value
+
+
+def _unescaped(text: str) -> str:
+    """Workbook text as Excel reads it: the file stores a control character, which XML
+    cannot hold, as ``_xHHHH_`` (Excel writes the carriage return of pasted text as
+    ``_x000D_``), and openpyxl leaves it so."""
+    if "_x" not in text:
+        return text
+    return _XML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 def cell_text(text: str) -> str | ExcelError | None:

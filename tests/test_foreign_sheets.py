@@ -262,3 +262,30 @@ def test_a_last_claim_without_its_tracking_number_is_reported_never_lost(
     ]
     assert prepared.table.skipped_rows == (5, 6)
     assert "rows 5 and 6 have no tracking number and were ignored" in " ".join(prepared.notices)
+
+
+# --- control characters as workbooks store them (_x000D_) ---------------------------------
+
+
+def test_text_pasted_with_windows_line_ends_reads_as_excel_shows_it(tmp_path: Path) -> None:
+    """Excel (and XlsxWriter) store a carriage return as ``_x000D_``: it was sent in the
+    ticket as those seven characters, and a tracking number pasted with its line end
+    was refused for an "_" the user cannot see."""
+    sheet = tmp_path / "pasted.xlsx"
+    workbook = xlsxwriter.Workbook(str(sheet))
+    ws = workbook.add_worksheet("Claims")
+    ws.write_row(0, 0, ["Tracking number", "Contract type", "Contents description"])
+    ws.write_row(1, 0, ["3SCRLF0000001\r\n", "own_contract", "Mug broken\r\nHandle missing"])
+    ws.write_row(2, 0, ["3SCTRL\x000000002", "own_contract", "x"])
+    workbook.close()
+    with zipfile.ZipFile(sheet) as archive:  # stored as Excel stores it
+        assert b"_x000D_" in archive.read("xl/sharedStrings.xml")
+
+    rows = by_row(checked(sheet))
+    claim = rows[2]
+    assert isinstance(claim, Claim), claim
+    assert claim.tracking_number == "3SCRLF0000001"
+    assert claim.fields["contents_description"] == "Mug broken\r\nHandle missing"
+    [message] = messages(rows[3])
+    assert "an invisible character (U+0000) is never part of one" in message
+    assert message.isprintable(), message
