@@ -610,6 +610,9 @@ def assemble(
     data, totals = _without_totals_rows(data, tracking_index)
     data, trailing = _without_trailing_rows(data, tracking_index, header.mapping)
     data, examples = _without_example_rows(data, tracking_index)
+    unnamed = _unnamed_columns_notice(header.headers, data)
+    if unnamed:
+        notices.append(unnamed)
     if beyond:
         listed = ", ".join(str(number) for number in beyond)
         notices.append(
@@ -791,6 +794,38 @@ def _without_example_rows(
     if not examples:
         return data, []
     return [row for row in data if not is_example(row)], examples
+
+
+def _unnamed_columns_notice(headers: Sequence[str], data: Sequence[SourceRow]) -> str | None:
+    """The notice for values under a blank header cell between named ones (a column
+    whose header was forgotten, pandas' index): they are never read, so say so."""
+    parts = []
+    for index, text in enumerate(headers):
+        if text:
+            continue
+        filled = [row for row in data if row.cells[index] is not None]
+        if not filled:
+            continue
+        example = filled[0].cells[index]
+        shown = f'"{_shortened(example)}"' if isinstance(example, str) else str(example)
+        rows = _rows_phrase([row.row for row in filled], "", "").strip()
+        parts.append(f"column {column_letter(index + 1)} ({rows}, e.g. {shown})")
+    if not parts:
+        return None
+    return (
+        f"values under no header were not read: {'; '.join(parts)} — give the column a "
+        "header (a column name, or one mapped in the config's [columns]) to have them "
+        "checked and sent"
+    )
+
+
+def column_letter(number: int) -> str:
+    """Excel's letters for a 1-based column number: 1 → A, 28 → AB."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _rows_phrase(numbers: Sequence[int], one: str = "has", many: str = "have") -> str:

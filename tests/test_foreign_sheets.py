@@ -289,3 +289,35 @@ def test_text_pasted_with_windows_line_ends_reads_as_excel_shows_it(tmp_path: Pa
     [message] = messages(rows[3])
     assert "an invisible character (U+0000) is never part of one" in message
     assert message.isprintable(), message
+
+
+# --- values under no header ------------------------------------------------------------------
+
+
+def test_values_under_a_blank_header_are_never_dropped_without_a_word(tmp_path: Path) -> None:
+    """pandas writes its index under a blank header; a clerk forgets a header. Either
+    way the values are not read, and the run says so."""
+    frame = pd.DataFrame(
+        {
+            "Tracking number": ["3SBLNK0000001", "3SBLNK0000002"],
+            "Contract type": ["own_contract", "own_contract"],
+        }
+    )
+    indexed = tmp_path / "indexed.xlsx"
+    frame.to_excel(indexed, engine="openpyxl")  # index=True: column A, no header
+    forgotten = tmp_path / "forgotten.csv"
+    forgotten.write_text(
+        "Tracking number,,Currency,Contract type\r\n"
+        "3SBLNK0000001,12.50,EUR,own_contract\r\n3SBLNK0000002,,EUR,own_contract\r\n",
+        encoding="utf-8",
+    )
+
+    index_notice = [n for n in checked(indexed).notices if "under no header" in n]
+    assert index_notice == [
+        "values under no header were not read: column A (rows 2 and 3, e.g. 0) — give the "
+        "column a header (a column name, or one mapped in the config's [columns]) to have "
+        "them checked and sent"
+    ]
+    prepared = checked(forgotten)
+    assert any('column B (row 2, e.g. "12.50")' in notice for notice in prepared.notices)
+    assert len(prepared.claims) == 2  # not a column to refuse rows for: it says nothing
