@@ -23,8 +23,9 @@ another known column, else the first naming the tracking-number column alone.
 Structural clean-up also happens here, each told once in ``SheetTable.notices``:
 fully empty rows are dropped silently; rows labelled as totals or notes ("Subtotal",
 "Totaal: 12", "Notes: …", see ``totals_label``) wherever they stand, rows after the
-last row with a tracking number that hold only amounts, currencies or one note, and the
-template's example row are dropped with a notice. A header cell merged across columns
+last row with a tracking number that hold only amounts, currencies or one note, the
+template's example row and header lines repeated below the header are dropped with a
+notice; values under a blank header cell are named in one. A header cell merged across columns
 or rows (Excel) is read as the text it shows; a header row whose merged cells reach into
 the rows below makes those rows part of the header (their sub-headers name the columns).
 """
@@ -610,6 +611,7 @@ def assemble(
     data, totals = _without_totals_rows(data, tracking_index)
     data, trailing = _without_trailing_rows(data, tracking_index, header.mapping)
     data, examples = _without_example_rows(data, tracking_index)
+    data, repeats = _without_header_repeats(data, tracking_index, lookup)
     unnamed = _unnamed_columns_notice(header.headers, data)
     if unnamed:
         notices.append(unnamed)
@@ -635,7 +637,12 @@ def assemble(
             f"{_rows_phrase(examples, 'is', 'are')} the template's example row and "
             + ("was skipped" if len(examples) == 1 else "were skipped")
         )
-    skipped = [row for row, _ in totals] + trailing + examples
+    if repeats:
+        notices.append(
+            f"{_rows_phrase(repeats, 'repeats', 'repeat')} the header (its tracking-number "
+            "cell names the column) and " + ("was skipped" if len(repeats) == 1 else "were skipped")
+        )
+    skipped = [row for row, _ in totals] + trailing + examples + repeats
     return tuple(data), notices, tuple(sorted(skipped))
 
 
@@ -794,6 +801,28 @@ def _without_example_rows(
     if not examples:
         return data, []
     return [row for row in data if not is_example(row)], examples
+
+
+def _without_header_repeats(
+    data: list[SourceRow], tracking_index: int, lookup: Mapping[str, str]
+) -> tuple[list[SourceRow], list[int]]:
+    """Header lines below the header: the header repeated where two sheets were pasted
+    together, or a line of translated column names. Their tracking-number cell names
+    that column ("Tracking number", "Trackingnummer"), which no tracking number does,
+    and another cell names a column too (a lone cell may be a typo, and is reported)."""
+
+    def names(value: object) -> str | None:
+        return lookup.get(normalise_header(value)) if isinstance(value, str) else None
+
+    def is_header(row: SourceRow) -> bool:
+        if names(row.cells[tracking_index]) != TRACKING_NUMBER:
+            return False
+        return any(names(value) for i, value in enumerate(row.cells) if i != tracking_index)
+
+    repeats = [row.row for row in data if is_header(row)]
+    if not repeats:
+        return data, []
+    return [row for row in data if not is_header(row)], repeats
 
 
 def _unnamed_columns_notice(headers: Sequence[str], data: Sequence[SourceRow]) -> str | None:

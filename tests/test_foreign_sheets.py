@@ -321,3 +321,41 @@ def test_values_under_a_blank_header_are_never_dropped_without_a_word(tmp_path: 
     prepared = checked(forgotten)
     assert any('column B (row 2, e.g. "12.50")' in notice for notice in prepared.notices)
     assert len(prepared.claims) == 2  # not a column to refuse rows for: it says nothing
+
+
+# --- header lines below the header -----------------------------------------------------------
+
+
+def test_a_header_repeated_by_joining_two_exports_is_skipped_with_a_notice(
+    tmp_path: Path,
+) -> None:
+    """Two weeks' CSV exports joined into one file (``cat a.csv b.csv``), and a sheet
+    whose second line translates the header: header lines, not invalid claims."""
+    columns = ["Tracking number", "Contract type", "Carrier contract ID"]
+    weeks = [
+        pd.DataFrame([[f"3SJOIN000000{n}", "own_contract", 4711]], columns=columns) for n in (1, 2)
+    ]
+    joined = tmp_path / "joined.csv"
+    joined.write_text("".join(week.to_csv(index=False) for week in weeks), encoding="utf-8")
+    translated = tmp_path / "translated.csv"
+    translated.write_text(
+        "Tracking number;Contract type;Sales value;Currency\r\n"
+        "Trackingnummer;Contractsoort;Verkoopwaarde;Valuta\r\n"
+        "3SJOIN0000003;own_contract;12,50;EUR\r\n",
+        encoding="utf-8",
+    )
+
+    prepared = checked(joined)
+    assert [claim.tracking_number for claim in prepared.claims] == [
+        "3SJOIN0000001",
+        "3SJOIN0000002",
+    ]
+    assert len(prepared.items) == 2
+    assert prepared.table.skipped_rows == (3,)
+    assert (
+        "row 3 repeats the header (its tracking-number cell names the column) and was skipped"
+        in prepared.notices
+    )
+    prepared = checked(translated)
+    assert [item.row for item in prepared.items] == [3]
+    assert isinstance(prepared.items[0], Claim)
