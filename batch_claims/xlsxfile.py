@@ -421,18 +421,30 @@ def _with_uncalculated(
 ) -> Generator[tuple[int, tuple[Any, ...]]]:
     """``rows`` with each formula cell whose stored result is none, blank or XlsxWriter's
     0 replaced by an ``UncalculatedFormula``: the sheet is read a second time with its
-    formulas (openpyxl gives a cell either its formula or its result, never both)."""
+    formulas (openpyxl gives a cell either its formula or its result, never both). When
+    that second reading fails, the values are read as stored: it never costs the run."""
     import openpyxl
 
-    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    written = _cell_rows(formulas[title])
+    try:
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # the values were readable: read them as stored
+        yield from rows
+        return
+    written: Generator[tuple[int, tuple[Any, ...]]] | None = _cell_rows(formulas[title])
     try:
         for number, cells in rows:  # both readers number the same rows of the same XML
-            _, formula_cells = next(written, (number, ()))
+            formula_cells: tuple[Any, ...] = ()
+            if written is not None:
+                try:
+                    _, formula_cells = next(written, (number, ()))
+                except Exception:  # a formula openpyxl cannot parse: values as stored
+                    written.close()
+                    written = None
             yield number, _uncalculated_cells(cells, formula_cells)
     finally:
         rows.close()
-        written.close()
+        if written is not None:
+            written.close()
         formulas.close()
 
 

@@ -359,3 +359,26 @@ def test_a_header_repeated_by_joining_two_exports_is_skipped_with_a_notice(
     prepared = checked(translated)
     assert [item.row for item in prepared.items] == [3]
     assert isinstance(prepared.items[0], Claim)
+
+
+def test_a_formula_openpyxl_cannot_parse_never_costs_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the formulas is a second look; when it fails, the values are read as the
+    file stores them and the run goes on."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    def broken(self: Any, element: Any) -> Any:
+        raise ValueError("unparsable shared formula")
+
+    monkeypatch.setattr(WorkSheetParser, "parse_formula", broken)
+    sheet = tmp_path / "openpyxl.xlsx"
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.append(HEAD)
+    ws.append(["3SFORM0000001", "own_contract", 4711, 10, "=D2*0.5", "EUR", "mug"])
+    workbook.save(sheet)
+
+    [claim] = checked(sheet).items
+    assert isinstance(claim, Claim) and claim.tracking_number == "3SFORM0000001"
