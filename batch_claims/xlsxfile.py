@@ -15,6 +15,11 @@ Merged cells: openpyxl's read-only mode does not load merged ranges, so
 ``_merged_ranges`` finds them in the sheet's XML. In the header they name the columns
 (``sheet._merged_header``); below it a value merged down belongs to every row it
 covers, and a value merged across belongs to its first column only.
+
+Formulas: a workbook that asks Excel to calculate every formula on opening
+(``calcPr fullCalcOnLoad``, as openpyxl and XlsxWriter write it) was not calculated by
+its writer; on such a sheet with formulas, a formula cell whose stored result is none,
+blank or XlsxWriter's 0 becomes an ``UncalculatedFormula`` (``_with_uncalculated``).
 """
 
 from __future__ import annotations
