@@ -71,7 +71,7 @@ def canonical(value: object) -> str:
         number = float(value)
         # As read back: openpyxl writes a float with 16 significant digits (which can
         # round the largest floats up to infinity).
-        stored = float(f"{number:.16g}")
+        stored = float(f"{number:.16g}") + 0.0  # -0.0 is written as 0 and read back so
         return "" if math.isnan(stored) or math.isinf(stored) else "n:" + repr(stored)
     return "s:" + str(value)
 

@@ -382,3 +382,19 @@ def test_a_formula_openpyxl_cannot_parse_never_costs_the_run(
 
     [claim] = checked(sheet).items
     assert isinstance(claim, Claim) and claim.tracking_number == "3SFORM0000001"
+
+
+def test_a_negative_zero_is_fingerprinted_as_it_reads_back(tmp_path: Path) -> None:
+    """A -0.0 cell (a script's negated 0) is written as 0: the results workbook must not
+    look changed by a person afterwards, or the next run refuses to overwrite it."""
+    from batch_claims.fingerprint import canonical, changed_since_written, stamp
+
+    assert canonical(-0.0) == canonical(0)
+    path = tmp_path / "zero.xlsx"
+    workbook = openpyxl.Workbook()
+    ws = workbook.active
+    assert ws is not None
+    ws.append(["3SNEGZ0000001", -0.0])
+    stamp(workbook)
+    workbook.save(path)
+    assert changed_since_written(path) is None
