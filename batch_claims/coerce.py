@@ -5,7 +5,8 @@ Each ``parse_*`` function takes one cell as the reader left it (text, a number, 
 boolean, a date, an ``UntrustworthyNumber``, a ``CurrencyNumber``, an ``ExcelError``)
 and returns ``(value, None)`` or ``(None, Problem)``. A ``Problem`` is an error code with
 an optional detail; ``schema`` turns it into the message a person reads. Every parser
-refuses an Excel error value (``#REF!``) with ``excel_error``. Nothing is guessed: an
+refuses an Excel error value (``#REF!``) with ``excel_error`` and a formula the
+writing program never calculated with ``uncalculated_formula``. Nothing is guessed: an
 amount text such as ``1,234`` is ``ambiguous_amount`` unless the caller says which
 decimal mark to read; ``check_amount`` refuses amounts no parcel has (negative, not
 finite, above ``MAX_AMOUNT``, finer than cents).
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -33,6 +35,7 @@ from batch_claims.sheet import (
     EXACT_DIGITS_LIMIT,
     CurrencyNumber,
     ExcelError,
+    UncalculatedFormula,
     UnreadableCell,
     UntrustworthyNumber,
 )
@@ -168,13 +171,16 @@ class ParsedAmount:
 
 
 def _refuses_excel_errors(parse: Callable[..., Coerced]) -> Callable[..., Coerced]:
-    """Every parser refuses an Excel error value (``#REF!``) with the one code, and a
-    cell the reader could not read (``UnreadableCell``) as ``internal_error``."""
+    """Every parser refuses an Excel error value (``#REF!``) with the one code, a
+    formula never calculated (``UncalculatedFormula``) with another, and a cell the
+    reader could not read (``UnreadableCell``) as ``internal_error``."""
 
     @wraps(parse)
     def parse_cell(value: object, *args: Any) -> Coerced:
         if isinstance(value, ExcelError):
             return None, Problem("excel_error")
+        if isinstance(value, UncalculatedFormula):
+            return None, Problem("uncalculated_formula")
         if isinstance(value, UnreadableCell):
             return None, Problem("internal_error", value.reason)
         return parse(value, *args)
@@ -441,7 +447,8 @@ def is_float_text(value: object) -> bool:
 def parse_tracking_number(value: object) -> Coerced:
     """A tracking number as text: 8 to 40 letters and digits, at least one digit, single
     hyphens kept; the spaces that group it on a label are left out. Numbers Excel may
-    have shortened, placeholders ("TBD", "n/a") and what no carrier issues are refused."""
+    have shortened, placeholders ("TBD", "n/a", "00000000": one character repeated) and
+    what no carrier issues are refused."""
     if isinstance(value, UntrustworthyNumber):
         return None, Problem("untrustworthy_number")
     if isinstance(value, CurrencyNumber):
@@ -477,17 +484,29 @@ def _tracking_problem(value: str, text: str) -> Coerced:
             return None, Problem("not_a_tracking_number", "placeholder")
         if not forbidden:
             return None, Problem("not_a_tracking_number", "no_digit")
+    if not forbidden and len(set(text.upper()) - {"-"}) == 1:
+        # 00000000: what a zero-padded number format shows for 0 or a blank; no carrier
+        # issues one character repeated
+        return None, Problem("not_a_tracking_number", "placeholder")
     if forbidden:
-        names = dict.fromkeys(
-            "a space" if char.isspace() else f'"{char}"' if len(char) == 1 else char
-            for char in forbidden
-        )
+        names = dict.fromkeys(_character_name(char) for char in forbidden)
         return None, Problem("not_a_tracking_number", f"characters|{', '.join(names)}")
     low, high = TRACKING_LENGTH
     length = len(text) - text.count("-")
     if not low <= length <= high:
         return None, Problem("not_a_tracking_number", f"length|{length}")
     return text, None
+
+
+def _character_name(char: str) -> str:
+    """A character for a message: quoted, or described when it would not show."""
+    if len(char) != 1:
+        return char
+    if char.isspace():
+        return "a space"
+    if unicodedata.category(char).startswith("C"):  # control, format: invisible
+        return f"an invisible character (U+{ord(char):04X})"
+    return f'"{char}"'
 
 
 @_refuses_excel_errors

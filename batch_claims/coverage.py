@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from batch_claims.columns import BY_NAME, COLUMNS, Variant, normalise_header
-from batch_claims.headers import config_line, lookalike_columns
+from batch_claims.headers import config_line, lookalike_columns, shown_header
 from batch_claims.outcome import RowError
 from batch_claims.schema import show
 from batch_claims.sheet import SheetTable
@@ -41,7 +41,7 @@ def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, 
             value = source.cells[index] if index < len(source.cells) else None
             if value is None:
                 continue
-            header = table.headers[index]
+            header = shown_header(table.headers[index])
             errors.setdefault(source.row, []).append(
                 RowError(
                     source.row,
@@ -93,7 +93,7 @@ def missing_columns_notice(
             f'[columns] "Your header" = "{next(iter(missing))}"'
         )
     header, meant = _likeliest_pair(table, unrecognised, list(missing), lookup)
-    listed = ", ".join(f'"{text}"' for text in unrecognised[:10])
+    listed = ", ".join(f'"{shown_header(text)}"' for text in unrecognised[:10])
     if len(unrecognised) > 10:
         listed += f" and {len(unrecognised) - 10} more"
     return (

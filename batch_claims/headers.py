@@ -24,6 +24,7 @@ _HEADER_CURRENCY = re.compile(
     r"|(?:(?:^|(?<=[\s(\[/,:-]))(?:in|en)\s+)?(?P<symbol>us\$|[€£$]))\s*[)\]]?\s*$",
     re.IGNORECASE,
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_CURRENCIES = {
     "eur": "EUR",
     "euro": "EUR",
@@ -144,10 +145,10 @@ def column_mapping(
         if canonical is None:
             continue
         if canonical in mapping:
-            first = headers[mapping[canonical]]
+            first = shown_header(headers[mapping[canonical]])
             raise InputError(
-                f'{source}: the headers "{first}" and "{text}" both mean {canonical}; '
-                "keep one of them or rename the other"
+                f'{source}: the headers "{first}" and "{shown_header(text)}" both mean '
+                f"{canonical}; keep one of them or rename the other"
             )
         mapping[canonical] = index
     return mapping
@@ -192,9 +193,18 @@ def _held_column(text: str, lookup: Mapping[str, str], taken: frozenset[str]) ->
     return best[1] if best is not None else None
 
 
+def shown_header(header: str) -> str:
+    """A header on one line, for a message: the line breaks of a wrapped header cell
+    ("Sales⏎value") and runs of spaces as one space. Matching ignores spaces, so a
+    config line with this text maps the header as written."""
+    return " ".join(header.split())
+
+
 def config_line(header: str, column: str) -> str:
-    """The line of the config's ``[columns]`` table that maps ``header`` to ``column``."""
-    quoted = header.replace("\\", "\\\\").replace('"', '\\"')
+    """The line of the config's ``[columns]`` table that maps ``header`` to ``column``
+    (valid TOML: on one line, other control characters escaped)."""
+    quoted = shown_header(header).replace("\\", "\\\\").replace('"', '\\"')
+    quoted = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04X}", quoted)
     return f'"{quoted}" = "{column}"'
 
 
@@ -212,9 +222,9 @@ def unknown_columns(
             continue
         guess = lookalikes.get(index)
         if guess is None:
-            plain.append(f'"{text}"')
+            plain.append(f'"{shown_header(text)}"')
         else:
-            suggested.append(f'"{text}" — did you mean {guess}?')
+            suggested.append(f'"{shown_header(text)}" — did you mean {guess}?')
     if not plain and not suggested:
         return None
     listed = "; ".join(filter(None, [", ".join(plain), *suggested]))

@@ -21,6 +21,7 @@ Pure functions: this module opens no files.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -194,11 +195,16 @@ _TEXT_ADVICE = "format the column as Text and re-type the number"
 
 
 def show(value: object) -> str:
-    """A cell for a message: text in quotes (shortened), numbers as the user sees them."""
+    """A cell for a message: text in quotes (shortened, on one line, a control character
+    as "�"), numbers as the user sees them."""
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:39] + "…"
+        text = _CONTROL.sub(lambda m: " " if m.group().isspace() else "\ufffd", text)
         return f'"{text}"'
     return show_plain(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def message(
@@ -218,6 +224,11 @@ def message(
         "required": _required_text(table, column, variant),
         "excel_error": (
             f"{shown} is an Excel error, not a value (fix the formula, or type the value itself)"
+        ),
+        "uncalculated_formula": (
+            f"{shown} was never calculated: the program that wrote this file stores formulas "
+            "without their results (open the file in Excel and save it, or type the value "
+            "itself)"
         ),
         "internal_error": (
             f"this cell could not be read because of an unexpected error ({detail}); the row "

@@ -11,7 +11,8 @@ numeric tracking-number cell into exact text (leading zeros restored from a
 becomes the text the user sees ("50%"), so it is never read as an amount of 0.50; a
 number whose format shows a currency (``£#,##0.00``, ``[$€-407] #,##0.00``) becomes a
 ``CurrencyNumber`` carrying it. An Excel error value (``#REF!``, a formula's cached
-result, a typed error or the same text in a CSV) becomes an ``ExcelError``.
+result, a typed error or the same text in a CSV) becomes an ``ExcelError``; a formula
+the writing program never calculated, an ``UncalculatedFormula``.
 Everything else is kept as read: text stripped, numbers, booleans and datetimes as
 they are, ``None`` for blank.
 
@@ -22,10 +23,11 @@ another known column, else the first naming the tracking-number column alone.
 Structural clean-up also happens here, each told once in ``SheetTable.notices``:
 fully empty rows are dropped silently; rows labelled as totals or notes ("Subtotal",
 "Totaal: 12", "Notes: …", see ``totals_label``) wherever they stand, rows after the
-last row with a tracking number that have other content, and the template's example
-row are dropped with a notice. A header cell merged across columns or rows (Excel) is
-read as the text it shows; a header row whose merged cells reach into the rows below
-makes those rows part of the header (their sub-headers name the columns).
+last row with a tracking number that hold only amounts, currencies or one note, the
+template's example row and header lines repeated below the header are dropped with a
+notice; values under a blank header cell are named in one. A header cell merged across columns
+or rows (Excel) is read as the text it shows; a header row whose merged cells reach into
+the rows below makes those rows part of the header (their sub-headers name the columns).
 """
 
 from __future__ import annotations
@@ -40,12 +42,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from batch_claims.columns import EXAMPLE_TRACKING_NUMBER, TRACKING_NUMBER, normalise_header
+from batch_claims.columns import (
+    BY_NAME,
+    EXAMPLE_TRACKING_NUMBER,
+    TRACKING_NUMBER,
+    Kind,
+    normalise_header,
+)
 from batch_claims.errors import InputError
 from batch_claims.headers import (
     column_mapping,
     header_lookup,
     looked_for,
+    shown_header,
     unknown_columns,
 )
 
@@ -62,6 +71,8 @@ EXACT_DIGITS_LIMIT = 10**15
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
+# How a workbook stores a control character (XML cannot hold one): _x000D_ for "\r".
+_XML_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
 # Excel's error values, as Excel (and a CSV it saved) shows them; "#ERROR!" is Google
 # Sheets'.
 EXCEL_ERRORS = frozenset(
@@ -104,6 +115,18 @@ class ExcelError:
 
     def __str__(self) -> str:
         return self.shown
+
+
+@dataclass(frozen=True)
+class UncalculatedFormula:
+    """A formula whose result the program that wrote the workbook never calculated
+    (openpyxl stores no result, XlsxWriter a 0, and both ask Excel to calculate on
+    opening): what Excel will show is unknown here, so it is never a value."""
+
+    formula: str  # as written, e.g. "=D2*0.5"
+
+    def __str__(self) -> str:
+        return self.formula
 
 
 @dataclass(frozen=True)
@@ -169,9 +192,10 @@ class SheetTable:
     skipped_rows: tuple[int, ...] = ()
 
     def header_of(self, column: str) -> str:
-        """The header as the user wrote it for a canonical column (or the name itself)."""
+        """The header as the user wrote it for a canonical column (or the name itself),
+        on one line for messages (``shown_header``)."""
         index = self.mapping.get(column)
-        return self.headers[index] if index is not None else column
+        return shown_header(self.headers[index]) if index is not None else column
 
 
 def read_sheet(
@@ -235,13 +259,15 @@ def _format_literal(part: str) -> str:
 
 
 def _excel_value(cell: Any, tracking: bool) -> object:
+    if isinstance(cell, UncalculatedFormula):
+        return cell
     value = cell.value
     if value is None:
         return None
     if getattr(cell, "data_type", None) == "e":
         return ExcelError(str(value).strip())
     if isinstance(value, str):
-        return cell_text(value)
+        return cell_text(_unescaped(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         number_format = cell.number_format or "General"
         if tracking:
@@ -254,6 +280,15 @@ def _excel_value(cell: Any, tracking: bool) -> object:
             if symbol is not None:
                 return CurrencyNumber(value, symbol)
     return value
+
+
+def _unescaped(text: str) -> str:
+    """Workbook text as Excel reads it: the file stores a control character, which XML
+    cannot hold, as ``_xHHHH_`` (Excel writes the carriage return of pasted text as
+    ``_x000D_``), and openpyxl leaves it so."""
+    if "_x" not in text:
+        return text
+    return _XML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
 def cell_text(text: str) -> str | ExcelError | None:
@@ -574,8 +609,12 @@ def assemble(
     if unknown:
         notices.append(unknown)
     data, totals = _without_totals_rows(data, tracking_index)
-    data, trailing = _without_trailing_rows(data, tracking_index)
+    data, trailing = _without_trailing_rows(data, tracking_index, header.mapping)
     data, examples = _without_example_rows(data, tracking_index)
+    data, repeats = _without_header_repeats(data, tracking_index, lookup)
+    unnamed = _unnamed_columns_notice(header.headers, data)
+    if unnamed:
+        notices.append(unnamed)
     if beyond:
         listed = ", ".join(str(number) for number in beyond)
         notices.append(
@@ -598,7 +637,12 @@ def assemble(
             f"{_rows_phrase(examples, 'is', 'are')} the template's example row and "
             + ("was skipped" if len(examples) == 1 else "were skipped")
         )
-    skipped = [row for row, _ in totals] + trailing + examples
+    if repeats:
+        notices.append(
+            f"{_rows_phrase(repeats, 'repeats', 'repeat')} the header (its tracking-number "
+            "cell names the column) and " + ("was skipped" if len(repeats) == 1 else "were skipped")
+        )
+    skipped = [row for row, _ in totals] + trailing + examples + repeats
     return tuple(data), notices, tuple(sorted(skipped))
 
 
@@ -697,14 +741,15 @@ def _shortened(text: str, limit: int = 30) -> str:
 
 
 def _without_trailing_rows(
-    data: list[SourceRow], tracking_index: int
+    data: list[SourceRow], tracking_index: int, mapping: Mapping[str, int]
 ) -> tuple[list[SourceRow], list[int]]:
     """Rows after the last one with a tracking number are totals or notes, not claims.
 
     A tracking cell without a single digit ("Total", "Totaal", "Notes: …") does not
     count as a tracking number here: real ones always carry digits. A sheet where no
     row has a tracking number keeps its rows (each is then reported as missing one):
-    there is no "last row" to go by.
+    there is no "last row" to go by. A trailing row that says what only a claim says
+    (``_says_claim``) stays a row, reported for its tracking number, never lost.
     """
 
     def has_tracking_number(row: SourceRow) -> bool:
@@ -716,7 +761,31 @@ def _without_trailing_rows(
     last = next((i for i in range(len(data) - 1, -1, -1) if has_tracking_number(data[i])), None)
     if last is None or last == len(data) - 1:
         return data, []
-    return data[: last + 1], [row.row for row in data[last + 1 :]]
+    claim_indexes = [
+        index for name, index in mapping.items() if BY_NAME[name].kind not in _TOTALS_KINDS
+    ]
+    kept, trailing = data[: last + 1], []
+    for row in data[last + 1 :]:
+        if _says_claim(row, claim_indexes):
+            kept.append(row)
+        else:
+            trailing.append(row.row)
+    return kept, trailing
+
+
+# What a totals row holds besides its label: amounts and their currency.
+_TOTALS_KINDS = frozenset({Kind.AMOUNT, Kind.CURRENCY})
+
+
+def _says_claim(row: SourceRow, claim_indexes: Sequence[int]) -> bool:
+    """Whether a row without a tracking number is a claim that lacks one rather than a
+    totals or notes row: more than one filled cell, one of them in a column other than
+    an amount or a currency (a contract type, a description, a file, a placeholder
+    typed for the tracking number: "TBD")."""
+    filled = sum(1 for value in row.cells if value is not None)
+    return filled > 1 and any(
+        index < len(row.cells) and row.cells[index] is not None for index in claim_indexes
+    )
 
 
 def _without_example_rows(
@@ -732,6 +801,60 @@ def _without_example_rows(
     if not examples:
         return data, []
     return [row for row in data if not is_example(row)], examples
+
+
+def _without_header_repeats(
+    data: list[SourceRow], tracking_index: int, lookup: Mapping[str, str]
+) -> tuple[list[SourceRow], list[int]]:
+    """Header lines below the header: the header repeated where two sheets were pasted
+    together, or a line of translated column names. Their tracking-number cell names
+    that column ("Tracking number", "Trackingnummer"), which no tracking number does,
+    and another cell names a column too (a lone cell may be a typo, and is reported)."""
+
+    def names(value: object) -> str | None:
+        return lookup.get(normalise_header(value)) if isinstance(value, str) else None
+
+    def is_header(row: SourceRow) -> bool:
+        if names(row.cells[tracking_index]) != TRACKING_NUMBER:
+            return False
+        return any(names(value) for i, value in enumerate(row.cells) if i != tracking_index)
+
+    repeats = [row.row for row in data if is_header(row)]
+    if not repeats:
+        return data, []
+    return [row for row in data if not is_header(row)], repeats
+
+
+def _unnamed_columns_notice(headers: Sequence[str], data: Sequence[SourceRow]) -> str | None:
+    """The notice for values under a blank header cell between named ones (a column
+    whose header was forgotten, pandas' index): they are never read, so say so."""
+    parts = []
+    for index, text in enumerate(headers):
+        if text:
+            continue
+        filled = [row for row in data if row.cells[index] is not None]
+        if not filled:
+            continue
+        example = filled[0].cells[index]
+        shown = f'"{_shortened(example)}"' if isinstance(example, str) else str(example)
+        rows = _rows_phrase([row.row for row in filled], "", "").strip()
+        parts.append(f"column {column_letter(index + 1)} ({rows}, e.g. {shown})")
+    if not parts:
+        return None
+    return (
+        f"values under no header were not read: {'; '.join(parts)} — give the column a "
+        "header (a column name, or one mapped in the config's [columns]) to have them "
+        "checked and sent"
+    )
+
+
+def column_letter(number: int) -> str:
+    """Excel's letters for a 1-based column number: 1 → A, 28 → AB."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _rows_phrase(numbers: Sequence[int], one: str = "has", many: str = "have") -> str:

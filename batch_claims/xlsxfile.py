@@ -24,6 +24,11 @@ part that expands further fails its CRC check), so the directory bounds what is 
 A sheet whose rows run on far past what a claims sheet holds — beyond
 ``MAX_SHEET_ROWS`` rows, empty ones included, or ``MAX_SHEET_CELLS`` cells — is
 refused as it streams, before it costs minutes or memory.
+
+Formulas: a workbook that asks Excel to calculate every formula on opening
+(``calcPr fullCalcOnLoad``, as openpyxl and XlsxWriter write it) was not calculated by
+its writer; on such a sheet with formulas, a formula cell whose stored result is none,
+blank or XlsxWriter's 0 becomes an ``UncalculatedFormula`` (``_with_uncalculated``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from batch_claims.sheet import (
     MAX_ROWS,
     CellRange,
     SheetTable,
+    UncalculatedFormula,
     _excel_value,
     assemble,
     find_header,
@@ -71,6 +77,14 @@ MAX_SHEET_CELLS = 20_000_000  # cells streamed: 200,000 rows of 100 columns
 
 class _SheetTooLarge(Exception):
     """A sheet streamed past the bounds; its message names the sheet, not the file."""
+
+
+_FULL_CALC_ON_LOAD = re.compile(rb'<(?:\w+:)?calcPr\b[^>]*?\bfullCalcOnLoad="(?:1|true)"')
+_WORKBOOK_PART = re.compile(
+    rb'PartName="([^"]+)"\s+ContentType="application/vnd\.(?:ms-excel\.sheet\.macroEnabled'
+    rb'|openxmlformats-officedocument\.spreadsheetml\.sheet)\.main\+xml"'
+)
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
 def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str]) -> SheetTable:
@@ -203,7 +217,7 @@ def _examine(path: Path, worksheet: Any, lookup: Mapping[str, str]) -> _Sheet:
     title = worksheet.title
     merged = _merged_ranges(worksheet)
     seen: dict[int, list[str]] = {}
-    with closing(_worksheet_rows(worksheet)) as rows:
+    with closing(_worksheet_rows(path, worksheet)) as rows:
         header, rest = find_header(rows, _excel_value, lookup, merged, seen)
         if header is None:
             return _Sheet(title, seen=seen)
@@ -419,7 +433,16 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _worksheet_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
+def _worksheet_rows(path: Path, worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
+    """The sheet's rows of cells, numbered; a formula whose writer never calculated it
+    is an ``UncalculatedFormula`` in place of its cell."""
+    rows = _cell_rows(worksheet)
+    if not (_asks_to_calculate(worksheet.parent) and _has_formulas(worksheet)):
+        return rows
+    return _with_uncalculated(path, worksheet.title, rows)
+
+
+def _cell_rows(worksheet: Any) -> Generator[tuple[int, tuple[Any, ...]]]:
     # The stored dimensions can be wrong (too small); forget them and read every row.
     worksheet.reset_dimensions()
     source = worksheet.iter_rows()
@@ -445,6 +468,86 @@ def _too_large(title: str, number: int, cells: int) -> str:
         "claim rows); delete the rows and columns beyond your claims (even empty ones that "
         "were once formatted), or split the sheet"
     )
+
+
+def _asks_to_calculate(workbook: Any) -> bool:
+    """Whether the workbook asks Excel to calculate every formula when it opens it
+    (``calcPr fullCalcOnLoad``): what programs that write formulas without calculating
+    them do (openpyxl, XlsxWriter and pandas through them). Excel and LibreOffice store
+    each formula's result and do not ask."""
+    archive = getattr(workbook, "_archive", None)
+    if archive is None:
+        return False
+    names = set(archive.namelist())
+    part = "xl/workbook.xml"
+    if part not in names and "[Content_Types].xml" in names:
+        match = _WORKBOOK_PART.search(archive.read("[Content_Types].xml"))
+        part = match.group(1).decode("utf-8", "replace").lstrip("/") if match else part
+    if part not in names:
+        return False
+    return _FULL_CALC_ON_LOAD.search(archive.read(part)) is not None
+
+
+def _has_formulas(worksheet: Any) -> bool:
+    """Whether the sheet's XML holds a formula: a fast byte search, no XML parsing."""
+    archive = getattr(worksheet.parent, "_archive", None)
+    member = getattr(worksheet, "_worksheet_path", None)
+    if archive is None or member is None:
+        return False
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk
+            if _FORMULA_TAG.search(window):
+                return True
+            tail = window[-16:]
+    return False
+
+
+def _with_uncalculated(
+    path: Path, title: str, rows: Generator[tuple[int, tuple[Any, ...]]]
+) -> Generator[tuple[int, tuple[Any, ...]]]:
+    """``rows`` with each formula cell whose stored result is none, blank or XlsxWriter's
+    0 replaced by an ``UncalculatedFormula``: the sheet is read a second time with its
+    formulas (openpyxl gives a cell either its formula or its result, never both). When
+    that second reading fails, the values are read as stored: it never costs the run."""
+    import openpyxl
+
+    try:
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # the values were readable: read them as stored
+        yield from rows
+        return
+    written: Generator[tuple[int, tuple[Any, ...]]] | None = _cell_rows(formulas[title])
+    try:
+        for number, cells in rows:  # both readers number the same rows of the same XML
+            formula_cells: tuple[Any, ...] = ()
+            if written is not None:
+                try:
+                    _, formula_cells = next(written, (number, ()))
+                except Exception:  # a formula openpyxl cannot parse: values as stored
+                    written.close()
+                    written = None
+            yield number, _uncalculated_cells(cells, formula_cells)
+    finally:
+        rows.close()
+        if written is not None:
+            written.close()
+        formulas.close()
+
+
+def _uncalculated_cells(cells: tuple[Any, ...], formula_cells: tuple[Any, ...]) -> tuple[Any, ...]:
+    if not any(getattr(cell, "data_type", None) == "f" for cell in formula_cells):
+        return cells
+    result = list(cells) + [None] * (len(formula_cells) - len(cells))
+    for index, written in enumerate(formula_cells):
+        if getattr(written, "data_type", None) != "f":
+            continue
+        value = getattr(result[index], "value", None)
+        if value is None or value == "" or (type(value) in (int, float) and value == 0):
+            formula = getattr(written.value, "text", written.value)
+            result[index] = UncalculatedFormula(str(formula))
+    return tuple(result)
 
 
 def _merged_values(rows: Rows, merged: Sequence[CellRange]) -> Rows:

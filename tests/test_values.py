@@ -265,12 +265,15 @@ ALNUM = string.ascii_letters + string.digits
 
 @st.composite
 def tracking_numbers(draw: st.DrawFn) -> str:
-    """8 to 40 letters and digits with at least one digit, not a float's rendering."""
+    """8 to 40 letters and digits with at least one digit, not a float's rendering nor
+    one character repeated."""
     body = draw(st.text(ALNUM, min_size=7, max_size=39))
     digit = draw(st.sampled_from(string.digits))
     at = draw(st.integers(0, len(body)))
     number = body[:at] + digit + body[at:]
     if float_text_digits(number) != (None, None):  # "12E45678" reads as a number
+        number = "X" + number[1:]
+    if len(set(number.upper())) == 1:  # "00000000" is a filler, no tracking number
         number = "X" + number[1:]
     return number
 
