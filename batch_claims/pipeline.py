@@ -18,6 +18,7 @@ from batch_claims.attachments import PhotoIndex, resolve_documents
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
 from batch_claims.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.headers import header_lookup
+from batch_claims.holdback import refused_unchanged_outcomes
 from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord, Journal
 from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
 from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
@@ -303,13 +304,19 @@ class Plan:
     already_submitted: int
     unconfirmed: int
     least_seconds: float
+    held_back: int = 0  # refused earlier for what they contain, and unchanged since
 
     def describe(self) -> str:
+        held = (
+            f", {self.held_back} are held back (refused earlier, unchanged since)"
+            if self.held_back
+            else ""
+        )
         return (
             f"plan: {self.tickets} ticket POSTs and {self.uploads} file uploads "
             f"({self.tickets + self.uploads} POSTs); {self.already_submitted} rows already "
-            f"have a ticket, {self.unconfirmed} are unconfirmed; the rate limits allow this "
-            f"in no less than {duration(self.least_seconds)}"
+            f"have a ticket, {self.unconfirmed} are unconfirmed{held}; the rate limits allow "
+            f"this in no less than {duration(self.least_seconds)}"
         )
 
 
@@ -347,15 +354,16 @@ def plan(
     force: bool = False,
     resubmit_unconfirmed: bool = False,
 ) -> Plan:
-    tickets = uploads = done = unconfirmed = 0
+    tickets = uploads = done = unconfirmed = held = 0
     files: set[tuple[str, str]] = set()
     claims = prepared.claims
-    known_of = known_outcomes(journal, claims, force, resubmit_unconfirmed)
+    known_of = planned_outcomes(journal, claims, force, resubmit_unconfirmed)
     for claim in claims:
         known = known_of[claim.row]
         if known is not None:
             done += known.status is Status.ALREADY_SUBMITTED
             unconfirmed += known.status is Status.UNCONFIRMED
+            held += known.status is Status.NOT_ATTEMPTED
             continue
         tickets += 1
         for attachment in claim.attachments.values():
@@ -365,7 +373,8 @@ def plan(
             files.add(key)
             if journal.cached_token(*key, settings.token_max_age) is None:
                 uploads += 1
-    return Plan(tickets, uploads, done, unconfirmed, least_seconds(settings, tickets, uploads))
+    least = least_seconds(settings, tickets, uploads)
+    return Plan(tickets, uploads, done, unconfirmed, least, held)
 
 
 def known_outcome(
@@ -391,6 +400,20 @@ def known_outcomes(
         )
         for claim in claims
     }
+
+
+def planned_outcomes(
+    journal: Journal,
+    claims: Sequence[Claim],
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> dict[int, RowOutcome | None]:
+    """What a submit would do with each claim without sending it: the journal's ticket
+    or unknown outcome, or a refusal it would hold back unchanged; None to send it."""
+    known = known_outcomes(journal, claims, force, resubmit_unconfirmed)
+    unsent = [claim for claim in claims if known[claim.row] is None]
+    known.update(refused_unchanged_outcomes(journal, unsent, force))
+    return known
 
 
 def outcome_of_record(
@@ -428,8 +451,9 @@ def outcome_of_record(
 def dry_run_outcomes(
     prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
 ) -> list[RowOutcome]:
-    """Outcomes of ``submit --dry-run``: what the journal knows, else ``valid``."""
-    known = known_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
+    """Outcomes of ``submit --dry-run``: what the journal knows (a ticket, an unknown
+    outcome, a refusal held back while unchanged), else ``valid``."""
+    known = planned_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
     return [
         item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
         for item in prepared.items

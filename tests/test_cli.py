@@ -481,10 +481,11 @@ def test_dry_run_after_a_run_shows_what_the_journal_knows(
     run("submit", week, "--journal", journal, "--quiet", *SCALED_FLAGS)
     out = tmp_path / "dry.xlsx"
     result = run("submit", week, "--dry-run", "--journal", journal, "--out", out, *SCALED_FLAGS)
-    assert "plan: 3 ticket POSTs and 0 file uploads" in result.output
+    assert "plan: 0 ticket POSTs and 0 file uploads" in result.output
     statuses = [r["status"] for r in results_rows(out)]
     assert statuses.count("already_submitted") == 7
-    assert statuses.count("valid") == 3  # the rows the API refused: they would go again
+    # The rows the API refused for what they hold: unchanged, they would not go again.
+    assert statuses.count("not_attempted") == 3
 
 
 def test_ctrl_c_while_reading_exits_3_and_sends_nothing(

@@ -293,3 +293,22 @@ def test_the_journal_finds_the_latest_attempt_of_many_claims_at_once(tmp_path: P
     assert {a.payload_hash for a in latest.values()} == {"h422"}
     assert book.last_attempts(numbers, "other") == {}
     book.close()
+
+
+def test_the_dry_run_plan_counts_held_back_rows_and_shows_them(
+    api_env: Any, week: Path, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j.sqlite3"
+    first = submit(week, journal, "--quiet")
+    assert first.exit_code == 1, first.output
+    before = posts(api_env)
+    dry = run("submit", week, "--journal", journal, "--dry-run", *SCALED_FLAGS)
+    assert posts(api_env) == before
+    assert (
+        "plan: 0 ticket POSTs and 0 file uploads (0 POSTs); 7 rows already have a ticket, "
+        "0 are unconfirmed, 3 are held back (refused earlier, unchanged since)" in dry.output
+    )
+    rows = by_tracking(week.with_name("damage_claims_week47.results.xlsx"))
+    for tn in REFUSED:
+        assert rows[tn]["status"] == "not_attempted"
+        assert rows[tn]["error_code"] == "unchanged_since_refused"
