@@ -193,7 +193,8 @@ _CELLS = "\x00cells"  # the input's own cells of a Results line (and its evidenc
 @dataclass(frozen=True)
 class PreviousRun:
     """The rows of an earlier results workbook that a retry does not send: they keep
-    their status and ticket in the new workbook, so the newest one tells the week."""
+    their status and ticket in the new workbook (a ticket created by an earlier run is
+    ``already_submitted`` in this one), so the newest one tells the week."""
 
     name: str
     headers: tuple[str, ...]  # the input's own headers in its Results sheet
@@ -212,6 +213,8 @@ class PreviousRun:
             for old, new in position.items():
                 if old < len(source.cells):
                     cells[new] = source.cells[old]
+            if outcome.status is Status.SUBMITTED:  # for this run: a ticket from before
+                outcome = replace(outcome, status=Status.ALREADY_SUBMITTED)
             carried.append((SourceRow(source.row, tuple(cells)), outcome))
         if not carried:
             return prepared

@@ -152,8 +152,8 @@ def test_two_retries_leave_one_workbook_with_the_whole_week(
     assert sorted(week_two) == sorted(original)  # every original row, original numbers
     assert week_two[12]["status"] == "submitted"
     for number, line in original.items():
-        if line["status"] == "submitted":  # carried with its ticket
-            assert week_two[number]["status"] == "submitted"
+        if line["status"] == "submitted":  # carried with its ticket, from an earlier run
+            assert week_two[number]["status"] == "already_submitted"
             assert week_two[number]["ticket_id"] == line["ticket_id"]
     # Messages name the original sheet's rows, not the Failed rows sheet's.
     invalid = [line for line in week_two.values() if line["status"] == "invalid"]
@@ -169,7 +169,7 @@ def test_two_retries_leave_one_workbook_with_the_whole_week(
     assert sha(second) == second_sha and sha(first) == first_sha
     week_three = {line["row"]: line for line in lines(third)}
     assert sorted(week_three) == sorted(original)
-    assert week_three[12]["status"] == "submitted"
+    assert week_three[12]["status"] == "already_submitted"  # created by the first retry
     assert week_three[12]["ticket_id"] == week_two[12]["ticket_id"]
     # Failed rows still point at the original rows.
     failed = lines(third, "Failed rows")
