@@ -27,6 +27,7 @@ from tests.web_servers import (
     HTML_404,
     JSON_ROUTE_404,
     NOT_ALLOWED,
+    NOT_IMPLEMENTED,
     PARCEL_404,
     TO_LOGIN,
     Reply,
@@ -106,8 +107,8 @@ def test_a_wrong_base_url_is_refused_before_the_sheet_is_read(
 
 @pytest.mark.parametrize(
     "reply",
-    [HTML_404, HTML_200, NOT_ALLOWED, TO_LOGIN, JSON_ROUTE_404],
-    ids=["404-page", "200-page", "405", "302-login", "404-json-route"],
+    [HTML_404, HTML_200, NOT_ALLOWED, NOT_IMPLEMENTED, TO_LOGIN, JSON_ROUTE_404],
+    ids=["404-page", "200-page", "405", "501-file-server", "302-login", "404-json-route"],
 )
 def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: Reply

@@ -28,6 +28,8 @@ class Reply:
 HTML_404 = Reply(404, b"<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>")
 HTML_200 = Reply(200, b"<!doctype html><html><body><h1>Welcome to our shop</h1></body></html>")
 NOT_ALLOWED = Reply(405, b"<html><body>405 Method Not Allowed</body></html>")
+# What `python -m http.server` (a plain file server) answers to a POST.
+NOT_IMPLEMENTED = Reply(501, b"<html><body>Unsupported method ('POST')</body></html>")
 TO_LOGIN = Reply(302, b"", headers=(("Location", "/login?next=/api/v3/dsf/tickets/damage"),))
 JSON_ROUTE_404 = Reply(
     404,

@@ -447,7 +447,8 @@ def not_the_api(response: requests.Response) -> str | None:
     """How an answer shows the base URL is not the Support API, or None.
 
     The Support API answers POSTs to its endpoints with JSON and never redirects them.
-    A redirect (to a login page), 405, an HTML page, or a 404 that names no parcel or
+    A redirect (to a login page), 405 or 501 (no POST served at all: a plain web or
+    file server), an HTML page, or a 404 that names no parcel or
     other thing of the request — a web server's page, or a JSON "Not found" for the
     address — come from somewhere else. A Support-API 404 whose detail names what was
     not found ("Parcel not found.") is that row's answer.
@@ -457,7 +458,7 @@ def not_the_api(response: requests.Response) -> str | None:
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
         return f"{reason}, a redirect to {location[:_SNIPPET]}" if location else reason
-    if status == 405:
+    if status in (405, 501):  # the method (POST) is not served here at all
         return reason
     html_page = _is_html(response)
     if status == 404:
