@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import http
-import ipaddress
 import json
 import logging
 import random
@@ -53,6 +52,7 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
+from batch_claims.netloc import is_loopback
 from batch_claims.redact import redact
 
 log = logging.getLogger(__name__)
@@ -85,22 +85,13 @@ def check_base_url(url: str, *, variable: str = "SENDCLOUD_BASE_URL") -> str:
         )
     if parts.query or parts.fragment:
         raise InputError(f"{variable} must not have a query or fragment; got {text!r}.")
-    if parts.scheme.lower() == "http" and not _is_loopback(host):
+    if parts.scheme.lower() == "http" and not is_loopback(host):
         raise InputError(
             f"{variable} uses plain http:// for {host}, so the credentials would cross the "
             "network unencrypted: use https:// (plain http:// is accepted only for "
             "loopback hosts: 127.0.0.0/8, ::1 and localhost)."
         )
     return text
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ request uses (``request`` is called for every request, on new and pooled connect
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from collections.abc import Mapping
@@ -26,6 +25,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from batch_claims.netloc import is_loopback
 
 MAX_BODY = 1 << 20  # bytes of an answer read at the most
 _CHUNK = 1 << 14
@@ -85,17 +86,6 @@ def new_session() -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def post(

@@ -7,7 +7,6 @@ The Support API's own routes live in ``endpoints.py``.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from batch_claims.clock import SystemClock
+from batch_claims.netloc import is_loopback
 from batch_claims.sandbox import endpoints
 from batch_claims.sandbox.config import SandboxConfig
 from batch_claims.sandbox.faults import NO_RESPONSE, ConnectionDropped, FaultDice, drop_connection
@@ -86,24 +86,14 @@ def _only_this_machine() -> Response | None:
     if not request.path.startswith("/sandbox/"):
         return None
     host = urlsplit(f"//{request.host}").hostname or ""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         return _refuse(f"Host {request.host!r} is not this machine's loopback address")
     origin = request.headers.get("Origin")
-    if origin is not None and not _is_loopback(urlsplit(origin).hostname or ""):
+    if origin is not None and not is_loopback(urlsplit(origin).hostname or ""):
         return _refuse(f"requests from {origin!r} are not accepted")
     if request.method == "POST" and request.mimetype in _FORM_TYPES:
         return _refuse("a form post is not accepted here")
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    """A literal loopback address, or localhost (a name only this machine answers to)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _refuse(detail: str) -> Response:

@@ -9,7 +9,6 @@ straight to stderr. A port that cannot be bound (in use, not allowed) is one
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from batch_claims.errors import InputError
+from batch_claims.netloc import is_loopback
 from batch_claims.sandbox.app import create_app
 from batch_claims.sandbox.state import API_PREFIX, TOKEN_PATH, sandbox_state
 
@@ -37,16 +37,6 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.info('"%s" %s %s', self.requestline, code, size)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _CannotListen(Exception):
