@@ -277,3 +277,58 @@ def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
         assert "batch-claims resolve 3SF1 --ticket-id" in (outcomes[1].error_detail or "")
     assert outcomes[1].ticket_id is not None
     assert book.claim("3SFULLDISK2", "damage") is None
+
+
+# --- deleted or replaced while the run has it open ---------------------------------------------
+
+
+def three_rows(tmp_path: Path, prefix: str) -> Path:
+    return write_sheet(
+        tmp_path,
+        [[f"{prefix}{n}", "own_contract"] for n in range(3)],
+        ["tracking_number", "contract_type"],
+    )
+
+
+def after_the_first_row(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """``act`` runs once the first row's ticket is recorded (the run's fault hook)."""
+    done = []
+
+    def hook(spec: str | None) -> Callable[[str], None]:
+        def fault(point: str) -> None:
+            if point == "after_record" and not done:
+                done.append(point)
+                act()
+
+        return fault
+
+    monkeypatch.setattr("batch_claims.cli._crash_hook", hook)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced", "wal deleted", "shm replaced"])
+def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write(
+    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    sheet, journal = a_real_journal(api_env, tmp_path)
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copy(journal, backup)  # an old copy, put back while the run goes on
+    target = {"wal": Path(f"{journal}-wal"), "shm": Path(f"{journal}-shm")}.get(
+        how.split()[0], journal
+    )
+
+    def act() -> None:
+        if how.endswith("deleted"):
+            target.unlink()
+        else:
+            os.replace(backup, target)
+
+    after_the_first_row(monkeypatch, act)
+    before = len(tickets(api_env))
+    result = run("submit", three_rows(tmp_path, "3SGONEAWAY"), "--journal", journal, *SCALED_FLAGS)
+    assert result.exit_code == 3, result.output
+    assert f"the journal {journal} cannot be used: {target} was {how.split()[-1]}" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert len(tickets(api_env)) == before + 1  # the rows after it were never sent
+    assert sheet.exists()
