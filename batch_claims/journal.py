@@ -389,8 +389,9 @@ def failure_message(path: str, exc: sqlite3.Error) -> str:
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
         return (
             f"the journal {path} is damaged (not a readable batch-claims journal); it is "
-            "left untouched — restore it from a backup, or move it aside only after "
-            "checking the Sendcloud panel, or pass another --journal"
+            "left as it is — restore it from a backup, or move it aside (or pass another "
+            "--journal): the claims it recorded are then unknown to batch-claims, so check "
+            "the Sendcloud panel before sending them again"
         )
     if primary == _SQLITE_IOERR:
         return f"the journal {path} cannot be read or written: a disk input/output error"
@@ -886,7 +887,7 @@ class Journal:
         ).fetchone()
         if row is None:
             return None
-        uploaded = datetime.fromisoformat(str(row["uploaded_at"]).replace("Z", "+00:00"))
+        uploaded = _stored(datetime.fromisoformat, str(row["uploaded_at"]).replace("Z", "+00:00"))
         if self._now() - uploaded > max_age:
             return None
         return str(row["file_token"])
@@ -960,6 +961,15 @@ class Journal:
         return [_claim_record(row) for row in rows]
 
 
+def _stored(decode: Callable[[str], R], text: str) -> R:
+    """A value the journal stored, decoded; one that cannot be (bytes overwritten in a
+    page SQLite still reads as sound) is a damaged journal, not a traceback."""
+    try:
+        return decode(text)
+    except ValueError:
+        raise sqlite3.DatabaseError("database disk image is malformed (a record)") from None
+
+
 def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
     return AttemptRecord(
         row["id"],
@@ -985,7 +995,7 @@ def _claim_record(row: sqlite3.Row) -> ClaimRecord:
         ticket_id=row["ticket_id"],
         payload_hash=row["payload_hash"],
         fingerprint=row["fingerprint"],
-        claim=json.loads(claim_json) if claim_json else None,
+        claim=_stored(json.loads, claim_json) if claim_json else None,
         run_id=row["run_id"],
         updated_at=row["updated_at"],
     )

@@ -332,3 +332,31 @@ def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write
     assert "Traceback" not in result.output
     assert len(tickets(api_env)) == before + 1  # the rows after it were never sent
     assert sheet.exists()
+
+
+# --- damaged records that SQLite still reads as sound pages --------------------------------------
+
+
+def overwrite_bytes(journal: Path, find: bytes, garbage: bytes) -> None:
+    """Garbage over bytes inside a record of a real, closed journal: the page stays
+    sound to SQLite (quick_check passes); only a query reading that record sees it."""
+    data = journal.read_bytes()
+    at = data.index(find)
+    with journal.open("r+b") as handle:
+        handle.seek(at)
+        handle.write(garbage[: len(find)].ljust(len(find), b"#"))
+
+
+def test_a_damaged_claim_record_is_found_before_sending_naming_the_file(
+    api_env: Any, tmp_path: Path
+) -> None:
+    sheet, journal = a_real_journal(api_env, tmp_path)
+    overwrite_bytes(journal, b'"tracking_number": "3SJOURNAL0"', b"\x01%&garbage{{[[")
+    sent = len(tickets(api_env))
+    result = run("submit", sheet, "--journal", journal, "--force", *SCALED_FLAGS)
+    assert result.exit_code == 2, result.output
+    assert f"the journal {journal} is damaged" in result.output
+    assert "check the Sendcloud panel before sending them again" in result.output
+    assert len(tickets(api_env)) == sent
+    history = run("history", "--journal", journal)
+    assert history.exit_code == 2 and f"the journal {journal} is damaged" in history.output
