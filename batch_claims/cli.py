@@ -767,6 +767,55 @@ def resolve_command(
     )
 
 
+@cli.command("unlock", short_help="Clear a run lock no process holds any more.")
+@click.option("--config", "config_file", type=EXISTING_FILE, help=CONFIG_HELP)
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help=JOURNAL_HELP)
+def unlock_command(config_file: Path | None, journal: Path | None) -> None:
+    """Remove the record of a run lock its run left behind (it died, or its container
+    is gone). Refused while a live process holds the lock: that run is still going."""
+    from batch_claims.journal import FileLock, LockHolder, lock_path
+
+    settings = _settings(config_file, journal=journal)
+    path = settings.require_journal()
+    if not path.exists() and not lock_path(path).exists():
+        raise InputError(f"no journal at {path}: nothing to unlock")
+    lock = FileLock(str(path))
+    with _nothing_sent_yet(note=""):
+        holder = lock.try_take()
+    if holder is not None:
+        raise JournalLocked(
+            f"the journal {path} is locked by a live run: {holder.describe()}; it is not "
+            "unlocked — wait for that run to finish, or stop it (Ctrl-C) first"
+        )
+    try:
+        left = [lock.holder()]
+        if path.exists():
+            book = Journal(path, SystemClock().utcnow)
+            try:
+                with _nothing_sent_yet(note=""):
+                    left.append(book.lock_record())
+                    book.clear_lock_record()
+            finally:
+                book.close()
+    finally:
+        lock.release(remove=True)
+    runs: dict[str, LockHolder] = {}
+    for held in left:  # the lock file's record first: it names the command and input
+        if held is not None:
+            runs.setdefault(held.run_id, held)
+    if not runs:
+        click.echo(f"the journal {path} was not locked: nothing to remove")
+        return
+    for held in runs.values():
+        click.echo(
+            f"warning: removed the lock of {held.describe()} on the journal {path}; no "
+            "process held it. If that run stopped mid-request, its rows are unconfirmed: "
+            "see `batch-claims history` and check the Sendcloud panel before sending "
+            "them again",
+            err=True,
+        )
+
+
 @cli.command("template", short_help="Write the blank input workbook.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")

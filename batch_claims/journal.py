@@ -11,11 +11,20 @@ The file holds an account's claim history: it is created readable by the user on
 (0600, its -wal/-shm files too; a folder we create 0700). A problem found when the
 journal is opened is an ``InputError`` (nothing was sent); any SQLite failure later —
 a corrupt page, a read-only file, a full disk — is a ``JournalFailed`` naming the
-file, never a bare ``sqlite3`` error.
+file, never a bare ``sqlite3`` error. So is a journal (or its -wal/-shm file) deleted
+or replaced while it is open: every write first checks that the path still names the
+file opened, since SQLite would go on writing to the orphaned one.
+
+The run lock is an operating-system lock (``flock``) on ``<journal>.lock``, held for
+the whole run: it ends with the process that holds it, whatever became of its pid or
+host name. The lock file records who holds it, for the message a second run shows;
+the ``lock`` table keeps the same for older versions and is never what decides.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import functools
 import json
 import os
@@ -169,6 +178,124 @@ class LockHolder:
     pid: int
     host: str
     started_at: str
+    command: str | None = None
+    input_name: str | None = None
+
+    def describe(self) -> str:
+        what = self.command or "a run"
+        if self.input_name:
+            what += f" of {self.input_name}"
+        return (
+            f"{what} (run {self.run_id}), pid {self.pid} on {self.host}, started {self.started_at}"
+        )
+
+
+def lock_path(journal: str | Path) -> Path:
+    """The lock file beside a journal."""
+    return Path(f"{journal}.lock")
+
+
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _read_holder(fd: int) -> LockHolder | None:
+    """Who the lock file says holds it (None: empty, or not ours to read)."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+        return LockHolder(
+            str(data["run_id"]),
+            int(data["pid"]),
+            str(data["host"]),
+            str(data["started_at"]),
+            data.get("command"),
+            data.get("input_name"),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``<journal>.lock``: the kernel drops it when the
+    process ends, however it ends, so a dead run's lock never blocks."""
+
+    def __init__(self, journal: str) -> None:
+        self.journal = journal
+        self.path = lock_path(journal)
+        self.fd: int | None = None
+
+    def try_take(self) -> LockHolder | None:
+        """Take the lock (None: taken, ``fd`` is set); else the live holder's record."""
+        while True:
+            try:
+                fd = os.open(
+                    self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, PRIVATE_FILE
+                )
+            except OSError as exc:
+                raise JournalFailed(
+                    f"cannot open the lock file {self.path} of the journal {self.journal} "
+                    f"({exc.strerror}); nothing was sent — make its folder writable, or remove "
+                    "it if it is not a file"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                holder = _read_holder(fd)
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return holder or LockHolder("unknown", 0, "unknown", "unknown")
+                raise JournalFailed(
+                    f"cannot lock the journal {self.journal} ({exc.strerror}): its folder does "
+                    "not support file locks — put the journal on a local disk"
+                ) from None
+            if self._same(fd):
+                self.fd = fd
+                return None
+            os.close(fd)  # the file was removed (unlock) while we waited: lock the new one
+
+    def _same(self, fd: int) -> bool:
+        info = os.fstat(fd)
+        return _identity(self.path) == (info.st_dev, info.st_ino)
+
+    def holder(self) -> LockHolder | None:
+        assert self.fd is not None
+        return _read_holder(self.fd)
+
+    def record(self, holder: LockHolder) -> None:
+        assert self.fd is not None
+        text = json.dumps(
+            {
+                "run_id": holder.run_id,
+                "command": holder.command,
+                "input_name": holder.input_name,
+                "pid": holder.pid,
+                "host": holder.host,
+                "started_at": holder.started_at,
+            }
+        )
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, text.encode("utf-8"), 0)
+
+    def still_ours(self) -> bool:
+        """Whether the lock file at the path is the one locked (not removed or replaced)."""
+        return self.fd is None or self._same(self.fd)
+
+    def release(self, *, remove: bool = False) -> None:
+        """Let go (the file emptied; removed while still locked when ``remove``)."""
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        try:
+            if remove:
+                self.path.unlink(missing_ok=True)
+            else:
+                os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -262,8 +389,9 @@ def failure_message(path: str, exc: sqlite3.Error) -> str:
     if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text:
         return (
             f"the journal {path} is damaged (not a readable batch-claims journal); it is "
-            "left untouched — restore it from a backup, or move it aside only after "
-            "checking the Sendcloud panel, or pass another --journal"
+            "left as it is — restore it from a backup, or move it aside (or pass another "
+            "--journal): the claims it recorded are then unknown to batch-claims, so check "
+            "the Sendcloud panel before sending them again"
         )
     if primary == _SQLITE_IOERR:
         return f"the journal {path} cannot be read or written: a disk input/output error"
@@ -294,6 +422,8 @@ class Journal:
     def __init__(self, target: str | Path | sqlite3.Connection, now: Callable[[], datetime]):
         self._now = now
         self._lock = threading.RLock()
+        self.file_lock: FileLock | None = None
+        self._files: dict[str, tuple[int, int] | None] = {}
         self.path: str
         if isinstance(target, sqlite3.Connection):
             self.db = target
@@ -303,6 +433,17 @@ class Journal:
             self.db = self._open(self.path)
         self.db.row_factory = sqlite3.Row
         self._migrate()
+        # The files SQLite has open, as (device, inode): a write checks they are still
+        # the ones at their paths (the -wal and -shm exist once the journal was read).
+        if self.on_disk:
+            self._files = {
+                name: _identity(name)
+                for name in (self.path, f"{self.path}-wal", f"{self.path}-shm")
+            }
+
+    @property
+    def on_disk(self) -> bool:
+        return self.path not in (":memory:", ":connection:")
 
     @staticmethod
     def _open(path: str) -> sqlite3.Connection:
@@ -359,9 +500,11 @@ class Journal:
             if self.db.in_transaction:
                 yield self.db
                 return
+            self._check_files()
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self._check_files()
                 self.db.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back already (a full disk, a corrupt page); a
@@ -373,7 +516,29 @@ class Journal:
                         pass
                 raise
 
+    def _check_files(self) -> None:
+        """Stop before a write that would be lost: the journal, its -wal or -shm file
+        or the run's lock file was deleted or replaced since it was opened (SQLite would
+        write on to the orphaned file, and the next run would send every claim again)."""
+        for name, opened in self._files.items():
+            now = _identity(name)
+            if now != opened:
+                self._files_changed(name, "deleted" if now is None else "replaced")
+        if self.file_lock is not None and not self.file_lock.still_ours():
+            self._files_changed(str(self.file_lock.path), "deleted or replaced")
+
+    def _files_changed(self, name: str, how: str) -> None:
+        raise JournalFailed(
+            f"the journal {self.path} cannot be used: {name} was {how} while this run had "
+            "it open, so what the run records now would be lost and a later run would send "
+            "these claims again; the run stops — put the journal back from a backup, or "
+            "check the Sendcloud panel before sending these rows again"
+        )
+
     def close(self) -> None:
+        if self.file_lock is not None:
+            self.file_lock.release()
+            self.file_lock = None
         self.db.close()
 
     def _stamp(self) -> str:
@@ -413,45 +578,99 @@ class Journal:
 
     @_guarded
     def acquire_lock(self, run_id: str, command: str, input_name: str | None) -> str | None:
-        """Take the run lock; a notice when a dead run's lock was taken over."""
-        notice = None
-        host = socket.gethostname()
+        """Take the run lock (the OS lock on ``<journal>.lock``, held until
+        ``release_lock`` or the process ends); a notice when a dead run's lock record
+        was cleared. ``JournalLocked`` names the live holder."""
+        me = LockHolder(
+            run_id, os.getpid(), socket.gethostname(), self._stamp(), command, input_name
+        )
+        if self.on_disk:
+            lock = FileLock(self.path)
+            holder = lock.try_take()
+            if holder is not None:
+                raise JournalLocked(
+                    f"another batch-claims run holds the journal {self.path}: "
+                    f"{holder.describe()}; wait for it to finish"
+                )
+            self.file_lock = lock
+        try:
+            stale = self._record_lock(me)
+        except BaseException:
+            self.release_file_lock()
+            raise
+        if stale is None:
+            return None
+        return (
+            f"took over the journal lock of run {stale.run_id} (pid {stale.pid} on "
+            f"{stale.host}, started {stale.started_at}), which is no longer running"
+        )
+
+    def _record_lock(self, me: LockHolder) -> LockHolder | None:
+        """Who holds the lock, in the lock file and the ``lock`` table; the earlier
+        holder whose record is cleared (the OS lock proved it gone)."""
         with self.atomic():
             row = self.db.execute("SELECT * FROM lock WHERE id = 1").fetchone()
+            stale = None
             if row is not None:
-                holder = LockHolder(row["run_id"], row["pid"], row["host"], row["started_at"])
-                if holder.host == host and not _pid_alive(holder.pid):
-                    notice = (
-                        f"took over the journal lock of run {holder.run_id} "
-                        f"(pid {holder.pid}, started {holder.started_at}), which is no "
-                        "longer running"
-                    )
-                    self.db.execute("DELETE FROM lock WHERE id = 1")
-                else:
+                stale = LockHolder(row["run_id"], row["pid"], row["host"], row["started_at"])
+                if not self.on_disk and (stale.host != me.host or _pid_alive(stale.pid)):
+                    # An in-memory journal has no lock file: its table is all there is.
                     raise JournalLocked(
-                        f"another batch-claims run holds the journal {self.path}: pid "
-                        f"{holder.pid} on {holder.host}, started {holder.started_at}; "
-                        "wait for it to finish"
+                        f"another batch-claims run holds the journal {self.path}: "
+                        f"{stale.describe()}; wait for it to finish"
                     )
-            stamp = self._stamp()
+                self.db.execute("DELETE FROM lock WHERE id = 1")
             self.db.execute(
                 "INSERT INTO lock (id, run_id, pid, host, started_at) VALUES (1, ?, ?, ?, ?)",
-                (run_id, os.getpid(), host, stamp),
+                (me.run_id, me.pid, me.host, me.started_at),
             )
             self.db.execute(
                 "INSERT INTO runs (run_id, command, input_name, started_at, pid, host) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, command, input_name, stamp, os.getpid(), host),
+                (me.run_id, me.command, me.input_name, me.started_at, me.pid, me.host),
             )
-        return notice
+            if self.file_lock is not None:
+                self.file_lock.record(me)
+        return stale
 
     @_guarded
     def release_lock(self, run_id: str) -> None:
+        try:
+            with self.atomic():
+                self.db.execute("DELETE FROM lock WHERE id = 1 AND run_id = ?", (run_id,))
+                self.db.execute(
+                    "UPDATE runs SET finished_at = ? WHERE run_id = ?", (self._stamp(), run_id)
+                )
+        finally:
+            self.release_file_lock()
+
+    def release_file_lock(self) -> None:
+        if self.file_lock is not None:
+            self.file_lock.release()
+            self.file_lock = None
+
+    @_guarded
+    def lock_record(self) -> LockHolder | None:
+        """What the ``lock`` table says (for ``unlock``): a run that never released it."""
+        row = self.db.execute(
+            "SELECT lock.*, runs.command, runs.input_name FROM lock "
+            "LEFT JOIN runs USING (run_id) WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return LockHolder(
+            row["run_id"],
+            row["pid"],
+            row["host"],
+            row["started_at"],
+            row["command"],
+            row["input_name"],
+        )
+
+    @_guarded
+    def clear_lock_record(self) -> None:
         with self.atomic():
-            self.db.execute("DELETE FROM lock WHERE id = 1 AND run_id = ?", (run_id,))
-            self.db.execute(
-                "UPDATE runs SET finished_at = ? WHERE run_id = ?", (self._stamp(), run_id)
-            )
+            self.db.execute("DELETE FROM lock WHERE id = 1")
 
     # --- claims --------------------------------------------------------------------
 
@@ -668,7 +887,7 @@ class Journal:
         ).fetchone()
         if row is None:
             return None
-        uploaded = datetime.fromisoformat(str(row["uploaded_at"]).replace("Z", "+00:00"))
+        uploaded = _stored(datetime.fromisoformat, str(row["uploaded_at"]).replace("Z", "+00:00"))
         if self._now() - uploaded > max_age:
             return None
         return str(row["file_token"])
@@ -742,6 +961,15 @@ class Journal:
         return [_claim_record(row) for row in rows]
 
 
+def _stored(decode: Callable[[str], R], text: str) -> R:
+    """A value the journal stored, decoded; one that cannot be (bytes overwritten in a
+    page SQLite still reads as sound) is a damaged journal, not a traceback."""
+    try:
+        return decode(text)
+    except ValueError:
+        raise sqlite3.DatabaseError("database disk image is malformed (a record)") from None
+
+
 def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
     return AttemptRecord(
         row["id"],
@@ -767,7 +995,7 @@ def _claim_record(row: sqlite3.Row) -> ClaimRecord:
         ticket_id=row["ticket_id"],
         payload_hash=row["payload_hash"],
         fingerprint=row["fingerprint"],
-        claim=json.loads(claim_json) if claim_json else None,
+        claim=_stored(json.loads, claim_json) if claim_json else None,
         run_id=row["run_id"],
         updated_at=row["updated_at"],
     )

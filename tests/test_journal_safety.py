@@ -277,3 +277,86 @@ def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
         assert "batch-claims resolve 3SF1 --ticket-id" in (outcomes[1].error_detail or "")
     assert outcomes[1].ticket_id is not None
     assert book.claim("3SFULLDISK2", "damage") is None
+
+
+# --- deleted or replaced while the run has it open ---------------------------------------------
+
+
+def three_rows(tmp_path: Path, prefix: str) -> Path:
+    return write_sheet(
+        tmp_path,
+        [[f"{prefix}{n}", "own_contract"] for n in range(3)],
+        ["tracking_number", "contract_type"],
+    )
+
+
+def after_the_first_row(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """``act`` runs once the first row's ticket is recorded (the run's fault hook)."""
+    done = []
+
+    def hook(spec: str | None) -> Callable[[str], None]:
+        def fault(point: str) -> None:
+            if point == "after_record" and not done:
+                done.append(point)
+                act()
+
+        return fault
+
+    monkeypatch.setattr("batch_claims.cli._crash_hook", hook)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced", "wal deleted", "shm replaced"])
+def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write(
+    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    sheet, journal = a_real_journal(api_env, tmp_path)
+    backup = tmp_path / "backup.sqlite3"
+    shutil.copy(journal, backup)  # an old copy, put back while the run goes on
+    target = {"wal": Path(f"{journal}-wal"), "shm": Path(f"{journal}-shm")}.get(
+        how.split()[0], journal
+    )
+
+    def act() -> None:
+        if how.endswith("deleted"):
+            target.unlink()
+        else:
+            os.replace(backup, target)
+
+    after_the_first_row(monkeypatch, act)
+    before = len(tickets(api_env))
+    result = run("submit", three_rows(tmp_path, "3SGONEAWAY"), "--journal", journal, *SCALED_FLAGS)
+    assert result.exit_code == 3, result.output
+    assert f"the journal {journal} cannot be used: {target} was {how.split()[-1]}" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert len(tickets(api_env)) == before + 1  # the rows after it were never sent
+    assert sheet.exists()
+
+
+# --- damaged records that SQLite still reads as sound pages --------------------------------------
+
+
+def overwrite_bytes(journal: Path, find: bytes, garbage: bytes) -> None:
+    """Garbage over bytes inside a record of a real, closed journal: the page stays
+    sound to SQLite (quick_check passes); only a query reading that record sees it."""
+    data = journal.read_bytes()
+    at = data.index(find)
+    with journal.open("r+b") as handle:
+        handle.seek(at)
+        handle.write(garbage[: len(find)].ljust(len(find), b"#"))
+
+
+def test_a_damaged_claim_record_is_found_before_sending_naming_the_file(
+    api_env: Any, tmp_path: Path
+) -> None:
+    sheet, journal = a_real_journal(api_env, tmp_path)
+    overwrite_bytes(journal, b'"tracking_number": "3SJOURNAL0"', b"\x01%&garbage{{[[")
+    sent = len(tickets(api_env))
+    result = run("submit", sheet, "--journal", journal, "--force", *SCALED_FLAGS)
+    assert result.exit_code == 2, result.output
+    assert f"the journal {journal} is damaged" in result.output
+    assert "check the Sendcloud panel before sending them again" in result.output
+    assert len(tickets(api_env)) == sent
+    history = run("history", "--journal", journal)
+    assert history.exit_code == 2 and f"the journal {journal} is damaged" in history.output
