@@ -87,7 +87,7 @@ def test_retry_dry_run_checks_the_fixed_rows_and_sends_nothing(
     second = tmp_path / "week.results-2.xlsx"
     status = {r["row"]: r["status"] for r in results_rows(second)}  # the original rows
     assert status[12] == "valid"  # 3SSCL0000000111, fixed: ready to send
-    assert status[2] == "submitted"  # kept from the first run
+    assert status[2] == "already_submitted"  # its ticket, from the first run
     assert status[11] == "invalid"  # 3SSCL0000000110, not fixed
 
 
