@@ -12,17 +12,25 @@ A run lists each folder once (``PhotoIndex``): the photos folder's names are ind
 ``name_key``, by every ``<tn>_`` prefix and by every stem before a dot, so finding a row's
 files costs the same in a folder of ten files as in one of 100,000.
 
+No name costs the run: a name the system refuses (too long, a NUL in it), an entry that
+cannot be examined (a broken link, a link loop) or a folder that cannot be listed is
+skipped by the index and, when a row needs it, named in that row's error. A document is
+opened without blocking and read only when the open file is a regular file, so a named
+pipe, a socket or a device in the photos folder is refused, never waited on.
+
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
 ``ambiguous_document``, ``file_too_large``, ``empty_file``, ``unreadable_file``,
-``file_type_not_allowed``.
+``file_type_not_allowed``, ``invalid_file_name``, ``unreadable_folder``.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +46,15 @@ CHUNK_SIZE = 1024 * 1024
 TYPED_PATH = "typed path"
 FOLDER_CONVENTION = "folder convention"
 TYPED_IN_PARCEL_FOLDER = "typed name, in the parcel's folder"
+NAME_MAX = 255  # bytes in one file name, on every common file system
+# Open a document without waiting on a named pipe and without taking a terminal.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def sha256_of(path: Path) -> str:
@@ -127,8 +144,9 @@ class _Listing:
     """One folder's entries, sorted by name, indexed by ``name_key``; the indexes by
     ``<prefix>_`` and by ``<stem>.`` are built on first use."""
 
-    def __init__(self, entries: list[_Entry]) -> None:
+    def __init__(self, entries: list[_Entry], error: str | None = None) -> None:
         self.entries = entries
+        self.error = error  # why the folder could not be listed, if it could not
         self.by_key: dict[str, list[_Entry]] = {}
         for entry in entries:
             self.by_key.setdefault(entry.key, []).append(entry)
@@ -175,7 +193,7 @@ class PhotoIndex:
         folder."""
         found = self._listings.get(folder)
         if found is None:
-            found = self._listings[folder] = _Listing(_scan(folder))
+            found = self._listings[folder] = _Listing(*_scan(folder))
         return found
 
     def resolved_root(self) -> Path:
@@ -195,15 +213,24 @@ class PhotoIndex:
         if self.root is None or not tracking_number:
             return _RowFiles()
         root = self.listing(self.root)
-        tn = name_key(tracking_number)
         found = _RowFiles()
+        if root.error is not None:
+            found.unreadable.append(f"the photos folder cannot be read ({root.error})")
+        tn = name_key(tracking_number)
         for entry in root.by_key.get(tn, []):
-            if entry.is_dir:
-                found.folders.append(entry.path)
-                found.files.extend(
-                    _RowFile(sub.key, sub.path, in_folder=True, is_dir=sub.is_dir)
-                    for sub in self.listing(entry.path).entries
+            if not entry.is_dir:
+                found.not_folders.append(f"{entry.path.name} is {what_is(entry.path)}")
+                continue
+            found.folders.append(entry.path)
+            listing = self.listing(entry.path)
+            if listing.error is not None:
+                found.unreadable.append(
+                    f"the parcel's folder {entry.path.name}/ cannot be read ({listing.error})"
                 )
+            found.files.extend(
+                _RowFile(sub.key, sub.path, in_folder=True, is_dir=sub.is_dir)
+                for sub in listing.entries
+            )
         found.files.extend(
             _RowFile(entry.key[len(tn) + 1 :], entry.path, in_folder=False, is_dir=entry.is_dir)
             for entry in root.with_prefix(tn)
@@ -215,6 +242,10 @@ class PhotoIndex:
 class _RowFiles:
     folders: list[Path] = field(default_factory=list)  # the parcel's <tn>/ folder(s)
     files: list[_RowFile] = field(default_factory=list)
+    # Why a folder the row's files may lie in could not be listed.
+    unreadable: list[str] = field(default_factory=list)
+    # Entries named <tn> that are not folders ("3SABC is a broken link").
+    not_folders: list[str] = field(default_factory=list)
 
 
 class _Finder:
@@ -284,6 +315,10 @@ class _Finder:
             # "photos\3SABC\damage.jpg": a path that starts with the photos folder itself.
             matches = _lookup(self.index, [self.photos_dir], parts[1:])
         if not matches:
+            problem = _typed_problem(self.index, self.photos_dir, parts)
+            if problem is not None:
+                code, why = problem
+                return self.error(code, f'"{_short(text)}" cannot be used: {why}')
             return self.error(
                 "file_not_found",
                 f'"{text}" does not exist in the photos folder {self.shown_dir}',
@@ -312,7 +347,7 @@ class _Finder:
                 f"{self.names(matches)} ({advice})",
             )
         path = matches[0]
-        if path.is_dir():
+        if _is_folder(path):
             return self.error("not_a_file", f'"{text}" is a folder, not a file')
         return self.check(path, how)
 
@@ -334,6 +369,13 @@ class _Finder:
                 "(or type the file's path in the cell)",
             )
         in_folder, flat = _convention_candidates(row_files, self.column)
+        if row_files.unreadable and not in_folder and (required or flat):
+            # A file there would win over a flat one, or is the one the row needs.
+            return self.error(
+                "unreadable_folder",
+                f"its file cannot be looked up as {tracking_number}/{self.column}.*: "
+                + "; ".join(row_files.unreadable),
+            )
         candidates, ignored = (in_folder, flat) if in_folder else (flat, [])
         also = ""
         if ignored:
@@ -359,10 +401,11 @@ class _Finder:
             return self.error(
                 "missing_document", "no file given and no tracking number to look it up by"
             )
+        why = "".join(f" ({note}, not a folder)" for note in row_files.not_folders)
         return self.error(
             "missing_document",
             f"no file given and none found as {tracking_number}/{self.column}.* "
-            f"or {tracking_number}_{self.column}.* in {self.shown_dir}",
+            f"or {tracking_number}_{self.column}.* in {self.shown_dir}{why}",
         )
 
     def check(self, path: Path, how: str) -> Attachment | RowError:
@@ -372,31 +415,34 @@ class _Finder:
             root = self.index.resolved_root()
             resolved = path.resolve(strict=False)
         except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop (3.11)
-            return self.error("unreadable_file", f"{shown} cannot be resolved: {exc}")
+            return self.error("unreadable_file", f"{shown} cannot be resolved: {_reason(exc)}")
         if not resolved.is_relative_to(root):
             return self.error(
                 "outside_photos_folder",
                 f"{shown} is outside the photos folder {self.shown_dir} (it leads to {resolved})",
             )
-        if not resolved.exists():
+        kind = what_is(path)  # the name as found: a broken link is named so
+        if kind == "a broken link":
             return self.error("file_not_found", f"{shown} does not exist (a broken link)")
-        if not resolved.is_file():
-            return self.error("not_a_file", f"{shown} is not a regular file")
+        if kind != "a file":
+            return self.error("not_a_file", f"{shown} is {kind}, not a regular file")
         try:
-            size = resolved.stat().st_size
-            if size > MAX_FILE_SIZE:
-                return self.error(
-                    "file_too_large",
-                    f"{shown} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
-                    f"{MAX_FILE_SIZE // 1024 // 1024} MB",
-                )
-            if size == 0:
-                return self.error("empty_file", f"{shown} is empty (0 bytes)")
-            content, digest = _read_and_hash(resolved)
-            if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-                return self.error("file_too_large", f"{shown} is over the upload limit")
+            read = _read_regular(resolved)
         except OSError as exc:
-            return self.error("unreadable_file", f"{shown} cannot be read: {exc.strerror}")
+            return self.error("unreadable_file", f"{shown} cannot be read: {_reason(exc)}")
+        if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
+            return self.error("not_a_file", f"{shown} is {read}, not a regular file")
+        content, digest, size = read
+        if size > MAX_FILE_SIZE:
+            return self.error(
+                "file_too_large",
+                f"{shown} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
+                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
+            )
+        if size == 0:
+            return self.error("empty_file", f"{shown} is empty (0 bytes)")
+        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
+            return self.error("file_too_large", f"{shown} is over the upload limit")
         content_type = sniff_content_type(content, path.name)
         if content_type is None or not is_allowed_content_type(content_type):
             return self.error(
@@ -415,17 +461,137 @@ class _Finder:
         )
 
 
-def _read_and_hash(path: Path) -> tuple[bytes, str]:
-    """Read a (size-checked) file once in chunks: its bytes and their SHA-256."""
-    digest = hashlib.sha256()
-    chunks: list[bytes] = []
-    total = 0
-    with path.open("rb") as fp:
+def _read_regular(path: Path) -> tuple[bytes, str, int] | str:
+    """A regular file's bytes (at most a little over ``MAX_FILE_SIZE``), their SHA-256 and
+    the file's size; or, when what is opened is not a regular file, what it is. The file
+    is opened without blocking, so a named pipe put in its place is never waited on."""
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb", closefd=True) as fp:
+        status = os.fstat(fp.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            return _mode_words(status.st_mode)
+        if status.st_size > MAX_FILE_SIZE or status.st_size == 0:
+            return b"", "", status.st_size
+        digest = hashlib.sha256()
+        chunks: list[bytes] = []
+        total = 0
         while total <= MAX_FILE_SIZE and (chunk := fp.read(CHUNK_SIZE)):
             digest.update(chunk)
             chunks.append(chunk)
             total += len(chunk)
-    return b"".join(chunks), digest.hexdigest()
+    return b"".join(chunks), digest.hexdigest(), status.st_size
+
+
+def what_is(path: Path) -> str:
+    """What ``path`` is, in words for a message: "a file", "a folder", "a broken link",
+    "a link loop", "a named pipe (FIFO)", "a socket", "a device"; or why it cannot be
+    examined."""
+    try:
+        status = os.stat(path)
+    except ValueError:
+        return "not a possible name (it holds a NUL character)"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a link loop"
+        if exc.errno == errno.ENOENT and _lexists(path):
+            return "a broken link"
+        return f"unreadable ({_reason(exc)})"
+    return _mode_words(status.st_mode)
+
+
+def _mode_words(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _reason(exc: BaseException) -> str:
+    """An operating-system error in a few words: its text without the path."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, RuntimeError):  # Path.resolve on a symlink loop (3.11)
+        return "a link loop"
+    return str(exc) or type(exc).__name__
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """Text cut to ``limit`` characters for a message, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
+def _is_folder(path: Path) -> bool:
+    """True when ``path`` is a folder (through links); False for anything else, a name
+    the system refuses included."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _name_problem(part: str, alone: bool) -> str | None:
+    """Why ``part`` can never be a file's name; None when it can be. ``alone``: it is the
+    whole path typed, so the message need not repeat it."""
+    named = "it" if alone else f'the name "{_short(part, 40)}" in it'
+    if "\x00" in part:
+        return f"{named} holds a NUL character, which no file name can"
+    try:
+        size = len(os.fsencode(part))
+    except UnicodeError:
+        return f"{named} holds a character no file name can (a lone surrogate)"
+    if size > NAME_MAX:
+        return (
+            f"{named} is {size} bytes long, longer than the file system allows for a name "
+            f"({NAME_MAX})"
+        )
+    return None
+
+
+def _typed_problem(index: PhotoIndex, photos: Path, parts: list[str]) -> tuple[str, str] | None:
+    """Why a typed path that matched nothing cannot be used, when the reason is not
+    simply that it does not exist: a name no file can have, a name on the way that is
+    not a folder (a file, a broken link, a link loop, a pipe), or a folder that cannot be
+    listed. None when it simply does not exist."""
+    for part in parts:
+        problem = _name_problem(part, alone=len(parts) == 1)
+        if problem is not None:
+            return "invalid_file_name", problem
+    current = [photos]
+    for position, part in enumerate(parts):
+        unlisted = [f for f in current if index.listing(f).error is not None]
+        last = position == len(parts) - 1
+        found = [path for folder in current for path in _entries_named(index, folder, part, last)]
+        if not found and unlisted:
+            why = index.listing(unlisted[0]).error
+            return (
+                "unreadable_folder",
+                f"{_shown_folder(photos, unlisted[0])} cannot be read ({why})",
+            )
+        if last:
+            return None
+        folders = [path for path in found if _is_folder(path)]
+        if not folders:
+            if not found:
+                return None
+            shown = found[0].relative_to(photos).as_posix()
+            return "unreadable_folder", f"{shown} is {what_is(found[0])}, not a folder"
+        current = folders
+    return None
+
+
+def _shown_folder(photos: Path, folder: Path) -> str:
+    if folder == photos:
+        return "the photos folder"
+    return f"the folder {folder.relative_to(photos).as_posix()}/"
 
 
 def _convention_candidates(row_files: _RowFiles, column: str) -> tuple[list[Path], list[Path]]:
@@ -448,7 +614,7 @@ def _lookup(index: PhotoIndex, starts: Iterable[Path], parts: list[str]) -> list
     for position, part in enumerate(parts):
         last = position == len(parts) - 1
         found = [path for folder in current for path in _entries_named(index, folder, part, last)]
-        current = found if last else [path for path in found if path.is_dir()]
+        current = found if last else [path for path in found if _is_folder(path)]
     return current
 
 
@@ -465,16 +631,19 @@ def _entries_named(index: PhotoIndex, folder: Path, part: str, last: bool) -> li
     return [entry.path for entry in listing.with_stem(stem) if not entry.is_dir]
 
 
-def _scan(folder: Path) -> list[_Entry]:
-    """A folder's entries, sorted by name; none when it is not a readable folder. The one
-    place a folder is listed."""
+def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
+    """A folder's entries, sorted by name, and why it could not be listed (None when it
+    could). The one place a folder is listed; an entry that cannot be examined is kept
+    as a non-folder, for the row that names it to say what it is."""
     try:
         with os.scandir(folder) as found:
             entries = [(item.name, _is_dir(item)) for item in found]
-    except (OSError, ValueError):
-        return []
+    except ValueError:
+        return [], "its name holds a NUL character"
+    except OSError as exc:
+        return [], _reason(exc)
     entries.sort()
-    return [_Entry(folder / name, name_key(name), is_dir) for name, is_dir in entries]
+    return [_Entry(folder / name, name_key(name), is_dir) for name, is_dir in entries], None
 
 
 def _is_dir(item: os.DirEntry[str]) -> bool:

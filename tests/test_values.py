@@ -342,7 +342,8 @@ def test_float_renderings_read_as_their_digits_only_when_exact(number: int) -> N
                 assert value == expected, text  # never another number
             else:
                 assert problem.code in ("untrustworthy_number", "not_a_tracking_number")
-        if number < 10**15 and number >= 10**7:
+        if number < 10**15 and number >= 10**7 and len(set(str(number))) > 1:
+            # (one digit repeated, 99999999, is a placeholder, never a tracking number)
             assert parse_tracking_number(f"{number}.0") == (str(number), None)
             assert parse_tracking_number(f"{float(number):.{len(str(number)) - 1}E}") == (
                 str(number),
