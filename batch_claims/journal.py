@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -49,11 +50,21 @@ PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 _QUERY_CHUNK = 500  # tracking numbers per IN (…) query, well below SQLite's variable limit
 
+
 # Claim states.
-IN_FLIGHT = "in_flight"  # request being sent; outcome unknown until recorded
-CREATED = "created"  # Sendcloud answered with a ticket id (or the user resolved it so)
-NOT_CREATED = "not_created"  # refused or never processed; may be sent again
-UNCONFIRMED = "unconfirmed"  # may or may not exist; the user must check the panel
+class ClaimState(StrEnum):
+    """What the journal knows of a claim (and of each ticket attempt)."""
+
+    IN_FLIGHT = "in_flight"  # request being sent; outcome unknown until recorded
+    CREATED = "created"  # Sendcloud answered with a ticket id (or the user resolved it so)
+    NOT_CREATED = "not_created"  # refused or never processed; may be sent again
+    UNCONFIRMED = "unconfirmed"  # may or may not exist; the user must check the panel
+
+
+IN_FLIGHT = ClaimState.IN_FLIGHT
+CREATED = ClaimState.CREATED
+NOT_CREATED = ClaimState.NOT_CREATED
+UNCONFIRMED = ClaimState.UNCONFIRMED
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
@@ -148,7 +159,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
 class ClaimRecord:
     tracking_number: str
     ticket_type: str
-    state: str
+    state: ClaimState
     ticket_id: str | None
     payload_hash: str | None
     fingerprint: str | None
@@ -162,7 +173,7 @@ class AttemptRecord:
     id: int
     run_id: str
     tracking_number: str
-    state: str
+    state: ClaimState
     started_at: str
     finished_at: str | None
     http_status: int | None
@@ -782,7 +793,7 @@ class Journal:
     def finish_attempt(
         self,
         attempt_id: int,
-        state: str,
+        state: ClaimState,
         *,
         ticket_id: str | None = None,
         http_status: int | None = None,
@@ -975,7 +986,7 @@ def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
         row["id"],
         row["run_id"],
         row["tracking_number"],
-        row["state"],
+        ClaimState(row["state"]),
         row["started_at"],
         row["finished_at"],
         row["http_status"],
@@ -991,7 +1002,7 @@ def _claim_record(row: sqlite3.Row) -> ClaimRecord:
     return ClaimRecord(
         tracking_number=row["tracking_number"],
         ticket_type=row["ticket_type"],
-        state=row["state"],
+        state=ClaimState(row["state"]),
         ticket_id=row["ticket_id"],
         payload_hash=row["payload_hash"],
         fingerprint=row["fingerprint"],

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,18 @@ DEFAULT_CONFIG_NAME = "batch-claims.toml"
 TICKET_SCOPE, REQUEST_SCOPE, BURST_SCOPE = "ticket", "request", "burst"
 
 
+class AuthKind(StrEnum):
+    """How the API keys are sent: HTTP Basic, or OAuth2 client credentials."""
+
+    BASIC = "basic"
+    OAUTH2 = "oauth2"
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str = DEFAULT_BASE_URL
     base_url_from: str = "SENDCLOUD_BASE_URL"  # where it was set, for messages
-    auth: str = "basic"  # basic | oauth2
+    auth: AuthKind = AuthKind.BASIC
     public_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     token_url: str = DEFAULT_TOKEN_URL
@@ -242,10 +250,10 @@ def build_settings(
         values["base_url_from"] = where
     auth, where = pick("auth", "SENDCLOUD_AUTH", "sendcloud", "auth")
     if auth:
-        auth = str(auth).lower()
-        if auth not in ("basic", "oauth2"):
-            raise InputError(f"{where}: must be basic or oauth2, not {auth!r}")
-        values["auth"] = auth
+        text = str(auth).lower()
+        if text not in {kind.value for kind in AuthKind}:
+            raise InputError(f"{where}: must be basic or oauth2, not {text!r}")
+        values["auth"] = AuthKind(text)
     token_url, _ = pick("token_url", "SENDCLOUD_TOKEN_URL", "sendcloud", "token_url")
     if token_url:
         values["token_url"] = str(token_url)

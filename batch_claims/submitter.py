@@ -50,6 +50,7 @@ from batch_claims.journal import (
     IN_FLIGHT,
     NOT_CREATED,
     UNCONFIRMED,
+    ClaimState,
     Journal,
     RequestLog,
 )
@@ -62,7 +63,7 @@ from batch_claims.payload import (
     request_hash,
 )
 from batch_claims.pipeline import json_roundtrip, outcome_of_record, unconfirmed_hint
-from batch_claims.settings import Settings
+from batch_claims.settings import AuthKind, Settings
 from batch_claims.uploads import Uploader
 
 Item = Claim | RowOutcome
@@ -357,7 +358,7 @@ class Submitter:
                 )
                 self.fault("before_ticket")
 
-        def finish(state: str, **answer: Any) -> bool:
+        def finish(state: ClaimState, **answer: Any) -> bool:
             """Record the answer; False when the journal cannot (the run then stops,
             and the attempt stays in_flight: the next run reports it unconfirmed)."""
             if attempts:
@@ -461,7 +462,7 @@ def connect(
     limiter.seed(posts.still_counting(longest + settings.limit_margin, settings.read_timeout))
     auth: AuthBase = (
         OAuth2ClientCredentials(settings.token_url, settings.public_key, settings.secret_key, clock)
-        if settings.auth == "oauth2"
+        if settings.auth is AuthKind.OAUTH2
         else BasicAuth(settings.public_key, settings.secret_key)
     )
     return SupportClient(
