@@ -138,6 +138,7 @@ class _Entry:
     path: Path
     key: str
     is_dir: bool
+    is_link: bool = False
 
 
 class _Listing:
@@ -187,6 +188,9 @@ class PhotoIndex:
         self.root = root
         self._listings: dict[Path, _Listing] = {}
         self._resolved_root: Path | None = None
+        # Parcel folders listed straight under the photos folder that are no links:
+        # a file in one resolves to the resolved photos folder / folder / name.
+        self._plain_folders: set[Path] = set()
 
     def listing(self, folder: Path) -> _Listing:
         """The folder's entries (listed on first use); none when it is not a readable
@@ -202,6 +206,23 @@ class PhotoIndex:
         if self._resolved_root is None:
             self._resolved_root = self.root.resolve(strict=True)
         return self._resolved_root
+
+    def plain_file(self, path: Path) -> Path | None:
+        """``path`` resolved, without a system call per folder on the way, when it is a
+        regular file (no link) listed in the photos folder or in a parcel folder that is
+        no link; None when that is not known (then ``Path.resolve`` decides)."""
+        parent = path.parent
+        if parent == self.root:
+            base = self.resolved_root()
+        elif parent in self._plain_folders:
+            base = self.resolved_root() / parent.name
+        else:
+            return None
+        try:
+            status = os.lstat(path)
+        except (OSError, ValueError):
+            return None
+        return base / path.name if stat.S_ISREG(status.st_mode) else None
 
     def row_files(self, tracking_number: str) -> _RowFiles:
         """The parcel's folder(s) and the files that may belong to one tracking number,
@@ -222,6 +243,8 @@ class PhotoIndex:
                 found.not_folders.append(f"{entry.path.name} is {what_is(entry.path)}")
                 continue
             found.folders.append(entry.path)
+            if not entry.is_link:
+                self._plain_folders.add(entry.path)
             listing = self.listing(entry.path)
             if listing.error is not None:
                 found.unreadable.append(
@@ -410,7 +433,55 @@ class _Finder:
 
     def check(self, path: Path, how: str) -> Attachment | RowError:
         assert self.photos_dir is not None
-        shown = path.relative_to(self.photos_dir).as_posix()
+        try:
+            resolved = self.index.plain_file(path)
+        except (OSError, RuntimeError):
+            resolved = None  # the photos folder itself: told by the full check below
+        if resolved is None:  # a link on the way, or not a regular file
+            found = self.resolve(path)
+            if isinstance(found, RowError):
+                return found
+            resolved = found
+        try:
+            read = _read_regular(resolved)
+        except OSError as exc:
+            return self.error(
+                "unreadable_file", f"{self.shown(path)} cannot be read: {_reason(exc)}"
+            )
+        if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
+            return self.error("not_a_file", f"{self.shown(path)} is {read}, not a regular file")
+        content, digest, size = read
+        if size > MAX_FILE_SIZE:
+            return self.error(
+                "file_too_large",
+                f"{self.shown(path)} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
+                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
+            )
+        if size == 0:
+            return self.error("empty_file", f"{self.shown(path)} is empty (0 bytes)")
+        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
+            return self.error("file_too_large", f"{self.shown(path)} is over the upload limit")
+        content_type = sniff_content_type(content, path.name)
+        if content_type is None or not is_allowed_content_type(content_type):
+            return self.error(
+                "file_type_not_allowed",
+                f"{self.shown(path)} is not a file type the upload API accepts: its bytes "
+                f"look like {describe_bytes(content, path.name)}",
+            )
+        return Attachment(
+            column=self.column,
+            path=resolved,
+            filename=path.name,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            how=how,
+        )
+
+    def resolve(self, path: Path) -> Path | RowError:
+        """``path`` resolved when it is a regular file inside the photos folder (through
+        links); else why not."""
+        shown = self.shown(path)
         try:
             root = self.index.resolved_root()
             resolved = path.resolve(strict=False)
@@ -426,39 +497,7 @@ class _Finder:
             return self.error("file_not_found", f"{shown} does not exist (a broken link)")
         if kind != "a file":
             return self.error("not_a_file", f"{shown} is {kind}, not a regular file")
-        try:
-            read = _read_regular(resolved)
-        except OSError as exc:
-            return self.error("unreadable_file", f"{shown} cannot be read: {_reason(exc)}")
-        if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
-            return self.error("not_a_file", f"{shown} is {read}, not a regular file")
-        content, digest, size = read
-        if size > MAX_FILE_SIZE:
-            return self.error(
-                "file_too_large",
-                f"{shown} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
-                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
-            )
-        if size == 0:
-            return self.error("empty_file", f"{shown} is empty (0 bytes)")
-        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-            return self.error("file_too_large", f"{shown} is over the upload limit")
-        content_type = sniff_content_type(content, path.name)
-        if content_type is None or not is_allowed_content_type(content_type):
-            return self.error(
-                "file_type_not_allowed",
-                f"{shown} is not a file type the upload API accepts: its bytes look like "
-                f"{describe_bytes(content, path.name)}",
-            )
-        return Attachment(
-            column=self.column,
-            path=resolved,
-            filename=path.name,
-            content_type=content_type,
-            size=len(content),
-            sha256=digest,
-            how=how,
-        )
+        return resolved
 
 
 def _read_regular(path: Path) -> tuple[bytes, str, int] | str:
@@ -637,13 +676,15 @@ def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
     as a non-folder, for the row that names it to say what it is."""
     try:
         with os.scandir(folder) as found:
-            entries = [(item.name, _is_dir(item)) for item in found]
+            entries = [(item.name, _is_dir(item), _is_link(item)) for item in found]
     except ValueError:
         return [], "its name holds a NUL character"
     except OSError as exc:
         return [], _reason(exc)
     entries.sort()
-    return [_Entry(folder / name, name_key(name), is_dir) for name, is_dir in entries], None
+    return [
+        _Entry(folder / name, name_key(name), is_dir, is_link) for name, is_dir, is_link in entries
+    ], None
 
 
 def _is_dir(item: os.DirEntry[str]) -> bool:
@@ -651,6 +692,13 @@ def _is_dir(item: os.DirEntry[str]) -> bool:
         return item.is_dir()
     except OSError:
         return False
+
+
+def _is_link(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_symlink()
+    except OSError:
+        return True  # not known: the full check follows it
 
 
 def _lexists(path: Path) -> bool:

@@ -272,6 +272,9 @@ class _Book:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
+                # Each row goes to disk as the next one starts (text as inline strings),
+                # so the workbook's cells are never all in memory at once.
+                "constant_memory": True,
             },
         )
         self.fingerprint = Fingerprint()
