@@ -198,8 +198,10 @@ def excel_value(value: object) -> CellValue:
 
 
 def _clean_text(text: str) -> str:
-    # Line breaks as every XML reader reads them back (a bare \r would be escaped).
-    text = redact(_ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    if text.isprintable():  # no control character, no line break: nothing to clean
+        text = redact(text)
+    else:  # line breaks as every XML reader reads them back (a bare \r would be escaped)
+        text = redact(_ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_TEXT:
         # Cut to Excel's limit in UTF-16 units, never inside a surrogate pair.
         kept = text.encode("utf-16-le")[: 2 * (MAX_CELL_TEXT - 1)]
