@@ -188,9 +188,11 @@ class PhotoIndex:
         self.root = root
         self._listings: dict[Path, _Listing] = {}
         self._resolved_root: Path | None = None
-        # Parcel folders listed straight under the photos folder that are no links:
-        # a file in one resolves to the resolved photos folder / folder / name.
+        # Parcel folders listed straight under the photos folder that are no links
+        # (a file in one resolves to the resolved photos folder / folder / name), and
+        # their resolved paths once known.
         self._plain_folders: set[Path] = set()
+        self._resolved_folders: dict[Path, Path] = {}
 
     def listing(self, folder: Path) -> _Listing:
         """The folder's entries (listed on first use); none when it is not a readable
@@ -212,12 +214,15 @@ class PhotoIndex:
         regular file (no link) listed in the photos folder or in a parcel folder that is
         no link; None when that is not known (then ``Path.resolve`` decides)."""
         parent = path.parent
-        if parent == self.root:
-            base = self.resolved_root()
-        elif parent in self._plain_folders:
-            base = self.resolved_root() / parent.name
-        else:
-            return None
+        base = self._resolved_folders.get(parent)
+        if base is None:
+            if parent == self.root:
+                base = self.resolved_root()
+            elif parent in self._plain_folders:
+                base = self.resolved_root() / parent.name
+            else:
+                return None
+            self._resolved_folders[parent] = base
         try:
             status = os.lstat(path)
         except (OSError, ValueError):
@@ -269,6 +274,19 @@ class _RowFiles:
     unreadable: list[str] = field(default_factory=list)
     # Entries named <tn> that are not folders ("3SABC is a broken link").
     not_folders: list[str] = field(default_factory=list)
+    _by_stem: dict[str, list[_RowFile]] | None = field(default=None, repr=False, compare=False)
+
+    def by_stem(self) -> dict[str, list[_RowFile]]:
+        """The files (no folders) by the part of their name before its first dot, when
+        something follows the dot: ``damage_photo_1.jpg`` under ``damage_photo_1``.
+        Built once per row (a document column's name holds no dot)."""
+        if self._by_stem is None:
+            self._by_stem = {}
+            for found in self.files:
+                stem, dot, rest = found.key.partition(".")
+                if dot and rest and not found.is_dir:
+                    self._by_stem.setdefault(stem, []).append(found)
+        return self._by_stem
 
 
 class _Finder:
@@ -287,8 +305,13 @@ class _Finder:
         self.index = index
         self.row = row
         self.column = column
-        self.prefix = f'row {row}, "{header_of(column)}": '
+        self.header_of = header_of
         self.notices: list[str] = []
+
+    @property
+    def prefix(self) -> str:
+        """What each message of this cell starts with (made only for a message)."""
+        return f'row {self.row}, "{self.header_of(self.column)}": '
 
     def error(self, code: str, message: str) -> RowError:
         return RowError(self.row, self.column, code, self.prefix + message)
@@ -636,13 +659,8 @@ def _shown_folder(photos: Path, folder: Path) -> str:
 def _convention_candidates(row_files: _RowFiles, column: str) -> tuple[list[Path], list[Path]]:
     """Files named ``<column>.*`` among a row's files: those in the parcel's folder, and
     the flat ``<tn>_<column>.*`` ones."""
-    stem = column.casefold() + "."
-    matching = [f for f in row_files.files if _has_stem(f.key, stem) and not f.is_dir]
+    matching = row_files.by_stem().get(column.casefold(), [])
     return [f.path for f in matching if f.in_folder], [f.path for f in matching if not f.in_folder]
-
-
-def _has_stem(name: str, stem_dot: str) -> bool:
-    return name.startswith(stem_dot) and len(name) > len(stem_dot)
 
 
 def _lookup(index: PhotoIndex, starts: Iterable[Path], parts: list[str]) -> list[Path]:
