@@ -4,10 +4,12 @@
 ``retry`` reads it back as an input sheet. Text is always stored as text: a value such
 as ``=HYPERLINK(...)`` never becomes a formula.
 
-The workbook is written by XlsxWriter, row after row, in a cost linear in the rows: no
-row asks the sheet for its size, column widths come from the first 500 rows as they are
-written, and the fingerprint (``fingerprint``) is fed the very values written, so the
-workbook is never read back to stamp it. Each sheet keeps its frozen, filtered header;
+The workbook is written by XlsxWriter, row after row, in a cost linear in the rows and
+in ``constant_memory`` mode (each row goes to disk as the next one starts, text as inline
+strings), so memory does not grow with the rows: no row asks the sheet for its size,
+column widths come from the first 500 rows as they are written, and the fingerprint
+(``fingerprint``) is fed the very values written, so the workbook is never read back to
+stamp it. Each sheet keeps its frozen, filtered header;
 ``Failed rows`` highlights the offending cells with their messages as comments and
 formats the tracking-number column as Text; ``Summary`` has its chart and notices.
 """
