@@ -138,6 +138,7 @@ class _Entry:
     path: Path
     key: str
     is_dir: bool
+    is_link: bool = False
 
 
 class _Listing:
@@ -187,6 +188,11 @@ class PhotoIndex:
         self.root = root
         self._listings: dict[Path, _Listing] = {}
         self._resolved_root: Path | None = None
+        # Parcel folders listed straight under the photos folder that are no links
+        # (a file in one resolves to the resolved photos folder / folder / name), and
+        # their resolved paths once known.
+        self._plain_folders: set[Path] = set()
+        self._resolved_folders: dict[Path, Path] = {}
 
     def listing(self, folder: Path) -> _Listing:
         """The folder's entries (listed on first use); none when it is not a readable
@@ -202,6 +208,26 @@ class PhotoIndex:
         if self._resolved_root is None:
             self._resolved_root = self.root.resolve(strict=True)
         return self._resolved_root
+
+    def plain_file(self, path: Path) -> Path | None:
+        """``path`` resolved, without a system call per folder on the way, when it is a
+        regular file (no link) listed in the photos folder or in a parcel folder that is
+        no link; None when that is not known (then ``Path.resolve`` decides)."""
+        parent = path.parent
+        base = self._resolved_folders.get(parent)
+        if base is None:
+            if parent == self.root:
+                base = self.resolved_root()
+            elif parent in self._plain_folders:
+                base = self.resolved_root() / parent.name
+            else:
+                return None
+            self._resolved_folders[parent] = base
+        try:
+            status = os.lstat(path)
+        except (OSError, ValueError):
+            return None
+        return base / path.name if stat.S_ISREG(status.st_mode) else None
 
     def row_files(self, tracking_number: str) -> _RowFiles:
         """The parcel's folder(s) and the files that may belong to one tracking number,
@@ -222,6 +248,8 @@ class PhotoIndex:
                 found.not_folders.append(f"{entry.path.name} is {what_is(entry.path)}")
                 continue
             found.folders.append(entry.path)
+            if not entry.is_link:
+                self._plain_folders.add(entry.path)
             listing = self.listing(entry.path)
             if listing.error is not None:
                 found.unreadable.append(
@@ -246,6 +274,19 @@ class _RowFiles:
     unreadable: list[str] = field(default_factory=list)
     # Entries named <tn> that are not folders ("3SABC is a broken link").
     not_folders: list[str] = field(default_factory=list)
+    _by_stem: dict[str, list[_RowFile]] | None = field(default=None, repr=False, compare=False)
+
+    def by_stem(self) -> dict[str, list[_RowFile]]:
+        """The files (no folders) by the part of their name before its first dot, when
+        something follows the dot: ``damage_photo_1.jpg`` under ``damage_photo_1``.
+        Built once per row (a document column's name holds no dot)."""
+        if self._by_stem is None:
+            self._by_stem = {}
+            for found in self.files:
+                stem, dot, rest = found.key.partition(".")
+                if dot and rest and not found.is_dir:
+                    self._by_stem.setdefault(stem, []).append(found)
+        return self._by_stem
 
 
 class _Finder:
@@ -264,8 +305,13 @@ class _Finder:
         self.index = index
         self.row = row
         self.column = column
-        self.prefix = f'row {row}, "{header_of(column)}": '
+        self.header_of = header_of
         self.notices: list[str] = []
+
+    @property
+    def prefix(self) -> str:
+        """What each message of this cell starts with (made only for a message)."""
+        return f'row {self.row}, "{self.header_of(self.column)}": '
 
     def error(self, code: str, message: str) -> RowError:
         return RowError(self.row, self.column, code, self.prefix + message)
@@ -410,7 +456,55 @@ class _Finder:
 
     def check(self, path: Path, how: str) -> Attachment | RowError:
         assert self.photos_dir is not None
-        shown = path.relative_to(self.photos_dir).as_posix()
+        try:
+            resolved = self.index.plain_file(path)
+        except (OSError, RuntimeError):
+            resolved = None  # the photos folder itself: told by the full check below
+        if resolved is None:  # a link on the way, or not a regular file
+            found = self.resolve(path)
+            if isinstance(found, RowError):
+                return found
+            resolved = found
+        try:
+            read = _read_regular(resolved)
+        except OSError as exc:
+            return self.error(
+                "unreadable_file", f"{self.shown(path)} cannot be read: {_reason(exc)}"
+            )
+        if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
+            return self.error("not_a_file", f"{self.shown(path)} is {read}, not a regular file")
+        content, digest, size = read
+        if size > MAX_FILE_SIZE:
+            return self.error(
+                "file_too_large",
+                f"{self.shown(path)} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
+                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
+            )
+        if size == 0:
+            return self.error("empty_file", f"{self.shown(path)} is empty (0 bytes)")
+        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
+            return self.error("file_too_large", f"{self.shown(path)} is over the upload limit")
+        content_type = sniff_content_type(content, path.name)
+        if content_type is None or not is_allowed_content_type(content_type):
+            return self.error(
+                "file_type_not_allowed",
+                f"{self.shown(path)} is not a file type the upload API accepts: its bytes "
+                f"look like {describe_bytes(content, path.name)}",
+            )
+        return Attachment(
+            column=self.column,
+            path=resolved,
+            filename=path.name,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            how=how,
+        )
+
+    def resolve(self, path: Path) -> Path | RowError:
+        """``path`` resolved when it is a regular file inside the photos folder (through
+        links); else why not."""
+        shown = self.shown(path)
         try:
             root = self.index.resolved_root()
             resolved = path.resolve(strict=False)
@@ -426,39 +520,7 @@ class _Finder:
             return self.error("file_not_found", f"{shown} does not exist (a broken link)")
         if kind != "a file":
             return self.error("not_a_file", f"{shown} is {kind}, not a regular file")
-        try:
-            read = _read_regular(resolved)
-        except OSError as exc:
-            return self.error("unreadable_file", f"{shown} cannot be read: {_reason(exc)}")
-        if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
-            return self.error("not_a_file", f"{shown} is {read}, not a regular file")
-        content, digest, size = read
-        if size > MAX_FILE_SIZE:
-            return self.error(
-                "file_too_large",
-                f"{shown} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
-                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
-            )
-        if size == 0:
-            return self.error("empty_file", f"{shown} is empty (0 bytes)")
-        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-            return self.error("file_too_large", f"{shown} is over the upload limit")
-        content_type = sniff_content_type(content, path.name)
-        if content_type is None or not is_allowed_content_type(content_type):
-            return self.error(
-                "file_type_not_allowed",
-                f"{shown} is not a file type the upload API accepts: its bytes look like "
-                f"{describe_bytes(content, path.name)}",
-            )
-        return Attachment(
-            column=self.column,
-            path=resolved,
-            filename=path.name,
-            content_type=content_type,
-            size=len(content),
-            sha256=digest,
-            how=how,
-        )
+        return resolved
 
 
 def _read_regular(path: Path) -> tuple[bytes, str, int] | str:
@@ -597,13 +659,8 @@ def _shown_folder(photos: Path, folder: Path) -> str:
 def _convention_candidates(row_files: _RowFiles, column: str) -> tuple[list[Path], list[Path]]:
     """Files named ``<column>.*`` among a row's files: those in the parcel's folder, and
     the flat ``<tn>_<column>.*`` ones."""
-    stem = column.casefold() + "."
-    matching = [f for f in row_files.files if _has_stem(f.key, stem) and not f.is_dir]
+    matching = row_files.by_stem().get(column.casefold(), [])
     return [f.path for f in matching if f.in_folder], [f.path for f in matching if not f.in_folder]
-
-
-def _has_stem(name: str, stem_dot: str) -> bool:
-    return name.startswith(stem_dot) and len(name) > len(stem_dot)
 
 
 def _lookup(index: PhotoIndex, starts: Iterable[Path], parts: list[str]) -> list[Path]:
@@ -637,13 +694,15 @@ def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
     as a non-folder, for the row that names it to say what it is."""
     try:
         with os.scandir(folder) as found:
-            entries = [(item.name, _is_dir(item)) for item in found]
+            entries = [(item.name, _is_dir(item), _is_link(item)) for item in found]
     except ValueError:
         return [], "its name holds a NUL character"
     except OSError as exc:
         return [], _reason(exc)
     entries.sort()
-    return [_Entry(folder / name, name_key(name), is_dir) for name, is_dir in entries], None
+    return [
+        _Entry(folder / name, name_key(name), is_dir, is_link) for name, is_dir, is_link in entries
+    ], None
 
 
 def _is_dir(item: os.DirEntry[str]) -> bool:
@@ -651,6 +710,13 @@ def _is_dir(item: os.DirEntry[str]) -> bool:
         return item.is_dir()
     except OSError:
         return False
+
+
+def _is_link(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_symlink()
+    except OSError:
+        return True  # not known: the full check follows it
 
 
 def _lexists(path: Path) -> bool:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from batch_claims.attachments import PhotoIndex, resolve_documents
@@ -253,19 +254,38 @@ def evidence_checklist(
         head = f"{variant.value} needs no documents; {len(attachments)} attached"
     lines = [head]
     base = resolved_photos or (photos.resolve() if photos is not None else None)
+    inside = _inside(base)
     for column in DOCUMENT_COLUMNS:
         attachment = attachments.get(column.name)
         if attachment is not None:
-            shown = attachment.path
-            if base is not None and shown.is_relative_to(base):
-                shown = shown.relative_to(base)
-            lines.append(f"✓ {column.name}: {shown.as_posix()} ({attachment.how})")
+            lines.append(f"✓ {column.name}: {inside(attachment.path)} ({attachment.how})")
         elif column.name in troubled:
             state = "missing" if column.name in required else "not usable"
             lines.append(f"✗ {column.name}: {state} (see error_detail)")
         elif column.name in required:
             lines.append(f"✗ {column.name}: missing")
     return "\n".join(lines)
+
+
+def _inside(base: Path | None) -> Callable[[Path], str]:
+    """How a file is shown in the checklist: its path in the photos folder ``base``
+    (forward slashes), else its whole path. Compared as text: once per file, the
+    costly part of the checklist when it went through ``Path.relative_to``."""
+    if base is None:
+        return lambda path: path.as_posix()
+    prefix = str(base).rstrip(os.sep) + os.sep
+
+    def shown(path: Path) -> str:
+        text = str(path)
+        if not text.startswith(prefix) or len(text) == len(prefix):
+            return (
+                path.relative_to(base).as_posix()
+                if path.is_relative_to(base)
+                else (path.as_posix())
+            )
+        return PurePath(text[len(prefix) :]).as_posix() if os.sep != "/" else text[len(prefix) :]
+
+    return shown
 
 
 def _shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:

@@ -4,10 +4,12 @@
 ``retry`` reads it back as an input sheet. Text is always stored as text: a value such
 as ``=HYPERLINK(...)`` never becomes a formula.
 
-The workbook is written by XlsxWriter, row after row, in a cost linear in the rows: no
-row asks the sheet for its size, column widths come from the first 500 rows as they are
-written, and the fingerprint (``fingerprint``) is fed the very values written, so the
-workbook is never read back to stamp it. Each sheet keeps its frozen, filtered header;
+The workbook is written by XlsxWriter, row after row, in a cost linear in the rows and
+in ``constant_memory`` mode (each row goes to disk as the next one starts, text as inline
+strings), so memory does not grow with the rows: no row asks the sheet for its size,
+column widths come from the first 500 rows as they are written, and the fingerprint
+(``fingerprint``) is fed the very values written, so the workbook is never read back to
+stamp it. Each sheet keeps its frozen, filtered header;
 ``Failed rows`` highlights the offending cells with their messages as comments and
 formats the tracking-number column as Text; ``Summary`` has its chart and notices.
 """
@@ -198,8 +200,10 @@ def excel_value(value: object) -> CellValue:
 
 
 def _clean_text(text: str) -> str:
-    # Line breaks as every XML reader reads them back (a bare \r would be escaped).
-    text = redact(_ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
+    if text.isprintable():  # no control character, no line break: nothing to clean
+        text = redact(text)
+    else:  # line breaks as every XML reader reads them back (a bare \r would be escaped)
+        text = redact(_ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_TEXT:
         # Cut to Excel's limit in UTF-16 units, never inside a surrogate pair.
         kept = text.encode("utf-16-le")[: 2 * (MAX_CELL_TEXT - 1)]
@@ -272,6 +276,9 @@ class _Book:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
+                # Each row goes to disk as the next one starts (text as inline strings),
+                # so the workbook's cells are never all in memory at once.
+                "constant_memory": True,
             },
         )
         self.fingerprint = Fingerprint()
