@@ -57,6 +57,17 @@ _OPEN_FLAGS = (
 )
 
 
+def read_regular(path: Path, limit: int = MAX_FILE_SIZE) -> bytes:
+    """A document's bytes, read only if it is a regular file (opened without blocking, so
+    a named pipe put in its place can never hang the run); ``OSError`` otherwise."""
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb", closefd=True) as fp:
+        status = os.fstat(fp.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, f"it is now {_mode_words(status.st_mode)}")
+        return fp.read(limit + 1)
+
+
 def sha256_of(path: Path) -> str:
     """The SHA-256 hex digest of a file's bytes, read in chunks."""
     digest = hashlib.sha256()

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from batch_claims.api.client import SupportClient
+from batch_claims.attachments import read_regular
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.errors import GaveUp, Rejected, RunAborted
 from batch_claims.journal import Journal
@@ -108,7 +109,7 @@ class Uploader:
             self._from_cache.add(cached)
             return cached
         try:
-            data = attachment.path.read_bytes()
+            data = read_regular(attachment.path)
         except OSError as exc:
             raise Rejected(
                 f"{attachment.column} file {attachment.filename} cannot be read any more "

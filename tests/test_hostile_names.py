@@ -15,6 +15,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlsxwriter
@@ -383,3 +384,49 @@ def test_no_typed_text_raises_or_blocks(hostile_photos: Path, typed: str) -> Non
     for error in errors:
         assert error.message.startswith('row 7, "exterior_photo": ')
         assert error.row == 7 and error.column == "exterior_photo"
+
+
+def test_a_document_swapped_for_a_pipe_after_checking_never_hangs_the_upload(
+    api_env: Any, tmp_path: Path
+) -> None:
+    """Between validation and upload the photo is replaced by a named pipe (nobody ever
+    writes to it): the upload refuses it at once instead of waiting forever."""
+    import threading
+    from datetime import UTC, datetime
+
+    from batch_claims.clock import SystemClock
+    from batch_claims.journal import Journal
+    from batch_claims.outcome import Status
+    from batch_claims.pipeline import prepare
+    from batch_claims.settings import Settings
+    from batch_claims.submitter import Submitter, connect
+    from tests.helpers import photo, write_sheet
+
+    photo(tmp_path, "3SPIPESWAP01/damage_photo_1.png", b"swap")
+    sheet = write_sheet(
+        tmp_path, [["3SPIPESWAP01", "own_contract"]], ["tracking_number", "contract_type"]
+    )
+    settings = Settings(base_url=api_env.base_url, public_key="pk-swap", secret_key="sk-swap")
+    prepared = prepare(sheet, tmp_path / "photos", settings)
+    (claim,) = prepared.claims
+    target = tmp_path / "photos" / "3SPIPESWAP01" / "damage_photo_1.png"
+    target.unlink()
+    os.mkfifo(target)
+    book = Journal(tmp_path / "j.sqlite3", lambda: datetime.now(UTC))
+    clock = SystemClock()
+    result: list[Any] = []
+    with connect(settings, clock, book) as client:
+        submitter = Submitter(client, book, settings, clock, "run-swap")
+        worker = threading.Thread(target=lambda: result.append(submitter.run(prepared.items)))
+        worker.start()
+        worker.join(30)
+        hung = worker.is_alive()
+        if hung:  # unblock the reader so the test can end
+            with open(target, "wb"):
+                pass
+            worker.join(5)
+    book.close()
+    assert not hung, "the upload waited on a named pipe"
+    (outcome,) = result[0][0]
+    assert outcome.status is Status.REJECTED
+    assert "cannot be read any more (it is now a named pipe (FIFO))" in (outcome.error_detail or "")
