@@ -144,6 +144,9 @@ def _original_numbers(results: Path, table: SheetTable, source_row: int | None) 
         number = _whole(value)
         if number is not None and number not in given.values():
             given[row.row] = number
+    if all(row.row in given for row in table.rows):
+        return given
+    # A row added in Failed rows: numbered after every row of the original sheet.
     last = max([*given.values(), *_result_rows(results)], default=0)
     numbers = {}
     for row in table.rows:
@@ -167,27 +170,28 @@ def _whole(value: object) -> int | None:
 
 
 def _result_rows(results: Path) -> list[int]:
-    return [number for number, _ in _results_lines(results)]
+    return [number for number, _, _ in _results_sheet(results)[1]]
 
 
-def _results_lines(results: Path) -> list[tuple[int, dict[str, object]]]:
-    """The Results sheet's lines: (original row number, the line by header)."""
+ResultsLine = tuple[int, dict[str, object], tuple[object, ...]]
+
+
+def _results_sheet(results: Path) -> tuple[tuple[str, ...], list[ResultsLine]]:
+    """The Results sheet, read once: its header, and per line the original row number,
+    the line by header, and the cells after our own columns (the input's, then evidence)."""
     workbook = openpyxl.load_workbook(results, read_only=True)
     try:
-        lines = workbook[RESULTS_SHEET].iter_rows(values_only=True)
-        header = [str(v) if v is not None else "" for v in next(lines, ())]
-        found: list[tuple[int, dict[str, object]]] = []
-        for values in lines:
+        values_of = workbook[RESULTS_SHEET].iter_rows(values_only=True)
+        header = tuple("" if v is None else str(v) for v in next(values_of, ()))
+        found: list[ResultsLine] = []
+        for values in values_of:
             line: dict[str, object] = dict(zip(header, values, strict=False))
             number = _whole(line.get("row"))
             if number is not None:
-                found.append((number, {**line, _CELLS: values[len(RESULT_COLUMNS) :]}))
-        return found
+                found.append((number, line, tuple(values[len(RESULT_COLUMNS) :])))
+        return header, found
     finally:
         workbook.close()
-
-
-_CELLS = "\x00cells"  # the input's own cells of a Results line (and its evidence)
 
 
 @dataclass(frozen=True)
@@ -239,20 +243,14 @@ def _aligned(old: tuple[str, ...], new: tuple[str, ...]) -> dict[int, int]:
 def read_previous_run(results: Path) -> PreviousRun:
     """Every line of an earlier results workbook's Results sheet, as source row and
     outcome (a row that is retried is replaced by its new outcome)."""
-    workbook = openpyxl.load_workbook(results, read_only=True)
-    try:
-        header = next(workbook[RESULTS_SHEET].iter_rows(values_only=True), ())
-    finally:
-        workbook.close()
-    texts = tuple("" if v is None else str(v) for v in header)
-    own = texts[len(RESULT_COLUMNS) :]
+    header, found = _results_sheet(results)
+    own = header[len(RESULT_COLUMNS) :]
     if own and own[-1] == EVIDENCE_COLUMN:
         own = own[:-1]
-    lines = []
-    for number, line in _results_lines(results):
-        raw = line[_CELLS]
-        cells: tuple[object, ...] = tuple(raw) if isinstance(raw, tuple) else ()
-        lines.append((SourceRow(number, cells[: len(own)]), _outcome(number, line, cells)))
+    lines = [
+        (SourceRow(number, cells[: len(own)]), _outcome(number, line, cells))
+        for number, line, cells in found
+    ]
     return PreviousRun(results.name, own, tuple(lines))
 
 
