@@ -20,11 +20,12 @@ import click
 from batch_claims import __version__
 from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
-from batch_claims.console import Console, shown, summary_line
+from batch_claims.console import Console, summary_line
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.outputs import check_apart, results_path
+from batch_claims.redact import shown
 from batch_claims.settings import Settings, build_settings, load_config
 
 # The stages that load pandas, pandera, openpyxl or Flask are imported inside the

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from batch_claims.clock import Clock, SystemClock, iso_utc
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.redact import printable, redact
+from batch_claims.redact import shown
 
 
 class Console:
@@ -110,12 +110,6 @@ class Console:
             )
         elif seconds >= 5:
             self.info(f"waiting {seconds:.0f}s for the {scope} rate limit")
-
-
-def shown(text: str) -> str:
-    """Text fit for a terminal and a log: secrets masked, control characters and escape
-    sequences from a sheet or a server made visible instead of obeyed."""
-    return printable(redact(text))
 
 
 def _tally(counts: Counter[Status]) -> str:

@@ -32,35 +32,34 @@ from __future__ import annotations
 
 import click
 
-from batch_claims.redact import printable, redact
+from batch_claims.redact import shown
 
 
 class BatchClaimsError(Exception):
     """Base of every error batch-claims raises on purpose."""
 
 
-class InputError(BatchClaimsError, click.ClickException):
+class _Told(BatchClaimsError, click.ClickException):
+    """An error click shows the user: its message with secrets masked and control
+    characters made visible (it may quote a sheet or a server)."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+    def format_message(self) -> str:
+        return shown(self.message)
+
+
+class InputError(_Told):
     """The invocation or the input cannot be used; nothing was sent."""
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
 
-    def format_message(self) -> str:
-        return printable(redact(self.message))
-
-
-class RunAborted(BatchClaimsError, click.ClickException):
+class RunAborted(_Told):
     """The run stopped before its end; the results workbook is still written."""
 
     exit_code = 3
-
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
-
-    def format_message(self) -> str:
-        return printable(redact(self.message))
 
 
 class AuthRefused(RunAborted):

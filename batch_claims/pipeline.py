@@ -397,22 +397,13 @@ def plan(
     return Plan(tickets, uploads, done, unconfirmed, least, held)
 
 
-def known_outcome(
-    journal: Journal, claim: Claim, force: bool = False, resubmit_unconfirmed: bool = False
-) -> RowOutcome | None:
-    """What the journal already knows of this claim (a ticket, or a request whose
-    outcome is unknown), or None when it is to be sent. Reads only."""
-    record = journal.claim(claim.tracking_number, TICKET_TYPE)
-    return outcome_of_record(record, claim, force, resubmit_unconfirmed)
-
-
 def known_outcomes(
     journal: Journal,
     claims: Sequence[Claim],
     force: bool = False,
     resubmit_unconfirmed: bool = False,
 ) -> dict[int, RowOutcome | None]:
-    """``known_outcome`` of every claim by row, from one batch look-up of the journal."""
+    """``outcome_of_record`` of every claim by row, from one batch look-up of the journal."""
     records = journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
     return {
         claim.row: outcome_of_record(

@@ -83,3 +83,9 @@ def printable(text: str) -> str:
         else:
             out.append(f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
     return "".join(out)
+
+
+def shown(text: str) -> str:
+    """Text fit for a terminal and a log: secrets masked, control characters and escape
+    sequences from a sheet or a server made visible instead of obeyed."""
+    return printable(redact(text))

@@ -12,7 +12,7 @@ closed and opened again between runs. Whatever the order:
 - a parcel with a ticket is never ``not_created`` in the journal (it could be resent).
 
 Each run decides exactly as the Submitter does: a leftover ``in_flight`` becomes
-``unconfirmed``, then ``known_outcome`` says whether to send.
+``unconfirmed``, then ``outcome_of_record`` says whether to send.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from batch_claims.columns import Variant
 from batch_claims.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
 from batch_claims.outcome import Claim
 from batch_claims.payload import TICKET_TYPE, fingerprint, normalised
-from batch_claims.pipeline import json_roundtrip, known_outcome
+from batch_claims.pipeline import json_roundtrip, outcome_of_record
 
 PARCELS = ("3SMACHINE0001", "3SMACHINE0002", "3SMACHINE0003")
 ANSWERS = ("created", "refused", "answer_lost", "died_before_sending")
@@ -73,7 +73,8 @@ class JournalProtocol(RuleBasedStateMachine):
         if record is not None and record.state == IN_FLIGHT:
             self.journal.resolve_in_flight_as_unconfirmed(parcel, TICKET_TYPE)
         the_claim = claim(parcel, remark)
-        if known_outcome(self.journal, the_claim, force, resubmit) is not None:
+        record = self.journal.claim(parcel, TICKET_TYPE)
+        if outcome_of_record(record, the_claim, force, resubmit) is not None:
             return  # already_submitted or unconfirmed: nothing is sent
         had_ticket = bool(self.tickets[parcel])
         state_before = record.state if record is not None else None
@@ -154,7 +155,7 @@ class JournalProtocol(RuleBasedStateMachine):
             record = self.journal.claim(parcel, TICKET_TYPE)
             if self.tickets[parcel]:
                 assert record is not None and record.state != NOT_CREATED, parcel
-                assert known_outcome(self.journal, claim(parcel, "torn")) is not None
+                assert outcome_of_record(record, claim(parcel, "torn")) is not None
 
 
 JournalProtocol.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
