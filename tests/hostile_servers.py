@@ -4,12 +4,13 @@ HTTP proxy that records what reaches it."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.web_servers import in_a_thread
 
 # (method, path, headers, body) -> (status, content type, body chunks, seconds between)
 Answer = tuple[int, str, list[bytes], float]
@@ -72,11 +73,5 @@ def hostile(behaviour: Behaviour) -> Iterator[Hostile]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     httpd.daemon_threads = True
     server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with in_a_thread(httpd):
         yield server
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)

@@ -105,10 +105,17 @@ def serving(reply: Reply | None, tls: tuple[Path, Path] | None = None) -> Iterat
         context.load_cert_chain(str(tls[0]), str(tls[1]))
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     server.port = httpd.server_address[1]
+    with in_a_thread(httpd):
+        yield server
+
+
+@contextmanager
+def in_a_thread(httpd: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve ``httpd`` in a daemon thread until the block ends, then shut it down."""
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server
+        yield
     finally:
         httpd.shutdown()
         httpd.server_close()
