@@ -24,9 +24,9 @@ from batch_claims.columns import BY_NAME, COLUMNS, Variant, normalise_header
 from batch_claims.headers import config_line, lookalike_columns, shown_header
 from batch_claims.outcome import RowError
 from batch_claims.schema import show
+from batch_claims.settings import DEFAULT_CONFIG_NAME
 from batch_claims.sheet import SheetTable
 
-CONFIG_NAME = "batch-claims.toml"
 UNRECOGNISED_COLUMN = "unrecognised_column"
 
 
@@ -49,7 +49,7 @@ def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, 
                     UNRECOGNISED_COLUMN,
                     f'row {source.row}, "{header}": {show(value)} would not be sent — the '
                     f"header is not a column batch-claims knows (did you mean {column}?); "
-                    f"rename the header to {column}, or map it in {CONFIG_NAME}: "
+                    f"rename the header to {column}, or map it in {DEFAULT_CONFIG_NAME}: "
                     f"[columns] {config_line(header, column)}",
                 )
             )
@@ -89,8 +89,8 @@ def missing_columns_notice(
     ]
     if not unrecognised:
         return (
-            f"{head}; add the {plural} to the sheet, or map your own header in {CONFIG_NAME}: "
-            f'[columns] "Your header" = "{next(iter(missing))}"'
+            f"{head}; add the {plural} to the sheet, or map your own header in "
+            f'{DEFAULT_CONFIG_NAME}: [columns] "Your header" = "{next(iter(missing))}"'
         )
     header, meant = _likeliest_pair(table, unrecognised, list(missing), lookup)
     listed = ", ".join(f'"{shown_header(text)}"' for text in unrecognised[:10])
@@ -98,7 +98,7 @@ def missing_columns_notice(
         listed += f" and {len(unrecognised) - 10} more"
     return (
         f"{head}; not recognised: {listed} — if one of them is such a column, map it in "
-        f"{CONFIG_NAME}, e.g. [columns] {config_line(header, meant)}"
+        f"{DEFAULT_CONFIG_NAME}, e.g. [columns] {config_line(header, meant)}"
     )
 
 
