@@ -6,7 +6,7 @@ values), never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -102,3 +102,9 @@ class RowOutcome:
     errors: tuple[RowError, ...] = ()
     # Which document slots the row's variant needs, which file matched each and how.
     evidence: str = ""
+
+
+# One row of a run as the stages hand it on: a valid claim still to send, or its outcome.
+Item = Claim | RowOutcome
+# Told each row's outcome as the run reaches it (the console's progress bar).
+ProgressCallback = Callable[[RowOutcome], None]

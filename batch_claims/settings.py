@@ -18,14 +18,13 @@ from typing import Any
 
 import platformdirs
 
-from batch_claims.api.ratelimit import Limit
 from batch_claims.columns import BY_NAME, CONTRACT_TYPE, Variant, normalise_header
 from batch_claims.errors import InputError
+from batch_claims.limits import Limit, Scope
 
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
 DEFAULT_TOKEN_URL = "https://account.sendcloud.com/oauth2/token/"
 DEFAULT_CONFIG_NAME = "batch-claims.toml"
-TICKET_SCOPE, REQUEST_SCOPE, BURST_SCOPE = "ticket", "request", "burst"
 
 
 class AuthKind(StrEnum):
@@ -71,9 +70,9 @@ class Settings:
     @property
     def limits(self) -> dict[str, Limit]:
         return {
-            TICKET_SCOPE: self.ticket_limit,
-            REQUEST_SCOPE: self.request_limit,
-            BURST_SCOPE: self.burst_limit,
+            Scope.TICKET: self.ticket_limit,
+            Scope.REQUEST: self.request_limit,
+            Scope.BURST: self.burst_limit,
         }
 
     @property

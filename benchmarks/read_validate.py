@@ -27,8 +27,8 @@ import pandas as pd
 import xlsxwriter  # type: ignore[import-untyped]
 
 from batch_claims.columns import Variant
-from batch_claims.schema import validate_table
-from batch_claims.sheet import read_sheet
+from batch_claims.read.sheet import read_sheet
+from batch_claims.validate.schema import validate_table
 
 ROWS = 50_000
 HEADERS = (

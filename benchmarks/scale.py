@@ -35,7 +35,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from batch_claims.clock import SystemClock
 from batch_claims.columns import DOCUMENT_COLUMNS
-from batch_claims.journal import CREATED, Journal
+from batch_claims.send.journal import CREATED, Journal
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 50_000)

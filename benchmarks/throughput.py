@@ -47,14 +47,15 @@ from typing import Any
 import openpyxl
 import requests
 
-from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
-from batch_claims.journal import Journal
+from batch_claims.limits import Limit
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.payload import build_payload
-from batch_claims.pipeline import Prepared, plan, prepare
+from batch_claims.send.journal import Journal
+from batch_claims.send.payload import build_payload
+from batch_claims.send.plan import plan
+from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
-from batch_claims.submitter import Submitter, connect
+from batch_claims.validate.prepare import Prepared, prepare
 
 # Sendcloud's limits (15 tickets/min, 100 POSTs/min, 15 POSTs/s) with every window / 20.
 TICKET_LIMIT = Limit(15, 3.0)

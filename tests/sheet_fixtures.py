@@ -9,7 +9,7 @@ from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
 
-from batch_claims.sheet import SheetTable, SourceRow
+from batch_claims.read.table import SheetTable, SourceRow
 
 
 def write_xlsx(

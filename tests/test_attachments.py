@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from batch_claims.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
 from batch_claims.cli import cli
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
-from batch_claims.filetypes import is_allowed_content_type, sniff_content_type
 from batch_claims.outcome import Attachment, RowError
-from batch_claims.report import SUMMARY_SHEET
+from batch_claims.results_layout import SUMMARY_SHEET
+from batch_claims.validate.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
+from batch_claims.validate.filetypes import is_allowed_content_type, sniff_content_type
 from tests.helpers import results_rows
 
 TN = "3SABC123"

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 import requests
 
-from batch_claims.journal import Journal
+from batch_claims.send.journal import Journal
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import EXPECTED, results_rows, run, sha, submit_once, tickets
 
@@ -491,7 +491,7 @@ def test_dry_run_after_a_run_shows_what_the_journal_knows(
 def test_ctrl_c_while_reading_exits_3_and_sends_nothing(
     api_env: Any, week: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from batch_claims import pipeline
+    from batch_claims.validate import prepare as pipeline
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt

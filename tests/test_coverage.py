@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from batch_claims.cli import cli
 from batch_claims.columns import COLUMNS, normalise_header
-from batch_claims.headers import header_lookup
-from batch_claims.pipeline import prepare
+from batch_claims.read.headers import header_lookup
 from batch_claims.settings import Settings, build_settings, load_config
+from batch_claims.validate.prepare import prepare
 from tests.sheet_fixtures import write_xlsx
 
 OWN = ["Tracking number", "Contract type", "Carrier contract ID"]

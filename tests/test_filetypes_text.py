@@ -8,7 +8,7 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from batch_claims.filetypes import describe_bytes, sniff_content_type
+from batch_claims.validate.filetypes import describe_bytes, sniff_content_type
 
 # A fixed opening keeps generated text from starting like an image or a video.
 OPENING = "Dear Sendcloud,\r\n"

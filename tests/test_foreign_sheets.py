@@ -18,10 +18,10 @@ import xlsxwriter  # type: ignore[import-untyped]
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_claims.coerce import parse_tracking_number
 from batch_claims.outcome import Claim, Money, RowOutcome
-from batch_claims.pipeline import Prepared, prepare
 from batch_claims.settings import Settings
+from batch_claims.validate.coerce import parse_tracking_number
+from batch_claims.validate.prepare import Prepared, prepare
 
 HEAD = ["Tracking number", "Contract type", "Carrier contract ID", "Sales value"]
 HEAD += ["Purchase value", "Currency", "Contents description"]
@@ -389,10 +389,10 @@ def test_a_negative_zero_is_fingerprinted_as_it_reads_back(tmp_path: Path) -> No
     look changed by a person afterwards, or the next run refuses to overwrite it."""
     from datetime import datetime
 
-    from batch_claims.fingerprint import canonical, changed_since_written
     from batch_claims.outcome import RowOutcome, Status
-    from batch_claims.report import RunInfo, write_results
-    from batch_claims.sheet import SheetTable, SourceRow
+    from batch_claims.read.table import SheetTable, SourceRow
+    from batch_claims.report.fingerprint import canonical, changed_since_written
+    from batch_claims.report.workbook import RunInfo, write_results
 
     assert canonical(-0.0) == canonical(0)
     table = SheetTable(

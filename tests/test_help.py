@@ -16,7 +16,7 @@ import requests
 from click.testing import CliRunner
 
 from batch_claims.cli import cli
-from batch_claims.outputs import default_results_path
+from batch_claims.report.outputs import default_results_path
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import results_rows, run
 

@@ -19,10 +19,11 @@ from click.testing import CliRunner, Result
 
 from batch_claims.api.auth import BasicAuth
 from batch_claims.api.client import SupportClient
-from batch_claims.api.ratelimit import Limit, RateLimiter
+from batch_claims.api.ratelimit import RateLimiter
 from batch_claims.cli import cli
 from batch_claims.clock import SystemClock
 from batch_claims.errors import Rejected, Unconfirmed
+from batch_claims.limits import Limit
 from batch_claims.redact import printable
 from tests.conftest import SCALED_FLAGS
 from tests.hostile_servers import Answer, hostile

@@ -17,9 +17,9 @@ import pytest
 import xlsxwriter
 from click.testing import Result
 
-from batch_claims import xlsxfile
-from batch_claims.csvfile import MAX_CSV_BYTES, MAX_FIELD_CHARS
-from batch_claims.outputs import default_results_path
+from batch_claims.read import xlsxfile
+from batch_claims.read.csvfile import MAX_CSV_BYTES, MAX_FIELD_CHARS
+from batch_claims.report.outputs import default_results_path
 from tests.helpers import run
 
 SHEET_XML = "xl/worksheets/sheet1.xml"

@@ -22,9 +22,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.attachments import PhotoIndex, resolve_documents
 from batch_claims.columns import Variant, required_columns
 from batch_claims.outcome import Attachment, RowError
+from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from tests.helpers import PNG, results_rows, run
 
 TN = "3SABC0000001"
@@ -323,7 +323,7 @@ def test_a_typed_folder_gone_after_it_was_listed(tmp_path: Path) -> None:
 def test_a_fifo_put_in_place_of_a_file_is_never_waited_on(tmp_path: Path) -> None:
     """The last line of defence: whatever was checked before, the open itself does not
     block and only a regular file is read."""
-    from batch_claims.attachments import _read_regular
+    from batch_claims.validate.attachments import _read_regular
 
     pipe = tmp_path / "pipe.png"
     os.mkfifo(pipe)
@@ -395,11 +395,11 @@ def test_a_document_swapped_for_a_pipe_after_checking_never_hangs_the_upload(
     from datetime import UTC, datetime
 
     from batch_claims.clock import SystemClock
-    from batch_claims.journal import Journal
     from batch_claims.outcome import Status
-    from batch_claims.pipeline import prepare
+    from batch_claims.send.journal import Journal
+    from batch_claims.send.submitter import Submitter, connect
     from batch_claims.settings import Settings
-    from batch_claims.submitter import Submitter, connect
+    from batch_claims.validate.prepare import prepare
     from tests.helpers import photo, write_sheet
 
     photo(tmp_path, "3SPIPESWAP01/damage_photo_1.png", b"swap")

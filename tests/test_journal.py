@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from batch_claims.errors import InputError, JournalLocked
-from batch_claims.journal import (
+from batch_claims.send.journal import (
     CREATED,
     IN_FLIGHT,
     MIGRATIONS,
@@ -201,7 +201,7 @@ def test_request_log_gives_the_posts_that_still_count_on_the_monotonic_clock(
     tmp_path: Path,
 ) -> None:
     from batch_claims.clock import FakeClock
-    from batch_claims.journal import RequestLog
+    from batch_claims.send.journal import RequestLog
 
     clock = FakeClock(start=500.0)
     book = Journal(tmp_path / "j.sqlite3", clock.utcnow)
@@ -226,8 +226,9 @@ def test_request_log_gives_the_posts_that_still_count_on_the_monotonic_clock(
 
 
 def test_seeded_limiter_waits_for_an_earlier_runs_window() -> None:
-    from batch_claims.api.ratelimit import Limit, RateLimiter
+    from batch_claims.api.ratelimit import RateLimiter
     from batch_claims.clock import FakeClock
+    from batch_claims.limits import Limit
 
     clock = FakeClock(start=100.0)
     limiter = RateLimiter(clock, {"ticket": Limit(2, 60.0)})

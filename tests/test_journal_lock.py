@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from batch_claims.errors import JournalLocked
-from batch_claims.journal import Journal, lock_path
+from batch_claims.send.journal import Journal, lock_path
 from tests.conftest import ROOT, SCALED_FLAGS
 from tests.helpers import run, tickets
 
@@ -27,7 +27,7 @@ from tests.helpers import run, tickets
 HOLDER = """
 import sys
 from datetime import UTC, datetime
-from batch_claims.journal import Journal
+from batch_claims.send.journal import Journal
 book = Journal(sys.argv[1], lambda: datetime.now(UTC))
 book.acquire_lock("run-held", "submit", "week.xlsx")
 print("locked", flush=True)

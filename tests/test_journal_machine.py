@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from batch_claims.columns import Variant
-from batch_claims.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
 from batch_claims.outcome import Claim
-from batch_claims.payload import TICKET_TYPE, fingerprint, normalised
-from batch_claims.pipeline import json_roundtrip, outcome_of_record
+from batch_claims.send.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
+from batch_claims.send.payload import TICKET_TYPE, fingerprint, normalised
+from batch_claims.send.record import json_roundtrip, outcome_of_record
 
 PARCELS = ("3SMACHINE0001", "3SMACHINE0002", "3SMACHINE0003")
 ANSWERS = ("created", "refused", "answer_lost", "died_before_sending")

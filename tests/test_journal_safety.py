@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
+from batch_claims.cli.console import Console
 from batch_claims.clock import SystemClock
-from batch_claims.console import Console
 from batch_claims.errors import JournalFailed
-from batch_claims.journal import Journal
 from batch_claims.outcome import RowOutcome
-from batch_claims.pipeline import prepare
+from batch_claims.send.journal import Journal
+from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
-from batch_claims.submitter import Submitter, connect
+from batch_claims.validate.prepare import prepare
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import photo, run, tickets, write_sheet
 

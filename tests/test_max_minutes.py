@@ -14,13 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.api.ratelimit import Limit, least_span
+from batch_claims.api.ratelimit import least_span
 from batch_claims.clock import FakeClock
-from batch_claims.journal import Journal
+from batch_claims.limits import Limit
 from batch_claims.outcome import RowOutcome
-from batch_claims.pipeline import least_seconds, prepare
+from batch_claims.send.journal import Journal
+from batch_claims.send.plan import least_seconds
+from batch_claims.send.submitter import TOO_LATE_TICKET, Submitter, connect, least_seconds_now
 from batch_claims.settings import Settings
-from batch_claims.submitter import TOO_LATE_TICKET, Submitter, connect, least_seconds_now
+from batch_claims.validate.prepare import prepare
 from tests.helpers import tickets, write_sheet
 
 REQUEST = 1.0  # seconds one ticket request takes on the injected clock

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from batch_claims.cli import cli
 from batch_claims.columns import COLUMNS
 from batch_claims.outcome import Status
-from batch_claims.pipeline import internal_error, prepare
+from batch_claims.read.sheet import read_sheet
 from batch_claims.settings import Settings
-from batch_claims.sheet import read_sheet
+from batch_claims.validate.prepare import internal_error, prepare
 
 HEADERS = [column.name for column in COLUMNS]
 ERRORS = ["#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!"]
@@ -153,7 +153,7 @@ def test_a_row_whose_check_fails_unexpectedly_is_invalid_with_internal_error(
 ) -> None:
     """What a real sheet cannot trigger on demand (a bug in a check) is simulated: the
     check of one row raises; that row is internal_error, the others are checked."""
-    from batch_claims import pipeline
+    from batch_claims.validate import prepare as pipeline
 
     sheet = tmp_path / "three.csv"
     sheet.write_text(
@@ -202,8 +202,8 @@ def test_a_cell_that_cannot_be_written_costs_only_its_own_line(tmp_path: Path) -
     from datetime import UTC
 
     from batch_claims.outcome import RowOutcome
-    from batch_claims.report import RunInfo, write_results
-    from batch_claims.sheet import SheetTable, SourceRow
+    from batch_claims.read.table import SheetTable, SourceRow
+    from batch_claims.report.workbook import RunInfo, write_results
 
     table = SheetTable(
         source=tmp_path / "in.xlsx",
@@ -235,7 +235,7 @@ def test_a_cell_whose_reading_fails_costs_only_its_row(
 ) -> None:
     """A reader bug on one cell (simulated: no real file triggers one on demand) makes
     that row invalid with internal_error; the other rows and the workbook are fine."""
-    from batch_claims import csvfile
+    from batch_claims.read import csvfile
 
     real = csvfile._csv_value
 

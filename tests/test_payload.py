@@ -7,7 +7,7 @@ from pathlib import Path
 
 from batch_claims.columns import Variant
 from batch_claims.outcome import Attachment, Claim, Money
-from batch_claims.payload import build_payload, changed_fields, fingerprint, normalised
+from batch_claims.send.payload import build_payload, changed_fields, fingerprint, normalised
 
 
 def claim(variant: Variant = Variant.SENDCLOUD_RATES, **fields: object) -> Claim:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from batch_claims.api.ratelimit import Limit
-from batch_claims.pipeline import least_seconds
+from batch_claims.limits import Limit
+from batch_claims.send.plan import least_seconds
 from batch_claims.settings import Settings
 
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batch_claims.api.ratelimit import Limit, RateLimiter
+from batch_claims.api.ratelimit import RateLimiter
 from batch_claims.clock import FakeClock, SystemClock
+from batch_claims.limits import Limit
 
 EPS = 1e-9
 PIPELINE_LIMITS = {

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch_claims.columns import Variant
-from batch_claims.holdback import CONTENT_REFUSALS, refused_unchanged
-from batch_claims.journal import CREATED, NOT_CREATED, UNCONFIRMED, AttemptRecord, Journal
 from batch_claims.outcome import Attachment, Claim, Money
-from batch_claims.payload import request_hash
+from batch_claims.send.holdback import CONTENT_REFUSALS, refused_unchanged
+from batch_claims.send.journal import CREATED, NOT_CREATED, UNCONFIRMED, AttemptRecord, Journal
+from batch_claims.send.payload import request_hash
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import results_rows, run
 

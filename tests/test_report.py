@@ -11,14 +11,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from batch_claims.outcome import RowError, RowOutcome, Status
-from batch_claims.report import (
-    RESULT_COLUMNS,
-    RunInfo,
-    atomic_save,
-    iso_utc,
-    write_results,
-)
-from batch_claims.sheet import SheetTable, SourceRow
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.report.workbook import RunInfo, atomic_save, iso_utc, write_results
+from batch_claims.results_layout import RESULT_COLUMNS
 
 HEADERS = ("Tracking No", "Contract", "Sales price", "Remarks", "Our ref")
 STARTED = datetime(2026, 11, 27, 9, 15, 2, tzinfo=UTC)

@@ -18,16 +18,18 @@ from typing import Any
 import openpyxl
 import pytest
 
-from batch_claims import attachments, report
 from batch_claims.clock import FakeClock
-from batch_claims.fingerprint import changed_since_written
-from batch_claims.journal import CREATED, Journal
 from batch_claims.outcome import RowError, RowOutcome, Status
-from batch_claims.pipeline import dry_run_outcomes, plan, prepare
-from batch_claims.report import ResultsFile, RunInfo, write_results
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.report import workbook as report
+from batch_claims.report.fingerprint import changed_since_written
+from batch_claims.report.workbook import ResultsFile, RunInfo, write_results
+from batch_claims.send.journal import CREATED, Journal
+from batch_claims.send.plan import dry_run_outcomes, plan
+from batch_claims.send.submitter import STILL_GOING, Submitter, connect
 from batch_claims.settings import Settings
-from batch_claims.sheet import SheetTable, SourceRow
-from batch_claims.submitter import STILL_GOING, Submitter, connect
+from batch_claims.validate import attachments
+from batch_claims.validate.prepare import prepare
 from tests.helpers import PNG, results_rows, run, write_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,7 +393,7 @@ def test_the_cli_refreshes_a_long_run_and_writes_the_final_workbook_in_place(
     """One ticket a minute on the injected clock: 8 rows take 7 minutes, so the workbook
     is refreshed once mid-run; the final write replaces the run's own refresh (it is not
     taken for a person's edit) and no second file appears."""
-    from batch_claims import report
+    from batch_claims.report import workbook as report
 
     monkeypatch.setattr("batch_claims.cli.SystemClock", FakeClock)
     sheet = write_sheet(

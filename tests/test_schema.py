@@ -11,7 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sheet_fixtures import table
 
-from batch_claims.coerce import (
+from batch_claims.columns import COLUMNS, Variant
+from batch_claims.outcome import Money
+from batch_claims.read.cells import UntrustworthyNumber
+from batch_claims.validate.coerce import (
     ParsedAmount,
     Problem,
     parse_amount,
@@ -20,10 +23,7 @@ from batch_claims.coerce import (
     parse_integer,
     parse_number,
 )
-from batch_claims.columns import COLUMNS, Variant
-from batch_claims.outcome import Money
-from batch_claims.schema import ParsedRow, decimal_convention, validate_table
-from batch_claims.sheet import UntrustworthyNumber
+from batch_claims.validate.schema import ParsedRow, decimal_convention, validate_table
 
 RATES_HEADERS = [
     "tracking_number",

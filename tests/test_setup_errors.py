@@ -19,7 +19,7 @@ from urllib3.connection import HTTPConnection
 
 from batch_claims.api.retry import classify_request_error
 from batch_claims.clock import FakeClock
-from batch_claims.journal import Journal
+from batch_claims.send.journal import Journal
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import photo, results_rows, run, write_sheet
 from tests.web_servers import (

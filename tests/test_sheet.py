@@ -12,12 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, write_xlsx
 
-from batch_claims import headers, sheet
 from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.outcome import Money
-from batch_claims.schema import validate_table
-from batch_claims.sheet import UntrustworthyNumber, read_sheet, tracking_text
+from batch_claims.read import cells as cell_values
+from batch_claims.read import headers
+from batch_claims.read import table as sheet
+from batch_claims.read.cells import UntrustworthyNumber, tracking_text
+from batch_claims.read.sheet import read_sheet
+from batch_claims.validate.schema import validate_table
 
 
 def cells(table: sheet.SheetTable, column: str) -> list[object]:
@@ -780,7 +783,7 @@ def test_dutch_workbook_with_track_and_trace_and_a_currency_header(tmp_path: Pat
     }
     assert table.rows[0].cells == (
         "3SNL00000001",
-        sheet.CurrencyNumber(24.95, "€"),  # the format's currency travels with the number
+        cell_values.CurrencyNumber(24.95, "€"),  # the format's currency travels with the number
         "3SNL1\\foto 1.JPG",
         "3SNL1/foto 2",
         "25%",

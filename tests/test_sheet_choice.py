@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from batch_claims.cli import cli
 from batch_claims.columns import COLUMNS
 from batch_claims.errors import InputError
-from batch_claims.sheet import read_sheet
+from batch_claims.read.sheet import read_sheet
 
 CLAIMS = [["Tracking number", "Remarks"], ["3SABC0000001", "dented"], ["3SABC0000002", "torn"]]
 OTHER_CLAIMS = [["Tracking", "Sales value", "Currency"], ["3SXYZ9", 12, "EUR"]]

@@ -14,15 +14,15 @@ from sheet_fixtures import write_bytes, write_xlsx
 
 from batch_claims.columns import Variant
 from batch_claims.errors import InputError
-from batch_claims.schema import validate_table
-from batch_claims.sheet import (
+from batch_claims.read.sheet import read_sheet
+from batch_claims.read.table import (
     HEADER_SCAN_ROWS,
     NOTES_WORDS,
     TOTALS_WORDS,
     SheetTable,
-    read_sheet,
     totals_label,
 )
+from batch_claims.validate.schema import validate_table
 
 FILES = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from batch_claims import xlsxfile
-from batch_claims.headers import header_lookup
-from batch_claims.sheet import UncalculatedFormula
+from batch_claims.read import xlsxfile
+from batch_claims.read.cells import UncalculatedFormula
+from batch_claims.read.headers import header_lookup
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 

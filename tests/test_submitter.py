@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 import requests
 
-from batch_claims.api.ratelimit import Limit
 from batch_claims.clock import SystemClock
 from batch_claims.columns import Variant
 from batch_claims.errors import Rejected, RunAborted
-from batch_claims.holdback import HoldBack
-from batch_claims.journal import Journal
+from batch_claims.limits import Limit
 from batch_claims.outcome import Claim, RowOutcome
-from batch_claims.pipeline import prepare
+from batch_claims.send.holdback import HoldBack
+from batch_claims.send.journal import Journal
+from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
-from batch_claims.submitter import Submitter, connect
+from batch_claims.validate.prepare import prepare
 from tests.conftest import SCALED_FLAGS
 from tests.helpers import photo, results_rows, run, tickets, write_sheet
 
@@ -208,8 +208,8 @@ def test_an_unusable_tracking_number_is_still_shown_in_results(tmp_path: Path) -
 def test_an_unexpected_error_costs_only_its_own_row(
     api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from batch_claims import submitter
     from batch_claims.api.client import SupportClient
+    from batch_claims.send import submitter
 
     sheet = write_sheet(
         tmp_path,
@@ -258,20 +258,20 @@ def test_a_file_that_vanished_after_checking_rejects_its_row_only(
 ) -> None:
     from batch_claims.api.client import SupportClient
     from batch_claims.clock import SystemClock
+    from batch_claims.send.uploads import Uploader
     from batch_claims.settings import Settings
-    from batch_claims.uploads import Uploader
 
     photo(tmp_path, "3SHPQRS01/damage_photo_1.png", salt=b"gone soon")
     sheet = write_sheet(
         tmp_path, [["3SHPQRS01", "own_contract"]], ["tracking_number", "contract_type"]
     )
-    from batch_claims.pipeline import prepare
+    from batch_claims.validate.prepare import prepare
 
     settings = Settings(base_url=api_env.base_url, public_key="pk", secret_key="sk")
     [claim] = prepare(sheet, tmp_path / "photos", settings).claims
     (tmp_path / "photos/3SHPQRS01/damage_photo_1.png").unlink()
     book = Journal(":memory:", lambda: datetime.now(UTC))
-    from batch_claims.submitter import connect
+    from batch_claims.send.submitter import connect
 
     with connect(settings, SystemClock(), book) as client:
         assert isinstance(client, SupportClient)

@@ -10,11 +10,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sheet_fixtures import table
 
-from batch_claims.attachments import MAX_FILE_SIZE
 from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, Kind, Variant
-from batch_claims.schema import validate_table
-from batch_claims.sheet import read_sheet
-from batch_claims.template import write_template
+from batch_claims.read.sheet import read_sheet
+from batch_claims.report.template import write_template
+from batch_claims.validate.attachments import MAX_FILE_SIZE
+from batch_claims.validate.schema import validate_table
 
 COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
 

@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 from sheet_fixtures import table, write_bytes
 
 from batch_claims.cli import cli
-from batch_claims.coerce import (
+from batch_claims.columns import COLUMNS, Variant
+from batch_claims.outcome import Money
+from batch_claims.read.cells import EXCEL_ERRORS, CurrencyNumber, ExcelError, format_currency
+from batch_claims.read.sheet import read_sheet
+from batch_claims.validate.coerce import (
     MAX_AMOUNT,
     PARSERS,
     ParsedAmount,
@@ -29,16 +33,7 @@ from batch_claims.coerce import (
     parse_integer,
     parse_tracking_number,
 )
-from batch_claims.columns import COLUMNS, Variant
-from batch_claims.outcome import Money
-from batch_claims.schema import ParsedRow, reading_notices, validate_table
-from batch_claims.sheet import (
-    EXCEL_ERRORS,
-    CurrencyNumber,
-    ExcelError,
-    format_currency,
-    read_sheet,
-)
+from batch_claims.validate.schema import ParsedRow, reading_notices, validate_table
 from tests.conftest import SCALED_FLAGS
 
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_claims.cli import cli
-from batch_claims.fingerprint import changed_since_written
-from batch_claims.outputs import default_results_path
+from batch_claims.report.fingerprint import changed_since_written
+from batch_claims.report.outputs import default_results_path
 from tests.conftest import SCALED_FLAGS
 
 
@@ -222,8 +222,8 @@ def test_fingerprint_survives_the_file_and_sees_any_typed_change(
     tmp_path_factory: Any, rows: list[list[Any]], data: st.DataObject
 ) -> None:
     from batch_claims.outcome import RowOutcome, Status
-    from batch_claims.report import RunInfo, write_results
-    from batch_claims.sheet import SheetTable, SourceRow
+    from batch_claims.read.table import SheetTable, SourceRow
+    from batch_claims.report.workbook import RunInfo, write_results
 
     tmp = tmp_path_factory.mktemp("fp")
     table = SheetTable(
@@ -258,7 +258,7 @@ def test_fingerprint_survives_the_file_and_sees_any_typed_change(
 
 
 def test_fingerprint_times_and_dates_round_trip(tmp_path: Path) -> None:
-    from batch_claims.fingerprint import canonical
+    from batch_claims.report.fingerprint import canonical
 
     assert canonical(date(2026, 1, 2)) == canonical(datetime(2026, 1, 2))
     assert canonical(time(1, 2, 3, 999_999)) == canonical(time(1, 2, 4))

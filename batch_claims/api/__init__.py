@@ -23,13 +23,14 @@ if TYPE_CHECKING:
         UploadResult,
         check_base_url,
     )
-    from batch_claims.api.ratelimit import Limit, RateLimiter, Slot
+    from batch_claims.api.ratelimit import RateLimiter, Slot
     from batch_claims.api.retry import (
         RetryPolicy,
         classify_request_error,
         map_request_errors,
         parse_retry_after,
     )
+    from batch_claims.limits import Limit
 
 _MODULE_OF = {
     "BasicAuth": "auth",

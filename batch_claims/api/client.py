@@ -52,13 +52,14 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
+from batch_claims.limits import Scope
 from batch_claims.netloc import is_loopback
 from batch_claims.redact import redact
 
 log = logging.getLogger(__name__)
 
-UPLOAD_SCOPES = ("request", "burst")
-TICKET_SCOPES = ("ticket", "request", "burst")
+UPLOAD_SCOPES = (Scope.REQUEST, Scope.BURST)
+TICKET_SCOPES = (Scope.TICKET, Scope.REQUEST, Scope.BURST)
 DEFAULT_POLICY = RetryPolicy()
 USER_AGENT = f"batch-claims/{__version__}"
 _SNIPPET = 200

@@ -23,61 +23,17 @@ With a ``deadline``, ``reserve`` never starts a wait that ends after it: it rais
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import Protocol
 
 from batch_claims.clock import Clock
 from batch_claims.errors import TooLate
+from batch_claims.limits import Limit
 
-_LIMIT_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*")
 # Smallest sleep: guarantees a FakeClock moves even when a wait rounds to nothing.
 _MIN_SLEEP = 1e-6
-
-
-def _limit_error(text: str) -> ValueError:
-    return ValueError(
-        f"expected N/SECONDS with N a whole number ≥ 1 and SECONDS > 0, e.g. 15/60; got '{text}'"
-    )
-
-
-def _format_seconds(seconds: float) -> str:
-    value = float(seconds)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-@dataclass(frozen=True)
-class Limit:
-    """At most ``count`` requests in any span of ``seconds``."""
-
-    count: int
-    seconds: float
-
-    def __post_init__(self) -> None:
-        count_ok = isinstance(self.count, int) and not isinstance(self.count, bool)
-        seconds_ok = isinstance(self.seconds, int | float) and not isinstance(self.seconds, bool)
-        if not (count_ok and self.count >= 1):
-            raise _limit_error(f"{self.count}/{self.seconds}")
-        if not (seconds_ok and math.isfinite(self.seconds) and self.seconds > 0):
-            raise _limit_error(f"{self.count}/{self.seconds}")
-        object.__setattr__(self, "seconds", float(self.seconds))
-
-    @classmethod
-    def parse(cls, text: str) -> Limit:
-        """Parse ``"15/60"`` (fractional seconds allowed: ``"15/0.05"``)."""
-        match = _LIMIT_RE.fullmatch(text)
-        if match is None:
-            raise _limit_error(text)
-        try:
-            return cls(int(match.group(1)), float(match.group(2)))
-        except ValueError:
-            raise _limit_error(text) from None
-
-    def __str__(self) -> str:
-        return f"{self.count}/{_format_seconds(self.seconds)}"
 
 
 class Recorder(Protocol):

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from batch_claims.errors import InputError
-from batch_claims.fingerprint import changed_since_written
+from batch_claims.report.fingerprint import changed_since_written
 
 _NUMBERED = re.compile(r"^(?P<base>.+?)\.results(?:-(?P<n>\d+))?$", re.IGNORECASE)
 

@@ -7,34 +7,27 @@ and the API client. Nothing here prints: progress goes through a callback.
 
 from __future__ import annotations
 
-import json
-import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import Any
 
-from batch_claims.attachments import PhotoIndex, resolve_documents
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
-from batch_claims.coverage import lookalike_errors, missing_columns_notice
-from batch_claims.headers import header_lookup
-from batch_claims.holdback import refused_unchanged_outcomes
-from batch_claims.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord, Journal
-from batch_claims.outcome import Attachment, Claim, RowError, RowOutcome, Status
-from batch_claims.payload import TICKET_TYPE, changed_fields, normalised
-from batch_claims.schema import (
+from batch_claims.outcome import Attachment, Claim, Item, RowError, RowOutcome, Status
+from batch_claims.read.headers import header_lookup
+from batch_claims.read.results import PreviousRun
+from batch_claims.read.sheet import read_sheet
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.settings import Settings
+from batch_claims.validate.attachments import PhotoIndex, resolve_documents
+from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
+from batch_claims.validate.schema import (
     DecimalConvention,
     ParsedRow,
     decimal_convention,
     reading_notices,
     validate_table,
 )
-from batch_claims.settings import Settings
-from batch_claims.sheet import SheetTable, SourceRow, read_sheet
-
-Item = Claim | RowOutcome
-ProgressCallback = Callable[[RowOutcome], None]
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,11 @@ class Prepared:
     @property
     def claims(self) -> list[Claim]:
         return [item for item in self.items if isinstance(item, Claim)]
+
+    def with_earlier(self, previous: PreviousRun) -> Prepared:
+        """These rows (a retry's) with every other row of the earlier run, in row order."""
+        table, items = previous.combined(self.table, self.items)
+        return replace(self, table=table, items=items)
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -313,175 +311,3 @@ def validate(prepared: Prepared) -> list[RowOutcome]:
         item if isinstance(item, RowOutcome) else item.outcome(Status.VALID)
         for item in prepared.items
     ]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a submit will send and the least time the limits allow for it."""
-
-    tickets: int
-    uploads: int
-    already_submitted: int
-    unconfirmed: int
-    least_seconds: float
-    held_back: int = 0  # refused earlier for what they contain, and unchanged since
-
-    def describe(self) -> str:
-        held = (
-            f", {self.held_back} are held back (refused earlier, unchanged since)"
-            if self.held_back
-            else ""
-        )
-        return (
-            f"plan: {self.tickets} ticket POSTs and {self.uploads} file uploads "
-            f"({self.tickets + self.uploads} POSTs); {self.already_submitted} rows already "
-            f"have a ticket, {self.unconfirmed} are unconfirmed{held}; the rate limits allow "
-            f"this in no less than {duration(self.least_seconds)}"
-        )
-
-
-def duration(seconds: float) -> str:
-    """3.25 → "3.25s", 75 → "1m15s"."""
-    if seconds < 60:
-        return f"{seconds:.2f}s".replace(".00s", "s")
-    minutes, rest = divmod(math.ceil(seconds), 60)
-    return f"{minutes}m{rest:02d}s"
-
-
-def least_seconds(settings: Settings, tickets: int, uploads: int) -> float:
-    """The least span from first to last POST that strict windows allow.
-
-    K requests under "at most N in any W seconds" need at least floor((K - 1) / N)
-    full windows between the first and the last; the binding scope is the largest.
-    """
-    posts = tickets + uploads
-    spans = [
-        ((count - 1) // limit.count) * limit.seconds
-        for count, limit in (
-            (tickets, settings.ticket_limit),
-            (posts, settings.request_limit),
-            (posts, settings.burst_limit),
-        )
-        if count > 0
-    ]
-    return max(spans, default=0.0)
-
-
-def plan(
-    prepared: Prepared,
-    journal: Journal,
-    settings: Settings,
-    force: bool = False,
-    resubmit_unconfirmed: bool = False,
-) -> Plan:
-    tickets = uploads = done = unconfirmed = held = 0
-    files: set[tuple[str, str]] = set()
-    claims = prepared.claims
-    known_of = planned_outcomes(journal, claims, force, resubmit_unconfirmed)
-    for claim in claims:
-        known = known_of[claim.row]
-        if known is not None:
-            done += known.status is Status.ALREADY_SUBMITTED
-            unconfirmed += known.status is Status.UNCONFIRMED
-            held += known.status is Status.NOT_ATTEMPTED
-            continue
-        tickets += 1
-        for attachment in claim.attachments.values():
-            key = (attachment.sha256, attachment.content_type)
-            if key in files:
-                continue
-            files.add(key)
-            if journal.cached_token(*key, settings.token_max_age) is None:
-                uploads += 1
-    least = least_seconds(settings, tickets, uploads)
-    return Plan(tickets, uploads, done, unconfirmed, least, held)
-
-
-def known_outcomes(
-    journal: Journal,
-    claims: Sequence[Claim],
-    force: bool = False,
-    resubmit_unconfirmed: bool = False,
-) -> dict[int, RowOutcome | None]:
-    """``outcome_of_record`` of every claim by row, from one batch look-up of the journal."""
-    records = journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
-    return {
-        claim.row: outcome_of_record(
-            records.get(claim.tracking_number), claim, force, resubmit_unconfirmed
-        )
-        for claim in claims
-    }
-
-
-def planned_outcomes(
-    journal: Journal,
-    claims: Sequence[Claim],
-    force: bool = False,
-    resubmit_unconfirmed: bool = False,
-) -> dict[int, RowOutcome | None]:
-    """What a submit would do with each claim without sending it: the journal's ticket
-    or unknown outcome, or a refusal it would hold back unchanged; None to send it."""
-    known = known_outcomes(journal, claims, force, resubmit_unconfirmed)
-    unsent = [claim for claim in claims if known[claim.row] is None]
-    known.update(refused_unchanged_outcomes(journal, unsent, force))
-    return known
-
-
-def outcome_of_record(
-    record: ClaimRecord | None,
-    claim: Claim,
-    force: bool = False,
-    resubmit_unconfirmed: bool = False,
-) -> RowOutcome | None:
-    """What the journal's ``record`` of this claim says: a ticket, a request whose
-    outcome is unknown, or None when it is to be sent."""
-    if record is None:
-        return None
-    if record.state == CREATED and not force:
-        detail = None
-        if record.claim is not None:
-            changed = changed_fields(record.claim, json_roundtrip(normalised(claim)))
-            if changed:
-                detail = (
-                    "the sheet differs from what was sent in: "
-                    + ", ".join(changed)
-                    + " (the ticket holds the earlier values)"
-                )
-        return claim.outcome(
-            Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
-        )
-    if record.state in (IN_FLIGHT, UNCONFIRMED) and not resubmit_unconfirmed:
-        return claim.outcome(
-            Status.UNCONFIRMED,
-            error_code="unconfirmed",
-            error_detail=unconfirmed_hint(claim.tracking_number, record.updated_at),
-        )
-    return None
-
-
-def dry_run_outcomes(
-    prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
-) -> list[RowOutcome]:
-    """Outcomes of ``submit --dry-run``: what the journal knows (a ticket, an unknown
-    outcome, a refusal held back while unchanged), else ``valid``."""
-    known = planned_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
-    return [
-        item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
-        for item in prepared.items
-    ]
-
-
-def json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` as it reads back from JSON (tuples become lists, keys sorted)."""
-    result: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
-    return result
-
-
-def unconfirmed_hint(tracking_number: str, since: str | None) -> str:
-    when = f" on {since}" if since else ""
-    return (
-        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
-        "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
-        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
-        "(or submit with --resubmit-unconfirmed)"
-    )

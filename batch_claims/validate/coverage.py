@@ -21,11 +21,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from batch_claims.columns import BY_NAME, COLUMNS, Variant, normalise_header
-from batch_claims.headers import config_line, lookalike_columns, shown_header
 from batch_claims.outcome import RowError
-from batch_claims.schema import show
+from batch_claims.read.headers import config_line, lookalike_columns, shown_header
+from batch_claims.read.table import SheetTable
 from batch_claims.settings import DEFAULT_CONFIG_NAME
-from batch_claims.sheet import SheetTable
+from batch_claims.validate.schema import show
 
 UNRECOGNISED_COLUMN = "unrecognised_column"
 

@@ -45,15 +45,14 @@ from typing import Any
 
 from batch_claims.columns import TRACKING_NUMBER, normalise_header
 from batch_claims.errors import InputError
-from batch_claims.headers import near_miss
-from batch_claims.sheet import (
+from batch_claims.read.cells import UncalculatedFormula, _excel_value
+from batch_claims.read.headers import near_miss
+from batch_claims.read.table import (
     HEADER_SCAN_ROWS,
     MAX_COLUMNS,
     MAX_ROWS,
     CellRange,
     SheetTable,
-    UncalculatedFormula,
-    _excel_value,
     assemble,
     find_header,
     match_headers,

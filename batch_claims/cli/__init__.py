@@ -18,24 +18,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from batch_claims import __version__
-from batch_claims.api.ratelimit import Limit
+from batch_claims.cli.console import Console, summary_line
 from batch_claims.clock import SystemClock
-from batch_claims.console import Console, summary_line
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
-from batch_claims.journal import Journal
+from batch_claims.limits import Limit
 from batch_claims.outcome import RowOutcome, Status
-from batch_claims.outputs import check_apart, results_path
 from batch_claims.redact import shown
 from batch_claims.settings import Settings, build_settings, load_config
 
 # The stages that load pandas, pandera, openpyxl or Flask are imported inside the
 # commands that need them, so that --help, --version, history and resolve start at once.
 if TYPE_CHECKING:
-    from batch_claims.pipeline import Prepared
-    from batch_claims.report import ResultsFile, RunInfo
-    from batch_claims.retry_input import PreviousRun
-    from batch_claims.sheet import SheetTable
-    from batch_claims.submitter import StopSignal
+    from batch_claims.read.results import PreviousRun
+    from batch_claims.read.table import SheetTable
+    from batch_claims.report.workbook import ResultsFile, RunInfo
+    from batch_claims.send.journal import Journal
+    from batch_claims.send.submitter import StopSignal
+    from batch_claims.validate.prepare import Prepared
 
 F = TypeVar("F", bound=Callable[..., Any])
 RUN_STILL_GOING = (
@@ -239,7 +238,7 @@ def _report(
     prepared: Prepared,
     outcomes: list[RowOutcome],
 ) -> None:
-    from batch_claims.report import ResultsFile
+    from batch_claims.report.workbook import ResultsFile
 
     results = out if isinstance(out, ResultsFile) else ResultsFile(out)
     asked = results.path
@@ -325,10 +324,11 @@ def validate_command(
     quiet: bool,
 ) -> None:
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
-    from batch_claims.attachments import sha256_of
-    from batch_claims.pipeline import prepare, validate
-    from batch_claims.report import RunInfo
-    from batch_claims.retry_input import refuse_results_workbook
+    from batch_claims.read.results import refuse_results_workbook
+    from batch_claims.report.outputs import check_apart, results_path
+    from batch_claims.report.workbook import RunInfo
+    from batch_claims.validate.attachments import sha256_of
+    from batch_claims.validate.prepare import prepare, validate
 
     settings = _settings(config_file, decimal_comma=decimal_comma)
     out = results_path(sheet, out)
@@ -369,7 +369,7 @@ def validate_command(
 @click.option("--dry-run", is_flag=True, help="Everything but the network: print the plan.")
 def submit_command(sheet: Path, **options: Any) -> None:
     """Validate SHEET, then upload files and create a ticket for each valid row."""
-    from batch_claims.retry_input import refuse_results_workbook
+    from batch_claims.read.results import refuse_results_workbook
 
     if options.get("sheet_name") is None:
         refuse_results_workbook(sheet)
@@ -387,7 +387,7 @@ def retry_command(results: Path, **options: Any) -> None:
 
     The new workbook (RESULTS' name with the next number: week48.results-2.xlsx, …)
     shows every row of the original sheet with its latest status and ticket."""
-    from batch_claims.retry_input import read_failed_rows, read_previous_run
+    from batch_claims.read.results import read_failed_rows, read_previous_run
 
     _submit(
         results,
@@ -432,12 +432,15 @@ def _submit(
     stops the run once sending began is exit 3, with the workbook written.
     """
     from batch_claims.api.client import check_base_url
-    from batch_claims.attachments import sha256_of
-    from batch_claims.holdback import HoldBack
-    from batch_claims.pipeline import dry_run_outcomes, plan, prepare
-    from batch_claims.report import ResultsFile, RunInfo
-    from batch_claims.retry_input import check_account
-    from batch_claims.submitter import Submitter, connect, least_seconds_now
+    from batch_claims.read.results import check_account
+    from batch_claims.report.outputs import check_apart, results_path
+    from batch_claims.report.workbook import ResultsFile, RunInfo
+    from batch_claims.send.holdback import HoldBack
+    from batch_claims.send.journal import Journal
+    from batch_claims.send.plan import dry_run_outcomes, plan
+    from batch_claims.send.submitter import Submitter, connect, least_seconds_now
+    from batch_claims.validate.attachments import sha256_of
+    from batch_claims.validate.prepare import prepare
 
     clock = SystemClock()
     slot_start = clock.monotonic()  # --max-minutes counts from the command's start
@@ -479,7 +482,7 @@ def _submit(
         if read_table is None:  # a retry may have nothing left to send; a sheet must
             _refuse_no_rows(prepared.table)
         if previous is not None:  # the rows not retried keep their status: one week
-            prepared = previous().combined(prepared)
+            prepared = prepared.with_earlier(previous())
         _show_problems(console, prepared)
         if sandbox:
             settings = _start_sandbox(stack, settings, journal is None)
@@ -689,6 +692,8 @@ def history_command(
     if not path.exists():
         whose = f" (account {settings.account})" if settings.public_key else ""
         raise InputError(f"no journal at {path}{whose}: nothing was submitted with it")
+    from batch_claims.send.journal import Journal
+
     book = Journal(path, SystemClock().utcnow)
     try:
         with _nothing_sent_yet(note=""):
@@ -753,6 +758,8 @@ def resolve_command(
     if not path.exists():
         whose = f" (account {settings.account})" if settings.public_key else ""
         raise InputError(f"no journal at {path}{whose}")
+    from batch_claims.send.journal import Journal
+
     book = Journal(path, SystemClock().utcnow)
     try:
         with _nothing_sent_yet(note=""):
@@ -774,7 +781,7 @@ def resolve_command(
 def unlock_command(config_file: Path | None, journal: Path | None) -> None:
     """Remove the record of a run lock its run left behind (it died, or its container
     is gone). Refused while a live process holds the lock: that run is still going."""
-    from batch_claims.journal import FileLock, LockHolder, lock_path
+    from batch_claims.send.journal import FileLock, LockHolder, lock_path
 
     settings = _settings(config_file, journal=journal)
     path = settings.require_journal()
@@ -791,6 +798,8 @@ def unlock_command(config_file: Path | None, journal: Path | None) -> None:
     try:
         left = [lock.holder()]
         if path.exists():
+            from batch_claims.send.journal import Journal
+
             book = Journal(path, SystemClock().utcnow)
             try:
                 with _nothing_sent_yet(note=""):
@@ -834,7 +843,7 @@ def template_command(path: Path | None, force: bool) -> None:
             f"{target} already exists and may hold your claims; it is not replaced — "
             "choose another name, or pass --force to replace it"
         )
-    from batch_claims.template import write_template
+    from batch_claims.report.template import write_template
 
     write_template(target)
     click.echo(f"template written to {target}")

@@ -11,11 +11,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from batch_claims.api.client import SupportClient
-from batch_claims.attachments import read_regular
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.errors import GaveUp, Rejected, RunAborted
-from batch_claims.journal import Journal
 from batch_claims.outcome import Attachment, Claim
+from batch_claims.send.journal import Journal
+from batch_claims.validate.attachments import read_regular
 
 FileKey = tuple[str, str]  # (sha256, content type)
 

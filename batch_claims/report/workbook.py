@@ -31,36 +31,25 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from batch_claims.clock import iso_utc
-from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
+from batch_claims.columns import TRACKING_NUMBER
 from batch_claims.errors import InputError
-from batch_claims.fingerprint import PROPERTY, Fingerprint
 from batch_claims.outcome import RowOutcome, Status
+from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.redact import redact
-from batch_claims.sheet import SheetTable, SourceRow
+from batch_claims.report.fingerprint import PROPERTY, Fingerprint
+from batch_claims.results_layout import (
+    ERROR_HEADER,
+    EVIDENCE_COLUMN,
+    FAILED_SHEET,
+    RESULT_COLUMNS,
+    RESULTS_SHEET,
+    SOURCE_ROW_HEADER,
+    SUMMARY_SHEET,
+)
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
-SUMMARY_SHEET = "Summary"
-RESULTS_SHEET = "Results"
-FAILED_SHEET = "Failed rows"
-RESULT_COLUMNS: tuple[str, ...] = (
-    "row",
-    TRACKING_NUMBER,
-    CONTRACT_TYPE,
-    "status",
-    "ticket_id",
-    "http_status",
-    "error_code",
-    "error_detail",
-    "attempts",
-    "submitted_at",
-)
-EVIDENCE_COLUMN = "evidence"  # after the input's own columns
-ERROR_HEADER = "error"
-# After ``error`` in Failed rows: the row's number in the original sheet, so that a
-# retry numbers its messages and its workbook as the original sheet does.
-SOURCE_ROW_HEADER = "row"
 
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell, in UTF-16 code units
 ERROR_COLOR = "#FFC7CE"
@@ -134,7 +123,7 @@ class ResultsFile:
         """The path to write to now."""
         if self._written is not None and _stat_key(self.path) == self._written:
             return self.path
-        from batch_claims.outputs import free_path
+        from batch_claims.report.outputs import free_path
 
         self.path = free_path(self.path)
         return self.path

@@ -14,10 +14,11 @@ import openpyxl
 
 from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
-from batch_claims.headers import header_lookup, unknown_columns
-from batch_claims.outcome import RowOutcome, Status
-from batch_claims.pipeline import Prepared
-from batch_claims.report import (
+from batch_claims.outcome import Item, RowOutcome, Status
+from batch_claims.read.headers import header_lookup, unknown_columns
+from batch_claims.read.sheet import read_sheet
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.results_layout import (
     ERROR_HEADER,
     EVIDENCE_COLUMN,
     FAILED_SHEET,
@@ -26,7 +27,6 @@ from batch_claims.report import (
     SOURCE_ROW_HEADER,
     SUMMARY_SHEET,
 )
-from batch_claims.sheet import SheetTable, SourceRow, read_sheet
 
 
 def summary_value(results: Path, key: str) -> str | None:
@@ -204,11 +204,14 @@ class PreviousRun:
     headers: tuple[str, ...]  # the input's own headers in its Results sheet
     lines: tuple[tuple[SourceRow, RowOutcome], ...]
 
-    def combined(self, prepared: Prepared) -> Prepared:
-        """``prepared`` (the retried rows) with every other row of the earlier run."""
-        sent = {row.row for row in prepared.table.rows}
-        width = len(prepared.table.headers)
-        position = _aligned(self.headers, prepared.table.headers)
+    def combined(
+        self, table: SheetTable, items: tuple[Item, ...]
+    ) -> tuple[SheetTable, tuple[Item, ...]]:
+        """``table`` and ``items`` (the retried rows) with every other row of the
+        earlier run, in row order."""
+        sent = {row.row for row in table.rows}
+        width = len(table.headers)
+        position = _aligned(self.headers, table.headers)
         carried = []
         for source, outcome in self.lines:
             if source.row in sent:
@@ -221,12 +224,11 @@ class PreviousRun:
                 outcome = replace(outcome, status=Status.ALREADY_SUBMITTED)
             carried.append((SourceRow(source.row, tuple(cells)), outcome))
         if not carried:
-            return prepared
-        rows = [*prepared.table.rows, *(row for row, _ in carried)]
-        items = [*prepared.items, *(outcome for _, outcome in carried)]
+            return table, items
+        rows = [*table.rows, *(row for row, _ in carried)]
+        every = [*items, *(outcome for _, outcome in carried)]
         order = sorted(range(len(rows)), key=lambda i: rows[i].row)
-        table = replace(prepared.table, rows=tuple(rows[i] for i in order))
-        return replace(prepared, table=table, items=tuple(items[i] for i in order))
+        return replace(table, rows=tuple(rows[i] for i in order)), tuple(every[i] for i in order)
 
 
 def _aligned(old: tuple[str, ...], new: tuple[str, ...]) -> dict[int, int]:

@@ -31,7 +31,7 @@ from functools import wraps
 from typing import Any
 
 from batch_claims.columns import Kind, Variant, normalise_header
-from batch_claims.sheet import (
+from batch_claims.read.cells import (
     EXACT_DIGITS_LIMIT,
     CurrencyNumber,
     ExcelError,

@@ -31,21 +31,6 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from batch_claims.coerce import (
-    CENT,
-    MAX_AMOUNT,
-    PARSERS,
-    TRACKING_LENGTH,
-    Coerced,
-    ParsedAmount,
-    Problem,
-    check_amount,
-    is_float_text,
-    is_placeholder,
-    parse_amount,
-    show_plain,
-    shown_decimal_mark,
-)
 from batch_claims.columns import (
     BY_NAME,
     CARRIER_CONTRACT_ID,
@@ -60,9 +45,24 @@ from batch_claims.columns import (
     Variant,
     required_columns,
 )
-from batch_claims.headers import header_currency
 from batch_claims.outcome import Money, RowError
-from batch_claims.sheet import SheetTable
+from batch_claims.read.headers import header_currency
+from batch_claims.read.table import SheetTable
+from batch_claims.validate.coerce import (
+    CENT,
+    MAX_AMOUNT,
+    PARSERS,
+    TRACKING_LENGTH,
+    Coerced,
+    ParsedAmount,
+    Problem,
+    check_amount,
+    is_float_text,
+    is_placeholder,
+    parse_amount,
+    show_plain,
+    shown_decimal_mark,
+)
 
 _CONTRACT_GIVEN = "__contract_given"  # internal frame column: contract id cell not blank
 # Column kinds where a placeholder such as "-" or "n/a" means the cell is blank (in text

@@ -18,7 +18,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from batch_claims.attachments import MAX_FILE_SIZE
 from batch_claims.columns import (
     COLUMNS,
     CONTRACT_TYPE,
@@ -30,8 +29,9 @@ from batch_claims.columns import (
     Kind,
     Variant,
 )
-from batch_claims.filetypes import ALLOWED_CONTENT_TYPES
-from batch_claims.report import atomic_save, atomic_write_bytes
+from batch_claims.report.workbook import atomic_save, atomic_write_bytes
+from batch_claims.validate.attachments import MAX_FILE_SIZE
+from batch_claims.validate.filetypes import ALLOWED_CONTENT_TYPES
 
 CLAIMS_SHEET = "Claims"
 COLUMNS_SHEET = "Columns"

@@ -37,8 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from batch_claims.columns import DOCUMENT_COLUMNS
-from batch_claims.filetypes import describe_bytes, is_allowed_content_type, sniff_content_type
 from batch_claims.outcome import Attachment, RowError
+from batch_claims.validate.filetypes import (
+    describe_bytes,
+    is_allowed_content_type,
+    sniff_content_type,
+)
 
 MAX_FILE_SIZE = 6 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from batch_claims.columns import CARRIER_CONTRACT_ID, TRACKING_NUMBER
 from batch_claims.errors import Rejected
-from batch_claims.journal import NOT_CREATED, AttemptRecord, Journal
 from batch_claims.outcome import Claim, RowOutcome, Status
-from batch_claims.payload import TICKET_TYPE, request_hash
+from batch_claims.send.journal import NOT_CREATED, AttemptRecord, Journal
+from batch_claims.send.payload import TICKET_TYPE, request_hash
 
 CARRIER_CONTACT_MISSING = "carrier support contact is required"
 VALIDATION_ERROR = "validation error"

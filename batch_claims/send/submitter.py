@@ -44,8 +44,10 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
-from batch_claims.holdback import HoldBack, refused_unchanged_outcomes
-from batch_claims.journal import (
+from batch_claims.limits import Scope
+from batch_claims.outcome import Claim, Item, ProgressCallback, RowOutcome, Status
+from batch_claims.send.holdback import HoldBack, refused_unchanged_outcomes
+from batch_claims.send.journal import (
     CREATED,
     IN_FLIGHT,
     NOT_CREATED,
@@ -54,20 +56,17 @@ from batch_claims.journal import (
     Journal,
     RequestLog,
 )
-from batch_claims.outcome import Claim, RowOutcome, Status
-from batch_claims.payload import (
+from batch_claims.send.payload import (
     TICKET_TYPE,
     build_payload,
     fingerprint,
     normalised,
     request_hash,
 )
-from batch_claims.pipeline import json_roundtrip, outcome_of_record, unconfirmed_hint
+from batch_claims.send.record import json_roundtrip, outcome_of_record, unconfirmed_hint
+from batch_claims.send.uploads import Uploader
 from batch_claims.settings import AuthKind, Settings
-from batch_claims.uploads import Uploader
 
-Item = Claim | RowOutcome
-ProgressCallback = Callable[[RowOutcome], None]
 LOOKAHEAD_ROWS = 4  # rows whose files may upload while an earlier ticket waits
 UPLOAD_WORKERS = 6
 SLOT_ENDED = "the --max-minutes slot ended"
@@ -486,7 +485,7 @@ def least_seconds_now(
         longest + settings.limit_margin, settings.read_timeout
     )
     posts = tickets + uploads
-    counts = {"ticket": tickets, "request": posts, "burst": posts}
+    counts: dict[str, int] = {Scope.TICKET: tickets, Scope.REQUEST: posts, Scope.BURST: posts}
     return least_span(settings.limits, counts, earlier, clock.monotonic(), settings.limit_margin)
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from batch_claims.columns import normalise_header
 from batch_claims.errors import InputError
-from batch_claims.headers import near_miss
-from batch_claims.sheet import (
+from batch_claims.read.cells import cell_text
+from batch_claims.read.headers import near_miss
+from batch_claims.read.table import (
     HEADER_SCAN_ROWS,
     SheetTable,
     assemble,
-    cell_text,
     find_header,
     match_headers,
     no_header,

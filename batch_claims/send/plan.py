@@ -1,0 +1,141 @@
+"""The plan of a submit: what the journal already knows of each claim (a ticket, an
+unknown outcome, a refusal held back while unchanged), what will be sent, and the least
+time the rate limits allow for it; and the outcomes of `submit --dry-run`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.send.holdback import refused_unchanged_outcomes
+from batch_claims.send.journal import Journal
+from batch_claims.send.payload import TICKET_TYPE
+from batch_claims.send.record import outcome_of_record
+from batch_claims.settings import Settings
+from batch_claims.validate.prepare import Prepared
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a submit will send and the least time the limits allow for it."""
+
+    tickets: int
+    uploads: int
+    already_submitted: int
+    unconfirmed: int
+    least_seconds: float
+    held_back: int = 0  # refused earlier for what they contain, and unchanged since
+
+    def describe(self) -> str:
+        held = (
+            f", {self.held_back} are held back (refused earlier, unchanged since)"
+            if self.held_back
+            else ""
+        )
+        return (
+            f"plan: {self.tickets} ticket POSTs and {self.uploads} file uploads "
+            f"({self.tickets + self.uploads} POSTs); {self.already_submitted} rows already "
+            f"have a ticket, {self.unconfirmed} are unconfirmed{held}; the rate limits allow "
+            f"this in no less than {duration(self.least_seconds)}"
+        )
+
+
+def duration(seconds: float) -> str:
+    """3.25 → "3.25s", 75 → "1m15s"."""
+    if seconds < 60:
+        return f"{seconds:.2f}s".replace(".00s", "s")
+    minutes, rest = divmod(math.ceil(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def least_seconds(settings: Settings, tickets: int, uploads: int) -> float:
+    """The least span from first to last POST that strict windows allow.
+
+    K requests under "at most N in any W seconds" need at least floor((K - 1) / N)
+    full windows between the first and the last; the binding scope is the largest.
+    """
+    posts = tickets + uploads
+    spans = [
+        ((count - 1) // limit.count) * limit.seconds
+        for count, limit in (
+            (tickets, settings.ticket_limit),
+            (posts, settings.request_limit),
+            (posts, settings.burst_limit),
+        )
+        if count > 0
+    ]
+    return max(spans, default=0.0)
+
+
+def plan(
+    prepared: Prepared,
+    journal: Journal,
+    settings: Settings,
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> Plan:
+    tickets = uploads = done = unconfirmed = held = 0
+    files: set[tuple[str, str]] = set()
+    claims = prepared.claims
+    known_of = planned_outcomes(journal, claims, force, resubmit_unconfirmed)
+    for claim in claims:
+        known = known_of[claim.row]
+        if known is not None:
+            done += known.status is Status.ALREADY_SUBMITTED
+            unconfirmed += known.status is Status.UNCONFIRMED
+            held += known.status is Status.NOT_ATTEMPTED
+            continue
+        tickets += 1
+        for attachment in claim.attachments.values():
+            key = (attachment.sha256, attachment.content_type)
+            if key in files:
+                continue
+            files.add(key)
+            if journal.cached_token(*key, settings.token_max_age) is None:
+                uploads += 1
+    least = least_seconds(settings, tickets, uploads)
+    return Plan(tickets, uploads, done, unconfirmed, least, held)
+
+
+def known_outcomes(
+    journal: Journal,
+    claims: Sequence[Claim],
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> dict[int, RowOutcome | None]:
+    """``outcome_of_record`` of every claim by row, from one batch look-up of the journal."""
+    records = journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
+    return {
+        claim.row: outcome_of_record(
+            records.get(claim.tracking_number), claim, force, resubmit_unconfirmed
+        )
+        for claim in claims
+    }
+
+
+def planned_outcomes(
+    journal: Journal,
+    claims: Sequence[Claim],
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> dict[int, RowOutcome | None]:
+    """What a submit would do with each claim without sending it: the journal's ticket
+    or unknown outcome, or a refusal it would hold back unchanged; None to send it."""
+    known = known_outcomes(journal, claims, force, resubmit_unconfirmed)
+    unsent = [claim for claim in claims if known[claim.row] is None]
+    known.update(refused_unchanged_outcomes(journal, unsent, force))
+    return known
+
+
+def dry_run_outcomes(
+    prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
+) -> list[RowOutcome]:
+    """Outcomes of ``submit --dry-run``: what the journal knows (a ticket, an unknown
+    outcome, a refusal held back while unchanged), else ``valid``."""
+    known = planned_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
+    return [
+        item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
+        for item in prepared.items
+    ]

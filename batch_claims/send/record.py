@@ -1,0 +1,60 @@
+"""What the journal says about a claim, as a row outcome: the one mapping from a
+claim's record (a ticket, a request whose outcome is unknown) to what a run does with
+the row. The plan, the dry run and the Submitter all ask it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.send.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord
+from batch_claims.send.payload import changed_fields, normalised
+
+
+def outcome_of_record(
+    record: ClaimRecord | None,
+    claim: Claim,
+    force: bool = False,
+    resubmit_unconfirmed: bool = False,
+) -> RowOutcome | None:
+    """What the journal's ``record`` of this claim says: a ticket, a request whose
+    outcome is unknown, or None when it is to be sent."""
+    if record is None:
+        return None
+    if record.state == CREATED and not force:
+        detail = None
+        if record.claim is not None:
+            changed = changed_fields(record.claim, json_roundtrip(normalised(claim)))
+            if changed:
+                detail = (
+                    "the sheet differs from what was sent in: "
+                    + ", ".join(changed)
+                    + " (the ticket holds the earlier values)"
+                )
+        return claim.outcome(
+            Status.ALREADY_SUBMITTED, ticket_id=record.ticket_id, error_detail=detail
+        )
+    if record.state in (IN_FLIGHT, UNCONFIRMED) and not resubmit_unconfirmed:
+        return claim.outcome(
+            Status.UNCONFIRMED,
+            error_code="unconfirmed",
+            error_detail=unconfirmed_hint(claim.tracking_number, record.updated_at),
+        )
+    return None
+
+
+def json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` as it reads back from JSON (tuples become lists, keys sorted)."""
+    result: dict[str, Any] = json.loads(json.dumps(data, sort_keys=True))
+    return result
+
+
+def unconfirmed_hint(tracking_number: str, since: str | None) -> str:
+    when = f" on {since}" if since else ""
+    return (
+        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
+        "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
+        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
+        "(or submit with --resubmit-unconfirmed)"
+    )
