@@ -323,12 +323,12 @@ def test_a_typed_folder_gone_after_it_was_listed(tmp_path: Path) -> None:
 def test_a_fifo_put_in_place_of_a_file_is_never_waited_on(tmp_path: Path) -> None:
     """The last line of defence: whatever was checked before, the open itself does not
     block and only a regular file is read."""
-    from batch_claims.validate.attachments import _read_regular
+    from batch_claims.validate.safe_read import read_document
 
     pipe = tmp_path / "pipe.png"
     os.mkfifo(pipe)
     answers: list[object] = []
-    reader = threading.Thread(target=lambda: answers.append(_read_regular(pipe)), daemon=True)
+    reader = threading.Thread(target=lambda: answers.append(read_document(pipe)), daemon=True)
 
     reader.start()
     reader.join(timeout=10)

@@ -28,7 +28,7 @@ from batch_claims.send.journal import CREATED, Journal
 from batch_claims.send.plan import dry_run_outcomes, plan
 from batch_claims.send.submitter import STILL_GOING, Submitter, connect
 from batch_claims.settings import Settings
-from batch_claims.validate import attachments
+from batch_claims.validate import photo_index
 from batch_claims.validate.prepare import prepare
 from tests.helpers import PNG, results_rows, run, write_sheet
 
@@ -245,13 +245,13 @@ def test_the_photos_folder_is_listed_once_per_run(
     sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     listed: Counter[Path] = Counter()
-    real_scan = attachments._scan
+    real_scan = photo_index._scan
 
     def counting(folder: Path) -> Any:
         listed[folder] += 1
         return real_scan(folder)
 
-    monkeypatch.setattr(attachments, "_scan", counting)
+    monkeypatch.setattr(photo_index, "_scan", counting)
     prepared = prepare(sheet, photos, Settings())
     assert len(prepared.claims) == 2_000  # every row valid
     found = sum(1 for claim in prepared.claims if "damage_photo_1" in claim.attachments)

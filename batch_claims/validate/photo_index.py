@@ -1,0 +1,232 @@
+"""The photos folder as one run sees it: each folder listed once, its names indexed.
+
+``PhotoIndex`` lists a folder the first time a row needs it (the one place a folder is
+listed) and indexes its names by ``name_key`` (caseless, one Unicode normalisation), by
+every ``<prefix>_`` and by every stem before a dot, so finding a row's files costs the
+same in a folder of ten files as in one of 100,000. ``row_files`` gives the files that may
+belong to one tracking number: those in its ``<tn>/`` folder and the flat ``<tn>_*``
+ones; tracking numbers are compared against listings, never used as paths.
+
+An entry that cannot be examined (a broken link, a link loop) or a folder that cannot be
+listed is kept for the row that needs it to name.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from batch_claims.validate.safe_read import reason, what_is
+
+
+def name_key(name: str) -> str:
+    """A file name as names are compared: caseless and in one Unicode normalisation, so
+    ``Café.JPG`` typed (composed, NFC) matches ``café.jpg`` stored by a Mac (NFD)."""
+    if name.isascii():
+        return name.casefold()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One name in a folder: its path, its ``name_key`` and whether it is a folder."""
+
+    path: Path
+    key: str
+    is_dir: bool
+    is_link: bool = False
+
+
+class Listing:
+    """One folder's entries, sorted by name, indexed by ``name_key``; the indexes by
+    ``<prefix>_`` and by ``<stem>.`` are built on first use."""
+
+    def __init__(self, entries: list[_Entry], error: str | None = None) -> None:
+        self.entries = entries
+        self.error = error  # why the folder could not be listed, if it could not
+        self.by_key: dict[str, list[_Entry]] = {}
+        for entry in entries:
+            self.by_key.setdefault(entry.key, []).append(entry)
+        self._by_prefix: dict[str, list[_Entry]] | None = None
+        self._by_stem: dict[str, list[_Entry]] | None = None
+
+    def with_prefix(self, prefix: str) -> list[_Entry]:
+        """Entries whose key starts with ``prefix + "_"``, in listing order."""
+        if self._by_prefix is None:
+            self._by_prefix = _cut_at(self.entries, "_", keep_empty_rest=True)
+        return self._by_prefix.get(prefix, [])
+
+    def with_stem(self, stem: str) -> list[_Entry]:
+        """Entries whose key is ``stem + "." + something``, in listing order."""
+        if self._by_stem is None:
+            self._by_stem = _cut_at(self.entries, ".", keep_empty_rest=False)
+        return self._by_stem.get(stem, [])
+
+
+def _cut_at(entries: list[_Entry], mark: str, keep_empty_rest: bool) -> dict[str, list[_Entry]]:
+    """Each entry under the part of its key before each ``mark`` in it."""
+    index: dict[str, list[_Entry]] = {}
+    for entry in entries:
+        key = entry.key
+        at = key.find(mark)
+        while at != -1:
+            if keep_empty_rest or at < len(key) - 1:
+                index.setdefault(key[:at], []).append(entry)
+            at = key.find(mark, at + 1)
+    return index
+
+
+@dataclass(frozen=True)
+class RowFile:
+    """A file that may belong to a parcel: its name after ``<tn>/`` or ``<tn>_`` as
+    ``name_key`` gives it, and whether it lies in the parcel's own folder."""
+
+    key: str
+    path: Path
+    in_folder: bool
+    is_dir: bool = False
+
+
+@dataclass
+class RowFiles:
+    """What the photos folder holds for one tracking number."""
+
+    folders: list[Path] = field(default_factory=list)  # the parcel's <tn>/ folder(s)
+    files: list[RowFile] = field(default_factory=list)
+    # Why a folder the row's files may lie in could not be listed.
+    unreadable: list[str] = field(default_factory=list)
+    # Entries named <tn> that are not folders ("3SABC is a broken link").
+    not_folders: list[str] = field(default_factory=list)
+    _by_stem: dict[str, list[RowFile]] | None = field(default=None, repr=False, compare=False)
+
+    def by_stem(self) -> dict[str, list[RowFile]]:
+        """The files (no folders) by the part of their name before its first dot, when
+        something follows the dot: ``damage_photo_1.jpg`` under ``damage_photo_1``.
+        Built once per row (a document column's name holds no dot)."""
+        if self._by_stem is None:
+            self._by_stem = {}
+            for found in self.files:
+                stem, dot, rest = found.key.partition(".")
+                if dot and rest and not found.is_dir:
+                    self._by_stem.setdefault(stem, []).append(found)
+        return self._by_stem
+
+
+class PhotoIndex:
+    """The photos folder as one run sees it: every folder listed at most once, its names
+    indexed, so that each row's look-ups cost the same however many files there are."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self._listings: dict[Path, Listing] = {}
+        self._resolved_root: Path | None = None
+        # Parcel folders listed straight under the photos folder that are no links
+        # (a file in one resolves to the resolved photos folder / folder / name), and
+        # their resolved paths once known.
+        self._plain_folders: set[Path] = set()
+        self._resolved_folders: dict[Path, Path] = {}
+
+    def listing(self, folder: Path) -> Listing:
+        """The folder's entries (listed on first use); none when it is not a readable
+        folder."""
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = Listing(*_scan(folder))
+        return found
+
+    def resolved_root(self) -> Path:
+        """The photos folder with its links resolved (``OSError`` when it is gone)."""
+        assert self.root is not None
+        if self._resolved_root is None:
+            self._resolved_root = self.root.resolve(strict=True)
+        return self._resolved_root
+
+    def plain_file(self, path: Path) -> Path | None:
+        """``path`` resolved, without a system call per folder on the way, when it is a
+        regular file (no link) listed in the photos folder or in a parcel folder that is
+        no link; None when that is not known (then ``Path.resolve`` decides)."""
+        parent = path.parent
+        base = self._resolved_folders.get(parent)
+        if base is None:
+            if parent == self.root:
+                base = self.resolved_root()
+            elif parent in self._plain_folders:
+                base = self.resolved_root() / parent.name
+            else:
+                return None
+            self._resolved_folders[parent] = base
+        try:
+            status = os.lstat(path)
+        except (OSError, ValueError):
+            return None
+        return base / path.name if stat.S_ISREG(status.st_mode) else None
+
+    def row_files(self, tracking_number: str) -> RowFiles:
+        """The parcel's folder(s) and the files that may belong to one tracking number,
+        names compared by ``name_key``.
+
+        Names are compared against directory listings, so a tracking number can never
+        be used as a path (``..`` or separators in it match nothing).
+        """
+        if self.root is None or not tracking_number:
+            return RowFiles()
+        root = self.listing(self.root)
+        found = RowFiles()
+        if root.error is not None:
+            found.unreadable.append(f"the photos folder cannot be read ({root.error})")
+        tn = name_key(tracking_number)
+        for entry in root.by_key.get(tn, []):
+            if not entry.is_dir:
+                found.not_folders.append(f"{entry.path.name} is {what_is(entry.path)}")
+                continue
+            found.folders.append(entry.path)
+            if not entry.is_link:
+                self._plain_folders.add(entry.path)
+            listing = self.listing(entry.path)
+            if listing.error is not None:
+                found.unreadable.append(
+                    f"the parcel's folder {entry.path.name}/ cannot be read ({listing.error})"
+                )
+            found.files.extend(
+                RowFile(sub.key, sub.path, in_folder=True, is_dir=sub.is_dir)
+                for sub in listing.entries
+            )
+        found.files.extend(
+            RowFile(entry.key[len(tn) + 1 :], entry.path, in_folder=False, is_dir=entry.is_dir)
+            for entry in root.with_prefix(tn)
+        )
+        return found
+
+
+def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
+    """A folder's entries, sorted by name, and why it could not be listed (None when it
+    could). The one place a folder is listed; an entry that cannot be examined is kept
+    as a non-folder, for the row that names it to say what it is."""
+    try:
+        with os.scandir(folder) as found:
+            entries = [(item.name, _is_dir(item), _is_link(item)) for item in found]
+    except ValueError:
+        return [], "its name holds a NUL character"
+    except OSError as exc:
+        return [], reason(exc)
+    entries.sort()
+    return [
+        _Entry(folder / name, name_key(name), is_dir, is_link) for name, is_dir, is_link in entries
+    ], None
+
+
+def _is_dir(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_dir()
+    except OSError:
+        return False
+
+
+def _is_link(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_symlink()
+    except OSError:
+        return True  # not known: the full check follows it
