@@ -9,7 +9,7 @@ name is matched whatever its letter case and Unicode normalisation, through the 
 regular file, be at most 6 MB, not be empty, and have a content type the upload API
 accepts, judged from its bytes (``filetypes``), read once without blocking
 (``safe_read``). Every problem is a ``RowError`` naming the row and the column, never an
-exception.
+exception (the photos folder itself is checked once, by ``PhotoIndex``).
 
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
@@ -46,16 +46,14 @@ from batch_claims.validate.safe_read import (
 from batch_claims.validate.typed_paths import after_folder_name, lookup, short, typed_problem
 
 __all__ = [
-    "FOLDER_CONVENTION",
     "MAX_FILE_SIZE",
-    "TYPED_IN_PARCEL_FOLDER",
-    "TYPED_PATH",
     "PhotoIndex",
     "read_regular",
     "resolve_documents",
     "sha256_of",
 ]
 
+# How a file was found (``Attachment.how``, shown in the evidence checklist).
 TYPED_PATH = "typed path"
 FOLDER_CONVENTION = "folder convention"
 TYPED_IN_PARCEL_FOLDER = "typed name, in the parcel's folder"
@@ -75,7 +73,8 @@ def resolve_documents(
     which do not make the row invalid).
 
     Pass the run's ``index`` (of ``photos_dir``) so that folders are listed once per run,
-    not once per row."""
+    not once per row; without it one is made here, and a ``photos_dir`` that is not a
+    folder that can be listed is an ``InputError`` (``PhotoIndex``), not a row's error."""
     if index is None or index.root != photos_dir:
         index = PhotoIndex(photos_dir)
     attachments: dict[str, Attachment] = {}

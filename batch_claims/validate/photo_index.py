@@ -7,19 +7,25 @@ same in a folder of ten files as in one of 100,000. ``row_files`` gives the file
 belong to one tracking number: those in its ``<tn>/`` folder and the flat ``<tn>_*``
 ones; tracking numbers are compared against listings, never used as paths.
 
-An entry that cannot be examined (a broken link, a link loop) or a folder that cannot be
-listed is kept for the row that needs it to name.
+The photos folder itself is checked when the index is made (``check_photos_folder``,
+which a caller may also use before the sheet is read): a path given that is not a folder
+that can be listed (missing, a file, a broken link, unreadable) is an ``InputError``, one
+message for the run instead of one per row. An entry that cannot be examined (a broken
+link, a link loop) or a parcel folder that cannot be listed is kept for the row that
+needs it to name.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from batch_claims.validate.safe_read import reason, what_is
+from batch_claims.errors import InputError
+from batch_claims.validate.safe_read import lexists, mode_words, reason, what_is
 
 
 def name_key(name: str) -> str:
@@ -117,7 +123,10 @@ class RowFiles:
 
 class PhotoIndex:
     """The photos folder as one run sees it: every folder listed at most once, its names
-    indexed, so that each row's look-ups cost the same however many files there are."""
+    indexed, so that each row's look-ups cost the same however many files there are.
+
+    ``root`` None means the run has no photos folder. A ``root`` given must be a folder
+    that can be listed, else ``InputError`` (``check_photos_folder``)."""
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
@@ -128,6 +137,8 @@ class PhotoIndex:
         # their resolved paths once known.
         self._plain_folders: set[Path] = set()
         self._resolved_folders: dict[Path, Path] = {}
+        if root is not None:
+            check_photos_folder(root)
 
     def listing(self, folder: Path) -> Listing:
         """The folder's entries (listed on first use); none when it is not a readable
@@ -175,7 +186,7 @@ class PhotoIndex:
             return RowFiles()
         root = self.listing(self.root)
         found = RowFiles()
-        if root.error is not None:
+        if root.error is not None:  # it was a folder when the index was made
             found.unreadable.append(f"the photos folder cannot be read ({root.error})")
         tn = name_key(tracking_number)
         for entry in root.by_key.get(tn, []):
@@ -199,6 +210,44 @@ class PhotoIndex:
             for entry in root.with_prefix(tn)
         )
         return found
+
+
+def check_photos_folder(root: Path) -> None:
+    """``InputError`` unless ``root`` is a folder that can be listed (opened here, not
+    read: the index lists it when a row needs it). ``PhotoIndex`` checks this when it is
+    made; a caller may check earlier, before the sheet is read."""
+    try:
+        with os.scandir(root):
+            return
+    except ValueError:
+        error = "its name holds a NUL character"
+    except OSError as exc:
+        error = reason(exc)
+    raise InputError(_photos_problem(root, error))
+
+
+def _photos_problem(root: Path, error: str) -> str:
+    """Why the photos folder ``root`` could not be listed (``error``), for the user: a
+    photos folder given (by ``--photos`` or the config file) that is missing, a file or
+    unreadable is a wrong set-up, told once, not a problem of every row with a document."""
+    try:
+        status = os.stat(root)
+    except ValueError:
+        problem = "is not a possible name (it holds a NUL character)"
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR) and not lexists(root):
+            problem = "does not exist"
+        else:  # a broken link, a link loop, a folder on the way that cannot be searched
+            problem = f"is {what_is(root)}"
+    else:
+        if stat.S_ISDIR(status.st_mode):
+            problem = f"cannot be read ({error})"
+        else:
+            problem = f"is {mode_words(status.st_mode)}, not a folder"
+    return (
+        f"the photos folder {root} {problem}: give --photos (or photos in the config file's "
+        "[defaults]) the folder that holds the photos and documents"
+    )
 
 
 def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
