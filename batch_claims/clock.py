@@ -1,4 +1,5 @@
-"""The clock the rate limiter and back-off wait on: the only module that touches ``time``.
+"""The clock the rate limiter and back-off wait on: the only module that touches ``time``;
+and ``UNIT_SECONDS``, the one table of units of time a flag, a config or a server writes.
 
 ``SystemClock`` is the real one. ``FakeClock`` advances instantly when asked to sleep,
 so tests run a minute of rate limiting in microseconds.
@@ -8,8 +9,24 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+# Seconds in a unit of time, by each name a duration flag ("90m"), a 429's text ("per 1
+# minute") or a limit's description ("15 per 1 hour") gives it.
+UNIT_SECONDS: Mapping[str, float] = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+}
 
 
 class Clock(Protocol):

@@ -1,7 +1,10 @@
-"""The values the pipeline yields: a row's status, its errors, and a valid claim.
+"""The values the pipeline yields: a row's status, its errors and their codes, and a
+valid claim.
 
 Plain frozen dataclasses. A bad row is data (a ``RowOutcome`` holding ``RowError``
-values), never an exception.
+values), never an exception. ``ErrorCode`` is every error code batch-claims itself
+writes into a results workbook or the journal, whatever stage finds it; the API's own
+codes pass through as the API spells them.
 """
 
 from __future__ import annotations
@@ -32,9 +35,73 @@ class Status(StrEnum):
         return self in (Status.SUBMITTED, Status.ALREADY_SUBMITTED)
 
 
+class ErrorCode(StrEnum):
+    """The ``error_code`` values batch-claims writes (``RowError.code``,
+    ``RowOutcome.error_code``). The strings are part of the results workbook's contract:
+    never rename one. The messages of a cell's codes are ``validate.messages.Message``."""
+
+    # A cell the checks refused (validate/): coerce, amounts, the pandera schemas.
+    REQUIRED = "required"
+    EXCEL_ERROR = "excel_error"
+    UNCALCULATED_FORMULA = "uncalculated_formula"
+    NOT_A_TRACKING_NUMBER = "not_a_tracking_number"
+    NOT_TEXT = "not_text"
+    UNTRUSTWORTHY_NUMBER = "untrustworthy_number"
+    DUPLICATE_TRACKING_NUMBER = "duplicate_tracking_number"
+    BAD_CONTRACT_TYPE = "bad_contract_type"
+    NOT_AN_INTEGER = "not_an_integer"
+    NOT_POSITIVE = "not_positive"
+    CONTRACT_ID_NOT_ALLOWED = "contract_id_not_allowed"
+    NOT_A_BOOLEAN = "not_a_boolean"
+    PORTAL_CLAIM_NEEDS_CONTRACT = "portal_claim_needs_contract"
+    NOT_AN_AMOUNT = "not_an_amount"
+    AMBIGUOUS_AMOUNT = "ambiguous_amount"
+    NEGATIVE_AMOUNT = "negative_amount"
+    ZERO_AMOUNT = "zero_amount"
+    AMOUNT_TOO_LARGE = "amount_too_large"
+    TOO_MANY_DECIMALS = "too_many_decimals"
+    BAD_CURRENCY = "bad_currency"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    MISSING_CURRENCY = "missing_currency"
+    # A value under a header that only looks like a column (validate/coverage.py).
+    UNRECOGNISED_COLUMN = "unrecognised_column"
+    # A document cell (validate/attachments.py).
+    MISSING_DOCUMENT = "missing_document"
+    NO_PHOTOS_FOLDER = "no_photos_folder"
+    OUTSIDE_PHOTOS_FOLDER = "outside_photos_folder"
+    FILE_NOT_FOUND = "file_not_found"
+    NOT_A_FILE = "not_a_file"
+    AMBIGUOUS_DOCUMENT = "ambiguous_document"
+    FILE_TOO_LARGE = "file_too_large"
+    EMPTY_FILE = "empty_file"
+    UNREADABLE_FILE = "unreadable_file"
+    FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
+    INVALID_FILE_NAME = "invalid_file_name"
+    UNREADABLE_FOLDER = "unreadable_folder"
+    # A row's outcome: invalid (any error above), or a check or a send that failed
+    # unexpectedly (validate/prepare.py, send/submitter.py, report/workbook.py).
+    INVALID = "invalid"
+    INTERNAL_ERROR = "internal_error"
+    # Sending (send/): the answer unknown, the run interrupted, a file changed or gone
+    # since it was checked, a row held back; a refusal or failure the API gave no code.
+    UNCONFIRMED = "unconfirmed"
+    INTERRUPTED = "interrupted"
+    FILE_UNREADABLE = "file_unreadable"
+    FILE_CHANGED = "file_changed"
+    UNCHANGED_SINCE_REFUSED = "unchanged_since_refused"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    # The API client (api/): a 429 without a code, an answer that is not JSON.
+    HIT_RATE_LIMIT = "hit_rate_limit"
+    INVALID_JSON = "invalid_json"
+
+
 @dataclass(frozen=True)
 class RowError:
-    """One problem of one row: ``column`` is the canonical column name (or None)."""
+    """One problem of one row: ``column`` is the canonical column name (or None).
+
+    ``code`` is an ``ErrorCode`` (a ``str``); typed ``str`` until every producer
+    passes the enum."""
 
     row: int
     column: str | None
@@ -95,7 +162,7 @@ class RowOutcome:
     status: Status
     ticket_id: str | None = None
     http_status: int | None = None
-    error_code: str | None = None
+    error_code: str | None = None  # an ErrorCode, or the API's own code as it sent it
     error_detail: str | None = None
     attempts: int = 0
     submitted_at: datetime | None = None

@@ -18,6 +18,7 @@ from typing import Any
 
 import platformdirs
 
+from batch_claims.clock import UNIT_SECONDS
 from batch_claims.columns import BY_NAME, CONTRACT_TYPE, Variant, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.limits import Limit, Scope
@@ -194,7 +195,7 @@ def parse_age(text: str, where: str = "--token-max-age") -> timedelta:
     if match is None:
         raise InputError(f"{where}: expected a duration such as 24h, 90m or 2d; got {text!r}")
     number, unit = float(match.group(1)), match.group(2) or "h"
-    return timedelta(seconds=number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+    return timedelta(seconds=number * UNIT_SECONDS[unit])
 
 
 def _seconds(value: object, where: str) -> float:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,18 +14,13 @@ from hypothesis import strategies as st
 from sheet_fixtures import table
 
 from batch_claims.columns import COLUMNS, Variant
-from batch_claims.outcome import Money
+from batch_claims.outcome import ErrorCode, Money
 from batch_claims.read.cells import UntrustworthyNumber
-from batch_claims.validate.coerce import (
-    ParsedAmount,
-    Problem,
-    parse_amount,
-    parse_boolean,
-    parse_currency,
-    parse_integer,
-    parse_number,
-)
-from batch_claims.validate.schema import ParsedRow, decimal_convention, validate_table
+from batch_claims.validate.amounts import ParsedAmount, parse_amount, parse_number
+from batch_claims.validate.coerce import parse_boolean, parse_currency, parse_integer
+from batch_claims.validate.decimals import decimal_convention
+from batch_claims.validate.messages import Message, Problem
+from batch_claims.validate.rows import ParsedRow, validate_table
 
 RATES_HEADERS = [
     "tracking_number",
@@ -85,18 +82,18 @@ def test_amounts(cell: object, price: str, currency: str | None) -> None:
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
-        ("ten", Problem("not_an_amount")),
-        ("12.", Problem("not_an_amount")),
-        ("1,2,3", Problem("not_an_amount")),
-        ("1.23.4", Problem("not_an_amount")),
-        (True, Problem("not_an_amount")),
-        (float("nan"), Problem("not_an_amount")),
-        ("CHF 12", Problem("bad_currency", "CHF")),
-        ("1,234", Problem("ambiguous_amount", "1234|1.234")),
-        ("1.234", Problem("ambiguous_amount", "1234|1.234")),
-        ("12,-5", Problem("not_an_amount")),
-        ("-", Problem("not_an_amount")),  # blank in a table, see test_placeholders_are_blank
-        ("50%", Problem("not_an_amount")),
+        ("ten", Message.NOT_AN_AMOUNT.problem()),
+        ("12.", Message.NOT_AN_AMOUNT.problem()),
+        ("1,2,3", Message.NOT_AN_AMOUNT.problem()),
+        ("1.23.4", Message.NOT_AN_AMOUNT.problem()),
+        (True, Message.NOT_AN_AMOUNT.problem()),
+        (float("nan"), Message.NOT_AN_AMOUNT.problem()),
+        ("CHF 12", Message.UNSUPPORTED_CURRENCY.problem(currency="CHF")),
+        ("1,234", Message.AMBIGUOUS_AMOUNT.problem(thousands="1234", decimal="1.234")),
+        ("1.234", Message.AMBIGUOUS_AMOUNT.problem(thousands="1234", decimal="1.234")),
+        ("12,-5", Message.NOT_AN_AMOUNT.problem()),
+        ("-", Message.NOT_AN_AMOUNT.problem()),  # blank in a table, see test_placeholders_are_blank
+        ("50%", Message.NOT_AN_AMOUNT.problem()),
     ],
 )
 def test_amount_problems(cell: object, problem: Problem) -> None:
@@ -163,7 +160,7 @@ def test_currencies(cell: str, currency: str) -> None:
 
 @pytest.mark.parametrize("cell", ["CHF", "euro dollars", 12, ""])
 def test_bad_currencies(cell: object) -> None:
-    assert parse_currency(cell) == (None, Problem("bad_currency"))
+    assert parse_currency(cell) == (None, Message.BAD_CURRENCY.problem())
 
 
 @pytest.mark.parametrize(
@@ -193,7 +190,7 @@ def test_integers(cell: object, value: int) -> None:
 
 @pytest.mark.parametrize("cell", [12.5, "12.5", "abc", True, "1,234"])
 def test_not_integers(cell: object) -> None:
-    assert parse_integer(cell) == (None, Problem("not_an_integer"))
+    assert parse_integer(cell) == (None, Message.NOT_AN_INTEGER.problem())
 
 
 # --- rows -------------------------------------------------------------------------------
@@ -730,3 +727,63 @@ def test_convention_not_needed_without_ambiguous_amounts() -> None:
         "decimal comma (inferred from the file)",
         None,
     )
+
+
+# --- error codes and their messages ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("message", list(Message), ids=lambda m: m.name)
+def test_every_message_has_a_code_and_fills_its_whole_template(message: Message) -> None:
+    assert isinstance(message.code, ErrorCode)
+    problem = message.problem(**{word: f"<{word}>" for word in message.words})
+    text = problem.text("3SABC{0}")  # braces in a cell are shown, never formatted
+    for word in message.words:
+        assert f"<{word}>" in text
+    assert "{" not in text.replace("3SABC{0}", "")
+    assert problem.code is message.code
+
+
+def test_a_problem_refuses_words_its_template_does_not_take() -> None:
+    with pytest.raises(ValueError, match="AMBIGUOUS_AMOUNT needs"):
+        Message.AMBIGUOUS_AMOUNT.problem(thousands="1234")
+    with pytest.raises(ValueError, match="NOT_AN_AMOUNT needs"):
+        Message.NOT_AN_AMOUNT.problem(currency="EUR")
+
+
+def test_every_code_a_cell_check_gives_has_its_messages() -> None:
+    cell_codes = {
+        *("required", "excel_error", "uncalculated_formula", "internal_error"),
+        *("not_a_tracking_number", "not_text", "untrustworthy_number"),
+        *("duplicate_tracking_number", "bad_contract_type", "not_an_integer", "not_positive"),
+        *("contract_id_not_allowed", "not_a_boolean", "portal_claim_needs_contract"),
+        *("not_an_amount", "ambiguous_amount", "negative_amount", "zero_amount"),
+        *("amount_too_large", "too_many_decimals", "bad_currency", "currency_mismatch"),
+        *("missing_currency", "unrecognised_column"),
+    }
+    assert {message.code for message in Message} == cell_codes
+
+
+def test_every_error_code_the_docs_name_exists() -> None:
+    docs = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`error_code` `([a-z_]+)`", docs))
+    assert named >= {"internal_error", "unchanged_since_refused"}
+    attachments = (ROOT / "batch_claims" / "validate" / "attachments.py").read_text("utf-8")
+    listed = attachments.split("Error codes of the ``RowError`` values made here:")[1]
+    named |= set(re.findall(r"``([a-z_]+)``", listed.split('"""')[0]))
+    assert len(named) > 10
+    assert named <= {code.value for code in ErrorCode}
+
+
+def test_error_codes_keep_their_spelling() -> None:
+    # Written into results workbooks and the journal: never renamed.
+    for code in ErrorCode:
+        assert code.value == code.name.lower()
+
+
+def test_a_single_forbidden_character_is_named_in_the_singular() -> None:
+    parsed = validate_table(table(RATES_HEADERS, [rates_row("3SABC,0123456")]))
+    (error,) = parsed[0].errors
+    assert error.code == "not_a_tracking_number"
+    assert '"," is never part of one' in error.message

@@ -20,7 +20,7 @@ from batch_claims.read import headers
 from batch_claims.read import table as sheet
 from batch_claims.read.cells import UntrustworthyNumber, tracking_text
 from batch_claims.read.sheet import read_sheet
-from batch_claims.validate.schema import validate_table
+from batch_claims.validate.rows import validate_table
 
 
 def cells(table: sheet.SheetTable, column: str) -> list[object]:

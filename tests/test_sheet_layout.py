@@ -22,7 +22,7 @@ from batch_claims.read.table import (
     SheetTable,
     totals_label,
 )
-from batch_claims.validate.schema import validate_table
+from batch_claims.validate.rows import validate_table
 
 FILES = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

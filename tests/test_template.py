@@ -14,7 +14,7 @@ from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, 
 from batch_claims.read.sheet import read_sheet
 from batch_claims.report.template import write_template
 from batch_claims.validate.attachments import MAX_FILE_SIZE
-from batch_claims.validate.schema import validate_table
+from batch_claims.validate.rows import validate_table
 
 COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
 

@@ -23,17 +23,16 @@ from batch_claims.columns import COLUMNS, Variant
 from batch_claims.outcome import Money
 from batch_claims.read.cells import EXCEL_ERRORS, CurrencyNumber, ExcelError, format_currency
 from batch_claims.read.sheet import read_sheet
+from batch_claims.validate.amounts import ParsedAmount, parse_amount
+from batch_claims.validate.bounds import MAX_AMOUNT
 from batch_claims.validate.coerce import (
-    MAX_AMOUNT,
     PARSERS,
-    ParsedAmount,
-    Problem,
     float_text_digits,
-    parse_amount,
     parse_integer,
     parse_tracking_number,
 )
-from batch_claims.validate.schema import ParsedRow, reading_notices, validate_table
+from batch_claims.validate.messages import Message
+from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 from tests.conftest import SCALED_FLAGS
 
 
@@ -57,7 +56,7 @@ def codes(row: ParsedRow) -> list[tuple[str | None, str]]:
 def test_every_parser_refuses_an_excel_error_with_one_code(shown: str) -> None:
     error = ExcelError(shown)
     for parse in (*PARSERS.values(), parse_amount):
-        assert parse(error) == (None, Problem("excel_error"))
+        assert parse(error) == (None, Message.EXCEL_ERROR.problem())
 
 
 def test_an_excel_error_in_any_column_is_an_error_naming_the_cell() -> None:
@@ -345,7 +344,8 @@ def test_float_renderings_read_as_their_digits_only_when_exact(number: int) -> N
                 None,
             )
         if number >= 10**15:
-            assert parse_tracking_number(f"{number}.0")[1] == Problem("untrustworthy_number")
+            lost = Message.NUMBER_MAY_HAVE_LOST_DIGITS.problem()
+            assert parse_tracking_number(f"{number}.0")[1] == lost
 
 
 def test_float_column_ids_in_a_csv_are_read_as_digits_with_one_notice(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from batch_claims.api import transport
 from batch_claims.api.auth import OAuth2ClientCredentials
 from batch_claims.api.ratelimit import RateLimiter
 from batch_claims.api.retry import RetryPolicy, map_request_errors, parse_retry_after
-from batch_claims.clock import Clock
+from batch_claims.clock import UNIT_SECONDS, Clock
 from batch_claims.errors import (
     ApiError,
     AuthRefused,
@@ -373,7 +373,6 @@ class SupportClient:
 _WINDOW = re.compile(
     r"per\s+(\d+(?:\.\d+)?)?\s*(second|sec|s|minute|min|m|hour|h)s?\b", re.IGNORECASE
 )
-_UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
 
 
 def _scrubbed(exc: BatchClaimsError) -> BatchClaimsError:
@@ -393,7 +392,7 @@ def window_in_detail(detail: str) -> float | None:
         return None
     count = float(match.group(1) or 1)
     unit = match.group(2).lower()
-    return count * _UNIT_SECONDS.get(unit, 3600.0)
+    return count * UNIT_SECONDS[unit]
 
 
 def _success_value(response: requests.Response, key: str, ticket: bool) -> str:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from batch_claims.columns import BY_NAME, COLUMNS, TRACKING_NUMBER, Kind, normalise_header
+from batch_claims.currency import CURRENCY_TOKENS
 from batch_claims.errors import InputError
 
 _HEADER_CURRENCY = re.compile(
@@ -25,17 +26,6 @@ _HEADER_CURRENCY = re.compile(
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HEADER_CURRENCIES = {
-    "eur": "EUR",
-    "euro": "EUR",
-    "euros": "EUR",
-    "€": "EUR",
-    "gbp": "GBP",
-    "£": "GBP",
-    "usd": "USD",
-    "us$": "USD",
-    "$": "USD",
-}
 
 
 def _currency_suffix(header: str) -> tuple[str, str] | None:
@@ -43,8 +33,8 @@ def _currency_suffix(header: str) -> tuple[str, str] | None:
     match = _HEADER_CURRENCY.search(header)
     if match is None:
         return None
-    token = (match["word"] or match["symbol"]).casefold()
-    return header[: match.start()].strip(), _HEADER_CURRENCIES[token]
+    token = match["word"] or match["symbol"]
+    return header[: match.start()].strip(), CURRENCY_TOKENS[token.upper()]
 
 
 def header_currency(header: str) -> str | None:

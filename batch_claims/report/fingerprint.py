@@ -5,8 +5,8 @@ As it writes, the writer (``report``) feeds every row of every sheet to a
 ``Fingerprint`` and stores the digest in the workbook's custom document properties;
 ``changed_since_written`` reads a workbook's cells back and compares: a cell someone
 typed into (a fix in ``Failed rows``), a row added or deleted, or a file that
-batch-claims did not write all count as changed. Styles, column widths and comments
-are not counted: only what a person can type.
+batch-claims did not write all count as changed, each told as a ``NotAsWritten``.
+Styles, column widths and comments are not counted: only what a person can type.
 
 Values are compared in a form that survives the trip through the file: numbers as
 the 16 significant digits the file keeps (``Decimal('12.50')`` reads back as 12.5),
@@ -22,10 +22,19 @@ import numbers
 import warnings
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 PROPERTY = "batch-claims fingerprint"
+
+
+class NotAsWritten(StrEnum):
+    """Why a workbook is not as batch-claims wrote it; the words follow its path."""
+
+    NOT_A_WORKBOOK = "is not a workbook batch-claims wrote"
+    NOT_WRITTEN_BY_US = "was not written by batch-claims (or by a version before 0.2)"
+    CHANGED = "was changed since batch-claims wrote it"
 
 
 class Fingerprint:
@@ -91,7 +100,7 @@ def digest_of(workbook: Any) -> str:
     return fingerprint.hexdigest()
 
 
-def changed_since_written(path: Path) -> str | None:
+def changed_since_written(path: Path) -> NotAsWritten | None:
     """None when the workbook at ``path`` is as batch-claims wrote it; else why not."""
     import openpyxl
 
@@ -100,15 +109,15 @@ def changed_since_written(path: Path) -> str | None:
             warnings.simplefilter("ignore")
             workbook: Any = openpyxl.load_workbook(path, read_only=True)
     except Exception:
-        return "is not a workbook batch-claims wrote"
+        return NotAsWritten.NOT_A_WORKBOOK
     try:
         stored = next(
             (str(p.value) for p in workbook.custom_doc_props.props if p.name == PROPERTY), None
         )
         if stored is None:
-            return "was not written by batch-claims (or by a version before 0.2)"
+            return NotAsWritten.NOT_WRITTEN_BY_US
         if digest_of(workbook) != stored:
-            return "was changed since batch-claims wrote it"
+            return NotAsWritten.CHANGED
         return None
     finally:
         workbook.close()

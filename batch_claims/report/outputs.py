@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from batch_claims.errors import InputError
-from batch_claims.report.fingerprint import changed_since_written
+from batch_claims.report.fingerprint import NotAsWritten, changed_since_written
 
 _NUMBERED = re.compile(r"^(?P<base>.+?)\.results(?:-(?P<n>\d+))?$", re.IGNORECASE)
 
@@ -65,7 +65,7 @@ def refuse_changed(target: Path) -> None:
     reason = changed_since_written(target)
     if reason is None:
         return
-    if reason.startswith("was changed"):
+    if reason is NotAsWritten.CHANGED:
         raise InputError(
             f"{target} {reason}; it is not overwritten, since its 'Failed rows' may hold "
             f"your fixes — to send them, run `batch-claims retry {target}`; or write "

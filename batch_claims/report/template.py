@@ -29,6 +29,7 @@ from batch_claims.columns import (
     Kind,
     Variant,
 )
+from batch_claims.currency import CURRENCIES
 from batch_claims.report.workbook import atomic_save, atomic_write_bytes
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.filetypes import ALLOWED_CONTENT_TYPES
@@ -38,7 +39,6 @@ COLUMNS_SHEET = "Columns"
 INSTRUCTIONS_SHEET = "Instructions"
 LAST_INPUT_ROW = 1000
 EXAMPLE_ROW_NUMBER = 2
-CURRENCIES = ("EUR", "GBP", "USD")
 BOOLEAN_CHOICES = ("yes", "no")
 
 BOLD = Font(bold=True)

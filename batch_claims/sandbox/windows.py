@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from batch_claims.clock import UNIT_SECONDS
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -26,8 +28,8 @@ class Limit:
 
     def describe(self) -> str:
         """The limit in the words of Sendcloud's 429, e.g. ``15 per 1 minute``."""
-        for unit, size in (("hour", 3600.0), ("minute", 60.0), ("second", 1.0)):
-            amount = self.seconds / size
+        for unit in ("hour", "minute", "second"):
+            amount = self.seconds / UNIT_SECONDS[unit]
             if amount >= 1 and math.isclose(amount, round(amount)):
                 number = round(amount)
                 return f"{self.count} per {number} {unit}{'' if number == 1 else 's'}"

@@ -25,9 +25,7 @@ from batch_claims.outcome import RowError
 from batch_claims.read.headers import config_line, lookalike_columns, shown_header
 from batch_claims.read.table import SheetTable
 from batch_claims.settings import DEFAULT_CONFIG_NAME
-from batch_claims.validate.schema import show
-
-UNRECOGNISED_COLUMN = "unrecognised_column"
+from batch_claims.validate.messages import Message
 
 
 def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, list[RowError]]:
@@ -42,17 +40,11 @@ def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, 
             if value is None:
                 continue
             header = shown_header(table.headers[index])
-            errors.setdefault(source.row, []).append(
-                RowError(
-                    source.row,
-                    None,
-                    UNRECOGNISED_COLUMN,
-                    f'row {source.row}, "{header}": {show(value)} would not be sent — the '
-                    f"header is not a column batch-claims knows (did you mean {column}?); "
-                    f"rename the header to {column}, or map it in {DEFAULT_CONFIG_NAME}: "
-                    f"[columns] {config_line(header, column)}",
-                )
+            problem = Message.UNRECOGNISED_COLUMN.problem(
+                column=column, config_line=config_line(header, column)
             )
+            text = f'row {source.row}, "{header}": {problem.text(value)}'
+            errors.setdefault(source.row, []).append(RowError(source.row, None, problem.code, text))
     return errors
 
 

@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
-from batch_claims.outcome import Attachment, Claim, Item, RowError, RowOutcome, Status
+from batch_claims.outcome import (
+    Attachment,
+    Claim,
+    ErrorCode,
+    Item,
+    RowError,
+    RowOutcome,
+    Status,
+)
 from batch_claims.read.headers import header_lookup
 from batch_claims.read.results import PreviousRun
 from batch_claims.read.sheet import read_sheet
@@ -21,13 +29,8 @@ from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.settings import Settings
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
-from batch_claims.validate.schema import (
-    DecimalConvention,
-    ParsedRow,
-    decimal_convention,
-    reading_notices,
-    validate_table,
-)
+from batch_claims.validate.decimals import DecimalConvention, decimal_convention
+from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,9 @@ def _item(
             contract_type=variant,
             status=Status.INVALID,
             error_code=(
-                INTERNAL_ERROR if any(e.code == INTERNAL_ERROR for e in errors) else "invalid"
+                ErrorCode.INTERNAL_ERROR
+                if any(e.code == ErrorCode.INTERNAL_ERROR for e in errors)
+                else ErrorCode.INVALID
             ),
             error_detail="\n".join(e.message for e in errors),
             errors=tuple(errors),
@@ -192,9 +197,6 @@ def _validated(
     return [alone[source.row] for source in table.rows]
 
 
-INTERNAL_ERROR = "internal_error"
-
-
 def internal_error(row: int, tracking_number: str, exc: BaseException) -> RowOutcome:
     """The outcome of a row whose check failed unexpectedly: invalid, never sent."""
     reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -210,9 +212,9 @@ def internal_error(row: int, tracking_number: str, exc: BaseException) -> RowOut
         tracking_number=tracking_number,
         contract_type="",
         status=Status.INVALID,
-        error_code=INTERNAL_ERROR,
+        error_code=ErrorCode.INTERNAL_ERROR,
         error_detail=message,
-        errors=(RowError(row, None, INTERNAL_ERROR, message),),
+        errors=(RowError(row, None, ErrorCode.INTERNAL_ERROR, message),),
     )
 
 

@@ -1,0 +1,308 @@
+"""A table's data rows as ``ParsedRow`` values, with every problem of each row.
+
+``validate_table`` coerces the cells column by column with the parsers of ``coerce``
+(tracking numbers, ids, yes/no, currency cells, text) and of ``money`` (amounts and
+the currencies they agree on); what cannot be coerced becomes a ``RowError`` at once.
+The typed frame is then checked once for all rows and once per variant by the pandera
+schemas (``schema``), and their failures become ``RowError`` values too. Every problem
+of a row is reported together, one per column and code, in column order. Values read
+otherwise than written (an id written as ``123.0``, a tracking number spaced as on its
+label) are kept per row (``ParsedRow.readings``) and told once per column
+(``reading_notices``).
+Pure functions: this module opens no files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from batch_claims.columns import (
+    BY_NAME,
+    CARRIER_CONTRACT_ID,
+    COLUMNS,
+    CONTRACT_TYPE,
+    DOCUMENT_COLUMNS,
+    IS_PORTAL_CLAIM,
+    TRACKING_NUMBER,
+    Kind,
+    Variant,
+)
+from batch_claims.outcome import ErrorCode, Money, RowError
+from batch_claims.read.table import SheetTable
+from batch_claims.validate.coerce import PARSERS, is_float_text, is_placeholder, parse_all
+from batch_claims.validate.decimals import decimal_convention
+from batch_claims.validate.messages import Coerced, Message, Problem, where
+from batch_claims.validate.money import StatedCurrency, amount_column
+from batch_claims.validate.schema import CONTRACT_GIVEN, failures, frame_columns
+
+# Column kinds where a placeholder such as "-" or "n/a" means the cell is blank (in text
+# columns it stays what the user wrote).
+_BLANK_PLACEHOLDERS = frozenset(
+    {Kind.CONTRACT_TYPE, Kind.INTEGER, Kind.BOOLEAN, Kind.AMOUNT, Kind.CURRENCY}
+)
+# Columns whose text may be read as other text: an id written through a float column
+# ("123456789012.0"), a tracking number spaced as on its label ("9400 1000 0000").
+_READ_AS_DIGITS = frozenset({TRACKING_NUMBER, CARRIER_CONTRACT_ID})
+_ORDER = {column.name: index for index, column in enumerate(COLUMNS)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A value read otherwise than written, for a notice: "123456789012.0" as 123456789012
+    (``kind`` "float"), "9400 1000 0000" as "940010000000" (``kind`` "grouped": the
+    spaces a label prints between groups left out)."""
+
+    column: str
+    kind: str
+    written: str
+    read: str
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    row: int
+    tracking_number: str | None
+    variant: Variant | None
+    is_portal_claim: bool
+    # api_field columns other than tracking_number and documents; blank values absent.
+    fields: dict[str, str | int | Money]
+    documents: dict[str, str]  # document column -> the path as typed
+    errors: tuple[RowError, ...]
+    readings: tuple[Reading, ...] = ()  # values read otherwise than written (notices)
+
+
+class _Errors:
+    """The errors of a table's rows: one per (row, column, code), the first one wins."""
+
+    def __init__(self, table: SheetTable) -> None:
+        self.table = table
+        self.by_row: dict[int, dict[tuple[str, ErrorCode], RowError]] = {}
+
+    def add(self, row: int, column: str, problem: Problem, value: object) -> None:
+        found = self.by_row.setdefault(row, {})
+        if (column, problem.code) not in found:
+            text = where(self.table, row, column) + problem.text(value)
+            found[(column, problem.code)] = RowError(row, column, problem.code, text)
+
+    def has(self, row: int, column: str) -> bool:
+        return any(key[0] == column for key in self.by_row.get(row, {}))
+
+    def of(self, row: int) -> tuple[RowError, ...]:
+        found = self.by_row.get(row, {}).values()
+        return tuple(sorted(found, key=lambda e: _ORDER.get(e.column or "", len(_ORDER))))
+
+
+def validate_table(
+    table: SheetTable,
+    default_variant: Variant = Variant.SENDCLOUD_RATES,
+    decimal_comma: bool | None = None,
+) -> list[ParsedRow]:
+    """One ``ParsedRow`` per data row of the table, in order, with all its errors.
+
+    ``decimal_comma``: True or False reads ambiguous amount texts such as ``1,234`` with
+    that convention; None (default) infers it from the table (``decimal_convention``).
+    """
+    rows = [source.row for source in table.rows]
+    if not rows:
+        return []
+    if decimal_comma is None:
+        decimal_comma = decimal_convention(table).decimal_comma
+    errors = _Errors(table)
+    readings: dict[int, list[Reading]] = {}
+    typed: dict[str, list[Any]] = {
+        column.name: _typed(table, column.name, PARSERS[column.kind], errors, readings)
+        for column in COLUMNS
+        if column.kind is not Kind.AMOUNT
+    }
+    contract_given = [value is not None for value in _cells(table, CARRIER_CONTRACT_ID)]
+    variants = _variants(table, typed[CONTRACT_TYPE], contract_given, default_variant)
+    stated = {
+        name: StatedCurrency(table.header_of(name), _cells(table, name), typed[name])
+        for name in (c.name for c in COLUMNS if c.kind is Kind.CURRENCY)
+        if name in table.mapping
+    }
+    money: dict[str, list[Money | None]] = {}
+    for column in COLUMNS:
+        if column.kind is Kind.AMOUNT:
+            cells = _cells(table, column.name)
+            amounts = amount_column(table, column, cells, stated, decimal_comma)
+            for position, problem in amounts.problems.items():
+                errors.add(rows[position], column.name, problem, cells[position])
+            typed[column.name], money[column.name] = amounts.prices, amounts.money
+    frame = pd.DataFrame(
+        {c.name: pd.Series(typed[c.name], index=rows, dtype=object) for c in frame_columns()}
+    )
+    frame[IS_PORTAL_CLAIM] = [bool(v) for v in typed[IS_PORTAL_CLAIM]]
+    frame[CONTRACT_GIVEN] = contract_given
+    _add_schema_errors(table, frame, variants, errors)
+    body: list[tuple[str, list[Any]]] = [
+        (c.name, money[c.name] if c.kind is Kind.AMOUNT else typed[c.name])
+        for c in COLUMNS
+        if c.api_field
+        and not c.is_document
+        and c.name != TRACKING_NUMBER
+        and c.name in table.mapping
+    ]
+    files = [(c.name, typed[c.name]) for c in DOCUMENT_COLUMNS if c.name in table.mapping]
+    return [
+        ParsedRow(
+            row=row,
+            tracking_number=typed[TRACKING_NUMBER][i],
+            variant=variants[i],
+            is_portal_claim=bool(typed[IS_PORTAL_CLAIM][i]),
+            fields={name: values[i] for name, values in body if values[i] is not None},
+            documents={name: values[i] for name, values in files if values[i] is not None},
+            errors=errors.of(row),
+            readings=tuple(readings.get(row, ())),
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+def _cells(table: SheetTable, name: str) -> list[object]:
+    """The cells of a column, one per row (None when blank or the sheet lacks it)."""
+    index = table.mapping.get(name)
+    if index is None:
+        return [None] * len(table.rows)
+    cells = [source.cells[index] for source in table.rows]
+    if BY_NAME[name].kind in _BLANK_PLACEHOLDERS:  # "-", "n/a", "€ -": nothing given
+        return [None if is_placeholder(cell) else cell for cell in cells]
+    return cells
+
+
+def _typed(
+    table: SheetTable,
+    name: str,
+    parse: Callable[[object], Coerced],
+    errors: _Errors,
+    readings: dict[int, list[Reading]],
+) -> list[Any]:
+    """A column's values as ``parse`` reads them (None when blank or refused); what is
+    refused goes to ``errors``, what is read otherwise than written to ``readings``."""
+    if name not in table.mapping:
+        return [None] * len(table.rows)
+    values: list[Any] = []
+    cells = _cells(table, name)
+    for source, value, result in zip(table.rows, cells, parse_all(parse, cells), strict=True):
+        typed, problem = result if result is not None else (None, None)
+        if problem is not None:
+            errors.add(source.row, name, problem, value)
+        elif isinstance(value, str) and name in _READ_AS_DIGITS:
+            reading = _reading(name, value, typed)
+            if reading is not None:
+                readings.setdefault(source.row, []).append(reading)
+        values.append(typed)
+    return values
+
+
+def _variants(
+    table: SheetTable,
+    contract_types: Sequence[Variant | None],
+    contract_given: Sequence[bool],
+    default_variant: Variant,
+) -> list[Variant | None]:
+    """Each row's variant: its contract type; else own_contract when it gives a contract
+    ID, else the default. None when the contract type cell cannot be read."""
+    return [
+        given_type
+        if given_type is not None or raw_type is not None
+        else (Variant.OWN_CONTRACT if given_id else default_variant)
+        for given_type, raw_type, given_id in zip(
+            contract_types, _cells(table, CONTRACT_TYPE), contract_given, strict=True
+        )
+    ]
+
+
+def _add_schema_errors(
+    table: SheetTable, frame: pd.DataFrame, variants: Sequence[Variant | None], errors: _Errors
+) -> None:
+    """The schemas' failures as errors, for the cells not already refused when coerced."""
+    rows = list(frame.index)
+    variant_of = dict(zip(rows, variants, strict=True))
+    first_row: dict[str, int] = {}
+    for row, number in zip(rows, frame[TRACKING_NUMBER], strict=True):
+        if number is not None:
+            first_row.setdefault(number, row)
+    cells: dict[str, dict[int, object]] = {}
+    for row, name, code in failures(frame, variants):
+        if errors.has(row, name):
+            continue  # already reported when the cell could not be coerced
+        if name not in cells:
+            cells[name] = dict(zip(rows, _cells(table, name), strict=True))
+        value = cells[name][row]
+        variant = variant_of[row] or Variant.OWN_CONTRACT
+        if code is ErrorCode.DUPLICATE_TRACKING_NUMBER:
+            value = frame.at[row, TRACKING_NUMBER]
+            first = str(first_row[str(value)])
+            problem = Message.DUPLICATE_TRACKING_NUMBER.problem(first_row=first)
+        else:
+            problem = _schema_problem(table, name, code, variant)
+        errors.add(row, name, problem, value)
+
+
+def _schema_problem(table: SheetTable, name: str, code: ErrorCode, variant: Variant) -> Problem:
+    """The message of a schema check's failure (all but a duplicate tracking number)."""
+    if code is ErrorCode.REQUIRED:
+        why = "every row needs a tracking number"
+        if name != TRACKING_NUMBER:
+            why = f"required for {variant} claims"
+        if name not in table.mapping:
+            return Message.REQUIRED_NO_COLUMN.problem(why=why)
+        return Message.REQUIRED.problem(why=why)
+    if code is ErrorCode.ZERO_AMOUNT:
+        return Message.ZERO_AMOUNT.problem(variant=str(variant))
+    if code is ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT:
+        contract_header = table.header_of(CARRIER_CONTRACT_ID)
+        return Message.PORTAL_CLAIM_NEEDS_CONTRACT.problem(contract_header=contract_header)
+    if code is ErrorCode.NOT_POSITIVE:
+        return Message.NOT_POSITIVE.problem()
+    if code is ErrorCode.CONTRACT_ID_NOT_ALLOWED:
+        return Message.CONTRACT_ID_NOT_ALLOWED.problem()
+    raise ValueError(f"no schema check has the code {code}")
+
+
+def _reading(column: str, written: str, read: object) -> Reading | None:
+    if read is None or str(read) == written.strip():
+        return None
+    kind = "float" if is_float_text(written) else "grouped"
+    return Reading(column, kind, written, str(read))
+
+
+def reading_notices(table: SheetTable, rows: Sequence[ParsedRow]) -> tuple[str, ...]:
+    """One notice per column and kind of reading, listing its rows."""
+    found: dict[tuple[str, str], list[Reading | int]] = {}
+    for parsed in rows:
+        for reading in parsed.readings:
+            found.setdefault((reading.column, reading.kind), []).extend([reading, parsed.row])
+    notices = []
+    for (column, kind), items in found.items():
+        numbers = [item for item in items if isinstance(item, int)]
+        first = next(item for item in items if isinstance(item, Reading))
+        example = f'"{first.written}" → {first.read}'
+        header = table.header_of(column)
+        if kind == "float":
+            notices.append(
+                f'"{header}": numbers written as a float column writes them were read as '
+                f"their digits ({_rows_listed(numbers)}, e.g. {example}); "
+                "save that column as text"
+            )
+        else:
+            notices.append(
+                f'"{header}": tracking numbers were read without the spaces that group them '
+                f"on the label ({_rows_listed(numbers)}, e.g. {example})"
+            )
+    return tuple(notices)
+
+
+def _rows_listed(numbers: Sequence[int], limit: int = 10) -> str:
+    """row 7 / rows 7 and 9 / rows 1, 2, ... and 12 more"""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    shown = [str(n) for n in numbers[:limit]]
+    if len(numbers) > limit:
+        return f"rows {', '.join(shown)} and {len(numbers) - limit} more"
+    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"
