@@ -16,8 +16,8 @@ Error codes of the ``RowError`` values made here: ``missing_document``,
 ``ambiguous_document``, ``file_too_large``, ``empty_file``, ``unreadable_file``,
 ``file_type_not_allowed``, ``invalid_file_name``, ``unreadable_folder``.
 
-``PhotoIndex``, ``MAX_FILE_SIZE``, ``read_regular`` and ``sha256_of`` are importable from
-here too, where the rest of the package has always found them.
+The photos-folder index, the size cap, the safe read and the file hash are importable
+from here too (``__all__``), where the rest of the package has always found them.
 """
 
 from __future__ import annotations
