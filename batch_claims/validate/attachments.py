@@ -17,7 +17,7 @@ Error codes of the ``RowError`` values made here: ``missing_document``,
 ``file_type_not_allowed``, ``invalid_file_name``, ``unreadable_folder``.
 
 The photos-folder index, the size cap, the safe read and the file hash are importable
-from here too (``__all__``), where the rest of the package has always found them.
+from here too (its __all__), where the rest of the package has always found them.
 """
 
 from __future__ import annotations
