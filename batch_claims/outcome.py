@@ -98,14 +98,11 @@ class ErrorCode(StrEnum):
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem of one row: ``column`` is the canonical column name (or None).
-
-    ``code`` is an ``ErrorCode`` (a ``str``); typed ``str`` until every producer
-    passes the enum."""
+    """One problem of one row: ``column`` is the canonical column name (or None)."""
 
     row: int
     column: str | None
-    code: str
+    code: ErrorCode
     message: str
 
 

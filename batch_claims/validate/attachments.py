@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from batch_claims.columns import DOCUMENT_COLUMNS
-from batch_claims.outcome import Attachment, RowError
+from batch_claims.outcome import Attachment, ErrorCode, RowError
 from batch_claims.validate.filetypes import (
     describe_bytes,
     is_allowed_content_type,
@@ -87,7 +87,7 @@ def resolve_documents(
         found: Attachment | RowError | None
         if text:
             found = finder.typed(text)
-            if isinstance(found, RowError) and found.code == "file_not_found":
+            if isinstance(found, RowError) and found.code == ErrorCode.FILE_NOT_FOUND:
                 # A bare file name may be meant inside the parcel's own folder.
                 if row_files is None:
                     row_files = index.row_files(tracking_number.strip())
@@ -130,7 +130,7 @@ class _Finder:
         """What each message of this cell starts with (made only for a message)."""
         return f'row {self.row}, "{self.header_of(self.column)}": '
 
-    def error(self, code: str, message: str) -> RowError:
+    def error(self, code: ErrorCode, message: str) -> RowError:
         return RowError(self.row, self.column, code, self.prefix + message)
 
     @property
@@ -146,7 +146,7 @@ class _Finder:
         cleaned = text.strip().strip('"').strip().replace("\\", "/")
         if self.photos_dir is None:
             return self.error(
-                "no_photos_folder",
+                ErrorCode.NO_PHOTOS_FOLDER,
                 f'"{text}" is given but there is no photos folder: pass --photos DIR',
             )
         if cleaned.startswith("/") or re.match(r"^[A-Za-z]:", cleaned):
@@ -155,7 +155,7 @@ class _Finder:
             tail = after_folder_name(cleaned, self.photos_dir.name)
             if tail is None:
                 return self.error(
-                    "outside_photos_folder",
+                    ErrorCode.OUTSIDE_PHOTOS_FOLDER,
                     f'"{text}" is outside the photos folder {self.shown_dir}: '
                     "give a path relative to it",
                 )
@@ -165,14 +165,14 @@ class _Finder:
             if part == "..":
                 if not parts:
                     return self.error(
-                        "outside_photos_folder",
+                        ErrorCode.OUTSIDE_PHOTOS_FOLDER,
                         f'"{text}" is outside the photos folder {self.shown_dir}',
                     )
                 parts.pop()
             elif part != ".":
                 parts.append(part)
         if not parts:
-            return self.error("not_a_file", f'"{text}" is not a file name')
+            return self.error(ErrorCode.NOT_A_FILE, f'"{text}" is not a file name')
         matches = lookup(self.index, [self.photos_dir], parts)
         if not matches and len(parts) > 1 and name_key(parts[0]) == name_key(self.photos_dir.name):
             # "photos\3SABC\damage.jpg": a path that starts with the photos folder itself.
@@ -183,7 +183,7 @@ class _Finder:
                 code, why = problem
                 return self.error(code, f'"{short(text)}" cannot be used: {why}')
             return self.error(
-                "file_not_found",
+                ErrorCode.FILE_NOT_FOUND,
                 f'"{text}" does not exist in the photos folder {self.shown_dir}',
             )
         return self.one_of(text, matches, TYPED_PATH)
@@ -205,13 +205,13 @@ class _Finder:
             else:
                 advice = "type the full file name, with its extension"
             return self.error(
-                "ambiguous_document",
+                ErrorCode.AMBIGUOUS_DOCUMENT,
                 f'"{text}" matches several files in the photos folder {self.shown_dir}: '
                 f"{self.names(matches)} ({advice})",
             )
         path = matches[0]
         if is_folder(path):
-            return self.error("not_a_file", f'"{text}" is a folder, not a file')
+            return self.error(ErrorCode.NOT_A_FILE, f'"{text}" is a folder, not a file')
         return self.check(path, how)
 
     def names(self, paths: list[Path]) -> str:
@@ -227,7 +227,7 @@ class _Finder:
             if not required:
                 return None
             return self.error(
-                "no_photos_folder",
+                ErrorCode.NO_PHOTOS_FOLDER,
                 "no file given and no photos folder to look in: pass --photos DIR "
                 "(or type the file's path in the cell)",
             )
@@ -235,7 +235,7 @@ class _Finder:
         if row_files.unreadable and not in_folder and (required or flat):
             # A file there would win over a flat one, or is the one the row needs.
             return self.error(
-                "unreadable_folder",
+                ErrorCode.UNREADABLE_FOLDER,
                 f"its file cannot be looked up as {tracking_number}/{self.column}.*: "
                 + "; ".join(row_files.unreadable),
             )
@@ -250,7 +250,7 @@ class _Finder:
         if len(candidates) > 1:
             shown = ", ".join(self.shown(c) for c in candidates)
             return self.error(
-                "ambiguous_document",
+                ErrorCode.AMBIGUOUS_DOCUMENT,
                 f"several files match in {self.shown_dir}: {shown}; "
                 "keep one, or type the file's path in the cell" + (f"; {also}" if also else ""),
             )
@@ -262,11 +262,11 @@ class _Finder:
             return None
         if not tracking_number:
             return self.error(
-                "missing_document", "no file given and no tracking number to look it up by"
+                ErrorCode.MISSING_DOCUMENT, "no file given and no tracking number to look it up by"
             )
         why = "".join(f" ({note}, not a folder)" for note in row_files.not_folders)
         return self.error(
-            "missing_document",
+            ErrorCode.MISSING_DOCUMENT,
             f"no file given and none found as {tracking_number}/{self.column}.* "
             f"or {tracking_number}_{self.column}.* in {self.shown_dir}{why}",
         )
@@ -286,25 +286,29 @@ class _Finder:
             read = read_document(resolved)
         except OSError as exc:
             return self.error(
-                "unreadable_file", f"{self.shown(path)} cannot be read: {reason(exc)}"
+                ErrorCode.UNREADABLE_FILE, f"{self.shown(path)} cannot be read: {reason(exc)}"
             )
         if isinstance(read, str):  # it changed since: now a pipe, a device, a folder
-            return self.error("not_a_file", f"{self.shown(path)} is {read}, not a regular file")
+            return self.error(
+                ErrorCode.NOT_A_FILE, f"{self.shown(path)} is {read}, not a regular file"
+            )
         content, digest, size = read
         if size > MAX_FILE_SIZE:
             return self.error(
-                "file_too_large",
+                ErrorCode.FILE_TOO_LARGE,
                 f"{self.shown(path)} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
                 f"{MAX_FILE_SIZE // 1024 // 1024} MB",
             )
         if size == 0:
-            return self.error("empty_file", f"{self.shown(path)} is empty (0 bytes)")
+            return self.error(ErrorCode.EMPTY_FILE, f"{self.shown(path)} is empty (0 bytes)")
         if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-            return self.error("file_too_large", f"{self.shown(path)} is over the upload limit")
+            return self.error(
+                ErrorCode.FILE_TOO_LARGE, f"{self.shown(path)} is over the upload limit"
+            )
         content_type = sniff_content_type(content, path.name)
         if content_type is None or not is_allowed_content_type(content_type):
             return self.error(
-                "file_type_not_allowed",
+                ErrorCode.FILE_TYPE_NOT_ALLOWED,
                 f"{self.shown(path)} is not a file type the upload API accepts: its bytes "
                 f"look like {describe_bytes(content, path.name)}",
             )
@@ -326,17 +330,19 @@ class _Finder:
             root = self.index.resolved_root()
             resolved = path.resolve(strict=False)
         except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop (3.11)
-            return self.error("unreadable_file", f"{shown} cannot be resolved: {reason(exc)}")
+            return self.error(
+                ErrorCode.UNREADABLE_FILE, f"{shown} cannot be resolved: {reason(exc)}"
+            )
         if not resolved.is_relative_to(root):
             return self.error(
-                "outside_photos_folder",
+                ErrorCode.OUTSIDE_PHOTOS_FOLDER,
                 f"{shown} is outside the photos folder {self.shown_dir} (it leads to {resolved})",
             )
         kind = what_is(path)  # the name as found: a broken link is named so
         if kind == "a broken link":
-            return self.error("file_not_found", f"{shown} does not exist (a broken link)")
+            return self.error(ErrorCode.FILE_NOT_FOUND, f"{shown} does not exist (a broken link)")
         if kind != "a file":
-            return self.error("not_a_file", f"{shown} is {kind}, not a regular file")
+            return self.error(ErrorCode.NOT_A_FILE, f"{shown} is {kind}, not a regular file")
         return resolved
 
 

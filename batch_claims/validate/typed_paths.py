@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from batch_claims.outcome import ErrorCode
 from batch_claims.validate.photo_index import PhotoIndex, name_key
 from batch_claims.validate.safe_read import is_folder, lexists, what_is
 
@@ -46,7 +47,9 @@ def _entries_named(index: PhotoIndex, folder: Path, part: str, last: bool) -> li
     return [entry.path for entry in listing.with_stem(stem) if not entry.is_dir]
 
 
-def typed_problem(index: PhotoIndex, photos: Path, parts: list[str]) -> tuple[str, str] | None:
+def typed_problem(
+    index: PhotoIndex, photos: Path, parts: list[str]
+) -> tuple[ErrorCode, str] | None:
     """Why a typed path that matched nothing cannot be used, as an error code and words,
     when the reason is not simply that it does not exist: a name no file can have, a
     name on the way that is not a folder (a file, a broken link, a link loop, a pipe), or
@@ -54,7 +57,7 @@ def typed_problem(index: PhotoIndex, photos: Path, parts: list[str]) -> tuple[st
     for part in parts:
         problem = _name_problem(part, alone=len(parts) == 1)
         if problem is not None:
-            return "invalid_file_name", problem
+            return ErrorCode.INVALID_FILE_NAME, problem
     current = [photos]
     for position, part in enumerate(parts):
         unlisted = [f for f in current if index.listing(f).error is not None]
@@ -63,7 +66,7 @@ def typed_problem(index: PhotoIndex, photos: Path, parts: list[str]) -> tuple[st
         if not found and unlisted:
             why = index.listing(unlisted[0]).error
             return (
-                "unreadable_folder",
+                ErrorCode.UNREADABLE_FOLDER,
                 f"{_shown_folder(photos, unlisted[0])} cannot be read ({why})",
             )
         if last:
@@ -73,7 +76,7 @@ def typed_problem(index: PhotoIndex, photos: Path, parts: list[str]) -> tuple[st
             if not found:
                 return None
             shown = found[0].relative_to(photos).as_posix()
-            return "unreadable_folder", f"{shown} is {what_is(found[0])}, not a folder"
+            return ErrorCode.UNREADABLE_FOLDER, f"{shown} is {what_is(found[0])}, not a folder"
         current = folders
     return None
 
