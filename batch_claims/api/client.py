@@ -122,13 +122,17 @@ class ClientStats:
 
 @dataclass(frozen=True)
 class ClientEvent:
-    """Something worth showing while it happens: ``kind`` is "retry" or "auth_refresh"."""
+    """Something worth showing while it happens: ``kind`` is "retry" (attempt
+    ``attempt`` of ``max_attempts`` failed; the next starts in ``delay`` seconds at the
+    earliest) or "auth_refresh" (the access token was refused; a new one is fetched)."""
 
     kind: str
     attempt: int
     http_status: int | None
     delay: float
     detail: str
+    max_attempts: int = 0
+    ticket: bool = False  # a ticket request (else a file upload)
 
 
 class SupportClient:
@@ -240,7 +244,7 @@ class SupportClient:
                     if isinstance(self._auth, OAuth2ClientCredentials) and not refreshed:
                         refreshed = True
                         self._auth.invalidate(response.request.headers.get("Authorization"))
-                        self._emit("auth_refresh", attempts, status, 0.0, "token refused")
+                        self._emit("auth_refresh", attempts, status, 0.0, "token refused", ticket)
                         continue
                     raise _auth_refused(response)
                 wrong = not_the_api(response)
@@ -273,7 +277,7 @@ class SupportClient:
                     retry_after = self._window_to_free(scopes, exc.detail)
                 delay = self._policy.delay(failures, retry_after, self._rng)
                 self._count("retries")
-                self._emit("retry", attempts, exc.http_status, delay, exc.detail)
+                self._emit("retry", attempts, exc.http_status, delay, exc.detail, ticket)
                 log.info("retrying %s in %.2f s after: %s", path, delay, exc.detail)
                 if isinstance(exc, RateLimited):
                     # Every thread must hold back, not only this one.
@@ -347,9 +351,19 @@ class SupportClient:
         with self._stats_lock:
             setattr(self.stats, name, getattr(self.stats, name) + 1)
 
-    def _emit(self, kind: str, attempt: int, status: int | None, delay: float, detail: str) -> None:
+    def _emit(
+        self,
+        kind: str,
+        attempt: int,
+        status: int | None,
+        delay: float,
+        detail: str,
+        ticket: bool,
+    ) -> None:
         if self._on_event is not None:
-            self._on_event(ClientEvent(kind, attempt, status, delay, detail))
+            self._on_event(
+                ClientEvent(kind, attempt, status, delay, detail, self._policy.max_attempts, ticket)
+            )
 
     def close(self) -> None:
         if self._owns_session:
