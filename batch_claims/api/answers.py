@@ -1,8 +1,8 @@
 """How the Support API's answers read: a success's value, an error's detail and code
 (``errors[].detail``), the window a 429 names, the exception an error answer is
-(``answer_error``), and the
-signs that an answer comes from something other than the Support API (``not_the_api``).
-Nothing an answer says is shown unshortened or with its markup."""
+(``answer_error``), and the signs that an answer comes from something other than the
+Support API (``not_the_api``). Nothing an answer says is shown unshortened or with its
+markup."""
 
 from __future__ import annotations
 
