@@ -14,7 +14,7 @@ import requests
 
 from batch_claims.send.journal import Journal
 from tests.conftest import SCALED_FLAGS
-from tests.helpers import EXPECTED, results_rows, run, sha, submit_once, tickets
+from tests.helpers import EXPECTED, results_rows, run, sha, submit_once, tickets, write_sheet
 
 
 def test_submit_sample_week_creates_one_ticket_per_valid_row(
@@ -575,3 +575,57 @@ def test_retry_reads_failed_rows_with_the_configs_own_headers(api_env: Any, tmp_
     assert [r["status"] for r in results_rows(second)] == ["submitted"]
     assert 'columns not recognised, carried along unchanged: "Behandelaar"' in result.output
     assert '"error"' not in result.output
+
+
+RETRY_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ticket request: server error \(503\), "
+    r"retrying in (\d+(?:\.\d)?) s \(attempt ([2-5])/5\)$",
+    re.M,
+)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_console_tells_each_retry_of_the_client_with_its_attempt(
+    sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool
+) -> None:
+    """A server that answers half its POSTs 500/503 (seeded): each back-off before a
+    503'd ticket is tried again is a timestamped line without a terminal (and in the
+    log file), nothing on screen with --quiet. The back-offs pass on the injected clock."""
+    from batch_claims.clock import FakeClock
+
+    monkeypatch.setattr("batch_claims.cli.send_commands.SystemClock", FakeClock)
+    roomy = {name: (1000, 1.0) for name in ("TICKET_LIMIT", "REQUEST_LIMIT", "BURST_LIMIT")}
+    server = sandbox_factory({"ERROR_RATE": 0.5, "SEED": 3, **roomy})
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", server.base_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "test-public")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "test-secret-do-not-leak")
+    sheet = write_sheet(
+        tmp_path,
+        [[f"3SRETRY{n:05d}", "own_contract"] for n in range(8)],
+        ["tracking_number", "contract_type"],
+    )
+    log = tmp_path / "run.log"
+    flags = ["--journal", tmp_path / "j.sqlite3", "--log-file", log]
+    result = run("submit", sheet, *flags, *(["--quiet"] if quiet else []))
+    assert result.exit_code in (0, 1), result.output
+    logged = RETRY_LINE.findall(log.read_text(encoding="utf-8"))
+    assert logged, "the seeded faults should have made a ticket request be retried"
+    assert all(float(wait) <= 30 for wait, _ in logged)
+    shown = RETRY_LINE.findall(result.output)
+    assert shown == ([] if quiet else logged)
+    if not quiet:  # the retried requests end as the workbook says, after their retries
+        rows = results_rows(sheet.with_suffix(".results.xlsx"))
+        assert sum(r["status"] == "submitted" for r in rows) >= 1
+
+
+def test_a_retry_line_names_the_request_the_cause_the_wait_and_the_next_attempt() -> None:
+    from batch_claims.api.client import ClientEvent
+    from batch_claims.cli.console import retry_line
+
+    refused = "cannot connect to 127.0.0.1:9: connection refused"
+    assert retry_line(ClientEvent("retry", 1, None, 12.3, refused, 5, False)) == (
+        f"file upload: {refused}, retrying in 12 s (attempt 2/5)"
+    )
+    assert retry_line(ClientEvent("retry", 3, 429, 7.0, "Rate limit", 5, True)) == (
+        "ticket request: rate limited (429), retrying in 7.0 s (attempt 4/5)"
+    )

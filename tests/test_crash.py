@@ -1,44 +1,35 @@
 """Kill a real batch-claims process at every step of a row, run again, and check the
-sandbox's own ledger: no parcel ticketed twice, none forgotten, every status true."""
+sandbox's own ledger: no parcel ticketed twice, none forgotten, every status true.
+
+The killed runs are real processes started through ``tests/crash_entry.py`` (the test-
+only entry point that installs the killing hook), one per crash point, all at once and
+each with its own sandbox and journal; the runs after a crash go in-process, reading
+the journal the killed process left."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import EXPECTED, results_rows, tickets
+from batch_claims.sandbox import serve
+from tests.conftest import SAMPLE, SCALED_FLAGS, SCALED_LIMITS
+from tests.helpers import EXPECTED, results_rows, run, tickets
 
 SECOND = "3SSCL0000000102"  # the row the crash hits (the second claim of the week)
 WANT_TICKETS = sorted(tn for tn, status in EXPECTED.items() if status == "submitted")
-
-
-def batch_claims(
-    *args: str | Path, env: dict[str, str], crash_at: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = dict(env)
-    if crash_at:
-        full_env["BATCH_CLAIMS_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-m", "batch_claims", *map(str, args)],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def env(api_env: Any) -> dict[str, str]:
-    return dict(os.environ)
+CRASH_ENTRY = Path(__file__).resolve().parent / "crash_entry.py"
+POINTS = ("before_upload", "after_upload", "before_ticket", "after_ticket", "after_record")
 
 
 def ledger(server: Any) -> Counter[str]:
@@ -50,28 +41,83 @@ def statuses(out: Path) -> dict[str, str]:
     return {r["tracking_number"]: r["status"] for r in rows if r["row"] != 14}
 
 
+@dataclass
+class Crashed:
+    """A submit killed (SIGKILL) when the second claim reached ``point``."""
+
+    server: Any
+    journal: Path
+    out: Path
+    args: tuple[str | Path, ...]  # the submit's arguments, to run it again
+    returncode: int
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Crashed]]:
+    """Every crash point's killed submit, started together (start-up is most of their
+    time); each against its own sandbox, week and journal."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDCLOUD_", "BATCH_"))}
+    started: dict[str, tuple[Any, Path, Path, tuple[str | Path, ...], subprocess.Popen[str]]] = {}
+    try:
+        for point in POINTS:
+            folder = tmp_path_factory.mktemp(f"crash-{point}")
+            shutil.copytree(
+                SAMPLE, folder / "week", ignore=shutil.ignore_patterns("*.results.xlsx", "*.py")
+            )
+            week = folder / "week" / "damage_claims_week47.xlsx"
+            server = serve(SCALED_LIMITS)
+            journal, out = folder / "journal.sqlite3", folder / "out.xlsx"
+            args = ("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
+            process = subprocess.Popen(
+                [sys.executable, str(CRASH_ENTRY), f"{point}:2", *map(str, args)],
+                env={
+                    **env,
+                    "XDG_DATA_HOME": str(folder / "xdg"),
+                    "SENDCLOUD_BASE_URL": server.base_url,
+                    "SENDCLOUD_PUBLIC_KEY": "test-public",
+                    "SENDCLOUD_SECRET_KEY": "test-secret-do-not-leak",
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            started[point] = (server, journal, out, args, process)
+        found = {}
+        for point, (server, journal, out, args, process) in started.items():
+            _, stderr = process.communicate(timeout=120)
+            found[point] = Crashed(server, journal, out, args, process.returncode, stderr)
+        yield found
+    finally:
+        for server, *_, process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            server.shutdown()
+
+
 def crash_then_run_again(
-    point: str, env: dict[str, str], week: Path, tmp_path: Path
-) -> tuple[Path, Path, tuple[str | Path, ...]]:
-    """Kill a submit (SIGKILL) when the second claim reaches ``point``, then run the
-    same submit again to its end; the journal, the workbook and the arguments."""
-    journal = tmp_path / "journal.sqlite3"
-    out = tmp_path / "out.xlsx"
-    args = ("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
-    crashed = batch_claims(*args, env=env, crash_at=f"{point}:2")
-    assert crashed.returncode == -signal.SIGKILL
-    assert not out.exists()  # never a half-written workbook
-    again = batch_claims(*args, env=env)
-    assert again.returncode == 1, again.stderr
-    return journal, out, args
+    point: str, crashes: dict[str, Crashed], monkeypatch: pytest.MonkeyPatch
+) -> Crashed:
+    """The submit killed at ``point``, then the same submit run again to its end."""
+    crashed = crashes[point]
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    assert not crashed.out.exists()  # never a half-written workbook
+    monkeypatch.setenv("SENDCLOUD_BASE_URL", crashed.server.base_url)
+    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "test-public")
+    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "test-secret-do-not-leak")
+    again = run(*crashed.args)
+    assert again.exit_code == 1, again.output
+    return crashed
 
 
 @pytest.mark.parametrize("point", ["before_upload", "after_upload", "after_record"])
 def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
-    point: str, api_env: Any, env: dict[str, str], week: Path, tmp_path: Path
+    point: str, crashes: dict[str, Crashed], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal, out, args = crash_then_run_again(point, env, week, tmp_path)
-    counts = ledger(api_env)
+    crashed = crash_then_run_again(point, crashes, monkeypatch)
+    out, server = crashed.out, crashed.server
+    counts = ledger(server)
     assert sorted(counts) == WANT_TICKETS
     assert set(counts.values()) == {1}
     got = statuses(out)
@@ -81,12 +127,13 @@ def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
 
 @pytest.mark.parametrize("point", ["before_ticket", "after_ticket"])
 def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent(
-    point: str, api_env: Any, env: dict[str, str], week: Path, tmp_path: Path
+    point: str, crashes: dict[str, Crashed], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal, out, args = crash_then_run_again(point, env, week, tmp_path)
+    crashed = crash_then_run_again(point, crashes, monkeypatch)
+    journal, out, args, server = crashed.journal, crashed.out, crashed.args, crashed.server
     got = statuses(out)
     assert got[SECOND] == "unconfirmed"
-    counts = ledger(api_env)
+    counts = ledger(server)
     assert set(counts.values()) == {1}
     assert counts[SECOND] == (1 if point == "after_ticket" else 0)
     assert sorted(counts) == sorted(
@@ -94,27 +141,25 @@ def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent
     )
 
     # A third run still does not resend it.
-    third = batch_claims(*args, env=env)
-    assert statuses(out)[SECOND] == "unconfirmed", third.stderr
-    assert ledger(api_env)[SECOND] == counts[SECOND]
+    third = run(*args)
+    assert statuses(out)[SECOND] == "unconfirmed", third.output
+    assert ledger(server)[SECOND] == counts[SECOND]
 
     # The user checks the panel and closes the row.
     if point == "after_ticket":
         ticket_id = next(
-            t["ticket_id"] for t in tickets(api_env) if t["body"]["tracking_number"] == SECOND
+            t["ticket_id"] for t in tickets(server) if t["body"]["tracking_number"] == SECOND
         )
-        resolved = batch_claims(
-            "resolve", SECOND, "--ticket-id", ticket_id, "--journal", journal, env=env
-        )
+        resolved = run("resolve", SECOND, "--ticket-id", ticket_id, "--journal", journal)
     else:
-        resolved = batch_claims("resolve", SECOND, "--not-created", "--journal", journal, env=env)
-    assert resolved.returncode == 0, resolved.stderr
-    final = batch_claims(*args, env=env)
-    assert final.returncode == 1, final.stderr
+        resolved = run("resolve", SECOND, "--not-created", "--journal", journal)
+    assert resolved.exit_code == 0, resolved.output
+    final = run(*args)
+    assert final.exit_code == 1, final.output
     assert statuses(out)[SECOND] == (
         "already_submitted" if point == "after_ticket" else "submitted"
     )
-    counts = ledger(api_env)
+    counts = ledger(server)
     assert sorted(counts) == WANT_TICKETS
     assert set(counts.values()) == {1}
 
@@ -167,8 +212,6 @@ def test_a_server_that_fails_drops_and_loses_answers_never_gets_a_claim_twice(
     """The same week submitted three times to a server that answers 500/503, drops
     connections and loses answers after creating tickets: every ticket it holds is
     accounted for (submitted, already_submitted or unconfirmed), none twice."""
-    from tests.helpers import run
-
     server = sandbox_factory(
         {"ERROR_RATE": 0.2, "DROP_RATE": 0.1, "LOST_RESPONSE_RATE": 0.15, "SEED": 7}
     )

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from batch_claims.cli import cli
 from batch_claims.cli.console import Console
 from batch_claims.clock import SystemClock
 from batch_claims.errors import JournalFailed
 from batch_claims.outcome import RowOutcome
+from batch_claims.send.interfaces import RunHooks
 from batch_claims.send.journal import Journal
 from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
@@ -290,24 +293,22 @@ def three_rows(tmp_path: Path, prefix: str) -> Path:
     )
 
 
-def after_the_first_row(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    """``act`` runs once the first row's ticket is recorded (the run's fault hook)."""
+def after_the_first_row(act: Callable[[], None]) -> RunHooks:
+    """Hooks that run ``act`` once the first row's ticket is recorded (the run's fault
+    hook, installed as the CLI's context object as tests/crash_entry.py does)."""
     done = []
 
-    def hook(spec: str | None) -> Callable[[str], None]:
-        def fault(point: str) -> None:
-            if point == "after_record" and not done:
-                done.append(point)
-                act()
+    def fault(point: str) -> None:
+        if point == "after_record" and not done:
+            done.append(point)
+            act()
 
-        return fault
-
-    monkeypatch.setattr("batch_claims.cli._crash_hook", hook)
+    return RunHooks(fault=fault)
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced", "wal deleted", "shm replaced"])
 def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write(
-    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+    api_env: Any, tmp_path: Path, how: str
 ) -> None:
     sheet, journal = a_real_journal(api_env, tmp_path)
     backup = tmp_path / "backup.sqlite3"
@@ -322,9 +323,10 @@ def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write
         else:
             os.replace(backup, target)
 
-    after_the_first_row(monkeypatch, act)
+    hooks = after_the_first_row(act)
     before = len(tickets(api_env))
-    result = run("submit", three_rows(tmp_path, "3SGONEAWAY"), "--journal", journal, *SCALED_FLAGS)
+    args = ["submit", str(three_rows(tmp_path, "3SGONEAWAY")), "--journal", str(journal)]
+    result = CliRunner().invoke(cli, [*args, *SCALED_FLAGS], obj=hooks, catch_exceptions=False)
     assert result.exit_code == 3, result.output
     assert f"the journal {journal} cannot be used: {target} was {how.split()[-1]}" in (
         result.output

@@ -395,7 +395,7 @@ def test_the_cli_refreshes_a_long_run_and_writes_the_final_workbook_in_place(
     taken for a person's edit) and no second file appears."""
     from batch_claims.report import workbook as report
 
-    monkeypatch.setattr("batch_claims.cli.SystemClock", FakeClock)
+    monkeypatch.setattr("batch_claims.cli.send_commands.SystemClock", FakeClock)
     sheet = write_sheet(
         tmp_path,
         [[f"3SCLI{i:08d}", "own_contract"] for i in range(8)],

@@ -176,7 +176,7 @@ def test_an_unreachable_api_stops_after_the_first_rows_retries_in_plain_words(
     port = closed_port()
     keys(monkeypatch, f"http://127.0.0.1:{port}/api/v3")
     # The back-off between the five tries waits on an injected clock, not real time.
-    monkeypatch.setattr("batch_claims.cli.SystemClock", FakeClock)
+    monkeypatch.setattr("batch_claims.cli.send_commands.SystemClock", FakeClock)
     sheet = own_contract_rows(tmp_path)
     log = tmp_path / "run.log"
     result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", "--log-file", log)

@@ -209,7 +209,7 @@ def test_an_unexpected_error_costs_only_its_own_row(
     api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from batch_claims.api.client import SupportClient
-    from batch_claims.send import submitter
+    from batch_claims.send import ticket
 
     sheet = write_sheet(
         tmp_path,
@@ -220,7 +220,7 @@ def test_an_unexpected_error_costs_only_its_own_row(
         ],
         ["tracking_number", "contract_type"],
     )
-    real_build = submitter.build_payload
+    real_build = ticket.build_payload
     real_create = SupportClient.create_damage_ticket
 
     def build(claim: Claim, tokens: dict[str, str]) -> dict[str, Any]:
@@ -236,7 +236,7 @@ def test_an_unexpected_error_costs_only_its_own_row(
             raise RuntimeError("bug while the request was under way")
         return real_create(self, payload, is_portal_claim, before_send)
 
-    monkeypatch.setattr(submitter, "build_payload", build)
+    monkeypatch.setattr(ticket, "build_payload", build)
     monkeypatch.setattr(SupportClient, "create_damage_ticket", create)
     journal = tmp_path / "j.sqlite3"
     result = run("submit", sheet, "--journal", journal, "--quiet", *SCALED_FLAGS)

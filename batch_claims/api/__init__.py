@@ -1,4 +1,5 @@
-"""The Sendcloud Support API: client, credentials, rate limits and retry policy.
+"""The Sendcloud Support API: client, credentials, rate limits, retry policy, and
+``connect`` that puts them together from the settings.
 
 Its names load with their module on first use (``requests`` with the client), so that
 ``Limit`` alone, which the settings need, starts nothing heavy.
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         UploadResult,
         check_base_url,
     )
+    from batch_claims.api.connect import PostLog, connect
     from batch_claims.api.ratelimit import RateLimiter, Slot
     from batch_claims.api.retry import (
         RetryPolicy,
@@ -45,6 +47,8 @@ _MODULE_OF = {
     "TicketResult": "client",
     "UploadResult": "client",
     "check_base_url": "client",
+    "PostLog": "connect",
+    "connect": "connect",
     "Limit": "ratelimit",
     "RateLimiter": "ratelimit",
     "Slot": "ratelimit",
@@ -72,6 +76,7 @@ __all__ = [
     "ClientStats",
     "Limit",
     "OAuth2ClientCredentials",
+    "PostLog",
     "RateLimiter",
     "RetryPolicy",
     "Slot",
@@ -80,6 +85,7 @@ __all__ = [
     "UploadResult",
     "check_base_url",
     "classify_request_error",
+    "connect",
     "map_request_errors",
     "parse_retry_after",
 ]

@@ -13,12 +13,8 @@ end after it (``TooLate``).
 
 from __future__ import annotations
 
-import html
-import http
-import json
 import logging
 import random
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,13 +28,19 @@ from requests.auth import AuthBase
 
 from batch_claims import __version__
 from batch_claims.api import transport
+from batch_claims.api.answers import (
+    answer_error,
+    auth_refused,
+    not_the_api,
+    success_value,
+    window_in_detail,
+)
 from batch_claims.api.auth import OAuth2ClientCredentials
 from batch_claims.api.ratelimit import RateLimiter
-from batch_claims.api.retry import RetryPolicy, map_request_errors, parse_retry_after
-from batch_claims.clock import UNIT_SECONDS, Clock
+from batch_claims.api.retry import RetryPolicy, map_request_errors
+from batch_claims.clock import Clock
 from batch_claims.errors import (
     ApiError,
-    AuthRefused,
     BatchClaimsError,
     CannotConnect,
     GaveUp,
@@ -46,7 +48,6 @@ from batch_claims.errors import (
     NotSent,
     NotTheApi,
     RateLimited,
-    Rejected,
     Retryable,
     TooLate,
     Unconfirmed,
@@ -62,7 +63,6 @@ UPLOAD_SCOPES = (Scope.REQUEST, Scope.BURST)
 TICKET_SCOPES = (Scope.TICKET, Scope.REQUEST, Scope.BURST)
 DEFAULT_POLICY = RetryPolicy()
 USER_AGENT = f"batch-claims/{__version__}"
-_SNIPPET = 200
 
 
 def check_base_url(url: str, *, variable: str = "SENDCLOUD_BASE_URL") -> str:
@@ -122,13 +122,17 @@ class ClientStats:
 
 @dataclass(frozen=True)
 class ClientEvent:
-    """Something worth showing while it happens: ``kind`` is "retry" or "auth_refresh"."""
+    """Something worth showing while it happens: ``kind`` is "retry" (attempt
+    ``attempt`` of ``max_attempts`` failed; the next starts in ``delay`` seconds at the
+    earliest) or "auth_refresh" (the access token was refused; a new one is fetched)."""
 
     kind: str
     attempt: int
     http_status: int | None
     delay: float
     detail: str
+    max_attempts: int = 0
+    ticket: bool = False  # a ticket request (else a file upload)
 
 
 class SupportClient:
@@ -240,9 +244,9 @@ class SupportClient:
                     if isinstance(self._auth, OAuth2ClientCredentials) and not refreshed:
                         refreshed = True
                         self._auth.invalidate(response.request.headers.get("Authorization"))
-                        self._emit("auth_refresh", attempts, status, 0.0, "token refused")
+                        self._emit("auth_refresh", attempts, status, 0.0, "token refused", ticket)
                         continue
-                    raise _auth_refused(response)
+                    raise auth_refused(response)
                 wrong = not_the_api(response)
                 if wrong is not None:
                     raise NotTheApi(
@@ -251,8 +255,8 @@ class SupportClient:
                         f"answered {wrong})"
                     )
                 if 200 <= status < 300:
-                    return _success_value(response, key, ticket), attempts, status
-                raise _answer_error(response, ticket, self._clock)
+                    return success_value(response, key, ticket), attempts, status
+                raise answer_error(response, ticket, self._clock)
             except Retryable as exc:
                 failures += 1
                 if isinstance(exc, RateLimited):
@@ -273,7 +277,7 @@ class SupportClient:
                     retry_after = self._window_to_free(scopes, exc.detail)
                 delay = self._policy.delay(failures, retry_after, self._rng)
                 self._count("retries")
-                self._emit("retry", attempts, exc.http_status, delay, exc.detail)
+                self._emit("retry", attempts, exc.http_status, delay, exc.detail, ticket)
                 log.info("retrying %s in %.2f s after: %s", path, delay, exc.detail)
                 if isinstance(exc, RateLimited):
                     # Every thread must hold back, not only this one.
@@ -347,9 +351,19 @@ class SupportClient:
         with self._stats_lock:
             setattr(self.stats, name, getattr(self.stats, name) + 1)
 
-    def _emit(self, kind: str, attempt: int, status: int | None, delay: float, detail: str) -> None:
+    def _emit(
+        self,
+        kind: str,
+        attempt: int,
+        status: int | None,
+        delay: float,
+        detail: str,
+        ticket: bool,
+    ) -> None:
         if self._on_event is not None:
-            self._on_event(ClientEvent(kind, attempt, status, delay, detail))
+            self._on_event(
+                ClientEvent(kind, attempt, status, delay, detail, self._policy.max_attempts, ticket)
+            )
 
     def close(self) -> None:
         if self._owns_session:
@@ -370,11 +384,6 @@ class SupportClient:
         return f"SupportClient(base_url={self.base_url!r}, auth={self._auth!r})"
 
 
-_WINDOW = re.compile(
-    r"per\s+(\d+(?:\.\d+)?)?\s*(second|sec|s|minute|min|m|hour|h)s?\b", re.IGNORECASE
-)
-
-
 def _scrubbed(exc: BatchClaimsError) -> BatchClaimsError:
     """The error with the registered secrets masked in its message and detail."""
     if isinstance(exc, ApiError):
@@ -383,168 +392,3 @@ def _scrubbed(exc: BatchClaimsError) -> BatchClaimsError:
         setattr(exc, "message", redact(exc.message))  # noqa: B010 (Final in click's stubs)
     exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
     return exc
-
-
-def window_in_detail(detail: str) -> float | None:
-    """The window a 429's text names: "Rate limit exceeded: 15 per 1 minute" → 60.0."""
-    match = _WINDOW.search(detail)
-    if match is None:
-        return None
-    count = float(match.group(1) or 1)
-    unit = match.group(2).lower()
-    return count * UNIT_SECONDS[unit]
-
-
-def _success_value(response: requests.Response, key: str, ticket: bool) -> str:
-    body = _json_or_none(response)
-    value = body.get(key) if isinstance(body, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    status = response.status_code
-    shown = _snippet(response) if body is None else f"answer: {json.dumps(body)[:_SNIPPET]}"
-    what = f"HTTP {status} {_reason(response)} without a {key} ({shown})"
-    if ticket:
-        raise Unconfirmed(
-            f"{what}: the ticket may have been created; check the Sendcloud panel.",
-            http_status=status,
-        )
-    raise Retryable(f"{what}.", http_status=status)
-
-
-def _answer_error(response: requests.Response, ticket: bool, clock: Clock) -> ApiError:
-    status = response.status_code
-    detail, code = _error_detail(response)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.utcnow())
-        return RateLimited(detail, retry_after=retry_after, error_code=code or "hit_rate_limit")
-    if status == 503 or (status >= 500 and not ticket):
-        return Retryable(detail, http_status=status, error_code=code)
-    if status >= 500:
-        return Unconfirmed(
-            f"{detail} (the ticket may have been created: check the Sendcloud panel)",
-            http_status=status,
-            error_code=code,
-        )
-    return Rejected(detail, http_status=status, error_code=code)
-
-
-# What a 404's error detail may name and still be about the address, not the row.
-_ROUTE_WORDS = re.compile(r"\b(url|uri|page|endpoint|route|path|resource|method)s?\b", re.I)
-
-
-def not_the_api(response: requests.Response) -> str | None:
-    """How an answer shows the base URL is not the Support API, or None.
-
-    The Support API answers POSTs to its endpoints with JSON and never redirects them.
-    A redirect (to a login page), 405 or 501 (no POST served at all: a plain web or
-    file server), an HTML page, or a 404 that names no parcel or
-    other thing of the request — a web server's page, or a JSON "Not found" for the
-    address — come from somewhere else. A Support-API 404 whose detail names what was
-    not found ("Parcel not found.") is that row's answer.
-    """
-    status = response.status_code
-    reason = f"HTTP {status} {_reason(response)}".rstrip()
-    if 300 <= status < 400:
-        location = response.headers.get("Location", "")
-        return f"{reason}, a redirect to {location[:_SNIPPET]}" if location else reason
-    if status in (405, 501):  # the method (POST) is not served here at all
-        return reason
-    html_page = _is_html(response)
-    if status == 404:
-        if html_page:
-            return f"{reason} with a web page"
-        if _names_what_was_not_found(response):
-            return None
-        if _json_or_none(response) is None:
-            return f"{reason} ({_snippet(response)})"
-        return f"{reason} ({_error_detail(response)[0][:_SNIPPET]})"
-    if status == 200 and html_page:  # the API answers 201/202; a 200 page is a site's
-        return f"{reason} with a web page"
-    return None
-
-
-def _is_html(response: requests.Response) -> bool:
-    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if kind in ("text/html", "application/xhtml+xml"):
-        return True
-    head = response.content[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
-
-
-def _names_what_was_not_found(response: requests.Response) -> bool:
-    """True for a Support-API error body whose detail names what was missing."""
-    body = _json_or_none(response)
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not isinstance(errors, list):
-        return False
-    for error in errors:
-        if not isinstance(error, dict):
-            continue
-        detail = str(error.get("detail") or "")
-        rest = re.sub(r"\b(not|found|the|requested|was|on|server|this)\b", " ", detail.lower())
-        if re.search(r"[a-z]", rest) and not _ROUTE_WORDS.search(detail):
-            return True
-    return False
-
-
-def _auth_refused(response: requests.Response) -> AuthRefused:
-    detail, _ = _error_detail(response)
-    return AuthRefused(
-        f"Sendcloud refused the credentials (HTTP {response.status_code}: {detail}): check "
-        "SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (and SENDCLOUD_AUTH and "
-        "SENDCLOUD_TOKEN_URL when using OAuth2)."
-    )
-
-
-def _error_detail(response: requests.Response) -> tuple[str, str | None]:
-    """The API's ``errors[].detail`` joined by "; " and the first code, or a readable stand-in."""
-    body = _json_or_none(response)
-    if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list):
-            items = [e for e in errors if isinstance(e, dict)]
-            details = [str(e["detail"]) for e in items if e.get("detail") not in (None, "")]
-            codes = [str(e["code"]) for e in items if e.get("code") not in (None, "")]
-            if details:
-                return "; ".join(details), codes[0] if codes else None
-        for field in ("detail", "message", "error_description", "error"):
-            if isinstance(body.get(field), str) and body[field]:
-                return str(body[field]), None
-    if body is not None:
-        text = json.dumps(body, ensure_ascii=False)[:_SNIPPET]
-        return f"HTTP {response.status_code} {_reason(response)} (answer: {text})", None
-    return f"HTTP {response.status_code} {_reason(response)} ({_snippet(response)})", None
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _reason(response: requests.Response) -> str:
-    if response.reason:
-        return str(response.reason)
-    try:
-        return http.HTTPStatus(response.status_code).phrase
-    except ValueError:
-        return ""
-
-
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _snippet(response: requests.Response) -> str:
-    """'non-JSON answer: <text>' with tags stripped and whitespace collapsed, or 'empty answer'."""
-    text = response.content.decode(response.encoding or "utf-8", errors="replace")
-    text = _TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))
-    text = " ".join(html.unescape(text).split())
-    if not text:
-        return "empty answer"
-    if len(text) > _SNIPPET:
-        text = text[:_SNIPPET] + "…"
-    return f"non-JSON answer: {text}"

@@ -1,5 +1,6 @@
 """What the user sees while a run goes: a tqdm bar on a terminal, plain timestamped log
-lines otherwise (cron), nothing with --quiet. Only cli.py uses this module.
+lines otherwise (cron), nothing with --quiet. It is the ``RunView`` of the send layer:
+messages, rows, rate-limit waits and the client's retries (``retry_line``).
 
 The --log-file holds an account's claim history: a new one is created readable by the
 user only (0600). Every line is masked of secrets and has its control characters made
@@ -11,7 +12,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -19,6 +20,9 @@ from tqdm import tqdm
 from batch_claims.clock import Clock, SystemClock, iso_utc
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.redact import shown
+
+if TYPE_CHECKING:
+    from batch_claims.api.client import ClientEvent
 
 
 class Console:
@@ -81,6 +85,10 @@ class Console:
         self._write_log(message)
         click.echo(message)
 
+    def show_plan(self, text: str) -> None:
+        """A dry run's plan: its answer, on stdout even with --quiet."""
+        click.echo(text)
+
     def start(self, total: int, label: str) -> None:
         if self.interactive:
             self._bar = tqdm(total=total, desc=label, unit="row", file=sys.stderr, leave=True)
@@ -111,12 +119,35 @@ class Console:
         elif seconds >= 5:
             self.info(f"waiting {seconds:.0f}s for the {scope} rate limit")
 
+    def retrying(self, event: ClientEvent) -> None:
+        """The client waits before trying a request again: on a terminal in the bar,
+        else a timestamped line (and in the log file); nothing on screen with --quiet."""
+        if event.kind != "retry":
+            return
+        line = shown(retry_line(event))
+        if self._bar is not None:
+            self._write_log(line)
+            self._bar.set_postfix_str(f"{_tally(self.counts)} · {line}", refresh=True)
+        else:
+            self.info(line)
+
+
+def retry_line(event: ClientEvent) -> str:
+    """ "ticket request: server error (503), retrying in 8 s (attempt 2/5)"."""
+    what = "ticket request" if event.ticket else "file upload"
+    status = event.http_status
+    if status == 429:
+        why = "rate limited (429)"
+    elif status is not None and status >= 500:
+        why = f"server error ({status})"
+    elif status is not None:
+        why = f"unexpected answer ({status})"
+    else:
+        why = event.detail.splitlines()[0] if event.detail else "the request failed"
+    wait = f"{event.delay:.0f} s" if event.delay >= 10 else f"{event.delay:.1f} s"
+    attempt = f"attempt {event.attempt + 1}/{event.max_attempts}"
+    return f"{what}: {why}, retrying in {wait} ({attempt})"
+
 
 def _tally(counts: Counter[Status]) -> str:
     return ", ".join(f"{status.value} {n}" for status, n in counts.items() if n)
-
-
-def summary_line(outcomes: list[RowOutcome], out: Path) -> str:
-    counts = Counter(outcome.status for outcome in outcomes)
-    parts = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s])
-    return f"{len(outcomes)} rows: {parts or 'none'}; results in {out}"

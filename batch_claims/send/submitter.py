@@ -13,36 +13,27 @@ that cannot be reached, a TLS failure, a journal that cannot be written. A
 rate limits would let start only after it.
 
 A long run stays visible: every five minutes on its clock, between rows, it hands the
-outcomes so far to ``refresh`` (the CLI rewrites the results workbook with them).
+outcomes so far to ``refresh`` (the CLI rewrites the results workbook with them). One
+ticket request through the journal is ``ticket.py``; how a run stops, ``stopping.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
-from requests.auth import AuthBase
-
-from batch_claims.api.auth import BasicAuth, OAuth2ClientCredentials
-from batch_claims.api.client import TICKET_SCOPES, SupportClient
-from batch_claims.api.ratelimit import RateLimiter, least_span
-from batch_claims.api.retry import RetryPolicy
+from batch_claims.api.client import TICKET_SCOPES, ClientEvent, SupportClient
+from batch_claims.api.connect import connect as connect_api
+from batch_claims.api.ratelimit import least_span
 from batch_claims.clock import Clock
 from batch_claims.errors import (
-    NOTHING_SENT,
-    AuthRefused,
     GaveUp,
     Interrupted,
     JournalFailed,
-    NotSent,
-    NotTheApi,
     Rejected,
     RunAborted,
-    TlsFailed,
     TooLate,
-    Unconfirmed,
-    Unreachable,
 )
 from batch_claims.limits import Scope
 from batch_claims.outcome import Claim, Item, ProgressCallback, RowOutcome, Status
@@ -50,48 +41,30 @@ from batch_claims.send.holdback import HoldBack, refused_unchanged_outcomes
 from batch_claims.send.journal import (
     CREATED,
     IN_FLIGHT,
-    NOT_CREATED,
     UNCONFIRMED,
-    ClaimState,
     Journal,
     RequestLog,
 )
 from batch_claims.send.payload import (
     TICKET_TYPE,
-    build_payload,
-    fingerprint,
-    normalised,
-    request_hash,
 )
-from batch_claims.send.record import json_roundtrip, outcome_of_record, unconfirmed_hint
+from batch_claims.send.record import outcome_of_record, unconfirmed_hint
+from batch_claims.send.stopping import (
+    SLOT_ENDED,
+    STILL_GOING,
+    TOO_LATE_TICKET,
+    TOO_LATE_UPLOADS,
+    StopSignal,
+    not_attempted,
+    stop_reason,
+)
+from batch_claims.send.ticket import api_failure, create_ticket
 from batch_claims.send.uploads import Uploader
-from batch_claims.settings import AuthKind, Settings
+from batch_claims.settings import Settings
 
 LOOKAHEAD_ROWS = 4  # rows whose files may upload while an earlier ticket waits
 UPLOAD_WORKERS = 6
-SLOT_ENDED = "the --max-minutes slot ended"
-TOO_LATE_TICKET = "the --max-minutes slot ends before the rate limits allow this ticket"
-TOO_LATE_UPLOADS = "the --max-minutes slot ends before the rate limits allow this row's uploads"
 REFRESH_SECONDS = 300.0  # a long run rewrites its results workbook this often
-STILL_GOING = "not attempted yet: the run is still going (this workbook is refreshed as it goes)"
-
-
-class _NotSent(Exception):
-    """The run stopped while a ticket waited for its window: it is not sent."""
-
-
-@dataclass
-class StopSignal:
-    """Set by a signal handler or the deadline; checked between steps, so the request in
-    progress finishes and is recorded before the run stops."""
-
-    reason: str | None = None
-    timed_out: bool = False
-
-    def request(self, reason: str, timed_out: bool = False) -> None:
-        if self.reason is None:
-            self.reason = reason
-            self.timed_out = timed_out
 
 
 @dataclass
@@ -136,10 +109,9 @@ class Submitter:
             unsent = [item for item in items if _unknown(item, known)]
             known.update(refused_unchanged_outcomes(self.journal, unsent, self.force))
         except JournalFailed as exc:
-            why = _stop_reason(exc)
+            why = stop_reason(exc)
             return [
-                item if isinstance(item, RowOutcome) else _not_attempted(item, why)
-                for item in items
+                item if isinstance(item, RowOutcome) else not_attempted(item, why) for item in items
             ], exc
         to_send = [item for item in items if isinstance(item, Claim) and known[item.row] is None]
         position = {claim.row: index for index, claim in enumerate(to_send)}
@@ -156,11 +128,11 @@ class Submitter:
                 elif (earlier := known[item.row]) is not None:
                     outcome = earlier
                 elif (
-                    reason := self._why_stop()
+                    reason := self.why_stop()
                     or self.hold_back.reason_for(item)
                     or self._too_late_for_a_ticket()
                 ) is not None:
-                    outcome = _not_attempted(item, reason)
+                    outcome = not_attempted(item, reason)
                 else:
                     start = position[item.row]
                     for ahead in to_send[start : start + 1 + self.lookahead]:
@@ -171,17 +143,17 @@ class Submitter:
                     except RunAborted as exc:  # nothing later can succeed
                         aborted = exc
                         self.stop.request(str(exc))
-                        outcome = _not_attempted(item, _stop_reason(exc))
+                        outcome = not_attempted(item, stop_reason(exc))
                     except KeyboardInterrupt:
                         self.stop.request("the run was interrupted")
-                        outcome = self._this_runs_attempt(item) or _not_attempted(
+                        outcome = self._this_runs_attempt(item) or not_attempted(
                             item, "the run was interrupted"
                         )
                     except Exception as exc:  # a bug must not cost the other rows
                         outcome = self._unexpected(item, exc)
                     if self.journal_failure is not None and aborted is None:
                         aborted = self.journal_failure
-                        self.stop.request(_stop_reason(aborted))
+                        self.stop.request(stop_reason(aborted))
                 outcomes.append(outcome)
                 self.on_progress(outcome)
                 if self.clock.monotonic() - refreshed_at >= self.refresh_every:
@@ -200,7 +172,7 @@ class Submitter:
             else:
                 reason = self.stop.reason or "the run was interrupted"
                 outcomes.append(
-                    known[item.row] or self._this_runs_attempt(item) or _not_attempted(item, reason)
+                    known[item.row] or self._this_runs_attempt(item) or not_attempted(item, reason)
                 )
         if aborted is None and self.stop.reason is not None and not self.stop.timed_out:
             aborted = Interrupted(
@@ -221,7 +193,7 @@ class Submitter:
         pending = [
             item
             if isinstance(item, RowOutcome)
-            else known[item.row] or _not_attempted(item, STILL_GOING, prefix=False)
+            else known[item.row] or not_attempted(item, STILL_GOING, prefix=False)
             for item in items[len(outcomes) :]
         ]
         try:
@@ -273,7 +245,8 @@ class Submitter:
             )
         return None
 
-    def _why_stop(self) -> str | None:
+    def why_stop(self) -> str | None:
+        """Why the run is stopping (the deadline passed sets it), or None."""
         if self.stop.reason is None and self.deadline is not None:
             if self.clock.monotonic() >= self.deadline:
                 self.stop.request(SLOT_ENDED, timed_out=True)
@@ -305,16 +278,16 @@ class Submitter:
         try:
             tokens = uploader.tokens(claim)
         except Rejected as exc:
-            return self._api_failure(claim, Status.REJECTED, exc)
+            return api_failure(claim, Status.REJECTED, exc)
         except GaveUp as exc:
-            return self._api_failure(claim, Status.FAILED, exc)
+            return api_failure(claim, Status.FAILED, exc)
         except TooLate:
             self.stop.request(SLOT_ENDED, timed_out=True)
-            return _not_attempted(claim, TOO_LATE_UPLOADS)
+            return not_attempted(claim, TOO_LATE_UPLOADS)
         self.fault("after_upload")
         if self.stop.reason is not None:
-            return _not_attempted(claim, self.stop.reason)
-        outcome, refusal = self._create_ticket(claim, tokens)
+            return not_attempted(claim, self.stop.reason)
+        outcome, refusal = create_ticket(self, claim, tokens)
         if refusal is None:
             return outcome
         stale = {name: t for name, t in tokens.items() if uploader.is_cached(t)}
@@ -324,125 +297,14 @@ class Submitter:
             try:
                 tokens = uploader.tokens(claim)
             except (Rejected, GaveUp) as exc:
-                return self._api_failure(claim, _status_of(exc), exc)
+                return api_failure(claim, _status_of(exc), exc)
             except TooLate:
                 self.stop.request(SLOT_ENDED, timed_out=True)
-                return _not_attempted(claim, TOO_LATE_UPLOADS)
-            outcome, refusal = self._create_ticket(claim, tokens)
+                return not_attempted(claim, TOO_LATE_UPLOADS)
+            outcome, refusal = create_ticket(self, claim, tokens)
         if refusal is not None:
             self.hold_back.learn(claim, refusal)
         return outcome
-
-    def _create_ticket(
-        self, claim: Claim, tokens: dict[str, str]
-    ) -> tuple[RowOutcome, Rejected | None]:
-        payload = build_payload(claim, tokens)
-        attempts: list[int] = []  # the journal's attempt, once the request is to go out
-
-        def before_send() -> None:
-            """Granted by the rate limits: stop here if the run is stopping, else record
-            the attempt in_flight (committed) right before the request goes out."""
-            if self._why_stop() is not None:
-                raise _NotSent
-            if not attempts:
-                attempts.append(
-                    self.journal.begin_attempt(
-                        self.run_id,
-                        claim.tracking_number,
-                        TICKET_TYPE,
-                        request_hash(claim),
-                        fingerprint(claim),
-                        json_roundtrip(normalised(claim)),
-                    )
-                )
-                self.fault("before_ticket")
-
-        def finish(state: ClaimState, **answer: Any) -> bool:
-            """Record the answer; False when the journal cannot (the run then stops,
-            and the attempt stays in_flight: the next run reports it unconfirmed)."""
-            if attempts:
-                try:
-                    self.journal.finish_attempt(attempts[0], state, **answer)
-                except JournalFailed as exc:
-                    self.journal_failure = self.journal_failure or exc
-                    return False
-            return True
-
-        try:
-            result = self.client.create_damage_ticket(
-                payload, claim.is_portal_claim, before_send=before_send
-            )
-        except _NotSent:
-            # Stopped while waiting for a window: nothing of this attempt reached Sendcloud
-            # (an earlier try of it was certainly not processed, or it would not be retried).
-            finish(NOT_CREATED, detail="the run stopped before the request was sent")
-            return _not_attempted(claim, self.stop.reason or "the run stopped"), None
-        except TooLate:
-            # The deadline comes before the windows (or a back-off) allow the request: as
-            # above, nothing of this attempt reached Sendcloud.
-            finish(NOT_CREATED, detail="not sent: " + TOO_LATE_TICKET)
-            self.stop.request(SLOT_ENDED, timed_out=True)
-            return _not_attempted(claim, TOO_LATE_TICKET), None
-        except (Rejected, GaveUp, Unconfirmed) as exc:
-            state = UNCONFIRMED if isinstance(exc, Unconfirmed) else NOT_CREATED
-            finish(state, http_status=exc.http_status, error_code=exc.error_code, detail=exc.detail)
-            if isinstance(exc, Rejected):
-                return self._api_failure(claim, Status.REJECTED, exc), exc
-            if isinstance(exc, GaveUp):
-                return self._api_failure(claim, Status.FAILED, exc), None
-            hint = unconfirmed_hint(claim.tracking_number, None)
-            return self._api_failure(claim, Status.UNCONFIRMED, exc, hint), None
-        except NOTHING_SENT as exc:
-            # Refused credentials, not the Support API, unreachable, TLS: certainly no
-            # ticket; the run stops.
-            status = 401 if isinstance(exc, AuthRefused) else None
-            finish(NOT_CREATED, http_status=status, detail=_stop_reason(exc))
-            raise
-        except KeyboardInterrupt:
-            self.stop.request("the run was interrupted")
-            if not attempts:  # still waiting for a window: nothing went out
-                return _not_attempted(claim, "the run was interrupted"), None
-            # Interrupted mid-request: the request may have gone out.
-            finish(UNCONFIRMED, detail="run interrupted")
-            detail = "the run was interrupted while the ticket request was under way — "
-            return claim.outcome(
-                Status.UNCONFIRMED,
-                error_code="interrupted",
-                error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
-            ), None
-        self.fault("after_ticket")
-        recorded = finish(CREATED, ticket_id=result.ticket_id, http_status=result.http_status)
-        self.fault("after_record")
-        return claim.outcome(
-            Status.SUBMITTED,
-            ticket_id=result.ticket_id,
-            http_status=result.http_status,
-            attempts=result.attempts,
-            submitted_at=self.clock.utcnow(),
-            error_detail=None
-            if recorded
-            else (
-                "the ticket was created, but the journal could not record it; once the "
-                f"journal works, run `batch-claims resolve {claim.tracking_number} "
-                f"--ticket-id {result.ticket_id}`"
-            ),
-        ), None
-
-    def _api_failure(
-        self,
-        claim: Claim,
-        status: Status,
-        exc: Rejected | GaveUp | Unconfirmed,
-        hint: str | None = None,
-    ) -> RowOutcome:
-        detail = exc.detail if hint is None else f"{exc.detail} — {hint}"
-        return claim.outcome(
-            status,
-            http_status=exc.http_status,
-            error_code=exc.error_code or status.value,
-            error_detail=detail,
-            attempts=exc.attempts,
-        )
 
 
 def connect(
@@ -450,27 +312,12 @@ def connect(
     clock: Clock,
     journal: Journal,
     on_wait: Callable[[float, str], None] | None = None,
+    on_event: Callable[[ClientEvent], None] | None = None,
 ) -> SupportClient:
-    """The run's API client: its auth, and a limiter that remembers the windows of
-    earlier runs through the journal (a rerun within a minute meets no 429)."""
-    posts = RequestLog(journal, clock)
-    limiter = RateLimiter(
-        clock, settings.limits, margin=settings.limit_margin, on_wait=on_wait, recorder=posts
-    )
-    longest = max(limit.seconds for limit in settings.limits.values())
-    limiter.seed(posts.still_counting(longest + settings.limit_margin, settings.read_timeout))
-    auth: AuthBase = (
-        OAuth2ClientCredentials(settings.token_url, settings.public_key, settings.secret_key, clock)
-        if settings.auth is AuthKind.OAUTH2
-        else BasicAuth(settings.public_key, settings.secret_key)
-    )
-    return SupportClient(
-        settings.base_url,
-        auth,
-        limiter,
-        clock,
-        RetryPolicy(max_attempts=settings.max_attempts),
-        timeout=(settings.connect_timeout, settings.read_timeout),
+    """The run's API client (``api.connect``), its limiter counting through the journal
+    the POSTs of earlier runs and its own."""
+    return connect_api(
+        settings, clock, RequestLog(journal, clock), on_wait=on_wait, on_event=on_event
     )
 
 
@@ -489,15 +336,6 @@ def least_seconds_now(
     return least_span(settings.limits, counts, earlier, clock.monotonic(), settings.limit_margin)
 
 
-def _stop_reason(exc: RunAborted) -> str:
-    """The not_attempted detail of the rows a run-stopping error left."""
-    if isinstance(exc, AuthRefused):
-        return "the credentials were refused"
-    if isinstance(exc, NotTheApi | Unreachable | TlsFailed | JournalFailed | NotSent):
-        return exc.message
-    return str(exc)
-
-
 def _unknown(item: Item, known: dict[int, RowOutcome | None]) -> TypeGuard[Claim]:
     """A claim the journal knows no outcome of (yet)."""
     return isinstance(item, Claim) and known[item.row] is None
@@ -509,9 +347,3 @@ def _status_of(exc: Rejected | GaveUp) -> Status:
 
 def _mentions_file_token(detail: str) -> bool:
     return "file_token" in detail or "file token" in detail.lower()
-
-
-def _not_attempted(claim: Claim, reason: str, prefix: bool = True) -> RowOutcome:
-    held_back = reason.startswith("held back")
-    detail = f"not attempted: {reason}" if prefix and not held_back else reason
-    return claim.outcome(Status.NOT_ATTEMPTED, error_detail=detail)
