@@ -45,14 +45,9 @@ def validate_command(
     from batch_claims.read.results import refuse_results_workbook
     from batch_claims.report.outputs import check_apart, results_path
     from batch_claims.send.interfaces import RunFacts
-    from batch_claims.send.run import (
-        default_photos,
-        interrupt_while_reading,
-        refuse_no_rows,
-        view_problems,
-    )
+    from batch_claims.send.run import interrupt_while_reading, view_problems
     from batch_claims.validate.attachments import sha256_of
-    from batch_claims.validate.prepare import prepare, validate
+    from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
 
     settings = settings_from(config_file, decimal_comma=decimal_comma)
     out = results_path(sheet, out)

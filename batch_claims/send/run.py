@@ -43,7 +43,6 @@ from batch_claims.send.interfaces import (
 from batch_claims.settings import Settings
 
 if TYPE_CHECKING:
-    from batch_claims.read.table import SheetTable
     from batch_claims.send.journal import Journal
     from batch_claims.send.stopping import StopSignal
     from batch_claims.validate.prepare import Prepared
@@ -86,17 +85,17 @@ def send(
     from batch_claims.send.plan import dry_run_outcomes, plan
     from batch_claims.send.submitter import Submitter, connect, least_seconds_now
     from batch_claims.validate.attachments import sha256_of
-    from batch_claims.validate.prepare import prepare
+    from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows
 
     slot_start = clock.monotonic() if slot_start is None else slot_start
     started = clock.utcnow()
     run_id = uuid.uuid4().hex
     sheet = request.sheet
     with ExitStack() as stack:
+        photos = default_photos(sheet, request.photos, settings)
         input_sha256 = sha256_of(sheet)
         with interrupt_while_reading():
             table = read_failed_rows(sheet, settings.aliases) if request.retry else None
-            photos = default_photos(sheet, request.photos, settings)
             prepared = prepare(sheet, photos, settings, request.sheet_name, table)
         if not request.retry:  # a retry may have nothing left to send; a sheet must
             refuse_no_rows(prepared.table)
@@ -202,39 +201,6 @@ def send(
         )
         sink.write(counted, prepared, outcomes)
     return SendResult(outcomes, aborted)
-
-
-def default_photos(sheet: Path, photos: Path | None, settings: Settings) -> Path | None:
-    """The photos folder: --photos, else the config's, else a 'photos' folder beside
-    the sheet (if there is one)."""
-    if photos is not None:
-        return photos
-    if settings.photos is not None:
-        return settings.photos
-    beside = sheet.parent / "photos"
-    return beside if beside.is_dir() else None
-
-
-def refuse_no_rows(table: SheetTable) -> None:
-    """A sheet with a header and no claim rows is unusable input (exit 2), told plainly
-    rather than as an empty results workbook."""
-    if table.rows:
-        return
-    where = table.source.name
-    if table.sheet_name is not None:
-        where += f', sheet "{table.sheet_name}"'
-    skipped = ""
-    if table.skipped_rows:
-        numbers = ", ".join(str(n) for n in table.skipped_rows[:10])
-        more = ", …" if len(table.skipped_rows) > 10 else ""
-        rows = "row {} holds" if len(table.skipped_rows) == 1 else "rows {} hold"
-        skipped = (
-            f" ({rows.format(numbers + more)} totals, notes or the template's example, no claims)"
-        )
-    raise InputError(
-        f"{where}: the header is on row {table.header_row} but there are no claim rows "
-        f"below it{skipped}; nothing was checked or sent"
-    )
 
 
 def view_problems(view: RunView, prepared: Prepared, limit: int = 20) -> None:

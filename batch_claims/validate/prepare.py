@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
+from batch_claims.errors import InputError
 from batch_claims.outcome import (
     Attachment,
     Claim,
@@ -30,6 +31,7 @@ from batch_claims.settings import Settings
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.validate.decimals import DecimalConvention, decimal_convention
+from batch_claims.validate.photo_index import check_photos_folder
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 
 
@@ -313,3 +315,37 @@ def validate(prepared: Prepared) -> list[RowOutcome]:
         item if isinstance(item, RowOutcome) else item.outcome(Status.VALID)
         for item in prepared.items
     ]
+
+
+def default_photos(sheet: Path, photos: Path | None, settings: Settings) -> Path | None:
+    """The photos folder: --photos, else the config's, else a 'photos' folder beside
+    the sheet (if there is one). One that was given must be a folder that can be listed
+    (``InputError`` otherwise, before the sheet is read)."""
+    given = photos if photos is not None else settings.photos
+    if given is not None:
+        check_photos_folder(given)
+        return given
+    beside = sheet.parent / "photos"
+    return beside if beside.is_dir() else None
+
+
+def refuse_no_rows(table: SheetTable) -> None:
+    """A sheet with a header and no claim rows is unusable input (exit 2), told plainly
+    rather than as an empty results workbook."""
+    if table.rows:
+        return
+    where = table.source.name
+    if table.sheet_name is not None:
+        where += f', sheet "{table.sheet_name}"'
+    skipped = ""
+    if table.skipped_rows:
+        numbers = ", ".join(str(n) for n in table.skipped_rows[:10])
+        more = ", …" if len(table.skipped_rows) > 10 else ""
+        rows = "row {} holds" if len(table.skipped_rows) == 1 else "rows {} hold"
+        skipped = (
+            f" ({rows.format(numbers + more)} totals, notes or the template's example, no claims)"
+        )
+    raise InputError(
+        f"{where}: the header is on row {table.header_row} but there are no claim rows "
+        f"below it{skipped}; nothing was checked or sent"
+    )
