@@ -24,7 +24,7 @@ from batch_claims.cli.console import Console
 from batch_claims.clock import SystemClock
 from batch_claims.errors import JournalFailed
 from batch_claims.outcome import RowOutcome
-from batch_claims.send.journal import Journal
+from batch_claims.send.journal import CREATED, IN_FLIGHT, Journal
 from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate.prepare import prepare
@@ -183,7 +183,6 @@ def fill(book: Journal) -> None:
     """The disk is full from now on: no page may be added to the journal, and every
     table's pages are filled to the brim (SQLite answers SQLITE_FULL)."""
     db = sqlite3.connect(book.path, isolation_level=None)
-    filler = "x" * 200
     number = 0
     for table, columns in (
         ("posts", "(scopes, sent_at) VALUES (?, 0)"),
@@ -202,12 +201,13 @@ def fill(book: Journal) -> None:
         pages = book.db.execute("PRAGMA page_count").fetchone()[0]
         book.db.execute(f"PRAGMA max_page_count = {pages}")
         db.execute(f"PRAGMA max_page_count = {pages}")
-        try:
-            while True:
-                number += 1
-                db.execute(f"INSERT INTO {table} {columns}", (f"{filler}{number}",))
-        except sqlite3.OperationalError as exc:
-            assert "full" in str(exc)
+        for size in (200, 40, 1):  # big rows, then smaller ones into the space left
+            try:
+                while True:
+                    number += 1
+                    db.execute(f"INSERT INTO {table} {columns}", (f"{'x' * size}{number}",))
+            except sqlite3.OperationalError as exc:
+                assert "full" in str(exc)
     db.close()
 
 
@@ -252,7 +252,7 @@ def test_a_full_disk_between_rows_stops_the_run_and_records_nothing_unsent(
     book = Journal(path, now)  # a new connection: no page limit
     assert book.claim("3SFULLDISK1", "damage") is None  # never recorded as sent
     first = book.claim("3SFULLDISK0", "damage")
-    assert first is not None and first.state == "created"
+    assert first is not None and first.state == CREATED
 
 
 def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
@@ -272,9 +272,9 @@ def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
     assert set(sent) == {"3SFULLDISK0", "3SFULLDISK1"}
     book = Journal(path, now)
     second = book.claim("3SFULLDISK1", "damage")
-    assert second is not None and second.state in ("created", "in_flight")
-    if second.state == "in_flight":  # the answer could not be recorded: say how to close it
-        assert "batch-claims resolve 3SF1 --ticket-id" in (outcomes[1].error_detail or "")
+    assert second is not None and second.state in (CREATED, IN_FLIGHT)
+    if second.state == IN_FLIGHT:  # the answer could not be recorded: say how to close it
+        assert "batch-claims resolve 3SFULLDISK1 --ticket-id" in (outcomes[1].error_detail or "")
     assert outcomes[1].ticket_id is not None
     assert book.claim("3SFULLDISK2", "damage") is None
 

@@ -59,7 +59,6 @@ from batch_claims.send.journal import (
 from batch_claims.send.payload import (
     TICKET_TYPE,
     build_payload,
-    fingerprint,
     normalised,
     request_hash,
 )
@@ -351,7 +350,6 @@ class Submitter:
                         claim.tracking_number,
                         TICKET_TYPE,
                         request_hash(claim),
-                        fingerprint(claim),
                         json_roundtrip(normalised(claim)),
                     )
                 )
