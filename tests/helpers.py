@@ -98,3 +98,17 @@ def photo(folder: Path, name: str, salt: bytes = b"") -> bytes:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return data
+
+
+def a_real_journal(tmp_path: Path) -> tuple[Path, Path]:
+    """A sheet of two rows (one with a photo) submitted once to the sandbox that the
+    environment points at (``api_env``): the sheet and its journal, closed."""
+    photo(tmp_path, "3SJOURNAL0/damage_photo_1.png", b"zero")
+    sheet = write_sheet(
+        tmp_path,
+        [["3SJOURNAL0", "own_contract"], ["3SJOURNAL1", "own_contract"]],
+        ["tracking_number", "contract_type"],
+    )
+    journal = tmp_path / "j.sqlite3"
+    assert run("submit", sheet, "--journal", journal, *SCALED_FLAGS).exit_code == 0
+    return sheet, journal

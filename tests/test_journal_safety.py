@@ -29,7 +29,7 @@ from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate.prepare import prepare
 from tests.conftest import SCALED_FLAGS
-from tests.helpers import photo, run, tickets, write_sheet
+from tests.helpers import a_real_journal, run, tickets, write_sheet
 
 
 def mode(path: Path) -> int:
@@ -84,61 +84,6 @@ def test_a_new_log_file_is_the_users_only(tmp_path: Path) -> None:
     assert "3SABC" in log.read_text()
 
 
-# --- corrupt ----------------------------------------------------------------------------------
-
-
-def overwrite_tables(journal: Path, *tables: str) -> None:
-    """Garbage bytes over the root pages of ``tables`` in a real, closed journal."""
-    db = sqlite3.connect(journal)
-    page_size = db.execute("PRAGMA page_size").fetchone()[0]
-    roots = [
-        db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0]
-        for t in tables
-    ]
-    db.close()
-    with journal.open("r+b") as handle:
-        for root in roots:
-            handle.seek((root - 1) * page_size)
-            handle.write(bytes((i * 37 + 11) % 256 for i in range(page_size)))
-
-
-def a_real_journal(api_env: Any, tmp_path: Path) -> tuple[Path, Path]:
-    photo(tmp_path, "3SJOURNAL0/damage_photo_1.png", b"zero")
-    sheet = write_sheet(
-        tmp_path,
-        [["3SJOURNAL0", "own_contract"], ["3SJOURNAL1", "own_contract"]],
-        ["tracking_number", "contract_type"],
-    )
-    journal = tmp_path / "j.sqlite3"
-    assert run("submit", sheet, "--journal", journal, *SCALED_FLAGS).exit_code == 0
-    return sheet, journal
-
-
-def test_a_corrupt_journal_stops_before_anything_is_sent_naming_the_file(
-    api_env: Any, tmp_path: Path
-) -> None:
-    sheet, journal = a_real_journal(api_env, tmp_path)
-    # The tables a run reads only after the journal opened: file tokens and POST times.
-    overwrite_tables(journal, "posts", "file_tokens")
-    before = journal.read_bytes()
-    sent = len(tickets(api_env))
-    result = run("submit", sheet, "--journal", journal, "--force", *SCALED_FLAGS)
-    assert result.exit_code == 2
-    assert f"the journal {journal} is damaged" in result.output
-    assert "nothing was sent" in result.output
-    assert "Traceback" not in result.output and "DatabaseError" not in result.output
-    assert len(tickets(api_env)) == sent
-    assert journal.read_bytes() == before  # left untouched
-
-
-def test_history_of_a_corrupt_journal_names_the_file(api_env: Any, tmp_path: Path) -> None:
-    _, journal = a_real_journal(api_env, tmp_path)
-    overwrite_tables(journal, "attempts")
-    result = run("history", "3SJOURNAL0", "--journal", journal)
-    assert result.exit_code == 2
-    assert f"the journal {journal} is damaged" in result.output
-
-
 # --- read-only -------------------------------------------------------------------------------
 
 
@@ -164,7 +109,7 @@ def read_only(path: Path) -> Iterator[None]:
 def test_a_read_only_journal_stops_before_anything_is_sent_naming_the_file(
     api_env: Any, tmp_path: Path
 ) -> None:
-    sheet, journal = a_real_journal(api_env, tmp_path)
+    sheet, journal = a_real_journal(tmp_path)
     sent = len(tickets(api_env))
     with read_only(journal):
         result = run("submit", sheet, "--journal", journal, "--force", *SCALED_FLAGS)
@@ -277,86 +222,3 @@ def test_a_full_disk_while_a_ticket_is_under_way_never_loses_the_ticket(
         assert "batch-claims resolve 3SFULLDISK1 --ticket-id" in (outcomes[1].error_detail or "")
     assert outcomes[1].ticket_id is not None
     assert book.claim("3SFULLDISK2", "damage") is None
-
-
-# --- deleted or replaced while the run has it open ---------------------------------------------
-
-
-def three_rows(tmp_path: Path, prefix: str) -> Path:
-    return write_sheet(
-        tmp_path,
-        [[f"{prefix}{n}", "own_contract"] for n in range(3)],
-        ["tracking_number", "contract_type"],
-    )
-
-
-def after_the_first_row(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
-    """``act`` runs once the first row's ticket is recorded (the run's fault hook)."""
-    done = []
-
-    def hook(spec: str | None) -> Callable[[str], None]:
-        def fault(point: str) -> None:
-            if point == "after_record" and not done:
-                done.append(point)
-                act()
-
-        return fault
-
-    monkeypatch.setattr("batch_claims.cli._crash_hook", hook)
-
-
-@pytest.mark.parametrize("how", ["deleted", "replaced", "wal deleted", "shm replaced"])
-def test_a_journal_deleted_or_replaced_during_the_run_stops_it_at_the_next_write(
-    api_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
-) -> None:
-    sheet, journal = a_real_journal(api_env, tmp_path)
-    backup = tmp_path / "backup.sqlite3"
-    shutil.copy(journal, backup)  # an old copy, put back while the run goes on
-    target = {"wal": Path(f"{journal}-wal"), "shm": Path(f"{journal}-shm")}.get(
-        how.split()[0], journal
-    )
-
-    def act() -> None:
-        if how.endswith("deleted"):
-            target.unlink()
-        else:
-            os.replace(backup, target)
-
-    after_the_first_row(monkeypatch, act)
-    before = len(tickets(api_env))
-    result = run("submit", three_rows(tmp_path, "3SGONEAWAY"), "--journal", journal, *SCALED_FLAGS)
-    assert result.exit_code == 3, result.output
-    assert f"the journal {journal} cannot be used: {target} was {how.split()[-1]}" in (
-        result.output
-    )
-    assert "Traceback" not in result.output
-    assert len(tickets(api_env)) == before + 1  # the rows after it were never sent
-    assert sheet.exists()
-
-
-# --- damaged records that SQLite still reads as sound pages --------------------------------------
-
-
-def overwrite_bytes(journal: Path, find: bytes, garbage: bytes) -> None:
-    """Garbage over bytes inside a record of a real, closed journal: the page stays
-    sound to SQLite (quick_check passes); only a query reading that record sees it."""
-    data = journal.read_bytes()
-    at = data.index(find)
-    with journal.open("r+b") as handle:
-        handle.seek(at)
-        handle.write(garbage[: len(find)].ljust(len(find), b"#"))
-
-
-def test_a_damaged_claim_record_is_found_before_sending_naming_the_file(
-    api_env: Any, tmp_path: Path
-) -> None:
-    sheet, journal = a_real_journal(api_env, tmp_path)
-    overwrite_bytes(journal, b'"tracking_number": "3SJOURNAL0"', b"\x01%&garbage{{[[")
-    sent = len(tickets(api_env))
-    result = run("submit", sheet, "--journal", journal, "--force", *SCALED_FLAGS)
-    assert result.exit_code == 2, result.output
-    assert f"the journal {journal} is damaged" in result.output
-    assert "check the Sendcloud panel before sending them again" in result.output
-    assert len(tickets(api_env)) == sent
-    history = run("history", "--journal", journal)
-    assert history.exit_code == 2 and f"the journal {journal} is damaged" in history.output
