@@ -1,8 +1,8 @@
 """The journal and the log hold an account's claim history: private files. A journal
-that is corrupt, read-only or on a full disk stops the run with a message naming the
-file — never a traceback, never a row recorded as sent that was not. Real files: pages
-overwritten with garbage, an immutable file (chattr +i, as the tests run as root; chmod
-otherwise), and a full disk made by SQLite's own ``PRAGMA max_page_count``."""
+that is read-only or on a full disk stops the run with a message naming the file —
+never a traceback, never a row recorded as sent that was not. Real files: an immutable
+file (chattr +i, as the tests run as root; chmod otherwise), and a full disk made by
+SQLite's own ``PRAGMA max_page_count``. Damaged journals: ``test_journal_damage.py``."""
 
 from __future__ import annotations
 
