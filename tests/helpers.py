@@ -14,6 +14,7 @@ import requests
 from click.testing import CliRunner, Result
 
 from batch_claims.cli import cli
+from batch_claims.send.interfaces import RunHooks
 from tests.conftest import SCALED_FLAGS
 
 # The sample week's rows and what a first submit gives each.
@@ -34,8 +35,10 @@ EXPECTED = {
 }
 
 
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+def run(*args: str | Path, hooks: RunHooks | None = None) -> Result:
+    """The CLI in-process; ``hooks`` (a fault hook at the run's crash points) are handed
+    to it as tests/crash_entry.py does, never through the shipped command line."""
+    return CliRunner().invoke(cli, [str(a) for a in args], obj=hooks, catch_exceptions=False)
 
 
 def submit_once(week: Path, tmp_path: Path) -> Path:
@@ -98,3 +101,17 @@ def photo(folder: Path, name: str, salt: bytes = b"") -> bytes:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return data
+
+
+def a_real_journal(tmp_path: Path) -> tuple[Path, Path]:
+    """A sheet of two rows (one with a photo) submitted once to the sandbox that the
+    environment points at (``api_env``): the sheet and its journal, closed."""
+    photo(tmp_path, "3SJOURNAL0/damage_photo_1.png", b"zero")
+    sheet = write_sheet(
+        tmp_path,
+        [["3SJOURNAL0", "own_contract"], ["3SJOURNAL1", "own_contract"]],
+        ["tracking_number", "contract_type"],
+    )
+    journal = tmp_path / "j.sqlite3"
+    assert run("submit", sheet, "--journal", journal, *SCALED_FLAGS).exit_code == 0
+    return sheet, journal

@@ -36,7 +36,7 @@ def journal(path: Path | str = ":memory:") -> Journal:
 def test_attempt_is_in_flight_and_committed_before_the_answer(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     book = journal(path)
-    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {"a": 1})
+    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", {"a": 1})
     # Another connection (as a process after a crash would) sees the in-flight attempt.
     other = journal(path)
     record = other.claim("3S1", "damage")
@@ -50,7 +50,7 @@ def test_attempt_is_in_flight_and_committed_before_the_answer(tmp_path: Path) ->
 
 def test_leftover_in_flight_becomes_unconfirmed_and_can_be_resolved() -> None:
     book = journal()
-    book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {})
+    book.begin_attempt("run1", "3S1", "damage", "hash", {})
     book.resolve_in_flight_as_unconfirmed("3S1", "damage")
     assert [r.tracking_number for r in book.unconfirmed()] == ["3S1"]
     record = book.claim("3S1", "damage")
@@ -64,7 +64,7 @@ def test_leftover_in_flight_becomes_unconfirmed_and_can_be_resolved() -> None:
 
 def test_resolve_not_created_allows_sending_again() -> None:
     book = journal()
-    attempt = book.begin_attempt("run1", "3S2", "damage", "hash", "fp", {})
+    attempt = book.begin_attempt("run1", "3S2", "damage", "hash", {})
     book.finish_attempt(attempt, UNCONFIRMED, detail="read timeout")
     book.resolve("3S2", "damage", None)
     record = book.claim("3S2", "damage")
@@ -141,7 +141,7 @@ def test_truncated_journal_is_a_clear_error_never_a_new_empty_one(
 ) -> None:
     good = tmp_path / "good.sqlite3"
     book = journal(good)
-    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", "fp", {})
+    attempt = book.begin_attempt("run1", "3S1", "damage", "hash", {})
     book.finish_attempt(attempt, CREATED, ticket_id="T-1")
     book.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     book.close()

@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from batch_claims.columns import Variant
 from batch_claims.outcome import Claim
 from batch_claims.send.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
-from batch_claims.send.payload import TICKET_TYPE, fingerprint, normalised
+from batch_claims.send.payload import TICKET_TYPE, normalised
 from batch_claims.send.record import json_roundtrip, outcome_of_record
 
 PARCELS = ("3SMACHINE0001", "3SMACHINE0002", "3SMACHINE0003")
@@ -85,7 +85,6 @@ class JournalProtocol(RuleBasedStateMachine):
             parcel,
             TICKET_TYPE,
             "hash-" + remark,
-            fingerprint(the_claim),
             json_roundtrip(normalised(the_claim)),
         )
         if answer == "died_before_sending":
@@ -164,9 +163,9 @@ TestJournalProtocol = JournalProtocol.TestCase
 
 def test_a_refused_forced_resend_keeps_the_first_ticket(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3", now)
-    first = journal.begin_attempt("r1", PARCELS[0], TICKET_TYPE, "h", "f", {})
+    first = journal.begin_attempt("r1", PARCELS[0], TICKET_TYPE, "h", {})
     journal.finish_attempt(first, CREATED, ticket_id="T1")
-    forced = journal.begin_attempt("r2", PARCELS[0], TICKET_TYPE, "h", "f", {})
+    forced = journal.begin_attempt("r2", PARCELS[0], TICKET_TYPE, "h", {})
     journal.finish_attempt(forced, NOT_CREATED, http_status=422, detail="refused")
     record = journal.claim(PARCELS[0], TICKET_TYPE)
     assert record is not None and (record.state, record.ticket_id) == (CREATED, "T1")
@@ -178,9 +177,9 @@ def test_a_refused_resubmission_leaves_the_unknown_first_request_unconfirmed(
     tmp_path: Path,
 ) -> None:
     journal = Journal(tmp_path / "j.sqlite3", now)
-    journal.begin_attempt("r1", PARCELS[0], TICKET_TYPE, "h", "f", {})  # answer lost
+    journal.begin_attempt("r1", PARCELS[0], TICKET_TYPE, "h", {})  # answer lost
     journal.resolve_in_flight_as_unconfirmed(PARCELS[0], TICKET_TYPE)
-    again = journal.begin_attempt("r2", PARCELS[0], TICKET_TYPE, "h", "f", {})
+    again = journal.begin_attempt("r2", PARCELS[0], TICKET_TYPE, "h", {})
     journal.finish_attempt(again, NOT_CREATED, http_status=400, detail="refused")
     record = journal.claim(PARCELS[0], TICKET_TYPE)
     assert record is not None and record.state == UNCONFIRMED

@@ -285,7 +285,7 @@ def test_the_journal_finds_the_latest_attempt_of_many_claims_at_once(tmp_path: P
     numbers = [f"3SOWN{n:010d}" for n in range(1200)]  # more than one query's worth
     for number in numbers:
         for status in (503, 422):
-            attempt_id = book.begin_attempt("r", number, "damage", f"h{status}", "f", {})
+            attempt_id = book.begin_attempt("r", number, "damage", f"h{status}", {})
             book.finish_attempt(attempt_id, NOT_CREATED, http_status=status, detail="x")
     latest = book.last_attempts([*numbers, "UNKNOWN123"], "damage")
     assert set(latest) == set(numbers)

@@ -59,14 +59,6 @@ def request_hash(claim: Claim) -> str:
     ).hexdigest()
 
 
-def fingerprint(claim: Claim) -> str:
-    """A stable hash of what the claim says (document bytes by their SHA-256, not tokens),
-    so a later run can tell whether an already-ticketed parcel's data changed."""
-    return hashlib.sha256(
-        json.dumps(normalised(claim), sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-
-
 def normalised(claim: Claim) -> dict[str, Any]:
     """The claim as plain JSON values, documents by content hash."""
     data: dict[str, Any] = {

@@ -38,7 +38,7 @@ def outcome_of_record(
     if record.state in (IN_FLIGHT, UNCONFIRMED) and not resubmit_unconfirmed:
         return claim.outcome(
             Status.UNCONFIRMED,
-            error_code="unconfirmed",
+            error_code=Status.UNCONFIRMED.value,
             error_detail=unconfirmed_hint(claim.tracking_number, record.updated_at),
         )
     return None

@@ -29,7 +29,6 @@ from batch_claims.send.journal import CREATED, NOT_CREATED, UNCONFIRMED, ClaimSt
 from batch_claims.send.payload import (
     TICKET_TYPE,
     build_payload,
-    fingerprint,
     normalised,
     request_hash,
 )
@@ -82,7 +81,6 @@ def create_ticket(
                     claim.tracking_number,
                     TICKET_TYPE,
                     request_hash(claim),
-                    fingerprint(claim),
                     json_roundtrip(normalised(claim)),
                 )
             )

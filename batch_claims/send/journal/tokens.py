@@ -1,0 +1,43 @@
+"""The file-token cache: the token Sendcloud gave for a file's bytes (by SHA-256 and
+content type), so a file uploaded once is not uploaded again by a later row or run
+while the token is younger than ``token_max_age``; a token the API refused is
+forgotten (``forget_token``), and the next row uploads the file again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from batch_claims.send.journal.core import JournalCore, guarded
+from batch_claims.send.journal.integrity import stored
+
+
+class FileTokens(JournalCore):
+    """Storing, finding and forgetting file tokens."""
+
+    @guarded
+    def cached_token(self, sha256: str, content_type: str, max_age: timedelta) -> str | None:
+        row = self.db.execute(
+            "SELECT file_token, uploaded_at FROM file_tokens WHERE sha256 = ? AND content_type = ?",
+            (sha256, content_type),
+        ).fetchone()
+        if row is None:
+            return None
+        uploaded = stored(datetime.fromisoformat, str(row["uploaded_at"]).replace("Z", "+00:00"))
+        if self._now() - uploaded > max_age:
+            return None
+        return str(row["file_token"])
+
+    @guarded
+    def store_token(self, sha256: str, content_type: str, file_token: str) -> None:
+        with self.atomic():
+            self.db.execute(
+                "INSERT INTO file_tokens (sha256, content_type, file_token, uploaded_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (sha256, content_type) DO UPDATE SET "
+                "file_token = excluded.file_token, uploaded_at = excluded.uploaded_at",
+                (sha256, content_type, file_token, self._stamp()),
+            )
+
+    @guarded
+    def forget_token(self, file_token: str) -> None:
+        with self.atomic():
+            self.db.execute("DELETE FROM file_tokens WHERE file_token = ?", (file_token,))
