@@ -209,3 +209,22 @@ def test_a_journal_damaged_during_the_run_stops_it_naming_the_file(
     assert [r["status"] for r in rows] == ["submitted"] * sent + ["not_attempted"] * (count - sent)
     assert f"the journal {journal} is damaged" in rows[sent]["error_detail"]
     assert len(tickets(api_env)) == before + sent  # no row after the damage was sent
+
+
+@pytest.mark.parametrize("name", ["lock", "runs"])
+def test_damage_first_met_when_the_run_releases_its_lock_is_exit_3(
+    api_env: Any, tmp_path: Path, name: str
+) -> None:
+    """Damage to the pages only the run lock reads is met at the run's very end: the
+    tickets are all made and recorded, yet the journal cannot serve the next run, so the
+    run must not end 0 as if all were well."""
+    _, journal = a_real_journal(tmp_path)
+    out = tmp_path / "results.xlsx"
+    hooks = after_the_first_row(lambda: damaged_behind_the_runs_back(journal, name))
+    args = ("submit", three_rows(tmp_path, "3SLOCKPAGE"), "--journal", journal, "--out", out)
+    result = run(*args, *SCALED_FLAGS, hooks=hooks)
+    assert result.exit_code == 3, result.output
+    assert f"the journal {journal} is damaged" in result.output
+    assert "the next run takes its lock over" not in result.output
+    assert "Traceback" not in result.output and "DatabaseError" not in result.output
+    assert [r["status"] for r in results_rows(out)] == ["submitted"] * 3

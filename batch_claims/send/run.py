@@ -21,11 +21,11 @@ from __future__ import annotations
 import signal
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
 from batch_claims.clock import Clock
@@ -146,7 +146,7 @@ def send(
             ]
             sink.write(facts(outcomes), prepared, outcomes)
             raise
-        stack.callback(_release_lock, book, run_id, view)
+        stack.push(_lock_release(book, run_id, view))
         if notice:
             view.info(notice)
         force, again = request.force, request.resubmit_unconfirmed
@@ -291,11 +291,25 @@ def _bind_account(book: Journal, settings: Settings) -> str:
     return book.get_meta("account") or "unknown: SENDCLOUD_PUBLIC_KEY is not set"
 
 
-def _release_lock(book: Journal, run_id: str, view: RunView) -> None:
-    try:
-        book.release_lock(run_id)
-    except JournalFailed as exc:
-        view.info(f"{exc.message}; the next run takes its lock over")
+def _lock_release(
+    book: Journal, run_id: str, view: RunView
+) -> Callable[[type[BaseException] | None, BaseException | None, TracebackType | None], bool]:
+    """The run's last step: release its lock. A journal that fails here after a run that
+    went well (damage only the lock's own pages hold) stops it with exit 3 like any
+    journal failure; after a run that already failed, the first failure is the one told."""
+
+    def release(
+        kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        try:
+            book.release_lock(run_id)
+        except JournalFailed as failed:
+            if exc is None:
+                raise
+            view.info(f"{failed.message}; the next run takes its lock over")
+        return False
+
+    return release
 
 
 def _start_sandbox(stack: ExitStack, settings: Settings, temp_journal: bool) -> Settings:
