@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import click
 
+from batch_claims.outcome import ErrorCode
 from batch_claims.redact import shown
 
 
@@ -144,7 +145,7 @@ class RateLimited(Retryable):
         *,
         retry_after: float | None = None,
         http_status: int | None = 429,
-        error_code: str | None = "hit_rate_limit",
+        error_code: str | None = ErrorCode.HIT_RATE_LIMIT,
         attempts: int = 1,
     ) -> None:
         super().__init__(detail, http_status=http_status, error_code=error_code, attempts=attempts)

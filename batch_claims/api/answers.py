@@ -17,6 +17,7 @@ import requests
 from batch_claims.api.retry import parse_retry_after
 from batch_claims.clock import UNIT_SECONDS, Clock
 from batch_claims.errors import ApiError, AuthRefused, RateLimited, Rejected, Retryable, Unconfirmed
+from batch_claims.outcome import ErrorCode
 
 _SNIPPET = 200
 
@@ -44,7 +45,9 @@ def answer_error(response: requests.Response, ticket: bool, clock: Clock) -> Api
     detail, code = _error_detail(response)
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.utcnow())
-        return RateLimited(detail, retry_after=retry_after, error_code=code or "hit_rate_limit")
+        return RateLimited(
+            detail, retry_after=retry_after, error_code=code or ErrorCode.HIT_RATE_LIMIT
+        )
     if status == 503 or (status >= 500 and not ticket):
         return Retryable(detail, http_status=status, error_code=code)
     if status >= 500:

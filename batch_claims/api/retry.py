@@ -36,6 +36,7 @@ from batch_claims.errors import (
     TlsFailed,
     Unconfirmed,
 )
+from batch_claims.outcome import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def classify_request_error(
     ):
         return Rejected(
             "the request body cannot be sent as JSON (a number that is not finite?)",
-            error_code="invalid_json",
+            error_code=ErrorCode.INVALID_JSON,
         )
     # Everything else may have happened after the request went out.
     what = _after_sending(exc, where)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from batch_claims.columns import CARRIER_CONTRACT_ID, TRACKING_NUMBER
 from batch_claims.errors import Rejected
-from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import NOT_CREATED, AttemptRecord, Journal
 from batch_claims.send.payload import TICKET_TYPE, request_hash
 
@@ -31,7 +31,6 @@ VALIDATION_ERROR = "validation error"
 SHAPE_ERROR = re.compile(r"'type': '(missing|extra_forbidden|[a-z_]+_type)'")
 # Answers about what the request contains: the same request hears the same answer.
 CONTENT_REFUSALS = frozenset({400, 404, 422})
-UNCHANGED_SINCE_REFUSED = "unchanged_since_refused"
 
 
 def _shape(claim: Claim) -> tuple[str, frozenset[str]]:
@@ -89,7 +88,9 @@ def refused_unchanged_outcomes(
         reason = refused_unchanged(latest.get(claim.tracking_number), request_hash(claim))
         if reason is not None:
             held[claim.row] = claim.outcome(
-                Status.NOT_ATTEMPTED, error_code=UNCHANGED_SINCE_REFUSED, error_detail=reason
+                Status.NOT_ATTEMPTED,
+                error_code=ErrorCode.UNCHANGED_SINCE_REFUSED,
+                error_detail=reason,
             )
     return held
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from batch_claims.clock import Clock
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.limits import Limit
-from batch_claims.outcome import RowOutcome, Status
+from batch_claims.outcome import ErrorCode, RowOutcome, Status
 from batch_claims.send.interfaces import (
     ResultsSink,
     RunFacts,
@@ -223,7 +223,7 @@ def view_problems(view: RunView, prepared: Prepared, limit: int = 20) -> None:
         for item in prepared.items
         if isinstance(item, RowOutcome)
         for error in item.errors
-        if not (error.code == "required" and error.column not in table.mapping)
+        if not (error.code is ErrorCode.REQUIRED and error.column not in table.mapping)
     ]
     for message in problems[:limit]:
         view.info(message)

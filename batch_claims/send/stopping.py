@@ -47,8 +47,7 @@ def stop_reason(exc: RunAborted) -> str:
 
 
 def not_attempted(claim: Claim, reason: str, prefix: bool = True) -> RowOutcome:
-    """The row was not sent, for ``reason`` (prefixed "not attempted: " unless it is a
-    hold-back's own sentence)."""
-    held_back = reason.startswith("held back")
-    detail = f"not attempted: {reason}" if prefix and not held_back else reason
+    """The row was not sent, for ``reason`` (prefixed "not attempted: " unless the
+    caller says it is a sentence of its own, as a hold-back's is)."""
+    detail = f"not attempted: {reason}" if prefix else reason
     return claim.outcome(Status.NOT_ATTEMPTED, error_detail=detail)

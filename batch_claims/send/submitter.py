@@ -36,7 +36,7 @@ from batch_claims.errors import (
     TooLate,
 )
 from batch_claims.limits import Scope
-from batch_claims.outcome import Claim, Item, ProgressCallback, RowOutcome, Status
+from batch_claims.outcome import Claim, ErrorCode, Item, ProgressCallback, RowOutcome, Status
 from batch_claims.send.holdback import HoldBack, refused_unchanged_outcomes
 from batch_claims.send.journal import (
     CREATED,
@@ -127,12 +127,12 @@ class Submitter:
                     outcome = item
                 elif (earlier := known[item.row]) is not None:
                     outcome = earlier
-                elif (
-                    reason := self.why_stop()
-                    or self.hold_back.reason_for(item)
-                    or self._too_late_for_a_ticket()
-                ) is not None:
-                    outcome = not_attempted(item, reason)
+                elif (stop := self.why_stop()) is not None:
+                    outcome = not_attempted(item, stop)
+                elif (held := self.hold_back.reason_for(item)) is not None:
+                    outcome = not_attempted(item, held, prefix=False)  # its own sentence
+                elif (late := self._too_late_for_a_ticket()) is not None:
+                    outcome = not_attempted(item, late)
                 else:
                     start = position[item.row]
                     for ahead in to_send[start : start + 1 + self.lookahead]:
@@ -218,7 +218,9 @@ class Submitter:
         known = self._this_runs_attempt(claim, detail)
         if known is not None:
             return known
-        return claim.outcome(Status.FAILED, error_code="internal_error", error_detail=detail)
+        return claim.outcome(
+            Status.FAILED, error_code=ErrorCode.INTERNAL_ERROR, error_detail=detail
+        )
 
     def _this_runs_attempt(self, claim: Claim, why: str | None = None) -> RowOutcome | None:
         """After an interruption or an error mid-row: what this run's ticket attempt for
@@ -240,7 +242,7 @@ class Submitter:
             hint = unconfirmed_hint(claim.tracking_number, None)
             return claim.outcome(
                 Status.UNCONFIRMED,
-                error_code="interrupted" if why is None else "internal_error",
+                error_code=ErrorCode.INTERRUPTED if why is None else ErrorCode.INTERNAL_ERROR,
                 error_detail=hint if why is None else f"{why} — {hint}",
             )
         return None

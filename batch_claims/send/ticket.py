@@ -24,7 +24,7 @@ from batch_claims.errors import (
     TooLate,
     Unconfirmed,
 )
-from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import CREATED, NOT_CREATED, UNCONFIRMED, ClaimState, Journal
 from batch_claims.send.payload import (
     TICKET_TYPE,
@@ -136,7 +136,7 @@ def create_ticket(
         detail = "the run was interrupted while the ticket request was under way — "
         return claim.outcome(
             Status.UNCONFIRMED,
-            error_code="interrupted",
+            error_code=ErrorCode.INTERRUPTED,
             error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
         ), None
     run.fault("after_ticket")
@@ -169,7 +169,7 @@ def api_failure(
     return claim.outcome(
         status,
         http_status=exc.http_status,
-        error_code=exc.error_code or status.value,
+        error_code=exc.error_code or ErrorCode(status.value),
         error_detail=detail,
         attempts=exc.attempts,
     )

@@ -13,7 +13,7 @@ from datetime import timedelta
 from batch_claims.api.client import SupportClient
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.errors import GaveUp, Rejected, RunAborted
-from batch_claims.outcome import Attachment, Claim
+from batch_claims.outcome import Attachment, Claim, ErrorCode
 from batch_claims.send.journal import Journal
 from batch_claims.validate.attachments import read_regular
 
@@ -114,13 +114,13 @@ class Uploader:
             raise Rejected(
                 f"{attachment.column} file {attachment.filename} cannot be read any more "
                 f"({exc.strerror}); check the photos folder and run again",
-                error_code="file_unreadable",
+                error_code=ErrorCode.FILE_UNREADABLE,
             ) from None
         if hashlib.sha256(data).hexdigest() != attachment.sha256:
             raise Rejected(
                 f"{attachment.column} file {attachment.filename} changed on disk after it "
                 "was checked; run again",
-                error_code="file_changed",
+                error_code=ErrorCode.FILE_CHANGED,
             )
         try:
             token = self._client.upload_file(
