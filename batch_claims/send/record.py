@@ -1,13 +1,15 @@
 """What the journal says about a claim, as a row outcome: the one mapping from a
 claim's record (a ticket, a request whose outcome is unknown) to what a run does with
-the row. The plan, the dry run and the Submitter all ask it."""
+the row. The plan, the dry run and the Submitter all ask it: ``outcome_of_record`` for
+what earlier runs left, ``outcome_of_this_run`` for this run's own attempt after an
+interruption or an error mid-row."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from batch_claims.outcome import Claim, RowOutcome, Status
+from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord
 from batch_claims.send.payload import changed_fields, normalised
 
@@ -58,3 +60,19 @@ def unconfirmed_hint(tracking_number: str, since: str | None) -> str:
         f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
         "(or submit with --resubmit-unconfirmed)"
     )
+
+
+def outcome_of_this_run(record: ClaimRecord, claim: Claim, why: str | None) -> RowOutcome | None:
+    """What this run's own ticket attempt came to, as its journal ``record`` has it after
+    an interruption (``why`` None) or an error mid-row (``why`` says which): a ticket, or
+    a request whose outcome is unknown; None when it never reached the ticket step."""
+    if record.state == CREATED:
+        return claim.outcome(Status.SUBMITTED, ticket_id=record.ticket_id)
+    if record.state in (IN_FLIGHT, UNCONFIRMED):
+        hint = unconfirmed_hint(claim.tracking_number, None)
+        return claim.outcome(
+            Status.UNCONFIRMED,
+            error_code=ErrorCode.INTERRUPTED if why is None else ErrorCode.INTERNAL_ERROR,
+            error_detail=hint if why is None else f"{why} — {hint}",
+        )
+    return None

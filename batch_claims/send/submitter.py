@@ -39,16 +39,15 @@ from batch_claims.limits import Scope
 from batch_claims.outcome import Claim, ErrorCode, Item, ProgressCallback, RowOutcome, Status
 from batch_claims.send.holdback import HoldBack, refused_unchanged_outcomes
 from batch_claims.send.journal import (
-    CREATED,
     IN_FLIGHT,
-    UNCONFIRMED,
     Journal,
     RequestLog,
 )
 from batch_claims.send.payload import (
     TICKET_TYPE,
 )
-from batch_claims.send.record import outcome_of_record, unconfirmed_hint
+from batch_claims.send.plan import known_outcomes
+from batch_claims.send.record import outcome_of_this_run
 from batch_claims.send.stopping import (
     SLOT_ENDED,
     STILL_GOING,
@@ -232,20 +231,12 @@ class Submitter:
             return None
         if record is None or record.run_id != self.run_id:
             return None
-        if record.state == CREATED:
-            return claim.outcome(Status.SUBMITTED, ticket_id=record.ticket_id)
-        if record.state in (IN_FLIGHT, UNCONFIRMED):
+        if record.state == IN_FLIGHT:
             try:
                 self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
             except JournalFailed as exc:  # it stays in_flight: the next run says unconfirmed
                 self.journal_failure = self.journal_failure or exc
-            hint = unconfirmed_hint(claim.tracking_number, None)
-            return claim.outcome(
-                Status.UNCONFIRMED,
-                error_code=ErrorCode.INTERRUPTED if why is None else ErrorCode.INTERNAL_ERROR,
-                error_detail=hint if why is None else f"{why} — {hint}",
-            )
-        return None
+        return outcome_of_this_run(record, claim, why)
 
     def why_stop(self) -> str | None:
         """Why the run is stopping (the deadline passed sets it), or None."""
@@ -261,18 +252,10 @@ class Submitter:
         one batch look-up; an attempt left in_flight by a run that died mid-request is
         recorded unconfirmed first."""
         records = self.journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
-        died = [tn for tn, record in records.items() if record.state == IN_FLIGHT]
-        for tracking_number in died:
-            self.journal.resolve_in_flight_as_unconfirmed(tracking_number, TICKET_TYPE)
-            again = self.journal.claim(tracking_number, TICKET_TYPE)
-            if again is not None:
-                records[tracking_number] = again
-        return {
-            claim.row: outcome_of_record(
-                records.get(claim.tracking_number), claim, self.force, self.resubmit_unconfirmed
-            )
-            for claim in claims
-        }
+        for tracking_number, record in records.items():
+            if record.state == IN_FLIGHT:
+                self.journal.resolve_in_flight_as_unconfirmed(tracking_number, TICKET_TYPE)
+        return known_outcomes(self.journal, claims, self.force, self.resubmit_unconfirmed)
 
     def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:
         """Upload the claim's files (or take them from the cache), then its ticket."""
