@@ -291,6 +291,23 @@ def test_text_pasted_with_windows_line_ends_reads_as_excel_shows_it(tmp_path: Pa
     assert message.isprintable(), message
 
 
+def test_text_typed_like_an_escape_reads_as_typed(tmp_path: Path) -> None:
+    """"_x000D_" typed as text is stored as "_x005F_x000D_" (the underscore escaped):
+    read as a carriage return, it changed the words the user wrote."""
+    sheet = tmp_path / "typed.xlsx"
+    workbook = xlsxwriter.Workbook(str(sheet))
+    ws = workbook.add_worksheet("Claims")
+    ws.write_row(0, 0, ["Tracking number", "Contract type", "Contents description"])
+    ws.write_row(1, 0, ["3SESCP0000001", "own_contract", "Label_x000D_kept"])
+    workbook.close()
+    with zipfile.ZipFile(sheet) as archive:  # stored as Excel stores it
+        assert b"Label_x005F_x000D_kept" in archive.read("xl/sharedStrings.xml")
+
+    [claim] = checked(sheet).items
+    assert isinstance(claim, Claim), claim
+    assert claim.fields["contents_description"] == "Label_x000D_kept"
+
+
 # --- values under no header ------------------------------------------------------------------
 
 
