@@ -4,10 +4,10 @@ Only the reader sees a cell's number format (the Excel reader hands a numeric ce
 a format other than General on as a ``FormattedNumber``; ``excel_value`` makes each
 workbook cell what the user sees), so it is here that a numeric tracking-number cell
 becomes exact text (leading zeros restored from a ``0000000000`` format); a number
-Excel cannot hold exactly becomes an ``UntrustworthyNumber`` that the schema reports. A number shown as a percentage becomes the text the user sees ("50%"),
-so it is never read as an amount of 0.50; a number whose format shows a currency
-(``£#,##0.00``, ``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An
-Excel error value (``#REF!``, a formula's cached result, a typed error or the same text
+Excel cannot hold exactly becomes an ``UntrustworthyNumber`` that the schema reports.
+A number shown as a percentage becomes the text the user sees ("50%"), so it is never
+read as an amount of 0.50; a number whose format shows a currency (``£#,##0.00``,
+``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An Excel error value (``#REF!``, a formula's cached result, a typed error or the same text
 in a CSV) becomes an ``ExcelError``; a formula the writing program never calculated, an
 ``UncalculatedFormula``. Workbook text is unescaped as Excel reads it (``_x000D_`` is a
 carriage return, ``_x005F_`` an underscore). Everything else is kept as read: text
