@@ -7,8 +7,9 @@ becomes exact text (leading zeros restored from a ``0000000000`` format); a numb
 Excel cannot hold exactly becomes an ``UntrustworthyNumber`` that the schema reports.
 A number shown as a percentage becomes the text the user sees ("50%"), so it is never
 read as an amount of 0.50; a number whose format shows a currency (``£#,##0.00``,
-``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An Excel error value (``#REF!``, a formula's cached result, a typed error or the same text
-in a CSV) becomes an ``ExcelError``; a formula the writing program never calculated, an
+``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An Excel error value
+(``#REF!``, a formula's cached result, a typed error or the same text in a CSV) becomes
+an ``ExcelError``; a formula the writing program never calculated, an
 ``UncalculatedFormula``. Workbook text is unescaped as Excel reads it (``_x000D_`` is a
 carriage return, ``_x005F_`` an underscore). Everything else is kept as read: text
 stripped, numbers, booleans and datetimes as they are, ``None`` for blank.
