@@ -292,7 +292,7 @@ def test_text_pasted_with_windows_line_ends_reads_as_excel_shows_it(tmp_path: Pa
 
 
 def test_text_typed_like_an_escape_reads_as_typed(tmp_path: Path) -> None:
-    """"_x000D_" typed as text is stored as "_x005F_x000D_" (the underscore escaped):
+    """Text typed as "_x000D_" is stored as "_x005F_x000D_" (the underscore escaped):
     read as a carriage return, it changed the words the user wrote."""
     sheet = tmp_path / "typed.xlsx"
     workbook = xlsxwriter.Workbook(str(sheet))
