@@ -291,6 +291,23 @@ def test_text_pasted_with_windows_line_ends_reads_as_excel_shows_it(tmp_path: Pa
     assert message.isprintable(), message
 
 
+def test_text_typed_like_an_escape_reads_as_typed(tmp_path: Path) -> None:
+    """Text typed as "_x000D_" is stored as "_x005F_x000D_" (the underscore escaped):
+    read as a carriage return, it changed the words the user wrote."""
+    sheet = tmp_path / "typed.xlsx"
+    workbook = xlsxwriter.Workbook(str(sheet))
+    ws = workbook.add_worksheet("Claims")
+    ws.write_row(0, 0, ["Tracking number", "Contract type", "Contents description"])
+    ws.write_row(1, 0, ["3SESCP0000001", "own_contract", "Label_x000D_kept"])
+    workbook.close()
+    with zipfile.ZipFile(sheet) as archive:  # stored as Excel stores it
+        assert b"Label_x005F_x000D_kept" in archive.read("xl/sharedStrings.xml")
+
+    [claim] = checked(sheet).items
+    assert isinstance(claim, Claim), claim
+    assert claim.fields["contents_description"] == "Label_x000D_kept"
+
+
 # --- values under no header ------------------------------------------------------------------
 
 
@@ -361,27 +378,53 @@ def test_a_header_repeated_by_joining_two_exports_is_skipped_with_a_notice(
     assert isinstance(prepared.items[0], Claim)
 
 
-def test_a_formula_openpyxl_cannot_parse_never_costs_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reading the formulas is a second look; when it fails, the values are read as the
-    file stores them and the run goes on."""
-    from openpyxl.worksheet._reader import WorkSheetParser
-
-    def broken(self: Any, element: Any) -> Any:
-        raise ValueError("unparsable shared formula")
-
-    monkeypatch.setattr(WorkSheetParser, "parse_formula", broken)
-    sheet = tmp_path / "openpyxl.xlsx"
+def _shared_formula_sheet(path: Path, master: str) -> Path:
+    """An openpyxl workbook (it asks to be calculated) whose purchase values E2:E3 share
+    one formula, ``master`` in E2, as Excel writes a formula filled down."""
     workbook = openpyxl.Workbook()
     ws = workbook.active
     assert ws is not None
     ws.append(HEAD)
-    ws.append(["3SFORM0000001", "own_contract", 4711, 10, "=D2*0.5", "EUR", "mug"])
-    workbook.save(sheet)
+    ws.append(["3SFORM0000001", "own_contract", 4711, 10, "=D2*2", "EUR", "mug"])
+    ws.append(["3SFORM0000002", "own_contract", 4711, 10, "=D3*2", "EUR", "lamp"])
+    ws.append(["3SFORM0000003", "own_contract", 4711, 10, 4, "EUR", "vase"])
+    workbook.save(path)
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    xml = parts[part].replace(
+        b"<f>D2*2</f>", f'<f t="shared" ref="E2:E3" si="0">{master}</f>'.encode()
+    )
+    parts[part] = xml.replace(b"<f>D3*2</f>", b'<f t="shared" si="0"/>')
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return path
 
-    [claim] = checked(sheet).items
-    assert isinstance(claim, Claim) and claim.tracking_number == "3SFORM0000001"
+
+def test_a_formula_shared_down_a_column_is_named_as_each_cell_holds_it(tmp_path: Path) -> None:
+    rows = by_row(checked(_shared_formula_sheet(tmp_path / "shared.xlsx", "D2*2")))
+
+    assert [m.split(" was never")[0] for m in messages(rows[2])] == [
+        'row 2, "Purchase value": =D2*2'
+    ]
+    assert [m.split(" was never")[0] for m in messages(rows[3])] == [
+        'row 3, "Purchase value": =D3*2'
+    ]
+    assert isinstance(rows[4], Claim)
+
+
+def test_a_shared_formula_that_cannot_be_moved_never_costs_the_run(tmp_path: Path) -> None:
+    """A shared formula whose text cannot be moved to the next cell (a bracket closed
+    that was never opened): each cell is still no value, shown as written, and the run
+    goes on."""
+    rows = by_row(checked(_shared_formula_sheet(tmp_path / "shared.xlsx", "D2*2)")))
+
+    for row in (2, 3):
+        assert [m.split(" was never")[0] for m in messages(rows[row])] == [
+            f'row {row}, "Purchase value": =D2*2)'
+        ]
+    assert isinstance(rows[4], Claim)
 
 
 def test_a_negative_zero_is_fingerprinted_as_it_reads_back(tmp_path: Path) -> None:

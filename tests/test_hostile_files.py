@@ -17,7 +17,8 @@ import pytest
 import xlsxwriter
 from click.testing import Result
 
-from batch_claims.read import xlsxfile
+from batch_claims.read import worksheet
+from batch_claims.read.archive import MAX_PARTS, MAX_RATIO, RATIO_FROM_BYTES, open_archive
 from batch_claims.read.csvfile import MAX_CSV_BYTES, MAX_FIELD_CHARS
 from batch_claims.report.outputs import default_results_path
 from tests.helpers import run
@@ -135,7 +136,7 @@ def test_a_workbook_of_too_many_parts_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(bomb, "w") as new:
         for name in old.namelist():
             new.writestr(name, old.read(name))
-        for n in range(xlsxfile.MAX_PARTS):
+        for n in range(MAX_PARTS):
             new.writestr(f"customXml/item{n}.xml", b"")
     refused(run("validate", bomb), bomb, "parts (at most 10,000)")
 
@@ -151,9 +152,9 @@ def test_an_ordinary_workbook_passes_the_checks(tmp_path: Path) -> None:
     book.close()
     with zipfile.ZipFile(path) as archive:
         part = archive.getinfo(SHEET_XML)
-    assert part.file_size > xlsxfile.RATIO_FROM_BYTES  # the ratio is checked
-    assert part.file_size / part.compress_size < xlsxfile.MAX_RATIO / 5
-    xlsxfile._check_archive(path)  # no error
+    assert part.file_size > RATIO_FROM_BYTES  # the ratio is checked
+    assert part.file_size / part.compress_size < MAX_RATIO / 5
+    open_archive(path).close()  # no error
 
 
 # --- a sheet claiming a million rows of nothing ------------------------------------------------
@@ -174,7 +175,7 @@ def test_a_value_on_the_last_row_of_the_sheet_is_refused_quickly(tmp_path: Path)
 
 
 def test_a_sheet_of_empty_rows_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xlsxfile, "MAX_SHEET_ROWS", 5_000)
+    monkeypatch.setattr(worksheet, "MAX_SHEET_ROWS", 5_000)
     source = workbook(tmp_path, "plain.xlsx")
     sheet = tmp_path / "claims.xlsx"
     with zipfile.ZipFile(source) as archive:
@@ -188,7 +189,7 @@ def test_rows_reaching_the_last_column_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each row a cell in column XFD: 16,384 cells a row, for nothing."""
-    monkeypatch.setattr(xlsxfile, "MAX_SHEET_CELLS", 1_000_000)
+    monkeypatch.setattr(worksheet, "MAX_SHEET_CELLS", 1_000_000)
     source = workbook(tmp_path, "plain.xlsx")
     sheet = tmp_path / "claims.xlsx"
     with zipfile.ZipFile(source) as archive:

@@ -16,7 +16,7 @@ from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, norm
 from batch_claims.errors import InputError
 from batch_claims.outcome import Money
 from batch_claims.read import cells as cell_values
-from batch_claims.read import headers
+from batch_claims.read import headers, totals
 from batch_claims.read import table as sheet
 from batch_claims.read.cells import UntrustworthyNumber, tracking_text
 from batch_claims.read.sheet import read_sheet
@@ -391,10 +391,10 @@ def test_rows_without_any_tracking_number_stay_rows(tmp_path: Path) -> None:
 
 
 def test_many_trailing_rows_are_listed_briefly() -> None:
-    assert sheet._rows_phrase(list(range(2, 15))) == (
+    assert totals._rows_phrase(list(range(2, 15))) == (
         "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 3 more have"
     )
-    assert sheet._rows_phrase([4, 5, 6]) == "rows 4, 5 and 6 have"
+    assert totals._rows_phrase([4, 5, 6]) == "rows 4, 5 and 6 have"
 
 
 def test_template_example_row_is_skipped(tmp_path: Path) -> None:

@@ -15,13 +15,8 @@ from sheet_fixtures import write_bytes, write_xlsx
 from batch_claims.columns import Variant
 from batch_claims.errors import InputError
 from batch_claims.read.sheet import read_sheet
-from batch_claims.read.table import (
-    HEADER_SCAN_ROWS,
-    NOTES_WORDS,
-    TOTALS_WORDS,
-    SheetTable,
-    totals_label,
-)
+from batch_claims.read.table import HEADER_SCAN_ROWS, SheetTable
+from batch_claims.read.totals import NOTES_WORDS, TOTALS_WORDS, totals_label
 from batch_claims.validate.rows import validate_table
 
 FILES = settings(

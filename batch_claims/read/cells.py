@@ -1,15 +1,18 @@
 """What one cell of the input sheet holds, as the reader hands it on.
 
-Only the reader sees a cell's number format, so it is here that a numeric
-tracking-number cell becomes exact text (leading zeros restored from a ``0000000000``
-format); a number Excel cannot hold exactly becomes an ``UntrustworthyNumber`` that the
-schema reports. A number shown as a percentage becomes the text the user sees ("50%"),
-so it is never read as an amount of 0.50; a number whose format shows a currency
-(``£#,##0.00``, ``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An
-Excel error value (``#REF!``, a formula's cached result, a typed error or the same text
-in a CSV) becomes an ``ExcelError``; a formula the writing program never calculated, an
-``UncalculatedFormula``. Everything else is kept as read: text stripped, numbers,
-booleans and datetimes as they are, ``None`` for blank.
+Only the reader sees a cell's number format (the Excel reader hands a numeric cell with
+a format other than General on as a ``FormattedNumber``; ``excel_value`` makes each
+workbook cell what the user sees), so it is here that a numeric tracking-number cell
+becomes exact text (leading zeros restored from a ``0000000000`` format); a number
+Excel cannot hold exactly becomes an ``UntrustworthyNumber`` that the schema reports.
+A number shown as a percentage becomes the text the user sees ("50%"), so it is never
+read as an amount of 0.50; a number whose format shows a currency (``£#,##0.00``,
+``[$€-407] #,##0.00``) becomes a ``CurrencyNumber`` carrying it. An Excel error value
+(``#REF!``, a formula's cached result, a typed error or the same text in a CSV) becomes
+an ``ExcelError``; a formula the writing program never calculated, an
+``UncalculatedFormula``. Workbook text is unescaped as Excel reads it (``_x000D_`` is a
+carriage return, ``_x005F_`` an underscore). Everything else is kept as read: text
+stripped, numbers, booleans and datetimes as they are, ``None`` for blank.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 # Excel keeps 15 significant digits: a whole number from 10**15 up may have lost digits.
 EXACT_DIGITS_LIMIT = 10**15
@@ -28,8 +31,9 @@ EXACT_DIGITS_LIMIT = 10**15
 # Unicode spaces such as the non-breaking space).
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _ZERO_FORMAT = re.compile(r'((?:"[^"]*"|\\.)*)(0+)((?:"[^"]*"|\\.)*)')
-# How a workbook stores a control character (XML cannot hold one): _x000D_ for "\r".
-_XML_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff])_")
+# How a workbook stores a control character (XML cannot hold one): _x000D_ for "\r";
+# _x005F_ for an underscore that would otherwise start such an escape.
+_XML_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f]|007[Ff]|005[Ff])_")
 # Excel's error values, as Excel (and a CSV it saved) shows them; "#ERROR!" is Google
 # Sheets'.
 EXCEL_ERRORS = frozenset(
@@ -154,34 +158,54 @@ def _format_literal(part: str) -> str:
     return re.sub(r'"([^"]*)"|\\(.)', lambda m: m.group(1) or m.group(2) or "", part)
 
 
-def _excel_value(cell: Any, tracking: bool) -> object:
-    if isinstance(cell, UncalculatedFormula):
-        return cell
-    value = cell.value
-    if value is None:
-        return None
-    if getattr(cell, "data_type", None) == "e":
-        return ExcelError(str(value).strip())
-    if isinstance(value, str):
-        return cell_text(_unescaped(value))
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number_format = cell.number_format or "General"
+class NumberFormat(NamedTuple):
+    """A cell style's number format: its id (Excel's built-in ids below 164, which a
+    custom format repeating a built-in one takes too) and its code; whether it shows a
+    date or a duration."""
+
+    id: int
+    code: str
+    date: bool = False
+    duration: bool = False
+
+
+GENERAL = NumberFormat(0, "General")
+
+
+class FormattedNumber(NamedTuple):
+    """A workbook's numeric cell whose number format is not General, as the Excel
+    reader hands it on (``excel_value`` makes it what the user sees)."""
+
+    number: int | float
+    format: NumberFormat
+
+
+def excel_value(cell: object, tracking: bool) -> object:
+    """A workbook cell as the Excel reader hands it on (text, a number, a
+    ``FormattedNumber``, a date, a boolean, an ``ExcelError``, an
+    ``UncalculatedFormula`` or None), as the user sees it in Excel."""
+    if isinstance(cell, str):
+        return cell_text(_unescaped(cell))
+    if isinstance(cell, FormattedNumber):
+        value, number_format = cell.number, cell.format.code
         if tracking:
             return tracking_text(value, number_format)
         if _is_percent_format(number_format):
             return percent_text(value)
-        style = getattr(cell, "style_array", None)
-        if getattr(style, "numFmtId", None) not in _LOCALE_CURRENCY_FORMATS:
+        if cell.format.id not in _LOCALE_CURRENCY_FORMATS:
             symbol = format_currency(number_format, value)
             if symbol is not None:
                 return CurrencyNumber(value, symbol)
-    return value
+        return value
+    if tracking and isinstance(cell, int | float) and not isinstance(cell, bool):
+        return tracking_text(cell)
+    return cell
 
 
 def _unescaped(text: str) -> str:
     """Workbook text as Excel reads it: the file stores a control character, which XML
     cannot hold, as ``_xHHHH_`` (Excel writes the carriage return of pasted text as
-    ``_x000D_``), and openpyxl leaves it so."""
+    ``_x000D_``), and an underscore that would start such an escape as ``_x005F_``."""
     if "_x" not in text:
         return text
     return _XML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)

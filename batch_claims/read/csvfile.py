@@ -25,11 +25,11 @@ from batch_claims.read.headers import near_miss
 from batch_claims.read.table import (
     HEADER_SCAN_ROWS,
     SheetTable,
-    assemble,
     find_header,
     match_headers,
     no_header,
 )
+from batch_claims.read.totals import assemble
 
 MAX_CSV_BYTES = 64 * 1024 * 1024  # 200,000 claim rows of 330 bytes each
 # Four times what an Excel cell holds (32,767 characters); csv's own default.

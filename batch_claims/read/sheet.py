@@ -1,7 +1,8 @@
 """Reading the input sheet (.xlsx/.xlsm/.csv): the one entry point, which hands the file
-to the Excel reader (``xlsxfile``: which sheet, merged ranges) or the CSV reader
-(``csvfile``: encoding, delimiter). Both build the same ``SheetTable`` (``table``) of
-cells (``cells``); which column a header means is ``headers``' concern.
+to the Excel reader (``xlsxfile``: the workbook, which sheet, merged ranges) or the CSV
+reader (``csvfile``: encoding, delimiter). Both build the same ``SheetTable``
+(``table``, ``totals``) of cells (``cells``); which column a header means is
+``headers``' concern.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from batch_claims.errors import InputError
-from batch_claims.read.headers import (
-    header_lookup,
-)
+from batch_claims.read.headers import header_lookup
 from batch_claims.read.table import SheetTable
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -37,7 +36,8 @@ def read_sheet(
     if size == 0:
         raise InputError(f"{path.name}: the file is empty")
     if suffix in CSV_SUFFIXES:
-        # csvfile and xlsxfile build on this module's table assembly: imported when needed.
+        # Imported when needed: reading a CSV file never loads the Excel reader, which
+        # imports openpyxl (for its number formats, dates and formula translation).
         from batch_claims.read.csvfile import read_csv
 
         return read_csv(path, lookup)
