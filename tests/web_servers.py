@@ -111,8 +111,11 @@ def serving(reply: Reply | None, tls: tuple[Path, Path] | None = None) -> Iterat
 
 @contextmanager
 def in_a_thread(httpd: ThreadingHTTPServer) -> Iterator[None]:
-    """Serve ``httpd`` in a daemon thread until the block ends, then shut it down."""
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    """Serve ``httpd`` in a daemon thread until the block ends, then shut it down.
+
+    The serving loop looks for the shutdown request every 10 ms (``serve_forever``'s
+    default, half a second, would be paid by every test at its end)."""
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield
