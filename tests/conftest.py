@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from batch_claims.clock import Clock
 from batch_claims.sandbox import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,13 +47,14 @@ def clean_environ(
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., Any]]:
-    """Start sandboxes with a config; all are shut down after the test."""
+    """Start sandboxes with a config (over the scaled limits) and optionally a clock
+    (the system clock by default); all are shut down after the test."""
     servers: list[Any] = []
 
-    def start(config: Mapping[str, object] | None = None) -> Any:
+    def start(config: Mapping[str, object] | None = None, clock: Clock | None = None) -> Any:
         merged: dict[str, object] = dict(SCALED_LIMITS)
         merged.update(config or {})
-        server = serve(merged)
+        server = serve(merged, clock=clock)
         servers.append(server)
         return server
 
