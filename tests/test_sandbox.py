@@ -24,9 +24,9 @@ from flask.testing import FlaskClient
 import batch_claims.sandbox
 from batch_claims.clock import FakeClock, SystemClock
 from batch_claims.errors import InputError
+from batch_claims.netloc import is_loopback
 from batch_claims.sandbox import create_app, serve
 from batch_claims.sandbox.rules import SENDCLOUD_RATES, document_fields, schema_problems
-from batch_claims.sandbox.server import is_loopback
 from batch_claims.sandbox.state import HALT_CHECK, sandbox_state
 from batch_claims.sandbox.windows import Limit, Windows
 
