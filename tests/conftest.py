@@ -1,5 +1,9 @@
 """Fixtures that read like a glossary: a clean environment, the sandbox served on
-127.0.0.1 in a thread, and a private copy of the sample week."""
+127.0.0.1 in a thread, the environment pointing at it, and a private copy of the sample
+week. Plain helpers and constants are in ``helpers.py``.
+
+``ROOT`` and ``SCALED_FLAGS`` are still importable from here for the test modules that
+have not moved to ``tests.helpers`` yet."""
 
 from __future__ import annotations
 
@@ -12,24 +16,9 @@ import pytest
 
 from batch_claims.clock import Clock
 from batch_claims.sandbox import serve
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data"
-
-# Every window divided by 100: a minute of Sendcloud's limits in 0.6 s.
-SCALED_LIMITS: dict[str, tuple[int, float]] = {
-    "TICKET_LIMIT": (15, 0.6),
-    "REQUEST_LIMIT": (100, 0.6),
-    "BURST_LIMIT": (15, 0.01),
-}
-SCALED_FLAGS = [
-    "--ticket-limit",
-    "15/0.6",
-    "--request-limit",
-    "100/0.6",
-    "--burst-limit",
-    "15/0.01",
-]
+from tests.helpers import ROOT as ROOT
+from tests.helpers import SAMPLE, SCALED_LIMITS, point_at
+from tests.helpers import SCALED_FLAGS as SCALED_FLAGS
 
 
 @pytest.fixture(autouse=True)
@@ -72,9 +61,7 @@ def sandbox(sandbox_factory: Callable[..., Any]) -> Any:
 @pytest.fixture
 def api_env(monkeypatch: pytest.MonkeyPatch, sandbox: Any) -> Any:
     """The environment pointing batch-claims at the sandbox with demo keys."""
-    monkeypatch.setenv("SENDCLOUD_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "test-public")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "test-secret-do-not-leak")
+    point_at(monkeypatch, sandbox.base_url)
     return sandbox
 
 

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from batch_claims.cli import cli
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
 from batch_claims.outcome import Attachment, RowError
 from batch_claims.results_layout import SUMMARY_SHEET
 from batch_claims.validate.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
 from batch_claims.validate.filetypes import is_allowed_content_type, sniff_content_type
-from tests.helpers import results_rows
+from tests.helpers import results_rows, run
 
 TN = "3SABC123"
 ALL_REQUIRED = frozenset(c.name for c in required_columns(Variant.SENDCLOUD_RATES) if c.is_document)
@@ -737,11 +735,7 @@ def test_validate_reports_the_ignored_flat_file_and_reads_files_as_stored(
     workbook.save(book)
     out = tmp_path / "results.xlsx"
 
-    result = CliRunner().invoke(
-        cli,
-        ["validate", str(book), "--photos", str(photos), "--out", str(out)],
-        catch_exceptions=False,
-    )
+    result = run("validate", book, "--photos", photos, "--out", out)
 
     notice = (
         'row 2, "Exterior photo": using 3SABC0000001/exterior_photo.jpg; '

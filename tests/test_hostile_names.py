@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from batch_claims.columns import Variant, required_columns
 from batch_claims.outcome import Attachment, RowError
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
-from tests.helpers import PNG, results_rows, run
+from tests.helpers import PNG, photo, results_rows, run, write_sheet
 
 TN = "3SABC0000001"
 GOOD_TN = "3SABC0000002"
@@ -400,7 +400,6 @@ def test_a_document_swapped_for_a_pipe_after_checking_never_hangs_the_upload(
     from batch_claims.send.submitter import Submitter, connect
     from batch_claims.settings import Settings
     from batch_claims.validate.prepare import prepare
-    from tests.helpers import photo, write_sheet
 
     photo(tmp_path, "3SPIPESWAP01/damage_photo_1.png", b"swap")
     sheet = write_sheet(

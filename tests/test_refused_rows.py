@@ -21,8 +21,7 @@ from batch_claims.outcome import Attachment, Claim, Money
 from batch_claims.send.holdback import CONTENT_REFUSALS, refused_unchanged
 from batch_claims.send.journal import CREATED, NOT_CREATED, UNCONFIRMED, AttemptRecord, Journal
 from batch_claims.send.payload import request_hash
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import results_rows, run
+from tests.helpers import SCALED_FLAGS, results_rows, run
 
 REFUSED = ("NOTFOUND-9981", "DELIVERED-4410", "3SOWN0000000999")
 

@@ -3,33 +3,17 @@ of retries the newest workbook tells the whole week with the original row number
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.cli import cli
 from batch_claims.report.fingerprint import changed_since_written
 from batch_claims.report.outputs import default_results_path
-from tests.conftest import SCALED_FLAGS
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def lines(path: Path, sheet: str = "Results") -> list[dict[str, Any]]:
-    rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+from tests.helpers import SCALED_FLAGS, results_rows, run, sha
 
 
 def fix_failed_row(results: Path, tracking_number: str, header: str, value: object) -> None:
@@ -138,7 +122,7 @@ def test_two_retries_leave_one_workbook_with_the_whole_week(
     common = ["--journal", journal, "--quiet", *SCALED_FLAGS]
     assert run("submit", week, *common).exit_code == 1
     first = week.with_name("damage_claims_week47.results.xlsx")
-    original = {line["row"]: line for line in lines(first)}
+    original = {line["row"]: line for line in results_rows(first)}
     assert original[12]["tracking_number"] == "3SSCL0000000111"
     assert original[12]["status"] == "invalid"
 
@@ -148,7 +132,7 @@ def test_two_retries_leave_one_workbook_with_the_whole_week(
     second = week.with_name("damage_claims_week47.results-2.xlsx")
     assert second.exists(), result.output
     assert sha(first) == first_sha  # the earlier workbook is kept as it is
-    week_two = {line["row"]: line for line in lines(second)}
+    week_two = {line["row"]: line for line in results_rows(second)}
     assert sorted(week_two) == sorted(original)  # every original row, original numbers
     assert week_two[12]["status"] == "submitted"
     for number, line in original.items():
@@ -167,12 +151,12 @@ def test_two_retries_leave_one_workbook_with_the_whole_week(
     third = week.with_name("damage_claims_week47.results-3.xlsx")
     assert third.exists()
     assert sha(second) == second_sha and sha(first) == first_sha
-    week_three = {line["row"]: line for line in lines(third)}
+    week_three = {line["row"]: line for line in results_rows(third)}
     assert sorted(week_three) == sorted(original)
     assert week_three[12]["status"] == "already_submitted"  # created by the first retry
     assert week_three[12]["ticket_id"] == week_two[12]["ticket_id"]
     # Failed rows still point at the original rows.
-    failed = lines(third, "Failed rows")
+    failed = results_rows(third, "Failed rows")
     assert {line["row"] for line in failed} == {
         number
         for number, line in week_three.items()
@@ -187,7 +171,7 @@ def test_a_row_added_in_failed_rows_is_numbered_after_the_last(
     common = ["--journal", tmp_path / "j.sqlite3", "--quiet", *SCALED_FLAGS]
     run("submit", week, *common)
     first = week.with_name("damage_claims_week47.results.xlsx")
-    last = max(line["row"] for line in lines(first))
+    last = max(line["row"] for line in results_rows(first))
     workbook = openpyxl.load_workbook(first)
     failed = workbook["Failed rows"]
     width = failed.max_column
@@ -195,7 +179,7 @@ def test_a_row_added_in_failed_rows_is_numbered_after_the_last(
     workbook.save(first)
     run("retry", first, "--photos", week.parent / "photos", *common)
     second = week.with_name("damage_claims_week47.results-2.xlsx")
-    added = [line for line in lines(second) if line["tracking_number"] == "3SOWNNEW0000001"]
+    added = [line for line in results_rows(second) if line["tracking_number"] == "3SOWNNEW0000001"]
     assert [line["row"] for line in added] == [last + 1]
 
 
