@@ -150,7 +150,10 @@ def test_a_secret_http_cannot_carry_is_refused_before_anything_is_read(
         sheet = own_contract_csv(tmp_path)
         result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
     assert result.exit_code == 2, result.output
-    assert "outside Latin-1" in result.output and "SENDCLOUD_SECRET_KEY" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: SENDCLOUD_PUBLIC_KEY or SENDCLOUD_SECRET_KEY holds a character HTTP Basic "
+        "cannot send (outside Latin-1): copy the keys again from the Sendcloud panel"
+    )
     assert "€uro" not in result.output
     assert server.seen == []
     assert not sheet.with_name("claims.results.xlsx").exists()
@@ -176,7 +179,12 @@ def test_a_request_that_cannot_be_put_on_the_wire_is_not_attempted_never_unconfi
         result = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
         tickets = [seen for seen in server.seen if seen[1].startswith("/api/v3")]
     assert result.exit_code == 3, result.output
-    assert "outside Latin-1" in result.output
+    for row, tracking_number in ((2, "3SHOSTILE0000"), (3, "3SHOSTILE0001")):
+        assert (
+            f"row {row} {tracking_number}: not_attempted — not attempted: a request could not "
+            "be sent: a credential or header holds a character HTTP cannot carry (outside "
+            "Latin-1) — check SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY\n"
+        ) in result.output
     assert tickets == []  # nothing reached the ticket endpoint
     lines = list(openpyxl.load_workbook(sheet.with_name("claims.results.xlsx"))["Results"].values)
     assert [line[3] for line in lines[1:]] == ["not_attempted", "not_attempted"]
@@ -292,24 +300,31 @@ def test_sandbox_inspection_and_reset_answer_this_machine_only(
 # --- 3d/4. four different files; check before spending ------------------------------------
 
 
-@pytest.mark.parametrize("same", ["out", "journal", "log"])
+@pytest.mark.parametrize(
+    ("same", "named"),
+    [
+        ("out", "--out and --journal"),
+        ("journal", "--journal and --log-file"),
+        ("log", "the input and --log-file"),
+    ],
+)
 def test_input_out_journal_and_log_must_be_four_different_files(
-    api_env: Any, tmp_path: Path, same: str
+    api_env: Any, tmp_path: Path, same: str, named: str
 ) -> None:
     sheet = own_contract_csv(tmp_path)
     out, journal, log = tmp_path / "out.xlsx", tmp_path / "j.sqlite3", tmp_path / "run.log"
     if same == "out":
-        journal = out.with_suffix(".xlsx")
+        journal = shared = out.with_suffix(".xlsx")
     elif same == "journal":
-        log = journal
+        log = shared = journal
     else:
-        log = sheet
+        log = shared = sheet
     before = sheet.read_bytes()
     result = run(
         "submit", sheet, "--out", out, "--journal", journal, "--log-file", log, *SCALED_FLAGS
     )
     assert result.exit_code == 2, result.output
-    assert "are the same file" in result.output
+    assert result.output == f"Error: {named} are the same file ({shared}): give each its own\n"
     assert sheet.read_bytes() == before
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []
 
@@ -341,5 +356,8 @@ def test_an_output_folder_that_cannot_be_written_is_found_before_any_request(
     finally:
         subprocess.run(["chattr", "-i", str(locked)], check=True)
     assert result.exit_code == 2, result.output
-    assert "cannot write in" in result.output
+    assert result.output == (
+        f"Error: --out {locked / 'out.xlsx'}: cannot write in {locked} (Operation not "
+        "permitted); choose another place\n"
+    )
     assert requests.get(f"{api_env.root_url}/sandbox/requests", timeout=5).json() == []

@@ -83,8 +83,10 @@ def test_missing_keys_are_told_before_the_sheet_is_read(tmp_path: Path, command:
     broken.write_bytes(b"PK\x03\x04 this is no workbook")
     result = run(command, broken)
     assert result.exit_code == 2
-    assert "set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY" in result.output
-    assert "workbook" not in result.output
+    assert result.output == (  # nothing about the workbook: it was not read
+        "Error: set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (your Sendcloud API keys), "
+        "or use --sandbox to try the local sandbox\n"
+    )
     assert not broken.with_suffix(".results.xlsx").exists()
 
 
@@ -96,19 +98,38 @@ def test_a_wrong_base_url_is_refused_before_the_sheet_is_read(
     broken.write_bytes(b"PK\x03\x04 this is no workbook")
     result = run("submit", broken)
     assert result.exit_code == 2
-    assert "plain http://" in result.output and "workbook" not in result.output
+    assert result.output == (  # nothing about the workbook: it was not read
+        "Error: SENDCLOUD_BASE_URL uses plain http:// for api.example.com, so the credentials "
+        "would cross the network unencrypted: use https:// (plain http:// is accepted only for "
+        "loopback hosts: 127.0.0.0/8, ::1 and localhost).\n"
+    )
 
 
 # --- a base URL that is not the Support API ---------------------------------------------------
 
 
+def not_the_support_api(base_url: str, answered: str) -> str:
+    """A row's error_detail when the API at ``base_url`` answered like a web site."""
+    return (
+        f"not attempted: the API at {base_url} does not answer like Sendcloud's Support API — "
+        f"SENDCLOUD_BASE_URL should end in /api/v3 ({answered})"
+    )
+
+
 @pytest.mark.parametrize(
-    "reply",
-    [HTML_404, HTML_200, NOT_ALLOWED, NOT_IMPLEMENTED, TO_LOGIN, JSON_ROUTE_404],
+    ("reply", "answered"),
+    [
+        (HTML_404, "HTTP 404 Not Found with a web page"),
+        (HTML_200, "HTTP 200 OK with a web page"),
+        (NOT_ALLOWED, "HTTP 405 Method Not Allowed"),
+        (NOT_IMPLEMENTED, "HTTP 501 Not Implemented"),
+        (TO_LOGIN, "HTTP 302 Found, a redirect to /login?next=/api/v3/dsf/tickets/damage"),
+        (JSON_ROUTE_404, "HTTP 404 Not Found (Not found)"),
+    ],
     ids=["404-page", "200-page", "405", "501-file-server", "302-login", "404-json-route"],
 )
 def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: Reply
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: Reply, answered: str
 ) -> None:
     sheet = own_contract_rows(tmp_path)
     journal = tmp_path / "j.sqlite3"
@@ -122,7 +143,10 @@ def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
     )
     assert len(server.paths) == 1  # stopped at the first answer
     assert statuses(results_of(sheet)) == ["not_attempted"] * 3
-    assert all("does not answer like Sendcloud's Support API" in d for d in details(sheet))
+    detail = not_the_support_api(
+        server.base_url, f"POST /dsf/tickets/damage was answered {answered}"
+    )
+    assert details(sheet) == [detail] * 3
     book = journal_at(journal)
     record = book.claim("3SWRONGAPI0", "damage")
     assert record is not None and record.state == "not_created"
@@ -142,6 +166,10 @@ def test_a_web_page_for_an_upload_stops_the_run_before_any_ticket(
     assert "SENDCLOUD_BASE_URL should end in /api/v3" in result.output
     assert all(path.startswith("/api/v3/dsf/files") for path in server.paths)
     assert statuses(results_of(sheet)) == ["not_attempted", "not_attempted"]
+    detail = not_the_support_api(
+        server.base_url, "POST /dsf/files was answered HTTP 404 Not Found with a web page"
+    )
+    assert details(sheet) == [detail] * 2
 
 
 def test_a_support_api_404_naming_the_parcel_is_that_rows_answer(
@@ -181,7 +209,7 @@ def test_an_unreachable_api_stops_after_the_first_rows_retries_in_plain_words(
     message = f"cannot connect to 127.0.0.1:{port}: connection refused"
     assert message in result.output
     assert statuses(results_of(sheet)) == ["not_attempted"] * 3
-    assert all(message in d for d in details(sheet))
+    assert details(sheet) == [f"not attempted: {message} (tried 5 times)"] * 3
     seen = result.output + log.read_text() + " ".join(details(sheet))
     for fragment in PYTHON_TEXT:
         assert fragment not in seen
@@ -273,7 +301,11 @@ def test_a_tls_failure_names_the_fix_and_never_makes_a_row_unconfirmed(
         result = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
         assert result.exit_code == 3
         assert f"TLS verification failed for 127.0.0.1:{server.port}" in result.output
-        assert "REQUESTS_CA_BUNDLE" in result.output
+        assert (
+            "nothing was sent. Behind a corporate proxy that inspects TLS, set REQUESTS_CA_BUNDLE "
+            "to the file of its CA certificate (ask your IT department for it); batch-claims "
+            "never turns certificate verification off"
+        ) in result.output
         assert server.paths == []  # nothing was sent
         assert statuses(results_of(sheet)) == ["not_attempted"] * 3
         book = journal_at(journal)
@@ -306,8 +338,11 @@ def test_without_keys_a_command_asks_which_journal(tmp_path: Path, args: list[st
         args = ["submit", str(own_contract_rows(tmp_path)), "--dry-run"]
     result = run(*args)
     assert result.exit_code == 2
-    assert "which journal?" in result.output
-    assert "--journal FILE" in result.output and "SENDCLOUD_PUBLIC_KEY" in result.output
+    assert result.output == (
+        "Error: which journal? The journal is kept per API account, and SENDCLOUD_PUBLIC_KEY "
+        "is not set: set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (the keys the claims "
+        "were sent with), or pass --journal FILE\n"
+    )
 
 
 def test_commands_say_which_journal_and_account_they_used(

@@ -46,9 +46,11 @@ def test_a_workbook_with_typed_fixes_is_never_overwritten(week: Path) -> None:
     for command in (["validate"], ["submit", "--dry-run", *journal], ["submit", "--sandbox"]):
         result = run(*command, week)
         assert result.exit_code == 2, (command, result.output)
-        assert f"{out} was changed since batch-claims wrote it" in result.output
-        assert f"batch-claims retry {out}" in result.output
-        assert "--out" in result.output
+        assert result.output == (
+            f"Error: {out} was changed since batch-claims wrote it; it is not overwritten, "
+            "since its 'Failed rows' may hold your fixes — to send them, run "
+            f"`batch-claims retry {out}`; or write this run's results elsewhere with --out FILE\n"
+        )
     assert sha(out) == before
 
 
@@ -60,7 +62,11 @@ def test_a_file_batch_claims_did_not_write_is_never_overwritten(week: Path) -> N
     before = sha(mine)
     result = run("validate", week, "--out", mine)
     assert result.exit_code == 2
-    assert "was not written by batch-claims" in result.output
+    assert result.output == (
+        f"Error: {mine} exists and was not written by batch-claims (or by a version before "
+        "0.2); it is not overwritten — move it away, or write the results elsewhere with "
+        "--out FILE\n"
+    )
     assert sha(mine) == before
 
 
@@ -68,7 +74,10 @@ def test_out_into_a_missing_folder_is_an_error_not_a_new_tree(week: Path) -> Non
     target = week.parent / "no" / "such" / "folder" / "out.xlsx"
     result = run("validate", week, "--out", target)
     assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert result.output == (
+        f"Error: --out {target}: the folder {target.parent} does not exist; create it first "
+        "or choose another file\n"
+    )
     assert not (week.parent / "no").exists()
 
 
@@ -81,7 +90,10 @@ def test_template_never_replaces_an_existing_file_without_force(tmp_path: Path) 
     before = sha(target)
     result = run("template", target)
     assert result.exit_code == 2
-    assert "already exists" in result.output and "--force" in result.output
+    assert result.output == (
+        f"Error: {target} already exists and may hold your claims; it is not replaced — "
+        "choose another name, or pass --force to replace it\n"
+    )
     assert sha(target) == before
     assert run("template", target, "--force").exit_code == 0
     assert sha(target) != before
