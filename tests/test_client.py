@@ -30,7 +30,7 @@ from batch_claims.api import (
     check_base_url,
 )
 from batch_claims.api.client import window_in_detail
-from batch_claims.clock import FakeClock, SystemClock
+from batch_claims.clock import FakeClock
 from batch_claims.errors import (
     AuthRefused,
     GaveUp,
@@ -695,11 +695,14 @@ def test_refused_connection_is_retried_then_given_up(
 
 # --- against the sandbox -------------------------------------------------------------------
 
+# The sandbox and the client share the test's FakeClock: the client's waits move the
+# sandbox's windows, so these runs are instant and the same every time.
 SMALL = {"TICKET_LIMIT": (3, 0.3), "REQUEST_LIMIT": (5, 0.3), "BURST_LIMIT": (3, 0.05)}
 
 
-def sandbox_client(server: Any, limits: dict[str, Limit], **kwargs: Any) -> SupportClient:
-    clock = SystemClock()
+def sandbox_client(
+    server: Any, limits: dict[str, Limit], clock: FakeClock, **kwargs: Any
+) -> SupportClient:
     kwargs.setdefault("auth", BasicAuth("test-public", SECRET))
     return SupportClient(
         server.base_url,
@@ -712,11 +715,11 @@ def sandbox_client(server: Any, limits: dict[str, Limit], **kwargs: Any) -> Supp
 
 
 def test_sandbox_row_of_uploads_and_tickets_within_limits(
-    sandbox_factory: Callable[..., Any],
+    sandbox_factory: Callable[..., Any], clock: FakeClock
 ) -> None:
-    server = sandbox_factory(SMALL)
+    server = sandbox_factory(SMALL, clock)
     limits = {"ticket": Limit(3, 0.3), "request": Limit(5, 0.3), "burst": Limit(3, 0.05)}
-    with sandbox_client(server, limits) as client:
+    with sandbox_client(server, limits, clock) as client:
         tokens = [client.upload_file(f"{i}.jpg", b"\xff\xd8\xff", "image/jpeg") for i in range(3)]
         tickets = [
             client.create_damage_ticket({"tracking_number": f"3SOWN{i}", "carrier_contract_id": 1})
@@ -724,39 +727,48 @@ def test_sandbox_row_of_uploads_and_tickets_within_limits(
         ]
         assert client.stats.rate_limited == 0
         assert client.stats.requests == 7
+        # The least waits the windows allow: the first ticket for the burst window,
+        # the third for the request window, the fourth for the ticket window.
+        assert clock.sleeps == pytest.approx([0.05, 0.25, 0.05])
     assert all(t.file_token for t in tokens)
     listed = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5).json()
     assert [t["ticket_id"] for t in listed] == [t.ticket_id for t in tickets]
 
 
 def test_sandbox_429_when_our_limits_are_looser_is_waited_out(
-    sandbox_factory: Callable[..., Any],
+    sandbox_factory: Callable[..., Any], clock: FakeClock
 ) -> None:
-    server = sandbox_factory({**SMALL, "RETRY_AFTER_FLOAT": True})
-    with sandbox_client(server, {}) as client:  # no local limits: the server refuses
+    server = sandbox_factory({**SMALL, "RETRY_AFTER_FLOAT": True}, clock)
+    with sandbox_client(server, {}, clock) as client:  # no local limits: the server refuses
         results = [client.upload_file(f"{i}.jpg", b"\xff\xd8\xff", "image/jpeg") for i in range(6)]
-        assert client.stats.rate_limited >= 1
+        # The 4th upload meets the burst window (3 per 0.05 s), the 6th the request
+        # window (5 per 0.3 s); each waits exactly its Retry-After and goes through.
+        assert (client.stats.rate_limited, client.stats.requests) == (2, 8)
+        assert clock.sleeps == pytest.approx([0.05, 0.25])
     assert len({r.file_token for r in results}) == 6
 
 
-def test_sandbox_rules_and_credentials(sandbox_factory: Callable[..., Any]) -> None:
-    server = sandbox_factory(SMALL)
+def test_sandbox_rules_and_credentials(
+    sandbox_factory: Callable[..., Any], clock: FakeClock
+) -> None:
+    server = sandbox_factory(SMALL, clock)
     limits = {"ticket": Limit(3, 0.3), "request": Limit(5, 0.3), "burst": Limit(3, 0.05)}
-    with sandbox_client(server, limits) as client:
+    with sandbox_client(server, limits, clock) as client:
         with pytest.raises(Rejected) as info:
             client.create_damage_ticket({"tracking_number": "DELIVERED1", "carrier_contract_id": 1})
         assert info.value.http_status == 422
         assert "Parcel is already delivered" in info.value.detail
-    with sandbox_client(server, limits, auth=BasicAuth("bad", SECRET)) as client:
+    with sandbox_client(server, limits, clock, auth=BasicAuth("bad", SECRET)) as client:
         with pytest.raises(AuthRefused):
             client.upload_file("a.jpg", b"\xff\xd8\xff", "image/jpeg")
 
 
-def test_sandbox_oauth2_and_lost_ticket_response(sandbox_factory: Callable[..., Any]) -> None:
-    server = sandbox_factory({**SMALL, "LOST_RESPONSE_RATE": 1.0})
-    clock = SystemClock()
+def test_sandbox_oauth2_and_lost_ticket_response(
+    sandbox_factory: Callable[..., Any], clock: FakeClock
+) -> None:
+    server = sandbox_factory({**SMALL, "LOST_RESPONSE_RATE": 1.0}, clock)
     auth = OAuth2ClientCredentials(server.token_url, "client-id", SECRET, clock)
-    with sandbox_client(server, {}, auth=auth) as client:
+    with sandbox_client(server, {}, clock, auth=auth) as client:
         with pytest.raises(Unconfirmed):
             client.create_damage_ticket({"tracking_number": "3SLOST", "carrier_contract_id": 1})
     listed = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5).json()
