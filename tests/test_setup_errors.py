@@ -21,6 +21,7 @@ from batch_claims.api.retry import classify_request_error
 from batch_claims.clock import FakeClock
 from batch_claims.send.journal import Journal
 from tests.helpers import (
+    PUBLIC_KEY,
     SCALED_FLAGS,
     own_contract_sheet,
     photo,
@@ -352,7 +353,8 @@ def test_commands_say_which_journal_and_account_they_used(
     journal = tmp_path / "j.sqlite3"
     sent = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
     assert sent.exit_code == 0
-    account = f"key {hashlib.sha256(b'test-public').hexdigest()[:12]} at {api_env.base_url}"
+    key = hashlib.sha256(PUBLIC_KEY.encode()).hexdigest()[:12]
+    account = f"key {key} at {api_env.base_url}"
     assert f"journal {journal} (account {account})" in sent.output
     monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
     monkeypatch.delenv("SENDCLOUD_SECRET_KEY")
