@@ -299,7 +299,9 @@ def test_typed_path_that_does_not_exist(photos: Path) -> None:
     [error] = errors
     assert error.code == "file_not_found"
     assert error.column == "sales_invoice"
-    assert error.message.startswith('row 7, "Invoice": "nope/invoice.pdf" does not exist')
+    assert error.message == (
+        f'row 7, "Invoice": "nope/invoice.pdf" does not exist in the photos folder {photos}/'
+    )
 
 
 @pytest.mark.parametrize("typed", ["../secret.pdf", "a/../../secret.pdf", "..\\secret.pdf"])
@@ -309,7 +311,7 @@ def test_typed_path_escaping_with_dotdot(photos: Path, tmp_path: Path, typed: st
     assert found == {}
     [error] = errors
     assert error.code == "outside_photos_folder"
-    assert "is outside the photos folder" in error.message
+    assert error.message == f'row 7, "Invoice": "{typed}" is outside the photos folder {photos}/'
 
 
 def test_absolute_typed_path_is_outside(photos: Path) -> None:
@@ -412,7 +414,7 @@ def test_directory_is_not_a_file(photos: Path) -> None:
     (photos / "folder.jpg").mkdir()
     _, errors = resolve(photos, typed={"damage_photo_1": "folder.jpg"})
     assert [e.code for e in errors] == ["not_a_file"]
-    assert "is a folder" in errors[0].message
+    assert errors[0].message == 'row 7, "Damage photo 1": "folder.jpg" is a folder, not a file'
 
 
 def test_file_over_six_megabytes(photos: Path) -> None:
@@ -424,7 +426,10 @@ def test_file_over_six_megabytes(photos: Path) -> None:
     assert found == {}
     [error] = errors
     assert error.code == "file_too_large"
-    assert "6.0 MB" in error.message and "6 MB" in error.message
+    assert error.message == (
+        'row 7, "Damage photo 1": 3SABC123_damage_photo_1.jpg is 6.0 MB, over the upload '
+        "limit of 6 MB"
+    )
 
 
 def test_file_of_exactly_six_megabytes_is_fine(photos: Path) -> None:
@@ -440,7 +445,9 @@ def test_empty_file(photos: Path) -> None:
     write(photos / f"{TN}_damage_photo_1.jpg", b"")
     _, errors = resolve(photos)
     assert [e.code for e in errors] == ["empty_file"]
-    assert errors[0].message.startswith('row 7, "Damage photo 1": ')
+    assert errors[0].message == (
+        'row 7, "Damage photo 1": 3SABC123_damage_photo_1.jpg is empty (0 bytes)'
+    )
 
 
 def test_wrong_bytes_with_a_good_extension(photos: Path) -> None:
@@ -450,8 +457,14 @@ def test_wrong_bytes_with_a_good_extension(photos: Path) -> None:
     assert found == {}
     by_column = {e.column: e for e in errors}
     assert {e.code for e in errors} == {"file_type_not_allowed"}
-    assert "Windows program" in by_column["damage_photo_1"].message
-    assert "ZIP archive" in by_column["sales_invoice"].message
+    not_accepted = "is not a file type the upload API accepts: its bytes look like"
+    assert by_column["damage_photo_1"].message == (
+        f'row 7, "Damage photo 1": 3SABC123_damage_photo_1.jpg {not_accepted} a Windows '
+        "program (.exe/.dll)"
+    )
+    assert by_column["sales_invoice"].message == (
+        f'row 7, "Invoice": 3SABC123_sales_invoice.pdf {not_accepted} a ZIP archive'
+    )
 
 
 def test_pdf_named_jpg_is_uploaded_as_pdf(photos: Path) -> None:
@@ -474,7 +487,19 @@ def test_missing_photos_dir(tmp_path: Path) -> None:
     assert found == {}
     assert {e.column for e in errors} == ALL_REQUIRED
     assert {e.code for e in errors} == {"no_photos_folder"}
-    assert all("--photos" in e.message for e in errors)
+    by_column = {e.column: e.message for e in errors}
+    assert by_column.pop("sales_invoice") == (
+        'row 7, "Invoice": "x.pdf" is given but there is no photos folder: pass --photos DIR'
+    )
+    assert by_column.pop("damage_photo_1") == (
+        'row 7, "Damage photo 1": no file given and no photos folder to look in: pass '
+        "--photos DIR (or type the file's path in the cell)"
+    )
+    assert by_column == {
+        column: f'row 7, "{column}": no file given and no photos folder to look in: pass '
+        "--photos DIR (or type the file's path in the cell)"
+        for column in by_column
+    }
     # Nothing needed, nothing typed: no photos folder is fine.
     assert resolve(None) == ({}, [])
 
@@ -667,7 +692,7 @@ def test_a_folder_typed_in_another_case_names_the_folder(photos: Path) -> None:
     (photos / "Scans").mkdir()
     _, errors = resolve(photos, {"sales_invoice": "SCANS"})
     assert [e.code for e in errors] == ["not_a_file"]
-    assert "is a folder" in errors[0].message
+    assert errors[0].message == 'row 7, "Invoice": "SCANS" is a folder, not a file'
 
 
 # --- the parcel's folder wins over a flat file --------------------------------------------

@@ -85,11 +85,15 @@ def test_limit_parse_refuses(text: str) -> None:
     )
 
 
-def test_limit_constructor_validates() -> None:
-    with pytest.raises(ValueError):
-        Limit(0, 60)
-    with pytest.raises(ValueError):
-        Limit(1, float("inf"))
+@pytest.mark.parametrize(
+    ("count", "seconds", "text"), [(0, 60, "0/60"), (1, float("inf"), "1/inf")]
+)
+def test_limit_constructor_validates(count: int, seconds: float, text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Limit(count, seconds)
+    assert str(info.value) == (
+        f"expected N/SECONDS with N a whole number ≥ 1 and SECONDS > 0, e.g. 15/60; got '{text}'"
+    )
 
 
 # --- exact waits ---------------------------------------------------------------------------
