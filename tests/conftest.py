@@ -1,5 +1,6 @@
 """Fixtures that read like a glossary: a clean environment, the sandbox served on
-127.0.0.1 in a thread, and a private copy of the sample week."""
+127.0.0.1 in a thread, the environment pointing at it, and a private copy of the sample
+week. Plain helpers and constants are in ``helpers.py``."""
 
 from __future__ import annotations
 
@@ -10,25 +11,9 @@ from typing import Any
 
 import pytest
 
+from batch_claims.clock import Clock
 from batch_claims.sandbox import serve
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "sample_data"
-
-# Every window divided by 100: a minute of Sendcloud's limits in 0.6 s.
-SCALED_LIMITS: dict[str, tuple[int, float]] = {
-    "TICKET_LIMIT": (15, 0.6),
-    "REQUEST_LIMIT": (100, 0.6),
-    "BURST_LIMIT": (15, 0.01),
-}
-SCALED_FLAGS = [
-    "--ticket-limit",
-    "15/0.6",
-    "--request-limit",
-    "100/0.6",
-    "--burst-limit",
-    "15/0.01",
-]
+from tests.helpers import SAMPLE, SCALED_LIMITS, point_at
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +31,14 @@ def clean_environ(
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., Any]]:
-    """Start sandboxes with a config; all are shut down after the test."""
+    """Start sandboxes with a config (over the scaled limits) and optionally a clock
+    (the system clock by default); all are shut down after the test."""
     servers: list[Any] = []
 
-    def start(config: Mapping[str, object] | None = None) -> Any:
+    def start(config: Mapping[str, object] | None = None, clock: Clock | None = None) -> Any:
         merged: dict[str, object] = dict(SCALED_LIMITS)
         merged.update(config or {})
-        server = serve(merged)
+        server = serve(merged, clock=clock)
         servers.append(server)
         return server
 
@@ -70,9 +56,7 @@ def sandbox(sandbox_factory: Callable[..., Any]) -> Any:
 @pytest.fixture
 def api_env(monkeypatch: pytest.MonkeyPatch, sandbox: Any) -> Any:
     """The environment pointing batch-claims at the sandbox with demo keys."""
-    monkeypatch.setenv("SENDCLOUD_BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "test-public")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "test-secret-do-not-leak")
+    point_at(monkeypatch, sandbox.base_url)
     return sandbox
 
 

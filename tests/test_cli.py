@@ -13,8 +13,16 @@ import pytest
 import requests
 
 from batch_claims.send.journal import Journal
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import EXPECTED, results_rows, run, sha, submit_once, tickets, write_sheet
+from tests.helpers import (
+    EXPECTED,
+    SCALED_FLAGS,
+    results_rows,
+    run,
+    sha,
+    submit_once,
+    tickets,
+    write_sheet,
+)
 
 
 def test_submit_sample_week_creates_one_ticket_per_valid_row(

@@ -30,7 +30,7 @@ from batch_claims.api import (
     check_base_url,
 )
 from batch_claims.api.client import window_in_detail
-from batch_claims.clock import FakeClock, SystemClock
+from batch_claims.clock import FakeClock
 from batch_claims.errors import (
     AuthRefused,
     GaveUp,
@@ -42,8 +42,8 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
+from tests.helpers import PUBLIC_KEY, SECRET_KEY
 
-SECRET = "test-secret-do-not-leak"
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0)
 GATEWAY_PAGE = (
     b"<html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head>"
@@ -185,7 +185,7 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., SupportClient]]:
     clients: list[SupportClient] = []
 
     def make(base_url: str, **kwargs: Any) -> SupportClient:
-        kwargs.setdefault("auth", BasicAuth("test-public-key", SECRET))
+        kwargs.setdefault("auth", BasicAuth("test-public-key", SECRET_KEY))
         kwargs.setdefault("limiter", RateLimiter(clock, LIMITS))
         kwargs.setdefault("policy", FAST)
         kwargs.setdefault("rng", random.Random(0))
@@ -257,7 +257,7 @@ def test_upload_sends_one_named_typed_part(
     assert b'name="file"; filename="invoice 7.pdf"' in seen.body
     assert b"Content-Type: application/pdf" in seen.body
     assert b"%PDF-1.4 data" in seen.body
-    expected = base64.b64encode(f"test-public-key:{SECRET}".encode()).decode()
+    expected = base64.b64encode(f"test-public-key:{SECRET_KEY}".encode()).decode()
     assert seen.headers["Authorization"] == f"Basic {expected}"
     assert seen.headers["User-Agent"].startswith("batch-claims/")
     assert client.stats.uploads == 1 and client.stats.requests == 1
@@ -496,13 +496,15 @@ def test_refused_basic_credentials_abort_without_retry(
     message = str(info.value)
     assert "SENDCLOUD_PUBLIC_KEY" in message and "SENDCLOUD_SECRET_KEY" in message
     assert "Invalid username/password." in message
-    assert SECRET not in message
+    assert SECRET_KEY not in message
     assert info.value.exit_code == 3
     assert len(api.seen) == 1
 
 
 def oauth2(api: Scripted, clock: FakeClock, session: requests.Session | None = None) -> Any:
-    return OAuth2ClientCredentials(f"{api.root}/oauth2/token/", "client-id", SECRET, clock, session)
+    return OAuth2ClientCredentials(
+        f"{api.root}/oauth2/token/", "client-id", SECRET_KEY, clock, session
+    )
 
 
 def token_answer(token: str, expires_in: float = 3600) -> Answer:
@@ -520,7 +522,7 @@ def test_oauth2_fetches_with_client_credentials_and_caches(
     client.upload_file("b.pdf", b"b", "application/pdf")
     assert api.paths() == ["/oauth2/token/", "/api/v3/dsf/files", "/api/v3/dsf/files"]
     token_request = api.seen[0]
-    basic = base64.b64encode(f"client-id:{SECRET}".encode()).decode()
+    basic = base64.b64encode(f"client-id:{SECRET_KEY}".encode()).decode()
     assert token_request.headers["Authorization"] == f"Basic {basic}"
     assert token_request.body == b"grant_type=client_credentials&scope=api"
     assert api.seen[1].headers["Authorization"] == "Bearer tok-1"
@@ -595,7 +597,7 @@ def test_token_endpoint_refusal_names_the_settings(
     for name in ("SENDCLOUD_PUBLIC_KEY", "SENDCLOUD_SECRET_KEY", "SENDCLOUD_TOKEN_URL"):
         assert name in message
     assert "invalid_client" in message
-    assert SECRET not in message
+    assert SECRET_KEY not in message
 
 
 def test_token_endpoint_outage_is_retryable(api: Scripted, clock: FakeClock) -> None:
@@ -605,15 +607,15 @@ def test_token_endpoint_outage_is_retryable(api: Scripted, clock: FakeClock) -> 
 
 
 def test_reprs_never_show_secrets(clock: FakeClock) -> None:
-    basic = BasicAuth("public-key-0123456789", SECRET)
+    basic = BasicAuth("public-key-0123456789", SECRET_KEY)
     auth = OAuth2ClientCredentials(
-        "https://account.sendcloud.com/oauth2/token/", "client-id-0123456789", SECRET, clock
+        "https://account.sendcloud.com/oauth2/token/", "client-id-0123456789", SECRET_KEY, clock
     )
     limiter = RateLimiter(clock, LIMITS)
     with SupportClient("https://panel.sendcloud.sc/api/v3", auth, limiter, clock) as client:
         texts = [repr(basic), repr(auth), repr(client), str(vars(client.stats))]
     for text in texts:
-        assert SECRET not in text
+        assert SECRET_KEY not in text
         assert "0123456789" not in text
     assert repr(basic) == "BasicAuth(public_key='publ…', secret_key='***')"
 
@@ -624,7 +626,7 @@ def test_missing_credentials_are_an_input_error(clock: FakeClock) -> None:
 
 
 def test_plain_http_token_url_is_refused(clock: FakeClock) -> None:
-    auth = OAuth2ClientCredentials("http://account.example/oauth2/token/", "id", SECRET, clock)
+    auth = OAuth2ClientCredentials("http://account.example/oauth2/token/", "id", SECRET_KEY, clock)
     with pytest.raises(InputError, match="SENDCLOUD_TOKEN_URL"):
         SupportClient("https://panel.sendcloud.sc/api/v3", auth, RateLimiter(clock, {}), clock)
 
@@ -695,12 +697,15 @@ def test_refused_connection_is_retried_then_given_up(
 
 # --- against the sandbox -------------------------------------------------------------------
 
+# The sandbox and the client share the test's FakeClock: the client's waits move the
+# sandbox's windows, so these runs are instant and the same every time.
 SMALL = {"TICKET_LIMIT": (3, 0.3), "REQUEST_LIMIT": (5, 0.3), "BURST_LIMIT": (3, 0.05)}
 
 
-def sandbox_client(server: Any, limits: dict[str, Limit], **kwargs: Any) -> SupportClient:
-    clock = SystemClock()
-    kwargs.setdefault("auth", BasicAuth("test-public", SECRET))
+def sandbox_client(
+    server: Any, limits: dict[str, Limit], clock: FakeClock, **kwargs: Any
+) -> SupportClient:
+    kwargs.setdefault("auth", BasicAuth(PUBLIC_KEY, SECRET_KEY))
     return SupportClient(
         server.base_url,
         limiter=RateLimiter(clock, limits),
@@ -712,11 +717,11 @@ def sandbox_client(server: Any, limits: dict[str, Limit], **kwargs: Any) -> Supp
 
 
 def test_sandbox_row_of_uploads_and_tickets_within_limits(
-    sandbox_factory: Callable[..., Any],
+    sandbox_factory: Callable[..., Any], clock: FakeClock
 ) -> None:
-    server = sandbox_factory(SMALL)
+    server = sandbox_factory(SMALL, clock)
     limits = {"ticket": Limit(3, 0.3), "request": Limit(5, 0.3), "burst": Limit(3, 0.05)}
-    with sandbox_client(server, limits) as client:
+    with sandbox_client(server, limits, clock) as client:
         tokens = [client.upload_file(f"{i}.jpg", b"\xff\xd8\xff", "image/jpeg") for i in range(3)]
         tickets = [
             client.create_damage_ticket({"tracking_number": f"3SOWN{i}", "carrier_contract_id": 1})
@@ -724,39 +729,48 @@ def test_sandbox_row_of_uploads_and_tickets_within_limits(
         ]
         assert client.stats.rate_limited == 0
         assert client.stats.requests == 7
+        # The least waits the windows allow: the first ticket for the burst window,
+        # the third for the request window, the fourth for the ticket window.
+        assert clock.sleeps == pytest.approx([0.05, 0.25, 0.05])
     assert all(t.file_token for t in tokens)
     listed = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5).json()
     assert [t["ticket_id"] for t in listed] == [t.ticket_id for t in tickets]
 
 
 def test_sandbox_429_when_our_limits_are_looser_is_waited_out(
-    sandbox_factory: Callable[..., Any],
+    sandbox_factory: Callable[..., Any], clock: FakeClock
 ) -> None:
-    server = sandbox_factory({**SMALL, "RETRY_AFTER_FLOAT": True})
-    with sandbox_client(server, {}) as client:  # no local limits: the server refuses
+    server = sandbox_factory({**SMALL, "RETRY_AFTER_FLOAT": True}, clock)
+    with sandbox_client(server, {}, clock) as client:  # no local limits: the server refuses
         results = [client.upload_file(f"{i}.jpg", b"\xff\xd8\xff", "image/jpeg") for i in range(6)]
-        assert client.stats.rate_limited >= 1
+        # The 4th upload meets the burst window (3 per 0.05 s), the 6th the request
+        # window (5 per 0.3 s); each waits exactly its Retry-After and goes through.
+        assert (client.stats.rate_limited, client.stats.requests) == (2, 8)
+        assert clock.sleeps == pytest.approx([0.05, 0.25])
     assert len({r.file_token for r in results}) == 6
 
 
-def test_sandbox_rules_and_credentials(sandbox_factory: Callable[..., Any]) -> None:
-    server = sandbox_factory(SMALL)
+def test_sandbox_rules_and_credentials(
+    sandbox_factory: Callable[..., Any], clock: FakeClock
+) -> None:
+    server = sandbox_factory(SMALL, clock)
     limits = {"ticket": Limit(3, 0.3), "request": Limit(5, 0.3), "burst": Limit(3, 0.05)}
-    with sandbox_client(server, limits) as client:
+    with sandbox_client(server, limits, clock) as client:
         with pytest.raises(Rejected) as info:
             client.create_damage_ticket({"tracking_number": "DELIVERED1", "carrier_contract_id": 1})
         assert info.value.http_status == 422
         assert "Parcel is already delivered" in info.value.detail
-    with sandbox_client(server, limits, auth=BasicAuth("bad", SECRET)) as client:
+    with sandbox_client(server, limits, clock, auth=BasicAuth("bad", SECRET_KEY)) as client:
         with pytest.raises(AuthRefused):
             client.upload_file("a.jpg", b"\xff\xd8\xff", "image/jpeg")
 
 
-def test_sandbox_oauth2_and_lost_ticket_response(sandbox_factory: Callable[..., Any]) -> None:
-    server = sandbox_factory({**SMALL, "LOST_RESPONSE_RATE": 1.0})
-    clock = SystemClock()
-    auth = OAuth2ClientCredentials(server.token_url, "client-id", SECRET, clock)
-    with sandbox_client(server, {}, auth=auth) as client:
+def test_sandbox_oauth2_and_lost_ticket_response(
+    sandbox_factory: Callable[..., Any], clock: FakeClock
+) -> None:
+    server = sandbox_factory({**SMALL, "LOST_RESPONSE_RATE": 1.0}, clock)
+    auth = OAuth2ClientCredentials(server.token_url, "client-id", SECRET_KEY, clock)
+    with sandbox_client(server, {}, clock, auth=auth) as client:
         with pytest.raises(Unconfirmed):
             client.create_damage_ticket({"tracking_number": "3SLOST", "carrier_contract_id": 1})
     listed = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5).json()

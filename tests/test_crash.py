@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from batch_claims.sandbox import serve
-from tests.conftest import SAMPLE, SCALED_FLAGS, SCALED_LIMITS
-from tests.helpers import EXPECTED, results_rows, run, tickets
+from tests.helpers import EXPECTED, SAMPLE, SCALED_FLAGS, SCALED_LIMITS, results_rows, run, tickets
 
 SECOND = "3SSCL0000000102"  # the row the crash hits (the second claim of the week)
 WANT_TICKETS = sorted(tn for tn, status in EXPECTED.items() if status == "submitted")
@@ -36,7 +35,7 @@ def ledger(server: Any) -> Counter[str]:
     return Counter(t["body"]["tracking_number"] for t in tickets(server))
 
 
-def statuses(out: Path) -> dict[str, str]:
+def status_by_tracking(out: Path) -> dict[str, str]:
     rows = results_rows(out)
     return {r["tracking_number"]: r["status"] for r in rows if r["row"] != 14}
 
@@ -120,7 +119,7 @@ def test_crash_where_no_ticket_request_is_open_loses_and_duplicates_nothing(
     counts = ledger(server)
     assert sorted(counts) == WANT_TICKETS
     assert set(counts.values()) == {1}
-    got = statuses(out)
+    got = status_by_tracking(out)
     assert got["3SSCL0000000101"] == "already_submitted"
     assert got[SECOND] == ("already_submitted" if point == "after_record" else "submitted")
 
@@ -131,7 +130,7 @@ def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent
 ) -> None:
     crashed = crash_then_run_again(point, crashes, monkeypatch)
     journal, out, args, server = crashed.journal, crashed.out, crashed.args, crashed.server
-    got = statuses(out)
+    got = status_by_tracking(out)
     assert got[SECOND] == "unconfirmed"
     counts = ledger(server)
     assert set(counts.values()) == {1}
@@ -142,7 +141,7 @@ def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent
 
     # A third run still does not resend it.
     third = run(*args)
-    assert statuses(out)[SECOND] == "unconfirmed", third.output
+    assert status_by_tracking(out)[SECOND] == "unconfirmed", third.output
     assert ledger(server)[SECOND] == counts[SECOND]
 
     # The user checks the panel and closes the row.
@@ -156,7 +155,7 @@ def test_crash_with_a_ticket_request_open_makes_the_row_unconfirmed_never_resent
     assert resolved.exit_code == 0, resolved.output
     final = run(*args)
     assert final.exit_code == 1, final.output
-    assert statuses(out)[SECOND] == (
+    assert status_by_tracking(out)[SECOND] == (
         "already_submitted" if point == "after_ticket" else "submitted"
     )
     counts = ledger(server)
@@ -198,7 +197,7 @@ def test_sigterm_finishes_the_request_under_way_and_writes_the_workbook(
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 3, stderr
-    got = statuses(out)
+    got = status_by_tracking(out)
     assert "not_attempted" in got.values()
     sent = ledger(server)
     assert set(sent.values()) == {1}
@@ -224,7 +223,7 @@ def test_a_server_that_fails_drops_and_loses_answers_never_gets_a_claim_twice(
     for _ in range(3):
         result = run("submit", week, "--journal", journal, "--out", out, "--quiet", *SCALED_FLAGS)
         assert result.exit_code in (0, 1), result.output
-        got = statuses(out)
+        got = status_by_tracking(out)
         seen_unconfirmed |= {tn for tn, s in got.items() if s == "unconfirmed"}
         counts = ledger(server)
         assert set(counts.values()) <= {1}, counts  # never twice

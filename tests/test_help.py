@@ -17,8 +17,7 @@ from click.testing import CliRunner
 
 from batch_claims.cli import cli
 from batch_claims.report.outputs import default_results_path
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import results_rows, run
+from tests.helpers import SCALED_FLAGS, results_rows, run
 
 
 def commands(command: click.Command, path: str = "batch-claims") -> Iterator[tuple[str, Any]]:

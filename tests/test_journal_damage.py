@@ -18,8 +18,15 @@ import pytest
 
 from batch_claims.send.interfaces import RunHooks
 from batch_claims.send.submitter import LOOKAHEAD_ROWS
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import a_real_journal, photo, results_rows, run, tickets, write_sheet
+from tests.helpers import (
+    SCALED_FLAGS,
+    a_real_journal,
+    photo,
+    results_rows,
+    run,
+    tickets,
+    write_sheet,
+)
 
 # --- corrupt ----------------------------------------------------------------------------------
 

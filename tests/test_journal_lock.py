@@ -20,8 +20,7 @@ import pytest
 
 from batch_claims.errors import JournalLocked
 from batch_claims.send.journal import Journal, lock_path
-from tests.conftest import ROOT, SCALED_FLAGS
-from tests.helpers import run, tickets
+from tests.helpers import ROOT, SCALED_FLAGS, run, tickets
 
 # A second process that takes the lock, says so, and holds it until stdin closes.
 HOLDER = """

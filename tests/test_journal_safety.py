@@ -28,8 +28,7 @@ from batch_claims.send.journal import CREATED, IN_FLIGHT, Journal
 from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate.prepare import prepare
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import a_real_journal, run, tickets, write_sheet
+from tests.helpers import SCALED_FLAGS, a_real_journal, run, tickets, write_sheet
 
 
 def mode(path: Path) -> int:

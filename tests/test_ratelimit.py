@@ -85,11 +85,15 @@ def test_limit_parse_refuses(text: str) -> None:
     )
 
 
-def test_limit_constructor_validates() -> None:
-    with pytest.raises(ValueError):
-        Limit(0, 60)
-    with pytest.raises(ValueError):
-        Limit(1, float("inf"))
+@pytest.mark.parametrize(
+    ("count", "seconds", "text"), [(0, 60, "0/60"), (1, float("inf"), "1/inf")]
+)
+def test_limit_constructor_validates(count: int, seconds: float, text: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Limit(count, seconds)
+    assert str(info.value) == (
+        f"expected N/SECONDS with N a whole number ≥ 1 and SECONDS > 0, e.g. 15/60; got '{text}'"
+    )
 
 
 # --- exact waits ---------------------------------------------------------------------------
@@ -256,7 +260,8 @@ def test_any_limits_and_arrivals_stay_within_limits_and_wait_minimally(
 
 def test_threads_share_the_windows_with_a_real_clock() -> None:
     clock = SystemClock()
-    limits = {"request": Limit(4, 0.1), "burst": Limit(2, 0.02)}
+    # Six threads, 24 requests: at 4 per 0.05 s about 0.3 s of real waiting.
+    limits = {"request": Limit(4, 0.05), "burst": Limit(2, 0.01)}
     limiter = RateLimiter(clock, limits)
     records: list[Record] = []
     lock = threading.Lock()
@@ -265,7 +270,7 @@ def test_threads_share_the_windows_with_a_real_clock() -> None:
         rng = random.Random(seed)
         for _ in range(4):
             with limiter.reserve(["request", "burst"]) as slot:
-                clock.sleep(rng.uniform(0, 0.01))  # the request in flight
+                clock.sleep(rng.uniform(0, 0.005))  # the request in flight
             assert slot.done_at is not None
             with lock:
                 records.append((slot.reserved_at, slot.done_at, slot.scopes))

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sheet_fixtures import table
 
 from batch_claims.columns import COLUMNS, Variant
 from batch_claims.outcome import ErrorCode, Money
@@ -21,6 +20,7 @@ from batch_claims.validate.coerce import parse_boolean, parse_currency, parse_in
 from batch_claims.validate.decimals import decimal_convention
 from batch_claims.validate.messages import Message, Problem
 from batch_claims.validate.rows import ParsedRow, validate_table
+from tests.sheet_fixtures import table
 
 RATES_HEADERS = [
     "tracking_number",

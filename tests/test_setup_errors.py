@@ -20,8 +20,16 @@ from urllib3.connection import HTTPConnection
 from batch_claims.api.retry import classify_request_error
 from batch_claims.clock import FakeClock
 from batch_claims.send.journal import Journal
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import photo, results_rows, run, write_sheet
+from tests.helpers import (
+    PUBLIC_KEY,
+    SCALED_FLAGS,
+    own_contract_sheet,
+    photo,
+    point_at,
+    results_rows,
+    run,
+    statuses,
+)
 from tests.web_servers import (
     HTML_200,
     HTML_404,
@@ -49,27 +57,17 @@ PYTHON_TEXT = (
 )
 
 
-def keys(monkeypatch: pytest.MonkeyPatch, base_url: str | None = None) -> None:
-    monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "pk")
-    monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "sk")
-    if base_url is not None:
-        monkeypatch.setenv("SENDCLOUD_BASE_URL", base_url)
-
-
 def own_contract_rows(folder: Path, count: int = 3, prefix: str = "3SWRONGAPI") -> Path:
-    return write_sheet(
-        folder,
-        [[f"{prefix}{n}", "own_contract"] for n in range(count)],
-        ["tracking_number", "contract_type"],
-    )
+    return own_contract_sheet(folder, count, prefix)
 
 
-def statuses(sheet: Path) -> list[str]:
-    return [r["status"] for r in results_rows(sheet.with_suffix(".results.xlsx"))]
+def results_of(sheet: Path) -> Path:
+    """The results workbook a run writes beside ``sheet``."""
+    return sheet.with_suffix(".results.xlsx")
 
 
 def details(sheet: Path) -> list[str]:
-    return [r["error_detail"] or "" for r in results_rows(sheet.with_suffix(".results.xlsx"))]
+    return [r["error_detail"] or "" for r in results_rows(results_of(sheet))]
 
 
 def journal_at(path: Path) -> Journal:
@@ -86,37 +84,58 @@ def test_missing_keys_are_told_before_the_sheet_is_read(tmp_path: Path, command:
     broken.write_bytes(b"PK\x03\x04 this is no workbook")
     result = run(command, broken)
     assert result.exit_code == 2
-    assert "set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY" in result.output
-    assert "workbook" not in result.output
+    assert result.output == (  # nothing about the workbook: it was not read
+        "Error: set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (your Sendcloud API keys), "
+        "or use --sandbox to try the local sandbox\n"
+    )
     assert not broken.with_suffix(".results.xlsx").exists()
 
 
 def test_a_wrong_base_url_is_refused_before_the_sheet_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keys(monkeypatch, "http://api.example.com/api/v3")
+    point_at(monkeypatch, "http://api.example.com/api/v3")
     broken = tmp_path / "claims.xlsx"
     broken.write_bytes(b"PK\x03\x04 this is no workbook")
     result = run("submit", broken)
     assert result.exit_code == 2
-    assert "plain http://" in result.output and "workbook" not in result.output
+    assert result.output == (  # nothing about the workbook: it was not read
+        "Error: SENDCLOUD_BASE_URL uses plain http:// for api.example.com, so the credentials "
+        "would cross the network unencrypted: use https:// (plain http:// is accepted only for "
+        "loopback hosts: 127.0.0.0/8, ::1 and localhost).\n"
+    )
 
 
 # --- a base URL that is not the Support API ---------------------------------------------------
 
 
+def not_the_support_api(base_url: str, answered: str) -> str:
+    """A row's error_detail when the API at ``base_url`` answered like a web site."""
+    return (
+        f"not attempted: the API at {base_url} does not answer like Sendcloud's Support API — "
+        f"SENDCLOUD_BASE_URL should end in /api/v3 ({answered})"
+    )
+
+
 @pytest.mark.parametrize(
-    "reply",
-    [HTML_404, HTML_200, NOT_ALLOWED, NOT_IMPLEMENTED, TO_LOGIN, JSON_ROUTE_404],
+    ("reply", "answered"),
+    [
+        (HTML_404, "HTTP 404 Not Found with a web page"),
+        (HTML_200, "HTTP 200 OK with a web page"),
+        (NOT_ALLOWED, "HTTP 405 Method Not Allowed"),
+        (NOT_IMPLEMENTED, "HTTP 501 Not Implemented"),
+        (TO_LOGIN, "HTTP 302 Found, a redirect to /login?next=/api/v3/dsf/tickets/damage"),
+        (JSON_ROUTE_404, "HTTP 404 Not Found (Not found)"),
+    ],
     ids=["404-page", "200-page", "405", "501-file-server", "302-login", "404-json-route"],
 )
 def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: Reply
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: Reply, answered: str
 ) -> None:
     sheet = own_contract_rows(tmp_path)
     journal = tmp_path / "j.sqlite3"
     with serving(reply) as server:
-        keys(monkeypatch, server.base_url)
+        point_at(monkeypatch, server.base_url)
         result = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
     assert result.exit_code == 3
     assert (
@@ -124,8 +143,11 @@ def test_a_base_url_that_is_not_the_support_api_stops_at_the_first_answer(
         "SENDCLOUD_BASE_URL should end in /api/v3" in result.output
     )
     assert len(server.paths) == 1  # stopped at the first answer
-    assert statuses(sheet) == ["not_attempted"] * 3
-    assert all("does not answer like Sendcloud's Support API" in d for d in details(sheet))
+    assert statuses(results_of(sheet)) == ["not_attempted"] * 3
+    detail = not_the_support_api(
+        server.base_url, f"POST /dsf/tickets/damage was answered {answered}"
+    )
+    assert details(sheet) == [detail] * 3
     book = journal_at(journal)
     record = book.claim("3SWRONGAPI0", "damage")
     assert record is not None and record.state == "not_created"
@@ -139,12 +161,16 @@ def test_a_web_page_for_an_upload_stops_the_run_before_any_ticket(
     photo(tmp_path, "3SUNREACH1/damage_photo_1.png", b"two")
     sheet = own_contract_rows(tmp_path, 2, "3SUNREACH")
     with serving(HTML_404) as server:
-        keys(monkeypatch, server.base_url)
+        point_at(monkeypatch, server.base_url)
         result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
     assert result.exit_code == 3
     assert "SENDCLOUD_BASE_URL should end in /api/v3" in result.output
     assert all(path.startswith("/api/v3/dsf/files") for path in server.paths)
-    assert statuses(sheet) == ["not_attempted", "not_attempted"]
+    assert statuses(results_of(sheet)) == ["not_attempted", "not_attempted"]
+    detail = not_the_support_api(
+        server.base_url, "POST /dsf/files was answered HTTP 404 Not Found with a web page"
+    )
+    assert details(sheet) == [detail] * 2
 
 
 def test_a_support_api_404_naming_the_parcel_is_that_rows_answer(
@@ -153,11 +179,11 @@ def test_a_support_api_404_naming_the_parcel_is_that_rows_answer(
     """Sendcloud's own JSON error body for one parcel is not a wrong base URL."""
     sheet = own_contract_rows(tmp_path)
     with serving(PARCEL_404) as server:
-        keys(monkeypatch, server.base_url)
+        point_at(monkeypatch, server.base_url)
         result = run("submit", sheet, "--journal", tmp_path / "j.sqlite3", *SCALED_FLAGS)
     assert result.exit_code == 1
     assert len(server.paths) == 3
-    assert statuses(sheet) == ["rejected"] * 3
+    assert statuses(results_of(sheet)) == ["rejected"] * 3
     assert details(sheet) == ["Parcel not found."] * 3
 
 
@@ -174,7 +200,7 @@ def test_an_unreachable_api_stops_after_the_first_rows_retries_in_plain_words(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = closed_port()
-    keys(monkeypatch, f"http://127.0.0.1:{port}/api/v3")
+    point_at(monkeypatch, f"http://127.0.0.1:{port}/api/v3")
     # The back-off between the five tries waits on an injected clock, not real time.
     monkeypatch.setattr("batch_claims.cli.send_commands.SystemClock", FakeClock)
     sheet = own_contract_rows(tmp_path)
@@ -183,8 +209,8 @@ def test_an_unreachable_api_stops_after_the_first_rows_retries_in_plain_words(
     assert result.exit_code == 3
     message = f"cannot connect to 127.0.0.1:{port}: connection refused"
     assert message in result.output
-    assert statuses(sheet) == ["not_attempted"] * 3
-    assert all(message in d for d in details(sheet))
+    assert statuses(results_of(sheet)) == ["not_attempted"] * 3
+    assert details(sheet) == [f"not attempted: {message} (tried 5 times)"] * 3
     seen = result.output + log.read_text() + " ".join(details(sheet))
     for fragment in PYTHON_TEXT:
         assert fragment not in seen
@@ -272,13 +298,17 @@ def test_a_tls_failure_names_the_fix_and_never_makes_a_row_unconfirmed(
     sheet = own_contract_rows(tmp_path)
     journal = tmp_path / "j.sqlite3"
     with serving(None, tls=certificate) as server:
-        keys(monkeypatch, server.base_url)
+        point_at(monkeypatch, server.base_url)
         result = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
         assert result.exit_code == 3
         assert f"TLS verification failed for 127.0.0.1:{server.port}" in result.output
-        assert "REQUESTS_CA_BUNDLE" in result.output
+        assert (
+            "nothing was sent. Behind a corporate proxy that inspects TLS, set REQUESTS_CA_BUNDLE "
+            "to the file of its CA certificate (ask your IT department for it); batch-claims "
+            "never turns certificate verification off"
+        ) in result.output
         assert server.paths == []  # nothing was sent
-        assert statuses(sheet) == ["not_attempted"] * 3
+        assert statuses(results_of(sheet)) == ["not_attempted"] * 3
         book = journal_at(journal)
         assert book.unconfirmed() == []
         record = book.claim("3SWRONGAPI0", "damage")
@@ -288,7 +318,7 @@ def test_a_tls_failure_names_the_fix_and_never_makes_a_row_unconfirmed(
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
         again = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
     assert again.exit_code == 0, again.output
-    assert statuses(sheet) == ["submitted"] * 3
+    assert statuses(results_of(sheet)) == ["submitted"] * 3
     assert len(server.paths) == 3
 
 
@@ -309,8 +339,11 @@ def test_without_keys_a_command_asks_which_journal(tmp_path: Path, args: list[st
         args = ["submit", str(own_contract_rows(tmp_path)), "--dry-run"]
     result = run(*args)
     assert result.exit_code == 2
-    assert "which journal?" in result.output
-    assert "--journal FILE" in result.output and "SENDCLOUD_PUBLIC_KEY" in result.output
+    assert result.output == (
+        "Error: which journal? The journal is kept per API account, and SENDCLOUD_PUBLIC_KEY "
+        "is not set: set SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (the keys the claims "
+        "were sent with), or pass --journal FILE\n"
+    )
 
 
 def test_commands_say_which_journal_and_account_they_used(
@@ -320,7 +353,8 @@ def test_commands_say_which_journal_and_account_they_used(
     journal = tmp_path / "j.sqlite3"
     sent = run("submit", sheet, "--journal", journal, *SCALED_FLAGS)
     assert sent.exit_code == 0
-    account = f"key {hashlib.sha256(b'test-public').hexdigest()[:12]} at {api_env.base_url}"
+    key = hashlib.sha256(PUBLIC_KEY.encode()).hexdigest()[:12]
+    account = f"key {key} at {api_env.base_url}"
     assert f"journal {journal} (account {account})" in sent.output
     monkeypatch.delenv("SENDCLOUD_PUBLIC_KEY")
     monkeypatch.delenv("SENDCLOUD_SECRET_KEY")

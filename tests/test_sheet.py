@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, write_xlsx
 
 from batch_claims.columns import COLUMNS, EXAMPLE_TRACKING_NUMBER, Variant, normalise_header
 from batch_claims.errors import InputError
@@ -21,6 +20,7 @@ from batch_claims.read import table as sheet
 from batch_claims.read.cells import UntrustworthyNumber, tracking_text
 from batch_claims.read.sheet import read_sheet
 from batch_claims.validate.rows import validate_table
+from tests.sheet_fixtures import write_bytes, write_formula_xlsx, write_merged_xlsx, write_xlsx
 
 
 def cells(table: sheet.SheetTable, column: str) -> list[object]:

@@ -10,7 +10,6 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sheet_fixtures import write_bytes, write_xlsx
 
 from batch_claims.columns import Variant
 from batch_claims.errors import InputError
@@ -18,6 +17,7 @@ from batch_claims.read.sheet import read_sheet
 from batch_claims.read.table import HEADER_SCAN_ROWS, SheetTable
 from batch_claims.read.totals import NOTES_WORDS, TOTALS_WORDS, totals_label
 from batch_claims.validate.rows import validate_table
+from tests.sheet_fixtures import write_bytes, write_xlsx
 
 FILES = settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

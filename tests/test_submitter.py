@@ -23,8 +23,7 @@ from batch_claims.send.journal import Journal
 from batch_claims.send.submitter import Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate.prepare import prepare
-from tests.conftest import SCALED_FLAGS
-from tests.helpers import photo, results_rows, run, tickets, write_sheet
+from tests.helpers import SCALED_FLAGS, photo, results_rows, run, tickets, write_sheet
 
 
 def test_rows_sharing_a_refused_carrier_contract_are_held_back(

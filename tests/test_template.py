@@ -8,13 +8,13 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sheet_fixtures import table
 
 from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, Kind, Variant
 from batch_claims.read.sheet import read_sheet
 from batch_claims.report.template import write_template
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.rows import validate_table
+from tests.sheet_fixtures import table
 
 COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
 

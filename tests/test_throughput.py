@@ -9,16 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
-import requests
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from batch_claims.cli import cli
 from benchmarks.throughput import Workload, write_workload
+from tests.helpers import point_at, run, sandbox_list, statuses, summary
 
-# Small windows so a dozen rows meet every limit: 3 tickets and 10 POSTs per 0.3 s,
-# at most 4 POSTs per 0.05 s.
+# Small windows so six rows (34 POSTs) meet every limit: 3 tickets and 10 POSTs per
+# 0.3 s, at most 4 POSTs per 0.05 s.
 TIGHT: dict[str, object] = {
     "TICKET_LIMIT": (3, 0.3),
     "REQUEST_LIMIT": (10, 0.3),
@@ -56,20 +54,6 @@ def test_crowded_spans_follows_the_sandbox_window_rule() -> None:
     assert crowded_spans([1.0, 2.0], 3, 0.3) == []
 
 
-def arrivals(server: Any) -> list[dict[str, Any]]:
-    answer = requests.get(f"{server.root_url}/sandbox/requests", timeout=5)
-    answer.raise_for_status()
-    data: list[dict[str, Any]] = answer.json()
-    return data
-
-
-def sandbox_list(server: Any, route: str) -> list[dict[str, Any]]:
-    answer = requests.get(f"{server.root_url}/sandbox/{route}", timeout=5)
-    answer.raise_for_status()
-    data: list[dict[str, Any]] = answer.json()
-    return data
-
-
 def windows_overfilled(log: Sequence[dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
     """Per scope, the spans of the arrival log holding more than the scope's limit."""
     posts = [float(entry["arrived_at"]) for entry in log]
@@ -83,36 +67,17 @@ def windows_overfilled(log: Sequence[dict[str, Any]]) -> dict[str, list[tuple[fl
 
 
 def submit(workload: Workload, out: Path, tmp_path: Path) -> Result:
-    args = ["submit", str(workload.sheet), "--out", str(out), "--quiet", *TIGHT_FLAGS]
-    args += ["--journal", str(tmp_path / "journal.sqlite3")]
-    return CliRunner().invoke(cli, args, catch_exceptions=False)
-
-
-def statuses(out: Path) -> list[str]:
-    rows = list(openpyxl.load_workbook(out)["Results"].iter_rows(values_only=True))
-    column = rows[0].index("status")
-    return [str(row[column]) for row in rows[1:]]
-
-
-def summary_stats(out: Path) -> dict[str, object]:
-    rows = openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)
-    return {str(row[0]): row[1] for row in rows if row and row[0] is not None}
+    journal = tmp_path / "journal.sqlite3"
+    return run(
+        "submit", workload.sheet, "--out", out, "--quiet", *TIGHT_FLAGS, "--journal", journal
+    )
 
 
 @pytest.fixture
 def workload(tmp_path: Path) -> Workload:
-    """12 rows, both variants, purchase invoices shared by three rows each."""
-    return write_workload(tmp_path / "week", rates_rows=6, own_rows=6, shared_invoices=2)
-
-
-@pytest.fixture
-def point_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
-    def configure(server: Any) -> None:
-        monkeypatch.setenv("SENDCLOUD_BASE_URL", server.base_url)
-        monkeypatch.setenv("SENDCLOUD_PUBLIC_KEY", "test-public")
-        monkeypatch.setenv("SENDCLOUD_SECRET_KEY", "test-secret")
-
-    return configure
+    """6 rows, both variants: the rates rows share one purchase invoice, the own-contract
+    rows have zero, one and two documents."""
+    return write_workload(tmp_path / "week", rates_rows=3, own_rows=3, shared_invoices=1)
 
 
 @pytest.mark.parametrize("latency", [0.0, 0.02])
@@ -120,16 +85,16 @@ def test_no_window_ever_holds_more_than_its_limit(
     latency: float,
     workload: Workload,
     sandbox_factory: Callable[..., Any],
-    point_at: Callable[[Any], None],
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     server = sandbox_factory({**TIGHT, "LATENCY": latency})
-    point_at(server)
+    point_at(monkeypatch, server.base_url)
     out = tmp_path / "results.xlsx"
     result = submit(workload, out, tmp_path)
     assert result.exit_code == 0, result.output
 
-    log = arrivals(server)
+    log = sandbox_list(server, "requests")
     assert [e for e in log if e["status"] == 429] == []
     assert windows_overfilled(log) == {}
     # Every valid row got exactly one ticket.
@@ -146,22 +111,22 @@ def test_no_window_ever_holds_more_than_its_limit(
 def test_spurious_429s_are_retried_and_counted_in_the_summary(
     workload: Workload,
     sandbox_factory: Callable[..., Any],
-    point_at: Callable[[Any], None],
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     server = sandbox_factory({**TIGHT, "RATE_LIMIT_BURST_RATE": 0.1, "SEED": 5})
-    point_at(server)
+    point_at(monkeypatch, server.base_url)
     out = tmp_path / "results.xlsx"
     result = submit(workload, out, tmp_path)
     assert result.exit_code == 0, result.output
 
-    log = arrivals(server)
+    log = sandbox_list(server, "requests")
     refused = sum(e["status"] == 429 for e in log)
     assert refused > 0
     assert windows_overfilled([e for e in log if e["status"] != 429]) == {}
     assert statuses(out) == ["submitted"] * workload.tickets
     created = Counter(t["body"]["tracking_number"] for t in sandbox_list(server, "tickets"))
     assert created == Counter(workload.tracking_numbers)
-    stats = summary_stats(out)
+    stats = summary(out)
     assert stats["rate_limited_429"] == refused
     assert isinstance(stats["retries"], int) and stats["retries"] >= refused

@@ -16,7 +16,6 @@ import xlsxwriter  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sheet_fixtures import table, write_bytes
 
 from batch_claims.cli import cli
 from batch_claims.columns import COLUMNS, Variant
@@ -33,7 +32,8 @@ from batch_claims.validate.coerce import (
 )
 from batch_claims.validate.messages import Message
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
-from tests.conftest import SCALED_FLAGS
+from tests.helpers import SCALED_FLAGS
+from tests.sheet_fixtures import table, write_bytes
 
 
 def run(*args: str | Path) -> Result:

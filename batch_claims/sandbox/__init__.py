@@ -1,8 +1,9 @@
 """A local stand-in for Sendcloud's Support API, for demos and tests.
 
 ``create_app(config)`` builds the Flask app; ``serve(config)`` runs one over real
-HTTP in a background thread (``server.run_forever`` serves until Ctrl-C). See
-``NOTICE.md`` for the rules and the config keys.
+HTTP in a background thread (``server.run_forever`` serves until Ctrl-C). Both take a
+``clock=`` (the system clock by default) that the app's windows, tokens, timestamps and
+pauses run on. See ``NOTICE.md`` for the rules and the config keys.
 """
 
 from batch_claims.sandbox.app import create_app

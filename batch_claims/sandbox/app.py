@@ -1,7 +1,8 @@
 """The sandbox Flask app factory: state, hooks, error bodies and inspection routes.
 
 ``create_app`` builds everything a sandbox holds (uploads, tickets, tokens, windows,
-request log, fault dice) inside the factory, as flaskr does; nothing exists at import.
+request log, fault dice, the clock they run on) inside the factory, as flaskr does;
+nothing exists at import.
 The Support API's own routes live in ``endpoints.py``.
 """
 
@@ -16,7 +17,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from batch_claims.clock import SystemClock
+from batch_claims.clock import Clock, SystemClock
 from batch_claims.netloc import is_loopback
 from batch_claims.sandbox import endpoints
 from batch_claims.sandbox.config import SandboxConfig
@@ -35,14 +36,17 @@ from batch_claims.sandbox.windows import Windows
 MULTIPART_ALLOWANCE = 64 * 1024
 
 
-def create_app(config: Mapping[str, object] | None = None) -> Flask:
-    """A new sandbox app with its own empty state; ``config`` keys are in ``NOTICE.md``."""
+def create_app(config: Mapping[str, object] | None = None, *, clock: Clock | None = None) -> Flask:
+    """A new sandbox app with its own empty state; ``config`` keys are in ``NOTICE.md``.
+
+    ``clock`` (the system clock by default) runs the rate-limit windows, token expiry,
+    timestamps and the latency and slow-answer pauses."""
     app = Flask(__name__)
     app.config.from_mapping(config or {})
     settings = SandboxConfig.from_mapping(app.config)
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # room for the multipart framing
         app.config["MAX_CONTENT_LENGTH"] = settings.max_file_size + MULTIPART_ALLOWANCE
-    clock = SystemClock()
+    clock = clock or SystemClock()
     limits = (settings.ticket_limit, settings.request_limit, settings.burst_limit)
     app.extensions[EXTENSION] = SandboxState(
         config=settings,

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from batch_claims.clock import Clock
 from batch_claims.errors import InputError
 from batch_claims.netloc import is_loopback
 from batch_claims.sandbox.app import create_app
@@ -138,9 +139,11 @@ def serve(
     port: int = 0,
     *,
     allow_remote: bool = False,
+    clock: Clock | None = None,
 ) -> SandboxServer:
-    """Start a new sandbox app on ``host:port`` (0 = a free port) in a background thread."""
-    return SandboxServer(create_app(config), host, port, allow_remote=allow_remote)
+    """Start a new sandbox app on ``host:port`` (0 = a free port) in a background thread;
+    ``clock`` as for ``create_app`` (the system clock by default)."""
+    return SandboxServer(create_app(config, clock=clock), host, port, allow_remote=allow_remote)
 
 
 def run_forever(

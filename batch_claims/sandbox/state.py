@@ -1,4 +1,9 @@
-"""What one sandbox app holds, and how a request reaches it."""
+"""What one sandbox app holds, and how a request reaches it.
+
+The state holds the app's clock: its windows, token lifetimes, request and ticket
+timestamps and the latency and slow-answer pauses all read or wait on it, so a test
+can run them on a ``FakeClock`` while a served sandbox keeps the ``SystemClock``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TypedDict, cast
 
 from flask import Flask, current_app
 
-from batch_claims.clock import SystemClock
+from batch_claims.clock import Clock
 from batch_claims.sandbox.config import SandboxConfig
 from batch_claims.sandbox.faults import FaultDice
 from batch_claims.sandbox.windows import Windows
@@ -16,6 +21,8 @@ from batch_claims.sandbox.windows import Windows
 EXTENSION = "batch_claims.sandbox"
 API_PREFIX = "/api/v3"
 TOKEN_PATH = "/oauth2/token/"
+# Longest step a pause sleeps before it looks again whether the server is shutting down.
+HALT_CHECK = 0.05
 
 
 class FileSummary(TypedDict):
@@ -52,7 +59,7 @@ class SandboxState:
     """Everything one sandbox app holds; mutate the collections under ``lock``."""
 
     config: SandboxConfig
-    clock: SystemClock
+    clock: Clock
     windows: Windows
     dice: FaultDice
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -67,9 +74,14 @@ class SandboxState:
         return self.clock.utcnow().timestamp()
 
     def pause(self, seconds: float) -> None:
-        """Wait on the server side; cut short when the server shuts down."""
-        if seconds > 0:
-            self.halt.wait(seconds)
+        """Wait ``seconds`` on the clock, in steps of at most ``HALT_CHECK``; cut short
+        when the server shuts down."""
+        end = self.clock.monotonic() + seconds
+        while not self.halt.is_set():
+            left = end - self.clock.monotonic()
+            if left <= 0:
+                return
+            self.clock.sleep(min(left, HALT_CHECK))
 
     def reset(self) -> None:
         """Forget uploads, tickets, windows and the request log; reseed the faults."""
