@@ -16,7 +16,8 @@ from enum import StrEnum
 
 
 class Variant(StrEnum):
-    """The two ticket variants of the damage endpoint (also the contract_type values)."""
+    """The two body variants every ticket type has (also the contract_type values): the
+    server picks the one the parcel's contract calls for."""
 
     OWN_CONTRACT = "own_contract"
     SENDCLOUD_RATES = "sendcloud_rates"
@@ -33,6 +34,10 @@ class Kind(StrEnum):
     CURRENCY = "currency"
     TEXT = "text"
     DOCUMENT = "document"  # a file path relative to the photos folder
+    TICKET_TYPE = "ticket_type"  # one of ticket_types.TicketType, by any of its words
+    DIMENSION = "dimension"  # centimetres, above 0
+    DIMENSIONS = "dimensions"  # length x width x height in centimetres, in one cell
+    DATE = "date"
 
 
 BOTH = frozenset({Variant.OWN_CONTRACT, Variant.SENDCLOUD_RATES})
@@ -46,8 +51,8 @@ class Column:
     kind: Kind
     help: str
     aliases: tuple[str, ...] = ()
-    required_for: frozenset[Variant] = NONE
-    # True when the value goes into the ticket body under ``name``.
+    # True when the value goes into the ticket body under ``name`` (for the ticket types
+    # that define that field: ``ticket_types``).
     api_field: bool = True
     # For AMOUNT columns: the currency column that belongs to it.
     currency_column: str | None = None
@@ -58,7 +63,7 @@ class Column:
 
 
 def _doc(name: str, help_text: str, *aliases: str) -> Column:
-    return Column(name, Kind.DOCUMENT, help_text, aliases, RATES)
+    return Column(name, Kind.DOCUMENT, help_text, aliases)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -102,7 +107,6 @@ COLUMNS: tuple[Column, ...] = (
             "n de seguimiento",
             "numero de envio",
         ),
-        BOTH,
     ),
     Column(
         "contract_type",
@@ -121,6 +125,35 @@ COLUMNS: tuple[Column, ...] = (
             "contractsoort",
             "type contract",
             "vertragstyp",
+        ),
+        api_field=False,
+    ),
+    Column(
+        "ticket_type",
+        Kind.TICKET_TYPE,
+        "What the claim is: damage, lost, delivered-but-not-received, delay, late-delivery, "
+        "unjust-return, address-change or other (in English, Dutch, German, French or "
+        "Spanish); blank: the sheet's type (a sheet named Lost), else --ticket-type, else "
+        "damage.",
+        (
+            "claim type",
+            "type of claim",
+            "kind of claim",
+            "claim kind",
+            "soort claim",
+            "claimsoort",
+            "type claim",
+            "soort melding",
+            "reklamationsart",
+            "art der reklamation",
+            "reklamationstyp",
+            "type de reclamation",
+            "type de réclamation",
+            "type de ticket",
+            "tipo de reclamacion",
+            "tipo de reclamación",
+            "tipo de reclamo",
+            "tipo de ticket",
         ),
         api_field=False,
     ),
@@ -184,7 +217,6 @@ COLUMNS: tuple[Column, ...] = (
             "valeur marchandise",
             "importe de venta",
         ),
-        RATES,
         currency_column="contents_sales_currency",
     ),
     Column(
@@ -268,7 +300,6 @@ COLUMNS: tuple[Column, ...] = (
             "inhaltsbeschreibung",
             "descripcion del contenido",
         ),
-        RATES,
     ),
     Column(
         "parcel_exterior_description",
@@ -295,7 +326,6 @@ COLUMNS: tuple[Column, ...] = (
             "description de l emballage",
             "descripcion del embalaje",
         ),
-        RATES,
     ),
     Column(
         "additional_remarks",
@@ -325,7 +355,162 @@ COLUMNS: tuple[Column, ...] = (
             "observacion",
             "comentario",
         ),
-        RATES,
+    ),
+    Column(
+        "parcel_length",
+        Kind.DIMENSION,
+        "Parcel length in cm (lost, delivered-but-not-received); or all three in "
+        "parcel_dimensions.",
+        ("length", "length cm", "lengte", "länge", "laenge", "longueur", "longitud", "largo"),
+        api_field=False,
+    ),
+    Column(
+        "parcel_width",
+        Kind.DIMENSION,
+        "Parcel width in cm.",
+        ("width", "width cm", "breedte", "breite", "largeur", "anchura", "ancho"),
+        api_field=False,
+    ),
+    Column(
+        "parcel_height",
+        Kind.DIMENSION,
+        "Parcel height in cm.",
+        ("height", "height cm", "hoogte", "höhe", "hoehe", "hauteur", "altura", "alto"),
+        api_field=False,
+    ),
+    Column(
+        "parcel_dimensions",
+        Kind.DIMENSIONS,
+        "Length x width x height in cm in one cell, e.g. 40x30x20 (instead of the three "
+        "columns above).",
+        (
+            "dimensions",
+            "parcel size",
+            "size",
+            "l x w x h",
+            "afmetingen",
+            "afmeting",
+            "abmessungen",
+            "maße",
+            "masse",
+            "paketmaße",
+            "dimensions du colis",
+            "taille du colis",
+            "dimensiones",
+            "medidas",
+        ),
+    ),
+    Column(
+        "is_parcel_returned",
+        Kind.BOOLEAN,
+        "yes/no: whether the parcel came back to you (unjust-return).",
+        (
+            "parcel returned",
+            "returned",
+            "is returned",
+            "retour ontvangen",
+            "teruggekomen",
+            "retourniert",
+            "zurückgesendet",
+            "zurueckgesendet",
+            "colis retourné",
+            "retourné",
+            "paquete devuelto",
+            "devuelto",
+        ),
+    ),
+    Column(
+        "additional_details",
+        Kind.TEXT,
+        "What happened (unjust-return, address-change).",
+        (
+            "details",
+            "additional details",
+            "extra details",
+            "aanvullende details",
+            "details retour",
+            "einzelheiten",
+            "weitere angaben",
+            "détails",
+            "détails supplémentaires",
+            "detalles",
+            "detalles adicionales",
+        ),
+    ),
+    Column(
+        "new_address",
+        Kind.TEXT,
+        "The address to deliver to instead, in one cell (address-change).",
+        (
+            "new address",
+            "changed address",
+            "nieuw adres",
+            "nieuwe adres",
+            "neue adresse",
+            "neue anschrift",
+            "nouvelle adresse",
+            "nueva dirección",
+            "nueva direccion",
+        ),
+    ),
+    Column(
+        "subject",
+        Kind.TEXT,
+        "The subject of your question (other).",
+        ("onderwerp", "betreff", "sujet", "objet", "asunto", "tema"),
+    ),
+    Column(
+        "question",
+        Kind.TEXT,
+        "Your question to Sendcloud (other).",
+        ("your question", "vraag", "uw vraag", "frage", "ihre frage", "pregunta"),
+    ),
+    Column(
+        "shipped_at",
+        Kind.DATE,
+        "Date the parcel was shipped (optional): a claim filed in its first 48 hours is flagged.",
+        (
+            "shipped",
+            "ship date",
+            "shipping date",
+            "shipped on",
+            "date shipped",
+            "verzenddatum",
+            "verzonden",
+            "verzonden op",
+            "versanddatum",
+            "versendet am",
+            "date d'expédition",
+            "date d'envoi",
+            "expédié le",
+            "fecha de envío",
+            "fecha de envio",
+            "enviado el",
+        ),
+        api_field=False,
+    ),
+    Column(
+        "delivered_at",
+        Kind.DATE,
+        "Date of the delivered scan or the last scan (optional): a claim close to or past "
+        "the window Sendcloud recommends is flagged.",
+        (
+            "delivered",
+            "delivery date",
+            "delivered on",
+            "date delivered",
+            "last scan",
+            "bezorgdatum",
+            "bezorgd op",
+            "afleverdatum",
+            "zustelldatum",
+            "zugestellt am",
+            "date de livraison",
+            "livré le",
+            "fecha de entrega",
+            "entregado el",
+        ),
+        api_field=False,
     ),
     _doc(
         "customer_confirmation",
@@ -462,6 +647,20 @@ COLUMNS: tuple[Column, ...] = (
         "foto producto",
         "foto del producto completo",
     ),
+    _doc(
+        "carrier_claim_form",
+        "The carrier's claim form, filled in (lost, delivered-but-not-received).",
+        "claim form",
+        "carrier form",
+        "claimformulier",
+        "schadeformulier vervoerder",
+        "reklamationsformular",
+        "schadensformular",
+        "formulaire de réclamation",
+        "formulaire transporteur",
+        "formulario de reclamación",
+        "formulario de reclamacion",
+    ),
 )
 
 BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}
@@ -478,6 +677,7 @@ EXAMPLE_TRACKING_NUMBER = "EXAMPLE-3SABCD1234567"
 EXAMPLE_ROW: Mapping[str, str] = {
     "tracking_number": EXAMPLE_TRACKING_NUMBER,
     "contract_type": "sendcloud_rates",
+    "ticket_type": "damage",
     "carrier_contract_id": "",  # own_contract claims only; blank for sendcloud_rates
     "is_portal_claim": "no",
     "contents_sales_price": "24.95",
@@ -488,6 +688,18 @@ EXAMPLE_ROW: Mapping[str, str] = {
     "contents_description": "2 ceramic coffee mugs, white",
     "parcel_exterior_description": "brown cardboard box, Sendcloud tape",
     "additional_remarks": "one mug arrived in pieces, box dented on one corner",
+    # The columns of other ticket types: blank on a damage claim.
+    "parcel_length": "",
+    "parcel_width": "",
+    "parcel_height": "",
+    "parcel_dimensions": "",
+    "is_parcel_returned": "",
+    "additional_details": "",
+    "new_address": "",
+    "subject": "",
+    "question": "",
+    "shipped_at": "",
+    "delivered_at": "",
     "customer_confirmation": "EXAMPLE-3SABCD1234567/confirmation.pdf",
     "sales_invoice": "EXAMPLE-3SABCD1234567/sales_invoice.pdf",
     "purchase_invoice": "EXAMPLE-3SABCD1234567/purchase_invoice.pdf",
@@ -497,6 +709,7 @@ EXAMPLE_ROW: Mapping[str, str] = {
     "damage_photo_2": "EXAMPLE-3SABCD1234567/damage_2.jpg",
     "package_photo": "EXAMPLE-3SABCD1234567/package.jpg",
     "entire_product_photo": "",  # blank: found by the folder convention
+    "carrier_claim_form": "",  # lost and delivered-but-not-received claims only
 }
 
 
@@ -505,30 +718,3 @@ def normalise_header(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", str(text))
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"[^0-9a-z]", "", without_accents.casefold())
-
-
-def required_columns(variant: Variant) -> tuple[Column, ...]:
-    return tuple(c for c in COLUMNS if variant in c.required_for)
-
-
-def markdown_table() -> str:
-    """The README's columns table, generated from COLUMNS (a test keeps them equal)."""
-
-    def required(column: Column) -> str:
-        if column.required_for == BOTH:
-            return "both"
-        if column.required_for == RATES:
-            return "sendcloud_rates"
-        return "—"
-
-    lines = [
-        "| column | required for | kind | meaning | also matches |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for column in COLUMNS:
-        aliases = ", ".join(column.aliases) or "—"
-        lines.append(
-            f"| `{column.name}` | {required(column)} | {column.kind.value} | {column.help} "
-            f"| {aliases} |"
-        )
-    return "\n".join(lines)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_claims.columns import Variant
+from batch_claims.ticket_types import TicketType
 
 
 class Status(StrEnum):
@@ -63,6 +64,15 @@ class ErrorCode(StrEnum):
     BAD_CURRENCY = "bad_currency"
     CURRENCY_MISMATCH = "currency_mismatch"
     MISSING_CURRENCY = "missing_currency"
+    BAD_TICKET_TYPE = "bad_ticket_type"
+    NOT_A_DIMENSION = "not_a_dimension"
+    NOT_DIMENSIONS = "not_dimensions"
+    DIMENSIONS_MISMATCH = "dimensions_mismatch"
+    NOT_A_DATE = "not_a_date"
+    # A value in a column the row's ticket type has no field for; a ticket type the
+    # row's contract type cannot use.
+    NOT_FOR_TICKET_TYPE = "not_for_ticket_type"
+    TICKET_TYPE_NOT_FOR_CONTRACT = "ticket_type_not_for_contract"
     # A value under a header that only looks like a column (validate/coverage.py).
     UNRECOGNISED_COLUMN = "unrecognised_column"
     # A document cell (validate/attachments.py).
@@ -113,6 +123,19 @@ class Money:
 
 
 @dataclass(frozen=True)
+class Dimensions:
+    """A parcel's size in centimetres (``parcel_dimensions``)."""
+
+    length: Decimal
+    width: Decimal
+    height: Decimal
+
+
+# A body field's value: text, an id or a yes/no, an amount, a parcel's size.
+FieldValue = str | int | bool | Money | Dimensions
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A checked file inside the photos folder, ready to upload."""
 
@@ -134,10 +157,12 @@ class Claim:
     variant: Variant
     is_portal_claim: bool
     # Body fields other than tracking_number and documents, keyed by column name:
-    # str for text, int for ids, Money for amounts. Absent when blank.
-    fields: Mapping[str, str | int | Money]
+    # str for text, int for ids, bool for yes/no, Money for amounts, Dimensions for a
+    # parcel's size. Absent when blank.
+    fields: Mapping[str, FieldValue]
     attachments: Mapping[str, Attachment] = field(default_factory=dict)
     evidence: str = ""
+    ticket_type: TicketType = TicketType.DAMAGE
 
     def outcome(self, status: Status, **values: Any) -> RowOutcome:
         """This row's outcome with ``status`` (and ticket id, error, … as given)."""
@@ -145,6 +170,7 @@ class Claim:
             row=self.row,
             tracking_number=self.tracking_number,
             contract_type=self.variant.value,
+            ticket_type=self.ticket_type.value,
             status=status,
             evidence=self.evidence,
             **values,
@@ -166,6 +192,7 @@ class RowOutcome:
     errors: tuple[RowError, ...] = ()
     # Which document slots the row's variant needs, which file matched each and how.
     evidence: str = ""
+    ticket_type: str = TicketType.DAMAGE.value  # blank when the row's type is unreadable
 
 
 # One row of a run as the stages hand it on: a valid claim still to send, or its outcome.

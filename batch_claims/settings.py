@@ -22,6 +22,7 @@ from batch_claims.clock import UNIT_SECONDS
 from batch_claims.columns import BY_NAME, CONTRACT_TYPE, Variant, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.limits import Limit, Scope
+from batch_claims.ticket_types import TicketType, ticket_type_of
 
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
 DEFAULT_TOKEN_URL = "https://account.sendcloud.com/oauth2/token/"
@@ -52,6 +53,9 @@ class Settings:
     max_attempts: int = 5
     token_max_age: timedelta = timedelta(hours=24)
     default_variant: Variant = Variant.SENDCLOUD_RATES
+    # The ticket type of a row whose ticket_type cell is blank on a sheet whose name
+    # names no type.
+    default_ticket_type: TicketType = TicketType.DAMAGE
     aliases: Mapping[str, str] = field(default_factory=dict)
     journal: Path | None = None
     photos: Path | None = None
@@ -137,7 +141,7 @@ class ConfigFile(dict[str, Any]):
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "sendcloud": ("base_url", "auth", "token_url"),
     "limits": ("ticket", "request", "burst", "margin"),
-    "defaults": ("contract_type", "photos", "decimal_comma", "token_max_age"),
+    "defaults": ("contract_type", "ticket_type", "photos", "decimal_comma", "token_max_age"),
 }
 FREE_SECTIONS = ("columns",)
 TOP_LEVEL_KEYS = ("journal",)
@@ -280,6 +284,13 @@ def build_settings(
             raise InputError(
                 f"{where}: must be own_contract or sendcloud_rates, not {variant!r}"
             ) from None
+    ticket_type, where = pick("ticket_type", None, "defaults", "ticket_type")
+    if ticket_type is not None:
+        found = ticket_type_of(str(ticket_type))
+        if found is None:
+            kinds = ", ".join(kind.value for kind in TicketType)
+            raise InputError(f"{where}: must be a ticket type ({kinds}), not {ticket_type!r}")
+        values["default_ticket_type"] = found
     if "columns" in config:
         values["aliases"] = _aliases(config["columns"], name)
     journal, _ = pick("journal", "BATCH_CLAIMS_JOURNAL", None, "journal")

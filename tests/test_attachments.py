@@ -19,9 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from batch_claims.columns import DOCUMENT_COLUMNS, Variant, required_columns
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant
 from batch_claims.outcome import Attachment, RowError
 from batch_claims.results_layout import SUMMARY_SHEET
+from batch_claims.ticket_types import required_columns
 from batch_claims.validate.attachments import MAX_FILE_SIZE, resolve_documents, sha256_of
 from batch_claims.validate.filetypes import is_allowed_content_type, sniff_content_type
 from tests.helpers import results_rows, run

@@ -22,8 +22,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.columns import Variant, required_columns
+from batch_claims.columns import Variant
 from batch_claims.outcome import Attachment, RowError
+from batch_claims.ticket_types import required_columns
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from tests.helpers import PNG, photo, results_rows, run, write_sheet
 

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "batch_claims.redact",
         "batch_claims.netloc",
         "batch_claims.columns",
+        "batch_claims.ticket_types",
         "batch_claims.currency",
         "batch_claims.limits",
         "batch_claims.errors",

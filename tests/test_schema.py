@@ -761,6 +761,9 @@ def test_every_code_a_cell_check_gives_has_its_messages() -> None:
         *("not_an_amount", "ambiguous_amount", "negative_amount", "zero_amount"),
         *("amount_too_large", "too_many_decimals", "bad_currency", "currency_mismatch"),
         *("missing_currency", "unrecognised_column"),
+        # the columns of the other ticket types, and the type's own rules
+        *("bad_ticket_type", "not_a_dimension", "not_dimensions", "dimensions_mismatch"),
+        *("not_a_date", "not_for_ticket_type", "ticket_type_not_for_contract"),
     }
     assert {message.code for message in Message} == cell_codes
 

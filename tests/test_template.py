@@ -12,6 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, Kind, Variant
 from batch_claims.read.sheet import read_sheet
 from batch_claims.report.template import write_template
+from batch_claims.ticket_types import TicketType, required_for
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.rows import validate_table
 from tests.sheet_fixtures import table
@@ -56,8 +57,8 @@ def test_header_notes_say_what_is_required(template: Path) -> None:
     for cell, column in zip(sheet[1], COLUMNS, strict=True):
         assert cell.comment is not None
         assert column.help in cell.comment.text
-        own = "yes" if Variant.OWN_CONTRACT in column.required_for else "no"
-        rates = "yes" if Variant.SENDCLOUD_RATES in column.required_for else "no"
+        own = "yes" if Variant.OWN_CONTRACT in required_for(column.name) else "no"
+        rates = "yes" if Variant.SENDCLOUD_RATES in required_for(column.name) else "no"
         assert f"Required for own_contract: {own}; for sendcloud_rates: {rates}." in (
             cell.comment.text
         )
@@ -73,7 +74,9 @@ def test_dropdowns(template: Path) -> None:
     }
     expected = {
         "contract_type": '"own_contract,sendcloud_rates"',
+        "ticket_type": '"' + ",".join(t.value for t in TicketType) + '"',
         "is_portal_claim": '"yes,no"',
+        "is_parcel_returned": '"yes,no"',
         "contents_sales_currency": '"EUR,GBP,USD"',
         "contents_purchase_currency": '"EUR,GBP,USD"',
         "currency": '"EUR,GBP,USD"',
@@ -102,7 +105,7 @@ def test_columns_sheet_explains_every_column(template: Path) -> None:
     for row, column in zip(rows[1:], COLUMNS, strict=True):
         assert row[3] == column.help
         assert row[4]
-        assert row[2] == ("yes" if Variant.SENDCLOUD_RATES in column.required_for else "no")
+        assert row[2] == ("yes" if Variant.SENDCLOUD_RATES in required_for(column.name) else "no")
 
 
 def test_instructions_mention_the_photo_rules(template: Path) -> None:

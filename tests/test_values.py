@@ -25,12 +25,12 @@ from batch_claims.read.sheet import read_sheet
 from batch_claims.validate.amounts import ParsedAmount, parse_amount
 from batch_claims.validate.bounds import MAX_AMOUNT
 from batch_claims.validate.coerce import (
-    PARSERS,
     float_text_digits,
     parse_integer,
     parse_tracking_number,
 )
 from batch_claims.validate.messages import Message
+from batch_claims.validate.parsers import PARSERS
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 from tests.helpers import SCALED_FLAGS
 from tests.sheet_fixtures import table, write_bytes

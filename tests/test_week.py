@@ -103,10 +103,10 @@ def test_template_as_csv_is_a_header_row(tmp_path: Path) -> None:
     target = tmp_path / "claims.csv"
     assert run("template", target).exit_code == 0
     text = target.read_bytes().decode("utf-8-sig")
-    assert text.startswith("tracking_number,contract_type,carrier_contract_id,")
+    assert text.startswith("tracking_number,contract_type,ticket_type,carrier_contract_id,")
     assert text.count("\n") == 1
     # ... and it is a sheet batch-claims reads.
-    target.write_text(text + "3SABC0000001,own_contract,5" + "," * text.count(",") + "\n")
+    target.write_text(text + "3SABC0000001,own_contract,damage,5" + "," * text.count(",") + "\n")
     assert run("validate", target).exit_code == 0
 
 

@@ -71,6 +71,14 @@ sheet_options = _all(
         "beside the sheet, if there is one).",
     ),
     click.option(
+        "--ticket-type",
+        "ticket_type",
+        metavar="TYPE",
+        help="Ticket type of the rows whose ticket_type cell is blank on a sheet whose name "
+        "names no type: damage (default), lost, delivered-but-not-received, delay, "
+        "late-delivery, unjust-return, address-change or other.",
+    ),
+    click.option(
         "--decimal-comma/--decimal-point",
         "decimal_comma",
         default=None,

@@ -35,6 +35,7 @@ def validate_command(
     photos: Path | None,
     sheet_name: str | None,
     decimal_comma: bool | None,
+    ticket_type: str | None,
     out: Path | None,
     config_file: Path | None,
     log_file: Path | None,
@@ -49,7 +50,7 @@ def validate_command(
     from batch_claims.validate.attachments import sha256_of
     from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
 
-    settings = settings_from(config_file, decimal_comma=decimal_comma)
+    settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
     out = results_path(sheet, out)
     check_apart({"the input": sheet, "--out": out, "--log-file": log_file})
     console = Console(quiet=quiet, log_file=log_file)

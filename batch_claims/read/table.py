@@ -24,6 +24,7 @@ from batch_claims.errors import InputError
 from batch_claims.read.cells import header_text, safely
 from batch_claims.read.headers import column_mapping, looked_for, shown_header
 from batch_claims.read.merged import CellRange
+from batch_claims.ticket_types import TicketType
 
 HEADER_SCAN_ROWS = 1_000  # title or instruction lines above the header, and the header
 MAX_HEADER_ROWS = 4  # a header made of merged cells may span this many rows
@@ -54,6 +55,9 @@ class SheetTable:
     # Rows with content that are not claims and were left out of ``rows`` (the notices
     # say why): totals and notes rows, trailing rows and the template's example row.
     skipped_rows: tuple[int, ...] = ()
+    # The ticket type the sheet's name says ("Lost", "Verloren"): its rows' type when
+    # their ticket_type cell is blank.
+    ticket_type: TicketType | None = None
 
     def header_of(self, column: str) -> str:
         """The header as the user wrote it for a canonical column (or the name itself),

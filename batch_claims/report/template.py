@@ -23,7 +23,6 @@ from batch_claims.columns import (
     CONTRACT_TYPE,
     EXAMPLE_ROW,
     EXAMPLE_TRACKING_NUMBER,
-    IS_PORTAL_CLAIM,
     TRACKING_NUMBER,
     Column,
     Kind,
@@ -31,6 +30,7 @@ from batch_claims.columns import (
 )
 from batch_claims.currency import CURRENCIES
 from batch_claims.report.workbook import atomic_save, atomic_write_bytes
+from batch_claims.ticket_types import TicketType, required_for
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.filetypes import ALLOWED_CONTENT_TYPES
 
@@ -62,6 +62,10 @@ ACCEPTED_VALUES: dict[Kind, str] = {
     Kind.TEXT: "text",
     Kind.DOCUMENT: "a file path relative to the photos folder, or blank to look for "
     "<tracking_number>/<column>.* or <tracking_number>_<column>.*",
+    Kind.TICKET_TYPE: ", ".join(t.value for t in TicketType) + "; blank = damage",
+    Kind.DIMENSION: "centimetres: a number above 0, such as 40 or 12.5",
+    Kind.DIMENSIONS: "length x width x height in centimetres, such as 40x30x20",
+    Kind.DATE: "a date, such as 2026-11-23 or 23-11-2026",
 }
 
 WIDTHS: dict[Kind, int] = {
@@ -73,6 +77,10 @@ WIDTHS: dict[Kind, int] = {
     Kind.CURRENCY: 24,
     Kind.TEXT: 36,
     Kind.DOCUMENT: 26,
+    Kind.TICKET_TYPE: 26,
+    Kind.DIMENSION: 14,
+    Kind.DIMENSIONS: 18,
+    Kind.DATE: 14,
 }
 
 
@@ -99,7 +107,7 @@ def _write_csv(path: Path) -> None:
 
 
 def required_text(column: Column, variant: Variant) -> str:
-    return "yes" if variant in column.required_for else "no"
+    return "yes" if variant in required_for(column.name) else "no"
 
 
 def _write_claims(sheet: Worksheet) -> None:
@@ -107,7 +115,7 @@ def _write_claims(sheet: Worksheet) -> None:
         letter = get_column_letter(index)
         cell = sheet.cell(1, index, column.name)
         cell.font = BOLD
-        cell.fill = REQUIRED_FILL if column.required_for else HEADER_FILL
+        cell.fill = REQUIRED_FILL if required_for(column.name) else HEADER_FILL
         comment = Comment(_header_note(column), "batch-claims")
         comment.width = 300
         comment.height = 150
@@ -157,7 +165,9 @@ def _write_example(sheet: Worksheet) -> None:
 def _choices(column: Column) -> tuple[str, ...]:
     if column.name == CONTRACT_TYPE:
         return tuple(v.value for v in Variant)
-    if column.name == IS_PORTAL_CLAIM:
+    if column.kind is Kind.TICKET_TYPE:
+        return tuple(t.value for t in TicketType)
+    if column.kind is Kind.BOOLEAN:
         return BOOLEAN_CHOICES
     if column.kind is Kind.CURRENCY:
         return CURRENCIES

@@ -67,10 +67,12 @@ def resolve_documents(
     row: int,
     header_of: Callable[[str], str],
     index: PhotoIndex | None = None,
+    slots: Collection[str] | None = None,
 ) -> tuple[dict[str, Attachment], list[RowError], list[str]]:
     """Find and check every document of one row; every problem is reported. Returns the
     attachments, the errors and the notices (choices made that the user should know of,
-    which do not make the row invalid).
+    which do not make the row invalid). ``slots`` are the document columns the row's
+    ticket type has (None: all of them); no other document is looked for.
 
     Pass the run's ``index`` (of ``photos_dir``) so that folders are listed once per run,
     not once per row; without it one is made here, and a ``photos_dir`` that is not a
@@ -82,6 +84,8 @@ def resolve_documents(
     notices: list[str] = []
     row_files: RowFiles | None = None
     for column in DOCUMENT_COLUMNS:
+        if slots is not None and column.name not in slots:
+            continue
         finder = _Finder(photos_dir, row, column.name, header_of, index)
         text = (typed.get(column.name) or "").strip()
         found: Attachment | RowError | None

@@ -11,7 +11,7 @@ A cell holding only a placeholder for "nothing" (``-``, ``n/a``, ``nvt``, an acc
 ``€ -``) is blank in a typed column (``is_placeholder``). A tracking number must look
 like one (``parse_tracking_number``), and an identifier a script wrote through a float
 column (``123456789012.0``) is read as its digits only when they are provably exact.
-``PARSERS`` is the parser of each column kind but amounts.
+The parser of each column kind is in ``parsers``.
 Pure functions: this module opens no files.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
-from batch_claims.columns import Kind, Variant, normalise_header
+from batch_claims.columns import Variant, normalise_header
 from batch_claims.currency import CURRENCY_NAMES, CURRENCY_TOKENS
 from batch_claims.outcome import ErrorCode
 from batch_claims.read.cells import (
@@ -303,18 +303,6 @@ def parse_text(value: object) -> Coerced:
     if isinstance(value, str):
         return value, None
     return show_plain(value), None
-
-
-# The parser of each column kind; amounts need the decimal convention (``parse_amount``).
-PARSERS: dict[Kind, Callable[[object], Coerced]] = {
-    Kind.TRACKING: parse_tracking_number,
-    Kind.CONTRACT_TYPE: parse_contract_type,
-    Kind.INTEGER: parse_integer,
-    Kind.BOOLEAN: parse_boolean,
-    Kind.CURRENCY: parse_currency,
-    Kind.TEXT: parse_text,
-    Kind.DOCUMENT: parse_text,
-}
 
 
 def parse_all(parse: Callable[[object], Coerced], cells: Sequence[object]) -> list[Coerced | None]:

@@ -25,6 +25,12 @@ from batch_claims.outcome import RowError
 from batch_claims.read.headers import config_line, lookalike_columns, shown_header
 from batch_claims.read.table import SheetTable
 from batch_claims.settings import DEFAULT_CONFIG_NAME
+from batch_claims.ticket_types import (
+    DIMENSION_PARTS,
+    PARCEL_DIMENSIONS,
+    TicketType,
+    required_for,
+)
 from batch_claims.validate.messages import Message
 
 
@@ -49,30 +55,36 @@ def lookalike_errors(table: SheetTable, lookup: Mapping[str, str]) -> dict[int, 
 
 
 def missing_columns_notice(
-    table: SheetTable, variants: Iterable[Variant | None], lookup: Mapping[str, str]
+    table: SheetTable,
+    kinds: Iterable[tuple[TicketType, Variant] | None],
+    lookup: Mapping[str, str],
 ) -> str | None:
     """One notice for the required columns the sheet lacks, or None when it has them.
 
-    Document columns are not counted: their files are found by the folder convention
-    without a column.
+    ``kinds`` holds each row's ticket type and variant (None when unreadable). Document
+    columns are not counted: their files are found by the folder convention without a
+    column; nor are the dimension columns, which one ``parcel_dimensions`` cell may
+    replace.
     """
-    per_variant = Counter(variant for variant in variants if variant is not None)
-    missing: dict[str, set[Variant]] = {}
+    per_kind = Counter(kind for kind in kinds if kind is not None)
+    missing: dict[str, set[tuple[TicketType, Variant]]] = {}
     for column in COLUMNS:
         if column.is_document or column.name in table.mapping:
             continue
-        needing = {variant for variant in per_variant if variant in column.required_for}
+        if column.name == PARCEL_DIMENSIONS and any(p in table.mapping for p in DIMENSION_PARTS):
+            continue
+        needing = {kind for kind in per_kind if kind[1] in required_for(column.name, kind[0])}
         if needing:
             missing[column.name] = needing
     if not missing:
         return None
     needed_by = set().union(*missing.values())
-    rows = sum(per_variant[variant] for variant in needed_by)
-    kinds = " and ".join(sorted(variant.value for variant in needed_by))
+    rows = sum(per_kind[kind] for kind in needed_by)
+    kinds_text = " and ".join(sorted({_kind_name(*kind) for kind in needed_by}))
     names = ", ".join(missing)
     plural = "columns" if len(missing) > 1 else "column"
     head = (
-        f"the sheet has no {plural} for {names} (required for {kinds} claims: "
+        f"the sheet has no {plural} for {names} (required for {kinds_text} claims: "
         f"{rows} row{'s' if rows != 1 else ''}; those rows are invalid)"
     )
     mapped = set(table.mapping.values())
@@ -113,3 +125,10 @@ def _likeliest_pair(
                 if ratio > best[0]:
                     best = (ratio, header, column)
     return best[1], best[2]
+
+
+def _kind_name(ticket_type: TicketType, variant: Variant) -> str:
+    """ "sendcloud_rates" for damage (the first type), "sendcloud_rates lost" otherwise."""
+    if ticket_type is TicketType.DAMAGE:
+        return variant.value
+    return f"{variant.value} {ticket_type.value}"

@@ -27,6 +27,7 @@ from batch_claims.currency import CURRENCIES
 from batch_claims.outcome import ErrorCode
 from batch_claims.read.table import SheetTable
 from batch_claims.settings import DEFAULT_CONFIG_NAME
+from batch_claims.ticket_types import TicketType
 from batch_claims.validate.bounds import MAX_AMOUNT, TRACKING_LENGTH
 
 _AMOUNT_HINT = "expected a number such as 12.50"
@@ -37,6 +38,7 @@ _TRACKING_HINT = (
 _TEXT_ADVICE = "format the column as Text and re-type the number"
 _CURRENCY_HINT = f"expected {', '.join(CURRENCIES[:-1])} or {CURRENCIES[-1]}"
 _CONTRACT_TYPES = " or ".join(variant.value for variant in Variant)
+_TICKET_TYPES = ", ".join(ticket_type.value for ticket_type in TicketType)
 _NOT_TRACKING = "{value} is not a tracking number"
 
 
@@ -165,6 +167,48 @@ class Message(Enum):
     MISSING_CURRENCY = (
         ErrorCode.MISSING_CURRENCY,
         "{value} needs a currency (add a currency column or write e.g. € 12.50)",
+    )
+    BAD_TICKET_TYPE = (
+        ErrorCode.BAD_TICKET_TYPE,
+        f"{{value}} is not a ticket type (expected {_TICKET_TYPES}, or the same words in "
+        "Dutch, German, French or Spanish)",
+    )
+    NOT_A_DIMENSION = (
+        ErrorCode.NOT_A_DIMENSION,
+        "{value} is not a size in cm (expected a number above 0 and up to 1000, such as "
+        "40 or 12.5)",
+    )
+    NOT_DIMENSIONS = (
+        ErrorCode.NOT_DIMENSIONS,
+        "{value} is not length x width x height in cm (expected three numbers above 0, "
+        "such as 40x30x20)",
+    )
+    DIMENSIONS_MISMATCH = (
+        ErrorCode.DIMENSIONS_MISMATCH,
+        "{value} says other sizes than the length, width and height columns ({parts}); "
+        "fill in one or the other",
+    )
+    DIMENSION_PART_MISSING = (
+        ErrorCode.REQUIRED,
+        "missing: the parcel's length, width and height go together ({given} given)",
+    )
+    NOT_A_DATE = (
+        ErrorCode.NOT_A_DATE,
+        "{value} is not a date (expected a date cell, or text such as 2026-11-23 or 23-11-2026)",
+    )
+    AMBIGUOUS_DATE = (
+        ErrorCode.NOT_A_DATE,
+        "{value} is ambiguous, {first} or {second}? (write it as a date cell, or as "
+        "year-month-day such as {first})",
+    )
+    NOT_FOR_TICKET_TYPE = (
+        ErrorCode.NOT_FOR_TICKET_TYPE,
+        "{value} is not part of a {ticket_type} claim ({title} tickets have no such field): "
+        "clear the cell, or set the row's ticket_type to the claim it is",
+    )
+    TICKET_TYPE_NOT_FOR_CONTRACT = (
+        ErrorCode.TICKET_TYPE_NOT_FOR_CONTRACT,
+        "{ticket_type} tickets are for {allowed} parcels only, and this row is {variant} ({why})",
     )
     UNRECOGNISED_COLUMN = (
         ErrorCode.UNRECOGNISED_COLUMN,

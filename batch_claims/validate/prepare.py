@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
-from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant, required_columns
+from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant
 from batch_claims.errors import InputError
 from batch_claims.outcome import (
     Attachment,
@@ -28,6 +28,7 @@ from batch_claims.read.results import PreviousRun
 from batch_claims.read.sheet import read_sheet
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.settings import Settings
+from batch_claims.ticket_types import TYPES, TicketType, required_columns
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.validate.decimals import DecimalConvention, decimal_convention
@@ -81,7 +82,9 @@ def prepare(
     except Exception:  # one odd cell must not cost the run: read amounts as configured
         amounts = DecimalConvention(settings.decimal_comma, inferred=False)
     lookup = header_lookup(settings.aliases)
-    parsed_rows = _validated(table, settings.default_variant, amounts.decimal_comma)
+    parsed_rows = _validated(
+        table, settings.default_variant, amounts.decimal_comma, settings.default_ticket_type
+    )
     lookalikes = lookalike_errors(table, lookup)
     items: list[Item] = []
     notices: list[str] = []
@@ -106,8 +109,13 @@ def prepare(
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
         facts["csv_encoding"] = table.encoding
-    variants = [p.variant if not isinstance(p, RowOutcome) else None for p in parsed_rows]
-    missing = missing_columns_notice(table, variants, lookup)
+    kinds = [
+        (p.ticket_type, p.variant)
+        if isinstance(p, ParsedRow) and p.ticket_type is not None and p.variant is not None
+        else None
+        for p in parsed_rows
+    ]
+    missing = missing_columns_notice(table, kinds, lookup)
     return Prepared(table, tuple(items), warnings, facts, (missing,) if missing else ())
 
 
@@ -124,8 +132,9 @@ def _item(
     errors: list[RowError] = [*parsed.errors, *extra_errors]
     attachments: dict[str, Attachment] = {}
     evidence = ""
-    if parsed.tracking_number and parsed.variant is not None:
-        required = [c.name for c in required_columns(parsed.variant) if c.is_document]
+    if parsed.tracking_number and parsed.variant is not None and parsed.ticket_type is not None:
+        spec = TYPES[parsed.ticket_type]
+        required = [c.name for c in required_columns(parsed.variant, spec.type) if c.is_document]
         attachments, problems, found_notices = resolve_documents(
             index.root,
             parsed.tracking_number,
@@ -134,20 +143,28 @@ def _item(
             parsed.row,
             table.header_of,
             index,
+            slots=spec.documents(parsed.variant),
         )
         errors.extend(problems)
         notices.extend(found_notices)
         evidence = evidence_checklist(
-            parsed.variant, attachments, problems, index.root, _resolved(index)
+            parsed.variant, attachments, problems, index.root, _resolved(index), spec.type
         )
     variant = parsed.variant.value if parsed.variant is not None else ""
-    if errors or parsed.tracking_number is None or parsed.variant is None:
+    ticket_type = parsed.ticket_type.value if parsed.ticket_type is not None else ""
+    if (
+        errors
+        or parsed.tracking_number is None
+        or parsed.variant is None
+        or parsed.ticket_type is None
+    ):
         tracking_index = table.mapping.get(TRACKING_NUMBER)
         return RowOutcome(
             row=parsed.row,
             # An unusable tracking number is still shown as the sheet has it.
             tracking_number=parsed.tracking_number or _shown(source.cells, tracking_index),
             contract_type=variant,
+            ticket_type=ticket_type,
             status=Status.INVALID,
             error_code=(
                 ErrorCode.INTERNAL_ERROR
@@ -166,17 +183,21 @@ def _item(
         fields=dict(parsed.fields),
         attachments=attachments,
         evidence=evidence,
+        ticket_type=parsed.ticket_type,
     )
 
 
 def _validated(
-    table: SheetTable, default_variant: Variant, decimal_comma: bool | None
+    table: SheetTable,
+    default_variant: Variant,
+    decimal_comma: bool | None,
+    default_type: TicketType,
 ) -> list[ParsedRow | RowOutcome]:
     """``validate_table`` of the whole table; when it fails unexpectedly, each row alone,
     so that only the rows that cause the failure become ``internal_error`` and the
     others are validated together again (their cross-row checks included)."""
     try:
-        return list(validate_table(table, default_variant, decimal_comma))
+        return list(validate_table(table, default_variant, decimal_comma, default_type))
     except Exception:
         pass
     tracking_index = table.mapping.get(TRACKING_NUMBER)
@@ -184,7 +205,7 @@ def _validated(
     for source in table.rows:
         try:
             (alone[source.row],) = validate_table(
-                replace(table, rows=(source,)), default_variant, decimal_comma
+                replace(table, rows=(source,)), default_variant, decimal_comma, default_type
             )
         except Exception as exc:
             alone[source.row] = internal_error(
@@ -192,7 +213,9 @@ def _validated(
             )
     good = tuple(s for s in table.rows if isinstance(alone[s.row], ParsedRow))
     try:
-        together = validate_table(replace(table, rows=good), default_variant, decimal_comma)
+        together = validate_table(
+            replace(table, rows=good), default_variant, decimal_comma, default_type
+        )
         alone.update((parsed.row, parsed) for parsed in together)
     except Exception:
         pass  # keep each row's own result: only the cross-row checks are lost
@@ -242,18 +265,21 @@ def evidence_checklist(
     problems: Iterable[RowError],
     photos: Path | None,
     resolved_photos: Path | None = None,
+    ticket_type: TicketType = TicketType.DAMAGE,
 ) -> str:
-    """One readable cell: the document slots the variant requires, which file matched
-    each and how, and what is missing — so whoever collects photos sees what to add."""
-    required = {c.name for c in required_columns(variant) if c.is_document}
+    """One readable cell: the document slots the ticket type and variant require, which
+    file matched each and how, and what is missing — so whoever collects photos sees
+    what to add."""
+    required = {c.name for c in required_columns(variant, ticket_type) if c.is_document}
     troubled = {problem.column for problem in problems}
     found = sum(1 for name in required if name in attachments)
+    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
     if required:
-        head = f"{variant.value} needs {len(required)} documents: {found} found"
+        head = f"{kind} needs {len(required)} documents: {found} found"
         if found < len(required):
             head += f", {len(required) - found} to add or fix"
     else:
-        head = f"{variant.value} needs no documents; {len(attachments)} attached"
+        head = f"{kind} needs no documents; {len(attachments)} attached"
     lines = [head]
     base = resolved_photos or (photos.resolve() if photos is not None else None)
     inside = _inside(base)

@@ -33,11 +33,25 @@ from batch_claims.columns import (
 )
 from batch_claims.outcome import ErrorCode, Money, RowError
 from batch_claims.read.table import SheetTable
-from batch_claims.validate.coerce import PARSERS, is_float_text, is_placeholder, parse_all
+from batch_claims.ticket_types import (
+    DIMENSION_PARTS,
+    PARCEL_DIMENSIONS,
+    TICKET_TYPE,
+    TicketType,
+)
+from batch_claims.validate.coerce import is_float_text, is_placeholder, parse_all
 from batch_claims.validate.decimals import decimal_convention
 from batch_claims.validate.messages import Coerced, Message, Problem, where
 from batch_claims.validate.money import StatedCurrency, amount_column
+from batch_claims.validate.parsers import PARSERS
 from batch_claims.validate.schema import CONTRACT_GIVEN, failures, frame_columns
+from batch_claims.validate.type_checks import (
+    Found,
+    contract_mismatches,
+    dimensions,
+    not_for_type,
+    row_types,
+)
 
 # Column kinds where a placeholder such as "-" or "n/a" means the cell is blank (in text
 # columns it stays what the user wrote).
@@ -73,6 +87,7 @@ class ParsedRow:
     documents: dict[str, str]  # document column -> the path as typed
     errors: tuple[RowError, ...]
     readings: tuple[Reading, ...] = ()  # values read otherwise than written (notices)
+    ticket_type: TicketType | None = TicketType.DAMAGE  # None when its cell is unreadable
 
 
 class _Errors:
@@ -100,11 +115,14 @@ def validate_table(
     table: SheetTable,
     default_variant: Variant = Variant.SENDCLOUD_RATES,
     decimal_comma: bool | None = None,
+    default_type: TicketType = TicketType.DAMAGE,
 ) -> list[ParsedRow]:
     """One ``ParsedRow`` per data row of the table, in order, with all its errors.
 
     ``decimal_comma``: True or False reads ambiguous amount texts such as ``1,234`` with
     that convention; None (default) infers it from the table (``decimal_convention``).
+    A row with a blank ``ticket_type`` is of the sheet's type (a sheet named "Lost"),
+    else of ``default_type``.
     """
     rows = [source.row for source in table.rows]
     if not rows:
@@ -133,19 +151,24 @@ def validate_table(
             for position, problem in amounts.problems.items():
                 errors.add(rows[position], column.name, problem, cells[position])
             typed[column.name], money[column.name] = amounts.prices, amounts.money
+    types = row_types(
+        typed[TICKET_TYPE], _cells(table, TICKET_TYPE), table.ticket_type or default_type
+    )
+    for found in _type_problems(table, rows, typed, types, variants, errors):
+        errors.add(found.row, found.column, found.problem, found.value)
     frame = pd.DataFrame(
         {c.name: pd.Series(typed[c.name], index=rows, dtype=object) for c in frame_columns()}
     )
     frame[IS_PORTAL_CLAIM] = [bool(v) for v in typed[IS_PORTAL_CLAIM]]
     frame[CONTRACT_GIVEN] = contract_given
-    _add_schema_errors(table, frame, variants, errors)
+    _add_schema_errors(table, frame, list(zip(types, variants, strict=True)), errors)
     body: list[tuple[str, list[Any]]] = [
         (c.name, money[c.name] if c.kind is Kind.AMOUNT else typed[c.name])
         for c in COLUMNS
         if c.api_field
         and not c.is_document
         and c.name != TRACKING_NUMBER
-        and c.name in table.mapping
+        and (c.name in table.mapping or c.name == PARCEL_DIMENSIONS)
     ]
     files = [(c.name, typed[c.name]) for c in DOCUMENT_COLUMNS if c.name in table.mapping]
     return [
@@ -153,6 +176,7 @@ def validate_table(
             row=row,
             tracking_number=typed[TRACKING_NUMBER][i],
             variant=variants[i],
+            ticket_type=types[i],
             is_portal_claim=bool(typed[IS_PORTAL_CLAIM][i]),
             fields={name: values[i] for name, values in body if values[i] is not None},
             documents={name: values[i] for name, values in files if values[i] is not None},
@@ -217,39 +241,74 @@ def _variants(
     ]
 
 
+def _type_problems(
+    table: SheetTable,
+    rows: Sequence[int],
+    typed: dict[str, list[Any]],
+    types: Sequence[TicketType | None],
+    variants: Sequence[Variant | None],
+    errors: _Errors,
+) -> list[Found]:
+    """The parcel's size from one cell or three (set in ``typed``), a value a row's
+    ticket type does not use, a type its contract cannot use."""
+    refused = {name: {row for row in rows if errors.has(row, name)} for name in DIMENSION_PARTS}
+    parts = {name: typed[name] for name in DIMENSION_PARTS}
+    single_cells = _cells(table, PARCEL_DIMENSIONS)
+    typed[PARCEL_DIMENSIONS], found = dimensions(
+        rows, typed[PARCEL_DIMENSIONS], single_cells, parts, refused
+    )
+    present = {name: _cells(table, name) for name in table.mapping}
+    found += not_for_type(rows, types, present, typed)
+    found += contract_mismatches(rows, types, variants, _cells(table, TICKET_TYPE))
+    return found
+
+
 def _add_schema_errors(
-    table: SheetTable, frame: pd.DataFrame, variants: Sequence[Variant | None], errors: _Errors
+    table: SheetTable,
+    frame: pd.DataFrame,
+    kinds: Sequence[tuple[TicketType | None, Variant | None]],
+    errors: _Errors,
 ) -> None:
     """The schemas' failures as errors, for the cells not already refused when coerced."""
     rows = list(frame.index)
-    variant_of = dict(zip(rows, variants, strict=True))
+    kind_of = dict(zip(rows, kinds, strict=True))
     first_row: dict[str, int] = {}
     for row, number in zip(rows, frame[TRACKING_NUMBER], strict=True):
         if number is not None:
             first_row.setdefault(number, row)
     cells: dict[str, dict[int, object]] = {}
-    for row, name, code in failures(frame, variants):
+    for row, name, code in failures(frame, kinds):
         if errors.has(row, name):
             continue  # already reported when the cell could not be coerced
         if name not in cells:
             cells[name] = dict(zip(rows, _cells(table, name), strict=True))
         value = cells[name][row]
-        variant = variant_of[row] or Variant.OWN_CONTRACT
+        ticket_type, variant = kind_of[row]
+        variant = variant or Variant.OWN_CONTRACT
         if code is ErrorCode.DUPLICATE_TRACKING_NUMBER:
             value = frame.at[row, TRACKING_NUMBER]
             first = str(first_row[str(value)])
             problem = Message.DUPLICATE_TRACKING_NUMBER.problem(first_row=first)
         else:
-            problem = _schema_problem(table, name, code, variant)
+            problem = _schema_problem(table, name, code, variant, ticket_type)
         errors.add(row, name, problem, value)
 
 
-def _schema_problem(table: SheetTable, name: str, code: ErrorCode, variant: Variant) -> Problem:
+def _schema_problem(
+    table: SheetTable,
+    name: str,
+    code: ErrorCode,
+    variant: Variant,
+    ticket_type: TicketType | None = None,
+) -> Problem:
     """The message of a schema check's failure (all but a duplicate tracking number)."""
     if code is ErrorCode.REQUIRED:
         why = "every row needs a tracking number"
         if name != TRACKING_NUMBER:
-            why = f"required for {variant} claims"
+            kind = variant.value
+            if ticket_type not in (None, TicketType.DAMAGE):
+                kind = f"{variant.value} {ticket_type}"
+            why = f"required for {kind} claims"
         if name not in table.mapping:
             return Message.REQUIRED_NO_COLUMN.problem(why=why)
         return Message.REQUIRED.problem(why=why)

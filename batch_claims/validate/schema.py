@@ -1,12 +1,14 @@
-"""The pandera schemas of the two variants: the checks that see a whole typed frame.
+"""The pandera schemas per ticket type and variant: the checks that see a whole typed
+frame.
 
 Rows arrive here already coerced (``coerce``, ``amounts``), one frame column per
 canonical column but the documents and the contract type, indexed by row number.
 ``tracking_schema`` checks all rows together (a tracking number on two rows);
-``variant_schema`` checks the rows of one variant (required columns, a contract ID
-above 0 and only on own_contract rows, a portal claim only with a contract, a required
-amount above 0). ``failures`` validates lazily and turns pandera's failure cases into
-``(row, column, ErrorCode)``, every one of them. The check names are error codes.
+``variant_schema`` checks the rows of one ticket type and variant (its required
+columns, a contract ID above 0 and only on own_contract rows, a portal claim only with a
+contract where the type has portal claims, a required amount above 0). ``failures``
+validates lazily and turns pandera's failure cases into ``(row, column, ErrorCode)``,
+every one of them. The check names are error codes.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from batch_claims.columns import (
     Column,
     Kind,
     Variant,
-    required_columns,
 )
 from batch_claims.outcome import ErrorCode
+from batch_claims.ticket_types import TYPES, TicketType, required_columns
 
 # Frame column beside the canonical ones: the row's contract id cell is not blank.
 CONTRACT_GIVEN = "__contract_given"
@@ -87,9 +89,13 @@ def tracking_schema() -> pa.DataFrameSchema:
 
 
 @cache
-def variant_schema(variant: Variant) -> pa.DataFrameSchema:
-    """The rows of one variant: required columns, ranges and cross-column rules."""
-    required = {c.name for c in required_columns(variant)}
+def variant_schema(
+    variant: Variant, ticket_type: TicketType = TicketType.DAMAGE
+) -> pa.DataFrameSchema:
+    """The rows of one ticket type and variant: required columns, ranges and
+    cross-column rules."""
+    required = {c.name for c in required_columns(variant, ticket_type)}
+    portal = TYPES[ticket_type].portal_claim
     columns: dict[str, pa.Column] = {}
     for column in frame_columns():
         if column.name == TRACKING_NUMBER:
@@ -102,25 +108,27 @@ def variant_schema(variant: Variant) -> pa.DataFrameSchema:
             checks = [pa.Check(_positive, name=ErrorCode.NOT_POSITIVE)]
             if variant is Variant.SENDCLOUD_RATES:
                 checks.append(pa.Check(_never, name=ErrorCode.CONTRACT_ID_NOT_ALLOWED))
-        elif column.name == IS_PORTAL_CLAIM and variant is Variant.SENDCLOUD_RATES:
+        elif column.name == IS_PORTAL_CLAIM and portal and variant is Variant.SENDCLOUD_RATES:
             checks = [pa.Check(_not_portal, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
         columns[column.name] = pa.Column(None, nullable=column.name not in required, checks=checks)
     wide = []
-    if variant is Variant.OWN_CONTRACT:
+    if variant is Variant.OWN_CONTRACT and portal:
         wide = [pa.Check(_portal_has_contract, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
     return pa.DataFrameSchema(columns, checks=wide, strict=False)
 
 
-def failures(frame: pd.DataFrame, variants: Sequence[Variant | None]) -> list[Failure]:
-    """Every failure of the frame's rows: across all rows, then per variant (``variants``
-    in the frame's row order). A row whose contract type is unreadable is checked with
-    the lighter own_contract rules."""
+def failures(
+    frame: pd.DataFrame, kinds: Sequence[tuple[TicketType | None, Variant | None]]
+) -> list[Failure]:
+    """Every failure of the frame's rows: across all rows, then per ticket type and
+    variant (``kinds`` in the frame's row order). A row whose contract type is
+    unreadable is checked with the lighter own_contract rules; one whose ticket type is
+    unreadable only across all rows."""
     found = _failures(tracking_schema(), frame)
-    for variant in Variant:
-        members = [
-            v is variant or (v is None and variant is Variant.OWN_CONTRACT) for v in variants
-        ]
-        found += _failures(variant_schema(variant), frame[members])
+    keys = {(t, v or Variant.OWN_CONTRACT) for t, v in kinds if t is not None}
+    for ticket_type, variant in sorted(keys):
+        members = [t is ticket_type and (v or Variant.OWN_CONTRACT) is variant for t, v in kinds]
+        found += _failures(variant_schema(variant, ticket_type), frame[members])
     return found
 
 
