@@ -22,7 +22,8 @@ from typing import BinaryIO
 from batch_claims.report.fingerprint import CUSTOM_PART, parts_digest
 
 PLACEHOLDER = "batch-claims-parts-digest-to-come"
-COMPRESS_LEVEL = 1  # the rows are repetitive XML: level 1 keeps most of level 6's gain
+COMPRESS_LEVEL = 6  # zlib's default: level 1 saved no time that could be measured at 50,000
+# rows, and made the file 40% larger
 _SHEET_DATA = re.compile(rb"<sheetData/>|<sheetData>.*?</sheetData>", re.DOTALL)
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _CHUNK = 1 << 20
