@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from batch_claims.clock import iso_utc
 from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
-from batch_claims.report.workbook import RunInfo, atomic_save, iso_utc, write_results
+from batch_claims.report.atomic import atomic_save
+from batch_claims.report.fingerprint import (
+    PROPERTY,
+    changed_since_written,
+    digest_of,
+    parts_as_written,
+)
+from batch_claims.report.workbook import RunInfo, write_results
 from batch_claims.results_layout import RESULT_COLUMNS
 
 HEADERS = ("Tracking No", "Contract", "Sales price", "Remarks", "Our ref")
@@ -334,3 +344,96 @@ def test_iso_utc() -> None:
     assert iso_utc(datetime(2026, 11, 27, 9, 15, 2, 999)) == "2026-11-27T09:15:02Z"
     cet = timezone(timedelta(hours=1))
     assert iso_utc(datetime(2026, 11, 27, 10, 15, 2, tzinfo=cet)) == "2026-11-27T09:15:02Z"
+
+
+# --- the fingerprint of what is written ----------------------------------------------------
+
+ODD_VALUES: list[object] = [
+    "  leading and trailing  ",
+    "a & b < c > d",
+    "tab\there",
+    "line one\r\nline two\rthree",
+    "=SUM(A1:A2)",
+    "",
+    None,
+    True,
+    False,
+    0,
+    -0.0,
+    12,
+    10**15,
+    10**20,
+    -1234567.125,
+    1 / 3,
+    1.7976931348623157e308,
+    Decimal("12.50"),
+    datetime(2026, 1, 2, 3, 4, 5, 600_000),
+    date(1900, 2, 28),
+    date(2026, 11, 27),
+    time(23, 59, 58, 999_999),
+    timedelta(hours=30, seconds=1),
+]
+
+
+def _stored(path: Path, name: str) -> str:
+    book = load_workbook(path, read_only=True)
+    try:
+        return next(str(p.value) for p in book.custom_doc_props.props if p.name == name)
+    finally:
+        book.close()
+
+
+def test_the_stored_fingerprint_is_that_of_the_cells_read_back(tmp_path: Path) -> None:
+    """What the writer fingerprints as it writes is what a reader finds in the file, for
+    every kind of value: so a workbook saved again unchanged by Excel (every part
+    rewritten) is not taken for a person's edit."""
+    table = make_table(tmp_path, [["3SODD0001", "own_contract", v, v, v] for v in ODD_VALUES])
+    outcomes = [
+        RowOutcome(i + 2, "3SODD0001", "own_contract", Status.INVALID, error_detail="x")
+        for i in range(len(ODD_VALUES))
+    ]
+    out = tmp_path / "out.xlsx"
+    write_results(out, make_info(), table, outcomes)
+    book = load_workbook(out, read_only=True)
+    try:
+        assert digest_of(book) == _stored(out, PROPERTY)
+    finally:
+        book.close()
+    again = load_workbook(out)  # saved again by another program: shared strings now
+    again.save(out)
+    assert not parts_as_written(out)
+    assert changed_since_written(out) is None
+
+
+def test_a_cell_changed_inside_the_file_is_seen_though_the_properties_stay(
+    tmp_path: Path,
+) -> None:
+    """A tool that edits one worksheet part and leaves the rest (the stored digests
+    included) byte for byte: the parts no longer match, the cells are compared, and
+    the change is seen."""
+    out = tmp_path / "out.xlsx"
+    write_results(out, make_info(), make_table(tmp_path, ROWS), make_outcomes())
+    assert parts_as_written(out)
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(edited, "w") as target:
+        for info in source.infolist():
+            part = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet3.xml":
+                assert b"3SABC005" in part
+                part = part.replace(b"3SABC005", b"3SABC055")
+            target.writestr(info, part)
+    assert not parts_as_written(edited)
+    assert changed_since_written(edited) == "was changed since batch-claims wrote it"
+
+
+def test_every_styled_cell_keeps_its_format(written: tuple[Path, SheetTable]) -> None:
+    book = load_workbook(written[0])
+    results, failed = book["Results"], book["Failed rows"]
+    assert all(cell.font.bold for cell in results[1]) and all(c.font.bold for c in failed[1])
+    assert results.freeze_panes == "A2" and failed.freeze_panes == "A2"
+    assert results.auto_filter.ref == f"A1:{results.cell(1, results.max_column).column_letter}7"
+    assert failed["A2"].number_format == "@"  # the tracking number is Text
+    error = failed.cell(2, len(HEADERS) + 1)
+    assert "\n" in str(error.value) and error.alignment.wrap_text
+    assert results.column_dimensions["B"].width > 8
+    assert book["Summary"]["A1"].font.bold

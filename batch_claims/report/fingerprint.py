@@ -6,7 +6,14 @@ As it writes, the writer (``report``) feeds every row of every sheet to a
 ``changed_since_written`` reads a workbook's cells back and compares: a cell someone
 typed into (a fix in ``Failed rows``), a row added or deleted, or a file that
 batch-claims did not write all count as changed, each told as a ``NotAsWritten``.
-Styles, column widths and comments are not counted: only what a person can type.
+Styles, column widths and comments are not counted: only what a person can type, so a
+workbook saved again unchanged (Excel rewrites every part of the file) is not changed.
+
+Reading 50,000 rows of cells back takes longer than writing them, so the writer also
+stores the digest of the package's parts as written (``PARTS``, every part but the
+custom properties that hold the digests): a file whose parts are still byte for byte
+those is as written without reading a cell. Any other file (saved again by Excel,
+edited, or not a batch-claims workbook) is compared cell by cell as above.
 
 Values are compared in a form that survives the trip through the file: numbers as
 the 16 significant digits the file keeps (``Decimal('12.50')`` reads back as 12.5),
@@ -19,14 +26,20 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
+import re
 import warnings
-from collections.abc import Iterable
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 PROPERTY = "batch-claims fingerprint"
+PARTS = "batch-claims parts"  # the digest of the package's parts as written
+CUSTOM_PART = "docProps/custom.xml"  # where both are, so not among the parts digested
+_CHUNK = 1 << 20
 
 
 class NotAsWritten(StrEnum):
@@ -47,7 +60,10 @@ class Fingerprint:
         self._digest.update(b"\x00sheet\x00" + name.encode("utf-8", "surrogatepass"))
 
     def row(self, values: Iterable[object]) -> None:
-        cells = [canonical(value) for value in values]
+        self.kept_row([canonical(value) for value in values])
+
+    def kept_row(self, cells: list[str]) -> None:
+        """A row of cells already in their ``canonical`` form (the list is consumed)."""
         while cells and cells[-1] == "":
             cells.pop()
         if cells:
@@ -100,10 +116,54 @@ def digest_of(workbook: Any) -> str:
     return fingerprint.hexdigest()
 
 
+def parts_digest(parts: Mapping[str, str]) -> str:
+    """The digest of a package from each part's name and the sha256 of its bytes."""
+    digest = hashlib.sha256()
+    for name in sorted(parts):
+        digest.update(f"{name}\x00{parts[name]}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _stored_parts_digest(archive: zipfile.ZipFile) -> str | None:
+    try:
+        custom = archive.read(CUSTOM_PART).decode("utf-8")
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile):
+        return None
+    if f'name="{PROPERTY}"' not in custom:
+        return None
+    found = re.search(rf'name="{PARTS}"[^>]*>\s*<vt:lpwstr>([0-9a-f]{{64}})</vt:lpwstr>', custom)
+    return found[1] if found else None
+
+
+def parts_as_written(path: Path) -> bool:
+    """The workbook's parts are byte for byte those the writer stored the digest of."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            stored = _stored_parts_digest(archive)
+            if stored is None:
+                return False
+            parts: dict[str, str] = {}
+            for info in archive.infolist():
+                if info.filename == CUSTOM_PART or info.is_dir():
+                    continue
+                if info.filename in parts:  # a name twice: not as the writer made it
+                    return False
+                digest = hashlib.sha256()
+                with archive.open(info) as part:
+                    while chunk := part.read(_CHUNK):
+                        digest.update(chunk)
+                parts[info.filename] = digest.hexdigest()
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError):
+        return False
+    return parts_digest(parts) == stored
+
+
 def changed_since_written(path: Path) -> NotAsWritten | None:
     """None when the workbook at ``path`` is as batch-claims wrote it; else why not."""
     import openpyxl
 
+    if parts_as_written(path):
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

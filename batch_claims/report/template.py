@@ -29,7 +29,7 @@ from batch_claims.columns import (
     Variant,
 )
 from batch_claims.currency import CURRENCIES
-from batch_claims.report.workbook import atomic_save, atomic_write_bytes
+from batch_claims.report.atomic import atomic_save, atomic_write_bytes
 from batch_claims.ticket_types import TicketType, required_for
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.filetypes import ALLOWED_CONTENT_TYPES

@@ -1,0 +1,162 @@
+"""The results workbook being written: its sheets' rows, formats, comments and
+fingerprint.
+
+Rows are written one after another, each straight to a temporary file as SpreadsheetML
+(``rowxml``), so memory does not grow with the rows and no row asks a sheet for its
+size; the cells written are fed to the ``Fingerprint`` as they go, so the workbook is
+never read back to stamp it. XlsxWriter holds everything else, and never a cell: the
+formats (one per combination of bold, wrap, fill and number format), highlighted
+cells' comments, frozen and filtered headers, column widths (from the first 500 rows,
+as written), the Summary's chart, and the custom properties. ``Book.close`` puts the
+two together (``package``).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint
+from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
+from batch_claims.report.rowxml import RowXml, StyleKey
+from batch_claims.report.values import CellValue, excel_value
+
+ERROR_COLOR = "#FFC7CE"
+WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
+_COMMENT_AUTHOR = "batch-claims"
+
+
+class Book:
+    """A results workbook being written; ``close`` writes it to a path."""
+
+    def __init__(self) -> None:
+        import xlsxwriter
+
+        self._package = io.BytesIO()
+        self.workbook: Any = xlsxwriter.Workbook(
+            self._package,
+            {
+                "in_memory": True,
+                # No cell goes through XlsxWriter; the options say so all the same.
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        self.fingerprint = Fingerprint()
+        self.rows = RowXml(self._style_index)
+        self.sheets: list[Sheet] = []
+
+    def sheet(self, name: str) -> Sheet:
+        """A new sheet, after the others."""
+        self.fingerprint.sheet(name)
+        sheet = Sheet(self, self.workbook.add_worksheet(name), len(self.sheets) + 1)
+        self.sheets.append(sheet)
+        return sheet
+
+    def _style_index(self, key: StyleKey) -> int:
+        bold, wrap, fill, number_format = key
+        spec: dict[str, object] = {}
+        if bold:
+            spec["bold"] = True
+        if wrap:
+            spec.update(text_wrap=True, valign="top")
+        if fill:
+            spec.update(pattern=1, bg_color=ERROR_COLOR)
+        if number_format:
+            spec["num_format"] = number_format
+        # The index XlsxWriter gives the format in styles.xml (as it does when a cell
+        # uses it); the tests read every kind of styled cell back.
+        return int(self.workbook.add_format(spec)._get_xf_index())
+
+    def close(self, path: Path) -> None:
+        """Write the workbook to ``path`` and let go of the sheets' temporary files."""
+        try:
+            self.workbook.set_custom_property(PROPERTY, self.fingerprint.hexdigest(), "text")
+            self.workbook.set_custom_property(PARTS, PLACEHOLDER, "text")
+            self.workbook.close()
+            rows = {sheet.part: sheet.rows_xml() for sheet in self.sheets}
+            assemble(self._package.getvalue(), rows, path)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for sheet in self.sheets:
+            sheet.data.close()
+
+
+class Sheet:
+    """One worksheet written row after row."""
+
+    def __init__(self, book: Book, worksheet: Any, number: int) -> None:
+        self.book = book
+        self.worksheet = worksheet
+        self.part = f"xl/worksheets/sheet{number}.xml"  # as XlsxWriter names it
+        self.data: BinaryIO = tempfile.TemporaryFile()
+        self.rows = 0  # rows written (or skipped) so far
+        self.width = 0  # the widest row's cells
+        self._widths: dict[int, int] = {}
+
+    def skip(self) -> None:
+        """A blank row."""
+        self.rows += 1
+
+    def append(
+        self,
+        values: Sequence[CellValue],
+        *,
+        bold: bool = False,
+        text_column: int | None = None,
+        highlighted: Mapping[int, str] | None = None,
+    ) -> int:
+        """Write a row of cleaned values (``values.excel_value``; text stays text, never
+        a formula); the ``text_column`` is formatted as Text, ``highlighted`` cells are
+        filled and carry their comment. Returns the 0-based row written."""
+        row = self.rows
+        xml, kept = self.book.rows.row(
+            row + 1, values, bold=bold, text_column=text_column, highlighted=highlighted or ()
+        )
+        self.data.write(xml.encode("utf-8"))
+        self.book.fingerprint.kept_row(kept)
+        for column, text in (highlighted or {}).items():
+            self.worksheet.write_comment(
+                row,
+                column,
+                text,
+                {
+                    "author": _COMMENT_AUTHOR,
+                    "width": 320,
+                    "height": min(60 + 40 * (text.count("\n") + 1), 400),
+                },
+            )
+        if row < WIDTH_SAMPLE_ROWS:
+            self._measure(values)
+        self.width = max(self.width, len(values))
+        self.rows += 1
+        return row
+
+    def append_values(self, values: Iterable[object], *, bold: bool = False) -> int:
+        """Append a row of any values, cleaned; returns its 0-based row."""
+        return self.append([excel_value(value) for value in values], bold=bold)
+
+    def _measure(self, values: Sequence[CellValue]) -> None:
+        for column, value in enumerate(values):
+            if value is not None:
+                first_line = max(str(value).splitlines() or [""], key=len)
+                self._widths[column] = max(self._widths.get(column, 0), len(first_line))
+
+    def finish_table(self, width: int) -> None:
+        """Freeze and filter the header row and size the columns to their content."""
+        self.worksheet.freeze_panes(1, 0)
+        self.worksheet.autofilter(0, 0, max(self.rows - 1, 0), max(width, 1) - 1)
+        for column in range(width):
+            longest = self._widths.get(column, 0)
+            self.worksheet.set_column(column, column, min(max(longest + 2, 8), 60))
+
+    def rows_xml(self) -> SheetRows:
+        """The rows written, and the range they cover."""
+        last = self.book.rows.column_name(max(self.width, 1) - 1)
+        return SheetRows(f"A1:{last}{max(self.rows, 1)}", self.data)

@@ -1,0 +1,210 @@
+"""The ``Results`` and ``Failed rows`` sheets, row by row in input order.
+
+``Results`` has one row per input row: the result columns, the input's own cells and
+the evidence checklist. ``Failed rows`` repeats the rows without a ticket under the
+input's own headers (plus ``error`` and ``row``), so that ``retry`` reads it back as an
+input sheet; the offending cells are highlighted with their messages as comments and
+the tracking-number column is formatted as Text. One odd cell never costs the
+workbook: a row whose cells cannot be cleaned is written with its reason instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from batch_claims.clock import iso_utc
+from batch_claims.columns import TRACKING_NUMBER
+from batch_claims.outcome import RowOutcome, Status
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.report.book import Sheet
+from batch_claims.report.values import CellValue, excel_value
+from batch_claims.results_layout import (
+    ERROR_HEADER,
+    EVIDENCE_COLUMN,
+    RESULT_COLUMNS,
+    SOURCE_ROW_HEADER,
+)
+
+Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
+
+
+def in_input_order(
+    table: SheetTable, outcomes: Sequence[RowOutcome]
+) -> list[tuple[RowOutcome, SourceRow | None]]:
+    """Pair each outcome with its input row, in input order.
+
+    An input row without an outcome is reported ``not_attempted`` (it got no ticket from
+    this run); outcomes for rows not in the table come last.
+    """
+    by_row = {outcome.row: outcome for outcome in outcomes}
+    pairs: list[tuple[RowOutcome, SourceRow | None]] = []
+    for source in table.rows:
+        outcome = by_row.pop(source.row, None)
+        if outcome is None:
+            outcome = RowOutcome(
+                row=source.row,
+                tracking_number=_text_of(_input_value(table, source, TRACKING_NUMBER)),
+                contract_type="",
+                status=Status.NOT_ATTEMPTED,
+                error_detail="no outcome was recorded for this row",
+            )
+        pairs.append((outcome, source))
+    pairs.extend((outcome, None) for outcome in by_row.values())
+    return pairs
+
+
+def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
+    headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
+    sheet.append_values(headers, bold=True)
+    for outcome, source in ordered:
+        detail = outcome.error_detail
+        if outcome.status is Status.INVALID and outcome.errors:
+            detail = "\n".join(error.message for error in outcome.errors)
+        values: list[object] = [
+            outcome.row,
+            outcome.tracking_number,
+            outcome.contract_type,
+            outcome.status.value,
+            outcome.ticket_id,
+            outcome.http_status,
+            outcome.error_code,
+            detail,
+            outcome.attempts,
+            iso_utc(outcome.submitted_at),
+            *_input_cells(table, source),
+            outcome.evidence,
+        ]
+        try:
+            cleaned: list[CellValue] = [excel_value(value) for value in values]
+        except Exception as exc:  # one odd cell must not cost the workbook
+            cleaned = [
+                excel_value(value)
+                for value in (
+                    outcome.row,
+                    _safe_text(outcome.tracking_number),
+                    outcome.contract_type,
+                    outcome.status.value,
+                    outcome.ticket_id,
+                    outcome.http_status,
+                    outcome.error_code or "internal_error",
+                    f"this row's cells could not be written to the workbook ({type(exc).__name__})",
+                )
+            ]
+        sheet.append(cleaned)
+    sheet.finish_table(len(headers))
+
+
+def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
+    sheet.append_values([*table.headers, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
+    tracking_index = table.mapping.get(TRACKING_NUMBER)
+    for outcome, source in ordered:
+        if outcome.status.has_ticket:
+            continue
+        tracking_number = outcome.tracking_number or _text_of(
+            _input_value(table, source, TRACKING_NUMBER) if source is not None else None
+        )
+        reason = failure_reason(outcome, tracking_number)
+        try:
+            cleaned: list[CellValue] = [
+                excel_value(value) for value in [*_input_cells(table, source), reason, outcome.row]
+            ]
+        except Exception as exc:  # one odd cell must not cost the workbook
+            blank: list[CellValue] = [None] * len(table.headers)
+            cleaned = [
+                *blank,
+                excel_value(
+                    f"{reason}\n(this row's cells could not be written: {type(exc).__name__})"
+                ),
+                outcome.row,
+            ]
+        # The tracking number is formatted as Text (a date stays a date).
+        sheet.append(
+            cleaned,
+            text_column=tracking_index,
+            highlighted=_highlights(table, outcome),
+        )
+    sheet.finish_table(len(table.headers) + 2)
+
+
+def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:
+    """Each offending input cell's column and the text of its comment: its errors."""
+    messages: dict[int, list[str]] = {}
+    for error in outcome.errors:
+        index = table.mapping.get(error.column) if error.column else None
+        if index is not None:
+            messages.setdefault(index, []).append(error.message)
+    return {index: str(excel_value("\n".join(texts))) for index, texts in messages.items()}
+
+
+def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> str:
+    """Why a row has no ticket, in words a user can act on."""
+    status = outcome.status
+    tracking_number = tracking_number or outcome.tracking_number or "TRACKING_NUMBER"
+    messages = "\n".join(error.message for error in outcome.errors)
+    api = " ".join(
+        part
+        for part in (
+            f"HTTP {outcome.http_status}" if outcome.http_status is not None else "",
+            outcome.error_code or "",
+        )
+        if part
+    )
+    detail = outcome.error_detail or ""
+    answer = f"{api}: {detail}" if api and detail else api or detail
+    if status is Status.INVALID:
+        return messages or detail or "invalid"
+    if status is Status.REJECTED:
+        return _lines(answer or "rejected by the API", messages)
+    if status is Status.FAILED:
+        tries = f" after {outcome.attempts} attempts" if outcome.attempts else ""
+        return _lines(
+            f"failed{tries}: {answer or 'no answer'}",
+            messages,
+            "send it again later with batch-claims retry",
+        )
+    if status is Status.UNCONFIRMED and "batch-claims resolve" in detail:
+        return f"unconfirmed: {answer}"  # the detail already says what to do
+    if status is Status.UNCONFIRMED:
+        return _lines(
+            f"unconfirmed: {answer}" if answer else "unconfirmed",
+            "the ticket request may have reached Sendcloud; look for the parcel in the "
+            f"Sendcloud panel, then run: batch-claims resolve {tracking_number} "
+            "--ticket-id ID (or --not-created)",
+        )
+    if status is Status.NOT_ATTEMPTED:
+        return _lines(
+            detail or "not_attempted: the run stopped before this row",
+            "send it with batch-claims retry",
+        )
+    if status is Status.VALID:
+        return "valid: not sent (validate or dry run); run submit to create its ticket"
+    return _lines(status.value, answer, messages)
+
+
+def _lines(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+def _input_cells(table: SheetTable, source: SourceRow | None) -> list[object]:
+    cells = list(source.cells) if source is not None else []
+    width = len(table.headers)
+    return (cells + [None] * width)[:width]
+
+
+def _input_value(table: SheetTable, source: SourceRow, column: str) -> object:
+    index = table.mapping.get(column)
+    if index is None or index >= len(source.cells):
+        return None
+    return source.cells[index]
+
+
+def _text_of(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _safe_text(value: object) -> str:
+    """``str(value)``, or its type's name when even that fails."""
+    try:
+        return _text_of(value)
+    except Exception:
+        return f"<{type(value).__name__}>"

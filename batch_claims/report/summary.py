@@ -1,0 +1,100 @@
+"""The ``Summary`` sheet: rows per status with a bar chart of them, then the run's
+details (never secrets: an API address loses any ``user:password@``), notices and
+stats."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+from batch_claims.clock import iso_utc
+from batch_claims.outcome import RowOutcome, Status
+from batch_claims.report.book import Sheet
+from batch_claims.results_layout import SUMMARY_SHEET
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the Summary sheet says about the run (never secrets)."""
+
+    command: str
+    started_at: datetime
+    finished_at: datetime
+    input_name: str
+    input_sha256: str
+    base_url: str | None
+    tool_version: str
+    run_id: str
+    account: str | None = None
+    journal: str | None = None
+    sheet_name: str | None = None
+    source_results: str | None = None
+    notices: tuple[str, ...] = ()
+    stats: Mapping[str, int | float | str] = field(default_factory=dict)
+
+
+def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -> None:
+    counts = Counter(outcome.status for outcome in outcomes)
+    sheet.append_values(["status", "rows"], bold=True)
+    for status in Status:
+        sheet.append_values([status.value, counts[status]])
+    last_count_row = sheet.append_values(["total", len(outcomes)], bold=True) - 1
+
+    chart = sheet.book.workbook.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": [SUMMARY_SHEET, 0, 1],
+            "categories": [SUMMARY_SHEET, 1, 0, last_count_row, 0],
+            "values": [SUMMARY_SHEET, 1, 1, last_count_row, 1],
+        }
+    )
+    chart.set_title({"name": "Outcome per row"})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"name": "rows"})  # a bar chart's value axis is its x axis
+    chart.set_size({"width": 567, "height": 283})  # 15 cm by 7.5 cm
+    sheet.worksheet.insert_chart("D2", chart)
+
+    sheet.skip()
+    sheet.append_values(["run", ""], bold=True)
+    details: list[tuple[str, object]] = [
+        ("command", info.command),
+        ("started_at", iso_utc(info.started_at)),
+        ("finished_at", iso_utc(info.finished_at)),
+        ("duration_seconds", round((info.finished_at - info.started_at).total_seconds(), 1)),
+        ("input_file", info.input_name),
+        ("input_sha256", info.input_sha256),
+        ("sheet", info.sheet_name),
+        ("source_results", info.source_results),
+        ("api_base_url", without_userinfo(info.base_url)),
+        ("account", info.account),
+        ("journal", info.journal),
+        ("tool_version", info.tool_version),
+        ("run_id", info.run_id),
+    ]
+    for key, value in details:
+        sheet.append_values([key, value])
+    if info.notices:
+        sheet.skip()
+        sheet.append_values(["notices", ""], bold=True)
+        for notice in info.notices:
+            sheet.append_values(["", notice])
+    if info.stats:
+        sheet.skip()
+        sheet.append_values(["stats", ""], bold=True)
+        for key, stat in info.stats.items():
+            sheet.append_values([key, stat])
+    sheet.worksheet.set_column(0, 0, 20)
+    sheet.worksheet.set_column(1, 1, 70)
+
+
+def without_userinfo(url: str | None) -> str | None:
+    """A URL with any ``user:password@`` removed."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
