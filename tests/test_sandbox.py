@@ -26,8 +26,11 @@ from batch_claims.clock import FakeClock, SystemClock
 from batch_claims.errors import InputError
 from batch_claims.netloc import is_loopback
 from batch_claims.sandbox import create_app, serve
-from batch_claims.sandbox.rules import SENDCLOUD_RATES, document_fields, schema_problems
+from batch_claims.sandbox.bodies import schema_problems
+from batch_claims.sandbox.damage import document_fields
+from batch_claims.sandbox.schemas import SENDCLOUD_RATES
 from batch_claims.sandbox.state import HALT_CHECK, sandbox_state
+from batch_claims.sandbox.ticket_types import TICKET_TYPES
 from batch_claims.sandbox.windows import Limit, Windows
 
 DOCUMENT_FIELDS = document_fields()  # read from the vendored OpenAPI document
@@ -508,10 +511,13 @@ def test_schema_errors_in_pydantic_style(
 def test_sendcloud_rates_variant_problems_match_the_doc_example(client: FlaskClient) -> None:
     body = rates_body(client)
     del body["contents_sales_price"]
-    assert schema_problems(body, SENDCLOUD_RATES) == [
+    rates = TICKET_TYPES["damage"].variant(SENDCLOUD_RATES)
+    assert rates is not None
+    assert rates.name == "CreateDamagedTransactional"
+    assert schema_problems(body, rates) == [
         {"type": "missing", "loc": ("contents_sales_price",), "msg": "Field required"}
     ]
-    assert repr(schema_problems(body, SENDCLOUD_RATES)) == (
+    assert repr(schema_problems(body, rates)) == (
         "[{'type': 'missing', 'loc': ('contents_sales_price',), 'msg': 'Field required'}]"
     )
 

@@ -31,6 +31,7 @@ from batch_claims.sandbox.state import (
     SandboxState,
     current_state,
 )
+from batch_claims.sandbox.ticket_types import TICKET_TYPES
 from batch_claims.sandbox.windows import Windows
 
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -64,9 +65,14 @@ def create_app(config: Mapping[str, object] | None = None, *, clock: Clock | Non
 
     app.add_url_rule(TOKEN_PATH, view_func=endpoints.issue_token, methods=["POST"])
     app.add_url_rule(f"{API_PREFIX}/dsf/files", view_func=endpoints.upload_file, methods=["POST"])
-    app.add_url_rule(
-        f"{API_PREFIX}/dsf/tickets/damage", view_func=endpoints.create_ticket, methods=["POST"]
-    )
+    for name in TICKET_TYPES:  # one route each: any other type is Flask's own 404
+        app.add_url_rule(
+            f"{API_PREFIX}/dsf/tickets/{name}",
+            endpoint=f"ticket_{name}",
+            view_func=endpoints.create_ticket,
+            methods=["POST"],
+            defaults={"ticket_type": name},
+        )
     app.add_url_rule("/sandbox/tickets", view_func=_list_tickets, methods=["GET"])
     app.add_url_rule("/sandbox/files", view_func=_list_files, methods=["GET"])
     app.add_url_rule("/sandbox/requests", view_func=_list_requests, methods=["GET"])

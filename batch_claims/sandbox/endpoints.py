@@ -15,17 +15,21 @@ from collections.abc import Sequence
 
 from flask import Response, g, jsonify, request
 
+from batch_claims.sandbox.bodies import (
+    check_contract,
+    check_file_tokens,
+    check_refusals,
+    check_schema,
+    parcel_contract,
+)
 from batch_claims.sandbox.faults import ConnectionDropped, FaultPlan
 from batch_claims.sandbox.rules import (
     SandboxError,
     check_content_type,
-    check_deflection,
     check_file_part,
-    check_file_tokens,
-    check_schema,
     check_size,
-    document_fields,
     parse_portal_claim,
+    portal_claim_not_taken,
 )
 from batch_claims.sandbox.state import (
     FileRecord,
@@ -34,6 +38,7 @@ from batch_claims.sandbox.state import (
     TicketRecord,
     current_state,
 )
+from batch_claims.sandbox.ticket_types import TICKET_TYPES
 from batch_claims.sandbox.windows import Refusal
 
 TICKET_SCOPES = ("ticket", "request", "burst")
@@ -126,21 +131,30 @@ def upload_file() -> tuple[Response, int]:
     return jsonify({"file_token": token}), 201
 
 
-def create_ticket() -> tuple[Response, int]:
-    """``POST /api/v3/dsf/tickets/damage``: a valid body -> 202 ``ticket_id``."""
+def create_ticket(ticket_type: str) -> tuple[Response, int]:
+    """``POST /api/v3/dsf/tickets/<type>``: a valid body -> 202 ``ticket_id``.
+
+    Every type counts in the one ``ticket`` window; the body is judged as ``bodies.py``
+    says, for this type."""
     state = current_state()
+    kind = TICKET_TYPES[ticket_type]
     plan = enter_api(state, TICKET_SCOPES)
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise SandboxError(406, "not_acceptable", "Invalid JSON")
-    is_portal_claim = parse_portal_claim(request.args.get("is_portal_claim"))
-    check_schema(body)
+    portal_value = request.args.get("is_portal_claim")
+    if portal_value is not None and not kind.portal_claims:
+        raise portal_claim_not_taken()
+    is_portal_claim = parse_portal_claim(portal_value)
+    contract = parcel_contract(body)
+    check_contract(kind, contract)
+    check_schema(body, kind, contract)
     with state.lock:
         known = dict(state.files)
-    check_file_tokens(body, known)
-    check_deflection(body, is_portal_claim=is_portal_claim)
+    check_file_tokens(body, kind.document_fields, known)
+    check_refusals(kind, body, is_portal_claim=is_portal_claim)
     files: dict[str, FileSummary] = {}
-    for name in document_fields():
+    for name in kind.document_fields:
         if name in body:
             upload = known[body[name]["file_token"]]
             files[name] = {
@@ -151,6 +165,7 @@ def create_ticket() -> tuple[Response, int]:
             }
     ticket: TicketRecord = {
         "ticket_id": str(uuid.uuid4()),
+        "type": kind.name,
         "body": body,
         "is_portal_claim": is_portal_claim,
         "created_at": state.wall_time(),

@@ -39,6 +39,7 @@ class FileRecord(FileSummary):
 
 class TicketRecord(TypedDict):
     ticket_id: str
+    type: str  # the ticket type's path name, e.g. "damage", "lost"
     body: dict[str, object]
     is_portal_claim: bool
     created_at: float
