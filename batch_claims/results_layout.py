@@ -6,6 +6,7 @@ earlier one back with them for ``retry``, so both sides spell them once, here.
 from __future__ import annotations
 
 from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
+from batch_claims.ticket_types import TICKET_TYPE
 
 SUMMARY_SHEET = "Summary"
 RESULTS_SHEET = "Results"
@@ -14,6 +15,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "row",
     TRACKING_NUMBER,
     CONTRACT_TYPE,
+    TICKET_TYPE,
     "status",
     "ticket_id",
     "http_status",

@@ -130,10 +130,11 @@ def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_p
     workbook = openpyxl.load_workbook(out)
     assert workbook.sheetnames == ["Summary", "Results", "Failed rows"]
     header = [c.value for c in workbook["Results"][1]]
-    assert header[:10] == [
+    assert header[:11] == [
         "row",
         "tracking_number",
         "contract_type",
+        "ticket_type",
         "status",
         "ticket_id",
         "http_status",
@@ -142,7 +143,7 @@ def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_p
         "attempts",
         "submitted_at",
     ]
-    assert header[10:-1] == [c.value for c in openpyxl.load_workbook(week).active[1]]
+    assert header[11:-1] == [c.value for c in openpyxl.load_workbook(week).active[1]]
     assert header[-1] == "evidence"
     failed = workbook["Failed rows"]
     failed_header = [c.value for c in failed[1]]
@@ -151,7 +152,7 @@ def test_results_workbook_layout_and_failed_rows(api_env: Any, week: Path, tmp_p
     assert len(failed_rows) == 7  # 3 rejected + 4 invalid
     # Each failed row names its row in the original sheet, as Results does.
     results_by_row = {
-        row[0]: row[3] for row in workbook["Results"].iter_rows(min_row=2, values_only=True)
+        row[0]: row[4] for row in workbook["Results"].iter_rows(min_row=2, values_only=True)
     }
     assert all(results_by_row[row[-1]] in ("rejected", "invalid") for row in failed_rows)
     # Formula-like text stays text.
@@ -548,8 +549,8 @@ def test_an_input_column_named_error_survives_retry(api_env: Any, tmp_path: Path
     [row] = results_rows(second)
     assert row["status"] == "submitted"
     header = [c.value for c in openpyxl.load_workbook(second)["Results"][1]]
-    assert header[10:] == ["tracking_number", "contract_type", "error", "evidence"]
-    assert [c.value for c in openpyxl.load_workbook(second)["Results"][2]][12] == "my own note"
+    assert header[11:] == ["tracking_number", "contract_type", "error", "evidence"]
+    assert [c.value for c in openpyxl.load_workbook(second)["Results"][2]][13] == "my own note"
 
 
 def test_sandbox_on_a_port_in_use_exits_2(tmp_path: Path) -> None:

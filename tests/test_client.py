@@ -270,7 +270,7 @@ def test_ticket_posts_json_and_portal_flag_only_when_true(
     api.script("/api/v3/dsf/tickets/damage", Answer(202, TICKET))
     client = make_client(api.base_url)
     payload = {"tracking_number": "3SABC", "carrier_contract_id": 7}
-    result = client.create_damage_ticket(payload, is_portal_claim=portal)
+    result = client.create_ticket(payload, is_portal_claim=portal)
     assert (result.ticket_id, result.attempts, result.http_status) == (TICKET["ticket_id"], 1, 202)
     (seen,) = api.seen
     assert seen.path == f"/api/v3/dsf/tickets/damage{query}"
@@ -307,7 +307,7 @@ def test_429_penalises_the_limiter_honours_retry_after_and_retries(
     )
     events: list[ClientEvent] = []
     client = make_client(api.base_url, on_event=events.append)
-    result = client.create_damage_ticket({"tracking_number": "3SABC"})
+    result = client.create_ticket({"tracking_number": "3SABC"})
     assert result.attempts == 2
     assert clock.sleeps == [pytest.approx(7.0)]
     assert client.stats.rate_limited == 1 and client.stats.retries == 1
@@ -336,7 +336,7 @@ def test_429_without_retry_after_waits_for_the_window_to_free(
         Answer(202, TICKET),
     )
     client = make_client(api.base_url)
-    assert client.create_damage_ticket({"tracking_number": "3SABC"}).attempts == 2
+    assert client.create_ticket({"tracking_number": "3SABC"}).attempts == 2
     longest = max(LIMITS[s].seconds for s in ("ticket", "request", "burst") if s in LIMITS)
     assert sum(clock.sleeps) == pytest.approx(wait if wait is not None else longest)
 
@@ -357,7 +357,7 @@ def test_repeated_429_gives_up_with_the_last_answer(
     )
     client = make_client(api.base_url)
     with pytest.raises(GaveUp) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     error = info.value
     assert (error.http_status, error.error_code, error.attempts) == (429, "hit_rate_limit", 3)
     assert "Rate limit exceeded: 15 per 1 minute" in error.detail
@@ -376,7 +376,7 @@ def test_client_errors_are_rejected_with_the_api_detail_verbatim(
     api.script("/api/v3/dsf/tickets/damage", Answer(status, body))
     client = make_client(api.base_url)
     with pytest.raises(Rejected) as info:
-        client.create_damage_ticket({"tracking_number": "X"})
+        client.create_ticket({"tracking_number": "X"})
     error = info.value
     assert error.detail == (
         "Validation Error. Errors: [{'loc': ('tracking_number',)}]; Parcel not found."
@@ -394,7 +394,7 @@ def test_503_is_retried_even_for_tickets(
         Answer(202, TICKET),
     )
     client = make_client(api.base_url)
-    assert client.create_damage_ticket({"tracking_number": "3SABC"}).attempts == 2
+    assert client.create_ticket({"tracking_number": "3SABC"}).attempts == 2
     assert clock.sleeps == [0.5]  # FAST: base 0.5, no jitter
 
 
@@ -405,7 +405,7 @@ def test_other_5xx_on_a_ticket_is_unconfirmed_and_never_resent(
     api.script("/api/v3/dsf/tickets/damage", Answer(status, b""), Answer(202, TICKET))
     client = make_client(api.base_url)
     with pytest.raises(Unconfirmed) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert info.value.http_status == status and info.value.attempts == 1
     assert "may have been created" in info.value.detail
     assert len(api.seen) == 1
@@ -439,7 +439,7 @@ def test_long_non_json_answer_is_cut_to_200_characters(
     api.script("/api/v3/dsf/tickets/damage", Answer(418, b"<p>" + b"x" * 5000 + b"</p>"))
     client = make_client(api.base_url)
     with pytest.raises(Rejected) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert info.value.detail == f"HTTP 418 I'm a Teapot (non-JSON answer: {'x' * 200}…)"
 
 
@@ -449,7 +449,7 @@ def test_success_without_ticket_id_is_unconfirmed(
     api.script("/api/v3/dsf/tickets/damage", Answer(202, b"<html>accepted</html>"))
     client = make_client(api.base_url)
     with pytest.raises(Unconfirmed) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert info.value.http_status == 202
     assert len(api.seen) == 1
 
@@ -466,7 +466,7 @@ def test_redirect_is_not_followed(api: Scripted, make_client: Callable[..., Supp
     api.script("/api/v3/dsf/tickets/damage", Answer(301, b"", {"Location": "https://elsewhere/"}))
     client = make_client(api.base_url)
     with pytest.raises(NotTheApi) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert "SENDCLOUD_BASE_URL should end in /api/v3" in info.value.message
     assert "https://elsewhere/" in info.value.message
     assert len(api.seen) == 1
@@ -477,7 +477,7 @@ def test_payload_that_is_not_json_is_rejected_without_sending(
 ) -> None:
     client = make_client(api.base_url)
     with pytest.raises(Rejected):
-        client.create_damage_ticket({"contents_sales_price": {"price": float("nan")}})
+        client.create_ticket({"contents_sales_price": {"price": float("nan")}})
     assert api.seen == []
 
 
@@ -567,7 +567,7 @@ def test_oauth2_401_refreshes_the_token_once(
     api.script("/api/v3/dsf/tickets/damage", Answer(401, expired), Answer(202, TICKET))
     events: list[ClientEvent] = []
     client = make_client(api.base_url, auth=oauth2(api, clock), on_event=events.append)
-    assert client.create_damage_ticket({"tracking_number": "3SABC"}).attempts == 2
+    assert client.create_ticket({"tracking_number": "3SABC"}).attempts == 2
     assert [s.headers.get("Authorization") for s in api.seen[1::2]] == [
         "Bearer tok-1",
         "Bearer tok-2",
@@ -582,7 +582,7 @@ def test_oauth2_second_401_aborts(
     api.script("/api/v3/dsf/tickets/damage", Answer(401, error_body(("x", "Invalid token."))))
     client = make_client(api.base_url, auth=oauth2(api, clock))
     with pytest.raises(AuthRefused):
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert api.paths().count("/api/v3/dsf/tickets/damage") == 2
 
 
@@ -653,7 +653,7 @@ def test_hang_up_after_a_ticket_request_is_unconfirmed(
 ) -> None:
     client = make_client(hang_up_server.base_url)
     with pytest.raises(Unconfirmed) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert info.value.attempts == 1 and info.value.http_status is None
     assert hang_up_server.requests == 1
 
@@ -674,7 +674,7 @@ def test_no_answer_to_a_ticket_is_unconfirmed(
 ) -> None:
     client = make_client(silent_server.base_url, timeout=(1.0, 0.2))
     with pytest.raises(Unconfirmed) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert "no answer from 127.0.0.1:" in info.value.detail
     assert "read timeout" in info.value.detail and "ReadTimeout" not in info.value.detail
     assert silent_server.requests == 1
@@ -688,7 +688,7 @@ def test_refused_connection_is_retried_then_given_up(
         port = s.getsockname()[1]
     client = make_client(f"http://127.0.0.1:{port}/api/v3")
     with pytest.raises(Unreachable) as info:
-        client.create_damage_ticket({"tracking_number": "3SABC"})
+        client.create_ticket({"tracking_number": "3SABC"})
     assert info.value.message == f"cannot connect to 127.0.0.1:{port}: connection refused" + (
         " (tried 3 times)"
     )
@@ -724,7 +724,7 @@ def test_sandbox_row_of_uploads_and_tickets_within_limits(
     with sandbox_client(server, limits, clock) as client:
         tokens = [client.upload_file(f"{i}.jpg", b"\xff\xd8\xff", "image/jpeg") for i in range(3)]
         tickets = [
-            client.create_damage_ticket({"tracking_number": f"3SOWN{i}", "carrier_contract_id": 1})
+            client.create_ticket({"tracking_number": f"3SOWN{i}", "carrier_contract_id": 1})
             for i in range(4)
         ]
         assert client.stats.rate_limited == 0
@@ -757,7 +757,7 @@ def test_sandbox_rules_and_credentials(
     limits = {"ticket": Limit(3, 0.3), "request": Limit(5, 0.3), "burst": Limit(3, 0.05)}
     with sandbox_client(server, limits, clock) as client:
         with pytest.raises(Rejected) as info:
-            client.create_damage_ticket({"tracking_number": "DELIVERED1", "carrier_contract_id": 1})
+            client.create_ticket({"tracking_number": "DELIVERED1", "carrier_contract_id": 1})
         assert info.value.http_status == 422
         assert "Parcel is already delivered" in info.value.detail
     with sandbox_client(server, limits, clock, auth=BasicAuth("bad", SECRET_KEY)) as client:
@@ -772,6 +772,6 @@ def test_sandbox_oauth2_and_lost_ticket_response(
     auth = OAuth2ClientCredentials(server.token_url, "client-id", SECRET_KEY, clock)
     with sandbox_client(server, {}, clock, auth=auth) as client:
         with pytest.raises(Unconfirmed):
-            client.create_damage_ticket({"tracking_number": "3SLOST", "carrier_contract_id": 1})
+            client.create_ticket({"tracking_number": "3SLOST", "carrier_contract_id": 1})
     listed = requests.get(f"{server.root_url}/sandbox/tickets", timeout=5).json()
     assert len(listed) == 1  # created, though the answer never came

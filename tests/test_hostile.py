@@ -187,7 +187,7 @@ def test_a_request_that_cannot_be_put_on_the_wire_is_not_attempted_never_unconfi
         ) in result.output
     assert tickets == []  # nothing reached the ticket endpoint
     lines = list(openpyxl.load_workbook(sheet.with_name("claims.results.xlsx"))["Results"].values)
-    assert [line[3] for line in lines[1:]] == ["not_attempted", "not_attempted"]
+    assert [line[4] for line in lines[1:]] == ["not_attempted", "not_attempted"]
     with sqlite3.connect(journal) as db:
         states = {state for (state,) in db.execute("SELECT state FROM claims")}
     assert "unconfirmed" not in states and "in_flight" not in states
@@ -213,7 +213,7 @@ def test_a_huge_error_body_is_cut_off_not_read_into_memory() -> None:
     with hostile(huge) as server, client_for(server.base_url) as client:
         tracemalloc.start()
         with pytest.raises(Rejected) as refused:
-            client.create_damage_ticket({"tracking_number": "3SHUGE00001"})
+            client.create_ticket({"tracking_number": "3SHUGE00001"})
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peak < 30 * (1 << 20)
@@ -232,7 +232,7 @@ def test_a_trickling_server_is_cut_off_at_the_requests_overall_deadline() -> Non
     ):
         started = time.monotonic()
         with pytest.raises(Unconfirmed) as unknown:
-            client.create_damage_ticket({"tracking_number": "3STRICKLE001"})
+            client.create_ticket({"tracking_number": "3STRICKLE001"})
         took = time.monotonic() - started
     assert took < 2.5  # cut off at the deadline, long before the answer's 5 s were over
     assert unknown.value.detail == (

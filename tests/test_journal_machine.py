@@ -29,9 +29,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from batch_claims.columns import Variant
 from batch_claims.outcome import Claim
 from batch_claims.send.journal import CREATED, IN_FLIGHT, NOT_CREATED, UNCONFIRMED, Journal
-from batch_claims.send.payload import TICKET_TYPE, normalised
+from batch_claims.send.payload import normalised
 from batch_claims.send.record import json_roundtrip, outcome_of_record
+from batch_claims.ticket_types import TicketType
 
+TICKET_TYPE = TicketType.DAMAGE
 PARCELS = ("3SMACHINE0001", "3SMACHINE0002", "3SMACHINE0003")
 ANSWERS = ("created", "refused", "answer_lost", "died_before_sending")
 

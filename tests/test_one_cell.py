@@ -115,7 +115,7 @@ def _check_run(sheet: Path, out: Path) -> None:
         return
     assert result.exit_code in (0, 1), result.output
     rows = list(openpyxl.load_workbook(out)["Results"].iter_rows(values_only=True))
-    statuses = {str(row[0]): row[3] for row in rows[1:]}
+    statuses = {str(row[0]): row[4] for row in rows[1:]}
     assert len(statuses) == len(rows) - 1  # one line per row
     assert sorted(statuses, key=int) == [str(source.row) for source in table.rows]
     assert set(statuses.values()) <= {Status.VALID.value, Status.INVALID.value}
@@ -189,7 +189,7 @@ def test_huge_amount_never_crashes_the_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", str(sheet), "--out", str(out)])
     assert result.exit_code == 1, result.output
     rows = list(openpyxl.load_workbook(out)["Results"].iter_rows(values_only=True))
-    assert [row[3] for row in rows[1:]] == ["invalid", "valid"]
+    assert [row[4] for row in rows[1:]] == ["invalid", "valid"]
 
 
 class _Unprintable:
@@ -224,8 +224,8 @@ def test_a_cell_that_cannot_be_written_costs_only_its_own_line(tmp_path: Path) -
     book = openpyxl.load_workbook(out)
     results = list(book["Results"].iter_rows(values_only=True))
     assert [row[0] for row in results[1:]] == [2, 3]
-    assert "could not be written" in str(results[1][7])
-    assert results[2][11] == "ok"
+    assert "could not be written" in str(results[1][8])
+    assert results[2][12] == "ok"
     failed = list(book["Failed rows"].iter_rows(values_only=True))
     assert len(failed) == 3 and "could not be written" in str(failed[1][2])
 
@@ -254,9 +254,9 @@ def test_a_cell_whose_reading_fails_costs_only_its_row(
     result = CliRunner().invoke(cli, ["validate", str(sheet), "--out", str(out)])
     assert result.exit_code == 1, result.output
     rows = list(openpyxl.load_workbook(out)["Results"].iter_rows(values_only=True))
-    assert [(row[3], row[6]) for row in rows[1:]] == [
+    assert [(row[4], row[7]) for row in rows[1:]] == [
         ("valid", None),
         ("invalid", "internal_error"),
     ]
-    assert "RecursionError: maximum recursion depth exceeded" in str(rows[2][7])
-    assert str(rows[2][7]).startswith('row 3, "additional_remarks": this cell could not be read')
+    assert "RecursionError: maximum recursion depth exceeded" in str(rows[2][8])
+    assert str(rows[2][8]).startswith('row 3, "additional_remarks": this cell could not be read')

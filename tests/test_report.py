@@ -132,7 +132,8 @@ def test_results_columns_exactly(written: tuple[Path, SheetTable]) -> None:
     header = [c.value for c in sheet[1]]
     assert header == [*RESULT_COLUMNS, *HEADERS, "evidence"]
     assert list(RESULT_COLUMNS) == [
-        "row", "tracking_number", "contract_type", "status", "ticket_id", "http_status",
+        "row", "tracking_number", "contract_type", "ticket_type", "status", "ticket_id",
+        "http_status",
         "error_code", "error_detail", "attempts", "submitted_at",
     ]  # fmt: skip
     assert sheet.freeze_panes == "A2"

@@ -220,7 +220,7 @@ def test_an_unexpected_error_costs_only_its_own_row(
         ["tracking_number", "contract_type"],
     )
     real_build = ticket.build_payload
-    real_create = SupportClient.create_damage_ticket
+    real_create = SupportClient.create_ticket
 
     def build(claim: Claim, tokens: dict[str, str]) -> dict[str, Any]:
         if claim.tracking_number == "3SGPQRS01":
@@ -228,15 +228,19 @@ def test_an_unexpected_error_costs_only_its_own_row(
         return real_build(claim, tokens)
 
     def create(
-        self: SupportClient, payload: Any, is_portal_claim: bool = False, before_send: Any = None
+        self: SupportClient,
+        payload: Any,
+        is_portal_claim: bool = False,
+        before_send: Any = None,
+        ticket_type: str = "damage",
     ) -> Any:
         if payload["tracking_number"] == "3SGPQRS02":
             before_send()  # granted by the limits and recorded: the request is under way
             raise RuntimeError("bug while the request was under way")
-        return real_create(self, payload, is_portal_claim, before_send)
+        return real_create(self, payload, is_portal_claim, before_send, ticket_type)
 
     monkeypatch.setattr(ticket, "build_payload", build)
-    monkeypatch.setattr(SupportClient, "create_damage_ticket", create)
+    monkeypatch.setattr(SupportClient, "create_ticket", create)
     journal = tmp_path / "j.sqlite3"
     result = run("submit", sheet, "--journal", journal, "--quiet", *SCALED_FLAGS)
     assert result.exit_code == 1

@@ -187,13 +187,15 @@ class SupportClient:
         self._count("uploads")
         return UploadResult(token, attempts, status)
 
-    def create_damage_ticket(
+    def create_ticket(
         self,
         payload: Mapping[str, Any],
         is_portal_claim: bool = False,
         before_send: Callable[[], None] | None = None,
+        ticket_type: str = "damage",
     ) -> TicketResult:
-        """POST a damage ticket; Unconfirmed when it may exist without us knowing its id.
+        """POST a ticket of ``ticket_type`` (its path name: ``/dsf/tickets/<type>``);
+        Unconfirmed when it may exist without us knowing its id.
 
         ``before_send`` runs once the rate limits grant each attempt, right before the
         request goes out: the place to record it write-ahead, or to raise and send
@@ -201,7 +203,7 @@ class SupportClient:
         """
         ticket_id, attempts, status = self._call(
             ticket=True,
-            path="/dsf/tickets/damage",
+            path=f"/dsf/tickets/{ticket_type}",
             key="ticket_id",
             json_body=dict(payload),
             params={"is_portal_claim": "true"} if is_portal_claim else None,

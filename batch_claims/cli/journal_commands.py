@@ -55,12 +55,20 @@ def history_command(
 @click.argument("tracking_number")
 @click.option("--ticket-id", help="The ticket you found in the Sendcloud panel.")
 @click.option("--not-created", is_flag=True, help="No ticket exists: the row may be sent again.")
+@click.option(
+    "--ticket-type",
+    "ticket_type",
+    metavar="TYPE",
+    help="The ticket type of the request (needed only when the parcel has unconfirmed "
+    "requests of two types).",
+)
 @config_option
 @journal_option
 def resolve_command(
     tracking_number: str,
     ticket_id: str | None,
     not_created: bool,
+    ticket_type: str | None,
     config_file: Path | None,
     journal: Path | None,
 ) -> None:
@@ -72,9 +80,19 @@ def resolve_command(
     def opened(path: Path, account: str) -> None:
         click.echo(f"journal {path} (account {account})", err=True)
 
-    resolve(settings_from(config_file, journal=journal), tracking_number, ticket_id, opened)
+    from batch_claims.ticket_types import TicketType, ticket_type_of
+
+    kind: TicketType | None = None
+    if ticket_type is not None:
+        kind = ticket_type_of(ticket_type)
+        if kind is None:
+            kinds = ", ".join(t.value for t in TicketType)
+            raise click.BadParameter(f"expected one of {kinds}", param_hint="--ticket-type")
+    settings = settings_from(config_file, journal=journal)
+    resolved = resolve(settings, tracking_number, ticket_id, opened, kind)
+    shown = "" if resolved is TicketType.DAMAGE else f" ({resolved} ticket)"
     click.echo(
-        f"{tracking_number}: recorded "
+        f"{tracking_number}{shown}: recorded "
         + (f"ticket {ticket_id}" if ticket_id else "not created (it may be sent again)")
     )
 

@@ -27,6 +27,7 @@ from batch_claims.results_layout import (
     SOURCE_ROW_HEADER,
     SUMMARY_SHEET,
 )
+from batch_claims.ticket_types import TICKET_TYPE, TicketType
 
 
 def summary_value(results: Path, key: str) -> str | None:
@@ -271,6 +272,8 @@ def _outcome(number: int, line: Mapping[str, object], cells: tuple[object, ...])
         row=number,
         tracking_number=text(TRACKING_NUMBER) or "",
         contract_type=text(CONTRACT_TYPE) or "",
+        # A workbook of a release before ticket types has no such column: damage.
+        ticket_type=text(TICKET_TYPE) or TicketType.DAMAGE.value,
         status=status,
         ticket_id=text("ticket_id"),
         http_status=http if isinstance(http, int) else None,

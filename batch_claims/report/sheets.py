@@ -24,6 +24,7 @@ from batch_claims.results_layout import (
     RESULT_COLUMNS,
     SOURCE_ROW_HEADER,
 )
+from batch_claims.ticket_types import TICKET_TYPE, TicketType
 
 Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
 
@@ -45,6 +46,7 @@ def in_input_order(
                 row=source.row,
                 tracking_number=_text_of(_input_value(table, source, TRACKING_NUMBER)),
                 contract_type="",
+                ticket_type="",
                 status=Status.NOT_ATTEMPTED,
                 error_detail="no outcome was recorded for this row",
             )
@@ -64,6 +66,7 @@ def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> Non
             outcome.row,
             outcome.tracking_number,
             outcome.contract_type,
+            outcome.ticket_type,
             outcome.status.value,
             outcome.ticket_id,
             outcome.http_status,
@@ -83,6 +86,7 @@ def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> Non
                     outcome.row,
                     _safe_text(outcome.tracking_number),
                     outcome.contract_type,
+                    outcome.ticket_type,
                     outcome.status.value,
                     outcome.ticket_id,
                     outcome.http_status,
@@ -95,21 +99,30 @@ def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> Non
 
 
 def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
-    sheet.append_values([*table.headers, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
+    """The rows without a ticket, as the input had them, then why (``error``) and their
+    row number. A row whose ticket type the input did not say in a column (the sheet's
+    name, --ticket-type or the config said it) gets a ``ticket_type`` column before
+    ``error``, so that a retry files it as the same type."""
+    failed = [(outcome, source) for outcome, source in ordered if not outcome.status.has_ticket]
+    typed = TICKET_TYPE not in table.mapping and any(
+        outcome.ticket_type not in ("", TicketType.DAMAGE) for outcome, _ in failed
+    )
+    extra = [TICKET_TYPE] if typed else []
+    sheet.append_values([*table.headers, *extra, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
-    for outcome, source in ordered:
-        if outcome.status.has_ticket:
-            continue
+    for outcome, source in failed:
+        kind: list[object] = [outcome.ticket_type or None] if typed else []
         tracking_number = outcome.tracking_number or _text_of(
             _input_value(table, source, TRACKING_NUMBER) if source is not None else None
         )
         reason = failure_reason(outcome, tracking_number)
         try:
             cleaned: list[CellValue] = [
-                excel_value(value) for value in [*_input_cells(table, source), reason, outcome.row]
+                excel_value(value)
+                for value in [*_input_cells(table, source), *kind, reason, outcome.row]
             ]
         except Exception as exc:  # one odd cell must not cost the workbook
-            blank: list[CellValue] = [None] * len(table.headers)
+            blank: list[CellValue] = [None] * (len(table.headers) + len(kind))
             cleaned = [
                 *blank,
                 excel_value(
@@ -123,7 +136,7 @@ def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None
             text_column=tracking_index,
             highlighted=_highlights(table, outcome),
         )
-    sheet.finish_table(len(table.headers) + 2)
+    sheet.finish_table(len(table.headers) + len(extra) + 2)
 
 
 def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:

@@ -57,6 +57,7 @@ def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -
     chart.set_size({"width": 567, "height": 283})  # 15 cm by 7.5 cm
     sheet.worksheet.insert_chart("D2", chart)
 
+    _per_type(sheet, outcomes)
     sheet.skip()
     sheet.append_values(["run", ""], bold=True)
     details: list[tuple[str, object]] = [
@@ -98,3 +99,17 @@ def without_userinfo(url: str | None) -> str | None:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _per_type(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
+    """Rows per ticket type and status, when the sheet holds more than one type."""
+    types = sorted({outcome.ticket_type for outcome in outcomes if outcome.ticket_type})
+    if len(types) < 2:
+        return
+    counts = Counter((outcome.ticket_type, outcome.status) for outcome in outcomes)
+    shown = [status for status in Status if any(counts[t, status] for t in types)]
+    sheet.skip()
+    sheet.append_values(["ticket_type", *(status.value for status in shown), "total"], bold=True)
+    for ticket_type in types:
+        numbers = [counts[ticket_type, status] for status in shown]
+        sheet.append_values([ticket_type, *numbers, sum(numbers)])

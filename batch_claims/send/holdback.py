@@ -23,7 +23,7 @@ from batch_claims.columns import CARRIER_CONTRACT_ID, TRACKING_NUMBER
 from batch_claims.errors import Rejected
 from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import NOT_CREATED, AttemptRecord, Journal
-from batch_claims.send.payload import TICKET_TYPE, request_hash
+from batch_claims.send.payload import request_hash
 
 CARRIER_CONTACT_MISSING = "carrier support contact is required"
 VALIDATION_ERROR = "validation error"
@@ -82,10 +82,15 @@ def refused_unchanged_outcomes(
     the same again, ``not_attempted`` with that answer (``--force``: none). Reads only."""
     if force or not claims:
         return {}
-    latest = journal.last_attempts([c.tracking_number for c in claims], TICKET_TYPE)
+    latest: dict[tuple[str, str], AttemptRecord] = {}
+    for ticket_type in {claim.ticket_type for claim in claims}:
+        numbers = [c.tracking_number for c in claims if c.ticket_type is ticket_type]
+        found = journal.last_attempts(numbers, ticket_type)
+        latest.update(((number, ticket_type), record) for number, record in found.items())
     held: dict[int, RowOutcome] = {}
     for claim in claims:
-        reason = refused_unchanged(latest.get(claim.tracking_number), request_hash(claim))
+        last = latest.get((claim.tracking_number, claim.ticket_type))
+        reason = refused_unchanged(last, request_hash(claim))
         if reason is not None:
             held[claim.row] = claim.outcome(
                 Status.NOT_ATTEMPTED,

@@ -19,9 +19,9 @@ from batch_claims.send.journal import (
     LockHolder,
     lock_path,
 )
-from batch_claims.send.payload import TICKET_TYPE
 from batch_claims.send.run import nothing_sent_yet
 from batch_claims.settings import Settings
+from batch_claims.ticket_types import TicketType
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,35 @@ def resolve(
     tracking_number: str,
     ticket_id: str | None,
     opened: Callable[[Path, str], None],
-) -> None:
+    ticket_type: TicketType | None = None,
+) -> TicketType:
     """Record the ticket found in the panel (``ticket_id``), or that none exists (None):
-    the row may be sent again. ``opened(path, account)`` is told first."""
+    the row may be sent again. ``opened(path, account)`` is told first. Without
+    ``ticket_type``, the one type the parcel has an unconfirmed request for (damage when
+    it has none); two such types must be told apart. The type resolved is returned."""
     path = existing_journal(settings)
     book = Journal(path, SystemClock().utcnow)
     try:
         with nothing_sent_yet(note=""):
             opened(path, book.get_meta("account") or "unknown")
-            book.resolve(tracking_number, TICKET_TYPE, ticket_id)
+            if ticket_type is None:
+                ticket_type = _pending_type(book, tracking_number)
+            book.resolve(tracking_number, ticket_type, ticket_id)
+            return ticket_type
     finally:
         book.close()
+
+
+def _pending_type(book: Journal, tracking_number: str) -> TicketType:
+    pending = sorted(
+        {r.ticket_type for r in book.unconfirmed() if r.tracking_number == tracking_number}
+    )
+    if len(pending) > 1:
+        raise InputError(
+            f"{tracking_number} has unconfirmed requests for {', '.join(pending)} tickets: "
+            "say which one you checked with --ticket-type"
+        )
+    return TicketType(pending[0]) if pending else TicketType.DAMAGE
 
 
 def unlock(settings: Settings) -> tuple[Path, list[LockHolder]]:

@@ -1,4 +1,6 @@
-"""Claim → the JSON body of the damage-ticket endpoint, in the right variant.
+"""Claim → the JSON body of its ticket type's endpoint, in the right variant: only the
+fields the type's variant defines (``ticket_types``), money as ``{price, currency}``,
+a parcel's size as ``{length, width, height}``, documents as ``{file_token}``.
 
 Pure functions: the file tokens come in as a mapping from document column to token.
 """
@@ -8,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import astuple
 from decimal import Decimal
 from typing import Any
 
-from batch_claims.columns import BY_NAME, DOCUMENT_COLUMNS, TRACKING_NUMBER, Kind, Variant
-from batch_claims.outcome import Claim, Money
-
-TICKET_TYPE = "damage"
+from batch_claims.columns import BY_NAME, TRACKING_NUMBER
+from batch_claims.outcome import Claim, Dimensions, Money
+from batch_claims.ticket_types import TYPES
 
 
 def _price(value: Decimal) -> int | float:
@@ -25,26 +27,29 @@ def _price(value: Decimal) -> int | float:
 
 
 def build_payload(claim: Claim, file_tokens: Mapping[str, str]) -> dict[str, Any]:
-    """The ticket body for ``claim``.
-
-    Own-contract bodies carry whatever the row has; Sendcloud-rates bodies never carry
-    ``carrier_contract_id`` (it is not in that variant's schema).
-    """
+    """The ticket body for ``claim``: the fields its ticket type sends for its variant
+    (a Sendcloud-rates body never carries ``carrier_contract_id``: that variant does not
+    define it), each as the API spells it."""
+    spec = TYPES[claim.ticket_type]
     body: dict[str, Any] = {TRACKING_NUMBER: claim.tracking_number}
     for name, value in claim.fields.items():
         column = BY_NAME[name]
-        if not column.api_field or column.is_document:
-            continue
-        if column.kind is Kind.INTEGER and claim.variant is Variant.SENDCLOUD_RATES:
+        if not column.api_field or column.is_document or not spec.sends(name, claim.variant):
             continue
         if isinstance(value, Money):
             body[name] = {"price": _price(value.price), "currency": value.currency}
+        elif isinstance(value, Dimensions):
+            body[name] = {
+                "length": _price(value.length),
+                "width": _price(value.width),
+                "height": _price(value.height),
+            }
         else:
             body[name] = value
-    for column in DOCUMENT_COLUMNS:
-        token = file_tokens.get(column.name)
+    for name in spec.documents(claim.variant):
+        token = file_tokens.get(name)
         if token is not None:
-            body[column.name] = {"file_token": token}
+            body[name] = {"file_token": token}
     return body
 
 
@@ -69,6 +74,8 @@ def normalised(claim: Claim) -> dict[str, Any]:
     for name, value in claim.fields.items():
         if isinstance(value, Money):
             data[name] = {"price": str(value.price.normalize()), "currency": value.currency}
+        elif isinstance(value, Dimensions):
+            data[name] = [str(size.normalize()) for size in astuple(value)]
         else:
             data[name] = value
     for name, attachment in claim.attachments.items():

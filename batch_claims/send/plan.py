@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from batch_claims.outcome import Claim, RowOutcome, Status
 from batch_claims.send.holdback import refused_unchanged_outcomes
-from batch_claims.send.journal import Journal
-from batch_claims.send.payload import TICKET_TYPE
+from batch_claims.send.journal import ClaimRecord, Journal
 from batch_claims.send.record import outcome_of_record
 from batch_claims.settings import Settings
+from batch_claims.ticket_types import TicketType
 from batch_claims.validate.prepare import Prepared
 
 
@@ -105,14 +105,31 @@ def known_outcomes(
     force: bool = False,
     resubmit_unconfirmed: bool = False,
 ) -> dict[int, RowOutcome | None]:
-    """``outcome_of_record`` of every claim by row, from one batch look-up of the journal."""
-    records = journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
+    """``outcome_of_record`` of every claim by row, from one batch look-up of the journal
+    per ticket type."""
+    records = records_of(journal, claims)
     return {
-        claim.row: outcome_of_record(
-            records.get(claim.tracking_number), claim, force, resubmit_unconfirmed
-        )
+        claim.row: outcome_of_record(records[claim.row], claim, force, resubmit_unconfirmed)
         for claim in claims
     }
+
+
+def records_of(journal: Journal, claims: Sequence[Claim]) -> dict[int, ClaimRecord | None]:
+    """By row: the journal's record of each claim (keyed by tracking number and ticket
+    type), in one batch look-up per ticket type."""
+    found: dict[int, ClaimRecord | None] = {}
+    for ticket_type, group in by_type(claims).items():
+        records = journal.claims_of([claim.tracking_number for claim in group], ticket_type)
+        found.update((claim.row, records.get(claim.tracking_number)) for claim in group)
+    return found
+
+
+def by_type(claims: Sequence[Claim]) -> dict[TicketType, list[Claim]]:
+    """The claims grouped by ticket type, each group in sheet order."""
+    groups: dict[TicketType, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(claim.ticket_type, []).append(claim)
+    return groups
 
 
 def planned_outcomes(

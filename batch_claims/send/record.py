@@ -12,6 +12,7 @@ from typing import Any
 from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import CREATED, IN_FLIGHT, UNCONFIRMED, ClaimRecord
 from batch_claims.send.payload import changed_fields, normalised
+from batch_claims.ticket_types import TicketType
 
 
 def outcome_of_record(
@@ -41,7 +42,9 @@ def outcome_of_record(
         return claim.outcome(
             Status.UNCONFIRMED,
             error_code=Status.UNCONFIRMED.value,
-            error_detail=unconfirmed_hint(claim.tracking_number, record.updated_at),
+            error_detail=unconfirmed_hint(
+                claim.tracking_number, record.updated_at, claim.ticket_type
+            ),
         )
     return None
 
@@ -52,12 +55,16 @@ def json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def unconfirmed_hint(tracking_number: str, since: str | None) -> str:
+def unconfirmed_hint(
+    tracking_number: str, since: str | None, ticket_type: TicketType = TicketType.DAMAGE
+) -> str:
     when = f" on {since}" if since else ""
+    kind = "" if ticket_type is TicketType.DAMAGE else f" --ticket-type {ticket_type}"
+    what = "a ticket" if ticket_type is TicketType.DAMAGE else f"a {ticket_type} ticket"
     return (
-        f"a ticket request for {tracking_number} may have reached Sendcloud{when} and its "
+        f"{what} request for {tracking_number} may have reached Sendcloud{when} and its "
         "outcome is unknown; look the parcel up in the Sendcloud panel, then run "
-        f"`batch-claims resolve {tracking_number} --ticket-id ID` or `--not-created` "
+        f"`batch-claims resolve {tracking_number}{kind} --ticket-id ID` or `--not-created` "
         "(or submit with --resubmit-unconfirmed)"
     )
 
@@ -69,7 +76,7 @@ def outcome_of_this_run(record: ClaimRecord, claim: Claim, why: str | None) -> R
     if record.state == CREATED:
         return claim.outcome(Status.SUBMITTED, ticket_id=record.ticket_id)
     if record.state in (IN_FLIGHT, UNCONFIRMED):
-        hint = unconfirmed_hint(claim.tracking_number, None)
+        hint = unconfirmed_hint(claim.tracking_number, None, claim.ticket_type)
         return claim.outcome(
             Status.UNCONFIRMED,
             error_code=ErrorCode.INTERRUPTED if why is None else ErrorCode.INTERNAL_ERROR,

@@ -43,10 +43,7 @@ from batch_claims.send.journal import (
     Journal,
     RequestLog,
 )
-from batch_claims.send.payload import (
-    TICKET_TYPE,
-)
-from batch_claims.send.plan import known_outcomes
+from batch_claims.send.plan import known_outcomes, records_of
 from batch_claims.send.record import outcome_of_this_run
 from batch_claims.send.stopping import (
     SLOT_ENDED,
@@ -225,7 +222,7 @@ class Submitter:
         """After an interruption or an error mid-row: what this run's ticket attempt for
         the claim came to, as the journal has it (a ticket, or an unknown outcome)."""
         try:
-            record = self.journal.claim(claim.tracking_number, TICKET_TYPE)
+            record = self.journal.claim(claim.tracking_number, claim.ticket_type)
         except JournalFailed as exc:
             self.journal_failure = self.journal_failure or exc
             return None
@@ -233,7 +230,9 @@ class Submitter:
             return None
         if record.state == IN_FLIGHT:
             try:
-                self.journal.resolve_in_flight_as_unconfirmed(claim.tracking_number, TICKET_TYPE)
+                self.journal.resolve_in_flight_as_unconfirmed(
+                    claim.tracking_number, claim.ticket_type
+                )
             except JournalFailed as exc:  # it stays in_flight: the next run says unconfirmed
                 self.journal_failure = self.journal_failure or exc
         return outcome_of_this_run(record, claim, why)
@@ -251,10 +250,13 @@ class Submitter:
         """What the journal already knows of each claim (None: send it), by row, from
         one batch look-up; an attempt left in_flight by a run that died mid-request is
         recorded unconfirmed first."""
-        records = self.journal.claims_of([claim.tracking_number for claim in claims], TICKET_TYPE)
-        for tracking_number, record in records.items():
-            if record.state == IN_FLIGHT:
-                self.journal.resolve_in_flight_as_unconfirmed(tracking_number, TICKET_TYPE)
+        records = records_of(self.journal, claims)
+        for claim in claims:
+            record = records[claim.row]
+            if record is not None and record.state == IN_FLIGHT:
+                self.journal.resolve_in_flight_as_unconfirmed(
+                    claim.tracking_number, claim.ticket_type
+                )
         return known_outcomes(self.journal, claims, self.force, self.resubmit_unconfirmed)
 
     def send(self, claim: Claim, uploader: Uploader) -> RowOutcome:

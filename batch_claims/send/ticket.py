@@ -27,7 +27,6 @@ from batch_claims.errors import (
 from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
 from batch_claims.send.journal import CREATED, NOT_CREATED, UNCONFIRMED, ClaimState, Journal
 from batch_claims.send.payload import (
-    TICKET_TYPE,
     build_payload,
     normalised,
     request_hash,
@@ -79,7 +78,7 @@ def create_ticket(
                 run.journal.begin_attempt(
                     run.run_id,
                     claim.tracking_number,
-                    TICKET_TYPE,
+                    claim.ticket_type,
                     request_hash(claim),
                     json_roundtrip(normalised(claim)),
                 )
@@ -98,8 +97,11 @@ def create_ticket(
         return True
 
     try:
-        result = run.client.create_damage_ticket(
-            payload, claim.is_portal_claim, before_send=before_send
+        result = run.client.create_ticket(
+            payload,
+            claim.is_portal_claim,
+            before_send=before_send,
+            ticket_type=claim.ticket_type.value,
         )
     except _NotSent:
         # Stopped while waiting for a window: nothing of this attempt reached Sendcloud
@@ -119,7 +121,7 @@ def create_ticket(
             return api_failure(claim, Status.REJECTED, exc), exc
         if isinstance(exc, GaveUp):
             return api_failure(claim, Status.FAILED, exc), None
-        hint = unconfirmed_hint(claim.tracking_number, None)
+        hint = unconfirmed_hint(claim.tracking_number, None, claim.ticket_type)
         return api_failure(claim, Status.UNCONFIRMED, exc, hint), None
     except NOTHING_SENT as exc:
         # Refused credentials, not the Support API, unreachable, TLS: certainly no
@@ -137,7 +139,7 @@ def create_ticket(
         return claim.outcome(
             Status.UNCONFIRMED,
             error_code=ErrorCode.INTERRUPTED,
-            error_detail=detail + unconfirmed_hint(claim.tracking_number, None),
+            error_detail=detail + unconfirmed_hint(claim.tracking_number, None, claim.ticket_type),
         ), None
     run.fault("after_ticket")
     recorded = finish(CREATED, ticket_id=result.ticket_id, http_status=result.http_status)

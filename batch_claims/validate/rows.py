@@ -44,7 +44,7 @@ from batch_claims.validate.decimals import decimal_convention
 from batch_claims.validate.messages import Coerced, Message, Problem, where
 from batch_claims.validate.money import StatedCurrency, amount_column
 from batch_claims.validate.parsers import PARSERS
-from batch_claims.validate.schema import CONTRACT_GIVEN, failures, frame_columns
+from batch_claims.validate.schema import CLAIM_KEY, CONTRACT_GIVEN, failures, frame_columns
 from batch_claims.validate.type_checks import (
     Found,
     contract_mismatches,
@@ -161,6 +161,7 @@ def validate_table(
     )
     frame[IS_PORTAL_CLAIM] = [bool(v) for v in typed[IS_PORTAL_CLAIM]]
     frame[CONTRACT_GIVEN] = contract_given
+    frame[CLAIM_KEY] = _claim_keys(rows, typed[TRACKING_NUMBER], types)
     _add_schema_errors(table, frame, list(zip(types, variants, strict=True)), errors)
     body: list[tuple[str, list[Any]]] = [
         (c.name, money[c.name] if c.kind is Kind.AMOUNT else typed[c.name])
@@ -241,6 +242,18 @@ def _variants(
     ]
 
 
+def _claim_keys(
+    rows: Sequence[int], numbers: Sequence[str | None], types: Sequence[TicketType | None]
+) -> list[str]:
+    """The claim each row makes: its tracking number and ticket type (a parcel may have
+    an address-change ticket and a damage ticket, never two damage tickets). A row
+    without a readable tracking number makes a claim of its own."""
+    return [
+        f"{number}\x00{ticket_type}" if number is not None else f"\x00row {row}"
+        for row, number, ticket_type in zip(rows, numbers, types, strict=True)
+    ]
+
+
 def _type_problems(
     table: SheetTable,
     rows: Sequence[int],
@@ -273,9 +286,8 @@ def _add_schema_errors(
     rows = list(frame.index)
     kind_of = dict(zip(rows, kinds, strict=True))
     first_row: dict[str, int] = {}
-    for row, number in zip(rows, frame[TRACKING_NUMBER], strict=True):
-        if number is not None:
-            first_row.setdefault(number, row)
+    for row, key in zip(rows, frame[CLAIM_KEY], strict=True):
+        first_row.setdefault(key, row)
     cells: dict[str, dict[int, object]] = {}
     for row, name, code in failures(frame, kinds):
         if errors.has(row, name):
@@ -287,7 +299,7 @@ def _add_schema_errors(
         variant = variant or Variant.OWN_CONTRACT
         if code is ErrorCode.DUPLICATE_TRACKING_NUMBER:
             value = frame.at[row, TRACKING_NUMBER]
-            first = str(first_row[str(value)])
+            first = str(first_row[str(frame.at[row, CLAIM_KEY])])
             problem = Message.DUPLICATE_TRACKING_NUMBER.problem(first_row=first)
         else:
             problem = _schema_problem(table, name, code, variant, ticket_type)

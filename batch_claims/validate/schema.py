@@ -34,8 +34,10 @@ from batch_claims.columns import (
 from batch_claims.outcome import ErrorCode
 from batch_claims.ticket_types import TYPES, TicketType, required_columns
 
-# Frame column beside the canonical ones: the row's contract id cell is not blank.
+# Frame columns beside the canonical ones: the row's contract id cell is not blank; the
+# claim a row makes (its tracking number and ticket type: one claim per parcel and type).
 CONTRACT_GIVEN = "__contract_given"
+CLAIM_KEY = "__claim_key"
 # A failure case: (row, canonical column, code).
 Failure = tuple[int, str, ErrorCode]
 
@@ -71,18 +73,21 @@ def _portal_has_contract(frame: pd.DataFrame) -> pd.Series[bool]:
 
 # A DataFrame-level check reports every column of a failing row: say which one it is.
 _WIDE_CHECK_COLUMN = {ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT: IS_PORTAL_CLAIM}
+# A check on a frame column of ours is told on the sheet's column it stands for.
+_FRAME_COLUMN = {CLAIM_KEY: TRACKING_NUMBER}
 
 
 @cache
 def tracking_schema() -> pa.DataFrameSchema:
-    """Checks across all rows, whatever their variant."""
+    """Checks across all rows, whatever their type and variant: a tracking number on
+    every row, and on two rows only for two ticket types."""
     return pa.DataFrameSchema(
         {
-            TRACKING_NUMBER: pa.Column(
+            TRACKING_NUMBER: pa.Column(None, nullable=False),
+            CLAIM_KEY: pa.Column(
                 None,
-                nullable=False,
                 checks=pa.Check(_later_duplicates, name=ErrorCode.DUPLICATE_TRACKING_NUMBER),
-            )
+            ),
         },
         strict=False,
     )
@@ -147,6 +152,7 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[Failure]:
             if index is None or (isinstance(index, float) and math.isnan(index)):
                 continue
             code = ErrorCode.REQUIRED if check == "not_nullable" else ErrorCode(str(check))
-            found.append((int(index), _WIDE_CHECK_COLUMN.get(code, str(column)), code))
+            column = _FRAME_COLUMN.get(str(column), str(column))
+            found.append((int(index), _WIDE_CHECK_COLUMN.get(code, column), code))
         return found
     return []
