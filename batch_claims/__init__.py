@@ -1,4 +1,5 @@
-"""batch-claims: file Sendcloud damage claims in bulk from a spreadsheet."""
+"""batch-claims: file Sendcloud claims (every Support API ticket type) in bulk from a
+spreadsheet."""
 
 from importlib.metadata import PackageNotFoundError, version
 

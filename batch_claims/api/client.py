@@ -1,4 +1,5 @@
-"""The Support API on one ``requests.Session``: upload a file, create a damage ticket.
+"""The Support API on one ``requests.Session``: upload a file, create a ticket of any
+type (``/dsf/tickets/<type>``).
 
 Every attempt waits for the rate limiter, goes through ``map_request_errors`` and has
 its answer classified into the exception tree of ``errors.py``. Retryable failures are

@@ -1,8 +1,9 @@
-"""One row's journey: sheet → validated Claim → uploaded files → ticket → RowOutcome.
+"""The offline half of a row's journey: the sheet read, each row checked by its ticket
+type and variant, its documents found — a valid ``Claim`` or an invalid ``RowOutcome``
+per row (``Prepared``), with the notices about the sheet as a whole.
 
-``prepare`` reads and checks everything offline; ``validate`` turns that into
-outcomes; ``Submitter`` sends the valid rows one after another through the journal
-and the API client. Nothing here prints: progress goes through a callback.
+``prepare`` reads and checks everything without the network; ``validate`` turns that
+into outcomes; sending is ``send/``'s. Nothing here prints.
 """
 
 from __future__ import annotations
