@@ -1,6 +1,7 @@
 """The eight kinds of ticket Sendcloud's Support API files, as data: one definition per
 type, from which the schema, the payload, the evidence checklist, the template and the
-README's columns table are made. Adding a ninth type is a new entry in ``TYPES``.
+README's columns table (``report.columns_table``) are made. Adding a ninth type is a
+new entry in ``TYPES``.
 
 A definition says the type's API path (``/dsf/tickets/<type>``), the contract types
 (``Variant``) it accepts, the body fields it sends with the variants each is required
@@ -127,6 +128,11 @@ class TicketTypeSpec:
         return any(BY_NAME[name].currency_column == column for name in self.fields)
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """A type's other words, written ``"lost parcel|verloren|…"`` to keep the table short."""
+    return tuple(text.split("|"))
+
+
 _AMOUNTS = {
     "contents_sales_price": Field(RATES),
     "contents_purchase_price": Field(),
@@ -163,22 +169,9 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 **{name: Field(RATES) for name in _DAMAGE_DOCUMENTS},
             },
             portal_claim=True,
-            aliases=(
-                "damaged",
-                "damaged parcel",
-                "schade",
-                "beschadigd",
-                "beschädigt",
-                "beschaedigt",
-                "schaden",
-                "dommage",
-                "endommagé",
-                "endommage",
-                "colis endommagé",
-                "daño",
-                "dano",
-                "dañado",
-                "danado",
+            aliases=_words(
+                "damaged|damaged parcel|schade|beschadigd|beschädigt|beschaedigt|schaden|"
+                "dommage|endommagé|endommage|colis endommagé|daño|dano|dañado|danado"
             ),
         ),
         TicketTypeSpec(
@@ -197,18 +190,9 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 "carrier_claim_form": Field(RATES),
             },
             portal_claim=True,
-            aliases=(
-                "lost parcel",
-                "verloren",
-                "zoek",
-                "kwijt",
-                "verlust",
-                "verlorene sendung",
-                "perdu",
-                "colis perdu",
-                "perdido",
-                "paquete perdido",
-                "extraviado",
+            aliases=_words(
+                "lost parcel|verloren|zoek|kwijt|verlust|verlorene sendung|perdu|"
+                "colis perdu|perdido|paquete perdido|extraviado"
             ),
         ),
         TicketTypeSpec(
@@ -225,24 +209,12 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 "carrier_claim_form": Field(RATES),
             },
             portal_claim=False,
-            aliases=(
-                "delivered not received",
-                "delivered but not received",
-                "not received",
-                "dbnr",
-                "bezorgd niet ontvangen",
-                "afgeleverd niet ontvangen",
-                "niet ontvangen",
-                "zugestellt nicht erhalten",
-                "zugestellt aber nicht erhalten",
-                "nicht erhalten",
-                "livré non reçu",
-                "livre non recu",
-                "livré mais non reçu",
-                "non reçu",
-                "entregado no recibido",
-                "entregado pero no recibido",
-                "no recibido",
+            aliases=_words(
+                "delivered not received|delivered but not received|not received|dbnr|"
+                "bezorgd niet ontvangen|afgeleverd niet ontvangen|niet ontvangen|"
+                "zugestellt nicht erhalten|zugestellt aber nicht erhalten|nicht erhalten|"
+                "livré non reçu|livre non recu|livré mais non reçu|non reçu|"
+                "entregado no recibido|entregado pero no recibido|no recibido"
             ),
         ),
         TicketTypeSpec(
@@ -256,18 +228,9 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 "purchase_invoice": Field(RATES),
             },
             portal_claim=True,
-            aliases=(
-                "delayed",
-                "vertraging",
-                "vertraagd",
-                "verspätung",
-                "verspaetung",
-                "verzögerung",
-                "verzoegerung",
-                "retard",
-                "en retard",
-                "retraso",
-                "retrasado",
+            aliases=_words(
+                "delayed|vertraging|vertraagd|verspätung|verspaetung|verzögerung|"
+                "verzoegerung|retard|en retard|retraso|retrasado"
             ),
             window=ClaimWindow(days_after_delivery=None),
         ),
@@ -277,20 +240,11 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
             OWN,
             {**_CONTRACT_ID, "additional_remarks": Field()},
             portal_claim=True,
-            aliases=(
-                "late",
-                "te laat",
-                "late levering",
-                "te late levering",
-                "late bezorging",
-                "verspätete zustellung",
-                "verspaetete zustellung",
-                "späte zustellung",
-                "livraison tardive",
-                "livraison en retard",
-                "entrega tardía",
-                "entrega tardia",
-                "entrega con retraso",
+            aliases=_words(
+                "late|te laat|late levering|te late levering|late bezorging|"
+                "verspätete zustellung|verspaetete zustellung|späte zustellung|"
+                "livraison tardive|livraison en retard|entrega tardía|entrega tardia|"
+                "entrega con retraso"
             ),
         ),
         TicketTypeSpec(
@@ -303,19 +257,12 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 "additional_details": Field(RATES),
             },
             portal_claim=True,
-            aliases=(
-                "unjustified return",
-                "wrongful return",
-                "onterechte retour",
-                "onterecht retour",
-                "ten onrechte retour",
-                "ungerechtfertigte rücksendung",
-                "ungerechtfertigte ruecksendung",
-                "unberechtigte rücksendung",
-                "retour injustifié",
-                "retour injustifie",
-                "devolución injustificada",
-                "devolucion injustificada",
+            aliases=_words(
+                "unjustified return|wrongful return|onterechte retour|onterecht retour|"
+                "ten onrechte retour|ungerechtfertigte rücksendung|"
+                "ungerechtfertigte ruecksendung|unberechtigte rücksendung|"
+                "retour injustifié|retour injustifie|devolución injustificada|"
+                "devolucion injustificada"
             ),
         ),
         TicketTypeSpec(
@@ -327,18 +274,10 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
                 "additional_details": Field(),
             },
             portal_claim=False,
-            aliases=(
-                "change of address",
-                "new address",
-                "adreswijziging",
-                "adres wijzigen",
-                "adresswijziging",
-                "adressänderung",
-                "adressaenderung",
-                "changement d'adresse",
-                "changement adresse",
-                "cambio de dirección",
-                "cambio de direccion",
+            aliases=_words(
+                "change of address|new address|adreswijziging|adres wijzigen|"
+                "adresswijziging|adressänderung|adressaenderung|changement d'adresse|"
+                "changement adresse|cambio de dirección|cambio de direccion"
             ),
             window=ClaimWindow(min_age_hours=None, days_after_delivery=None),
         ),
@@ -348,21 +287,9 @@ TYPES: Mapping[TicketType, TicketTypeSpec] = {
             BOTH,
             {"subject": Field(BOTH), "question": Field(BOTH)},
             portal_claim=False,
-            aliases=(
-                "other question",
-                "question",
-                "overig",
-                "overige",
-                "anders",
-                "vraag",
-                "sonstiges",
-                "andere",
-                "frage",
-                "autre",
-                "autres",
-                "otro",
-                "otros",
-                "pregunta",
+            aliases=_words(
+                "other question|question|overig|overige|anders|vraag|sonstiges|andere|"
+                "frage|autre|autres|otro|otros|pregunta"
             ),
             window=ClaimWindow(min_age_hours=None, days_after_delivery=None),
         ),
@@ -404,42 +331,3 @@ def required_for(column: str, ticket_type: TicketType = TicketType.DAMAGE) -> fr
         return BOTH
     rule = TYPES[ticket_type].fields.get(column)
     return rule.required if rule is not None else NONE
-
-
-def _types_phrase(types: list[TicketType]) -> str:
-    return "all types" if len(types) == len(TYPES) else ", ".join(t.value for t in types)
-
-
-def markdown_table() -> str:
-    """The README's columns table, generated from ``COLUMNS`` and ``TYPES`` (a test keeps
-    them equal): which types use each column and which need it filled, per contract."""
-
-    def used_by(column: Column) -> str:
-        return _types_phrase([spec.type for spec in TYPES.values() if spec.uses(column.name)])
-
-    def required(column: Column) -> str:
-        needing = {
-            variant: [
-                spec.type
-                for spec in TYPES.values()
-                if variant in required_for(column.name, spec.type)
-            ]
-            for variant in Variant
-        }
-        own, rates = needing[Variant.OWN_CONTRACT], needing[Variant.SENDCLOUD_RATES]
-        if own and own == rates:
-            return f"both: {_types_phrase(own)}"
-        parts = [f"{v.value}: {_types_phrase(types)}" for v, types in needing.items() if types]
-        return "; ".join(parts) or "—"
-
-    lines = [
-        "| column | used by | required for | kind | meaning | also matches |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for column in COLUMNS:
-        aliases = ", ".join(column.aliases) or "—"
-        lines.append(
-            f"| `{column.name}` | {used_by(column)} | {required(column)} | {column.kind.value} "
-            f"| {column.help} | {aliases} |"
-        )
-    return "\n".join(lines)

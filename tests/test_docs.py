@@ -8,7 +8,7 @@ import pytest
 
 import batch_claims
 from batch_claims.cli import cli
-from batch_claims.ticket_types import markdown_table
+from batch_claims.report.columns_table import markdown_table
 from tests.helpers import ROOT, run
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -19,7 +19,8 @@ def test_readme_columns_table_is_generated_from_columns_py() -> None:
     assert match, "README lacks the columns markers"
     assert match.group(1).strip() == markdown_table().strip(), (
         "README columns table is stale: regenerate it with "
-        "python -c 'from batch_claims.ticket_types import markdown_table; print(markdown_table())'"
+        "python -c 'from batch_claims.report.columns_table import markdown_table; "
+        "print(markdown_table())'"
     )
 
 

@@ -174,3 +174,25 @@ def test_importing_a_stage_loads_only_what_it_needs(module: str, absent: tuple[s
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert [m for m in loaded if any(m == a or m.startswith(a + ".") for a in absent)] == []
+
+
+# Data tables, not code: the canonical columns with their aliases in five languages.
+DATA_TABLES = {"batch_claims.columns"}
+
+
+def test_no_module_is_over_400_lines_but_the_data_tables() -> None:
+    long = {
+        name: count
+        for name, path in MODULES.items()
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert set(long) <= DATA_TABLES, long
+
+
+def test_every_module_says_what_it_owns() -> None:
+    silent = [
+        name
+        for name, path in MODULES.items()
+        if path.name != "__main__.py" and ast.get_docstring(ast.parse(path.read_text())) is None
+    ]
+    assert silent == []

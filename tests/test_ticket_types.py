@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 
 from batch_claims.columns import COLUMNS, Variant
+from batch_claims.report.columns_table import markdown_table
 from batch_claims.ticket_types import (
     TYPES,
     TicketType,
-    markdown_table,
     required_columns,
     ticket_type_of,
 )
