@@ -60,14 +60,6 @@ def redact(text: str) -> str:
     return text
 
 
-def forget_all() -> None:
-    """Forget every secret (for tests)."""
-    global _ordered
-    with _lock:
-        _secrets.clear()
-        _ordered = ()
-
-
 def printable(text: str) -> str:
     """Text safe to show on a terminal or in a log line (line breaks and tabs kept)."""
     if text.isprintable():

@@ -286,14 +286,3 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*")
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-
-
-def describe_exception(exc: BaseException, limit: int = 300) -> str:
-    """A short one-line text for an exception, without object reprs or URL credentials."""
-    text = str(exc) or type(exc).__name__
-    text = _OBJECT_REPR.sub("", text)
-    text = _USERINFO.sub(r"\1***@", text)
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"{type(exc).__name__}: {text}"

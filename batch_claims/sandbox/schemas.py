@@ -32,7 +32,6 @@ from typing import Any
 
 OWN_CONTRACT = "own_contract"
 SENDCLOUD_RATES = "sendcloud_rates"
-CONTRACTS = (OWN_CONTRACT, SENDCLOUD_RATES)
 
 Schema = dict[str, Any]
 
