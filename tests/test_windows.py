@@ -349,3 +349,27 @@ def test_a_max_minutes_slot_spends_its_time_on_the_urgent_rows(
     statuses = {line["row"]: line["status"] for line in lines}
     assert {row for row, status in statuses.items() if status == "submitted"} == set(sent)
     assert {status for row, status in statuses.items() if row not in sent} == {"not_attempted"}
+
+
+def test_a_retry_judges_the_failed_rows_dates_again(
+    clocks: Clocks, server: Any, tmp_path: Path
+) -> None:
+    """The dates travel in Failed rows: a retry warns and lists them as a submit does."""
+    sheet = write_sheet(
+        tmp_path,
+        [
+            ["NOTFOUND0001", "damage", "own_contract", None, "2026-11-10"],
+            ["3SWINDOW002", "damage", "own_contract", None, "2026-11-26"],
+        ],
+        HEADERS[:5],
+    )
+    journal = tmp_path / "j.sqlite3"
+    assert run("submit", sheet, "--journal", journal).exit_code == 1
+    first = sheet.with_suffix(".results.xlsx")
+    second = tmp_path / "second.xlsx"
+    result = run("retry", first, "--journal", journal, "--out", second, "--order", "deadline")
+    assert result.exit_code == 1, result.output
+    assert "row 2 is past the 7-day window Sendcloud recommends for damage claims" in (
+        result.output
+    )
+    assert [(line[0], line[4]) for line in urgent(second)] == [(2, "past")]
