@@ -1,5 +1,5 @@
-"""The values the pipeline yields: a row's status, its errors and their codes, and a
-valid claim.
+"""The values the pipeline yields: a row's status, its errors and their codes, a valid
+claim, and where a claim stands in the window Sendcloud recommends filing it in.
 
 Plain frozen dataclasses. A bad row is data (a ``RowOutcome`` holding ``RowError``
 values), never an exception. ``ErrorCode`` is every error code batch-claims itself
