@@ -1,5 +1,5 @@
-"""The values the pipeline yields: a row's status, its errors and their codes, and a
-valid claim.
+"""The values the pipeline yields: a row's status, its errors and their codes, a valid
+claim, and where a claim stands in the window Sendcloud recommends filing it in.
 
 Plain frozen dataclasses. A bad row is data (a ``RowOutcome`` holding ``RowError``
 values), never an exception. ``ErrorCode`` is every error code batch-claims itself
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +34,17 @@ class Status(StrEnum):
     @property
     def has_ticket(self) -> bool:
         return self in (Status.SUBMITTED, Status.ALREADY_SUBMITTED)
+
+
+class WindowState(StrEnum):
+    """Where a claim stands in the window Sendcloud recommends filing it in (a warning,
+    never a refusal): filed before the parcel is old enough, its deadline within a few
+    days, or past it; ``open`` when it has a deadline that is neither."""
+
+    TOO_EARLY = "too_early"
+    OPEN = "open"
+    CLOSE = "close"
+    PAST = "past"
 
 
 class ErrorCode(StrEnum):
@@ -163,6 +174,11 @@ class Claim:
     attachments: Mapping[str, Attachment] = field(default_factory=dict)
     evidence: str = ""
     ticket_type: TicketType = TicketType.DAMAGE
+    # The claim window (from shipped_at / delivered_at): the last day Sendcloud
+    # recommends filing by, and where the claim stands; None when the row has no date
+    # that says.
+    deadline: date | None = None
+    window: WindowState | None = None
 
     def outcome(self, status: Status, **values: Any) -> RowOutcome:
         """This row's outcome with ``status`` (and ticket id, error, … as given)."""
@@ -173,6 +189,8 @@ class Claim:
             ticket_type=self.ticket_type.value,
             status=status,
             evidence=self.evidence,
+            deadline=self.deadline,
+            window=self.window,
             **values,
         )
 
@@ -193,6 +211,8 @@ class RowOutcome:
     # Which document slots the row's variant needs, which file matched each and how.
     evidence: str = ""
     ticket_type: str = TicketType.DAMAGE.value  # blank when the row's type is unreadable
+    deadline: date | None = None  # as on the Claim
+    window: WindowState | None = None
 
 
 # One row of a run as the stages hand it on: a valid claim still to send, or its outcome.

@@ -22,7 +22,7 @@ from batch_claims.clock import UNIT_SECONDS
 from batch_claims.columns import BY_NAME, CONTRACT_TYPE, Variant, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.limits import Limit, Scope
-from batch_claims.ticket_types import TicketType, ticket_type_of
+from batch_claims.ticket_types import TYPES, ClaimWindow, TicketType, ticket_type_of
 
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v3"
 DEFAULT_TOKEN_URL = "https://account.sendcloud.com/oauth2/token/"
@@ -34,6 +34,19 @@ class AuthKind(StrEnum):
 
     BASIC = "basic"
     OAUTH2 = "oauth2"
+
+
+class SendOrder(StrEnum):
+    """The order a submit hands its claims to the API in: the sheet's, or the most
+    urgent claim window first (the results stay in sheet order either way)."""
+
+    SHEET = "sheet"
+    DEADLINE = "deadline"
+
+
+def default_windows() -> dict[TicketType, ClaimWindow]:
+    """Each type's claim window as ``ticket_types`` defines it."""
+    return {kind: spec.window for kind, spec in TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,9 @@ class Settings:
     # The ticket type of a row whose ticket_type cell is blank on a sheet whose name
     # names no type.
     default_ticket_type: TicketType = TicketType.DAMAGE
+    # The window Sendcloud recommends filing each type in ([windows] in the config).
+    windows: Mapping[TicketType, ClaimWindow] = field(default_factory=default_windows)
+    order: SendOrder = SendOrder.SHEET
     aliases: Mapping[str, str] = field(default_factory=dict)
     journal: Path | None = None
     photos: Path | None = None
@@ -137,13 +153,23 @@ class ConfigFile(dict[str, Any]):
         self.path = path
 
 
-# The config's sections and their keys ([columns] takes any header; journal is top-level).
+# The config's sections and their keys ([columns] takes any header, [windows] a key per
+# ticket type that ``_windows`` checks; journal is top-level).
 CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "sendcloud": ("base_url", "auth", "token_url"),
     "limits": ("ticket", "request", "burst", "margin"),
-    "defaults": ("contract_type", "ticket_type", "photos", "decimal_comma", "token_max_age"),
+    "defaults": (
+        "contract_type",
+        "ticket_type",
+        "photos",
+        "decimal_comma",
+        "token_max_age",
+        "order",
+    ),
 }
-FREE_SECTIONS = ("columns",)
+FREE_SECTIONS = ("columns", "windows")
+MIN_AGE_HOURS = "min_age_hours"
+MAX_WINDOW_DAYS = 366
 TOP_LEVEL_KEYS = ("journal",)
 
 
@@ -224,6 +250,46 @@ def _aliases(table: Mapping[str, Any], name: str) -> dict[str, str]:
     return aliases
 
 
+def _windows(table: Mapping[str, Any], name: str) -> dict[TicketType, ClaimWindow]:
+    """[windows]: ``<ticket type> = DAYS`` (whole days after delivery, or false for no
+    such window) and ``min_age_hours = HOURS`` (for every type that has a least age; 0 or
+    false for none); every other type keeps the window ``ticket_types`` gives it."""
+    days: dict[TicketType, float | None] = {}
+    hours: float | None = None
+    hours_given = False
+    for key, value in table.items():
+        where = f"{name}, [windows] {key}"
+        kind = next((k for k in TicketType if k.value == key.replace("_", "-")), None)
+        if key.replace("-", "_") == MIN_AGE_HOURS:
+            number = float(value) if type(value) in (int, float) else math.nan
+            if value is not False and not 0 <= number <= 24 * MAX_WINDOW_DAYS:
+                raise InputError(
+                    f"{where}: expected a number of hours from 0 to {24 * MAX_WINDOW_DAYS}, "
+                    f"or false for none; got {value!r}"
+                )
+            hours, hours_given = (number or None) if value is not False else None, True
+        elif kind is None:
+            keys = ", ".join((MIN_AGE_HOURS, *(k.value for k in TicketType)))
+            raise InputError(f"{where}: unknown key (expected {keys})")
+        elif kind in days:
+            raise InputError(f"{where}: {kind.value} is given twice")
+        elif value is not False and (type(value) is not int or not 1 <= value <= MAX_WINDOW_DAYS):
+            raise InputError(
+                f"{where}: expected a whole number of days after delivery from 1 to "
+                f"{MAX_WINDOW_DAYS}, or false for no window; got {value!r}"
+            )
+        else:
+            days[kind] = None if value is False else float(value)
+    windows = default_windows()
+    for kind, window in windows.items():
+        age = window.min_age_hours
+        if age is not None and hours_given:
+            age = hours
+        after = days.get(kind, window.days_after_delivery)
+        windows[kind] = ClaimWindow(min_age_hours=age, days_after_delivery=after)
+    return windows
+
+
 def build_settings(
     config: Mapping[str, Any],
     env: Mapping[str, str] | None = None,
@@ -293,6 +359,13 @@ def build_settings(
         values["default_ticket_type"] = found
     if "columns" in config:
         values["aliases"] = _aliases(config["columns"], name)
+    if "windows" in config:
+        values["windows"] = _windows(config["windows"], name)
+    order, where = pick("order", None, "defaults", "order")
+    if order is not None:
+        if str(order) not in {kind.value for kind in SendOrder}:
+            raise InputError(f"{where}: must be sheet or deadline, not {order!r}")
+        values["order"] = SendOrder(str(order))
     journal, _ = pick("journal", "BATCH_CLAIMS_JOURNAL", None, "journal")
     if journal:
         values["journal"] = Path(str(journal)).expanduser()

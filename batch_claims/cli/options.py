@@ -168,6 +168,13 @@ run_options = _all(
         "within this many minutes of the start; the rest stay not_attempted.",
     ),
     click.option(
+        "--order",
+        type=click.Choice(["sheet", "deadline"]),
+        help="The order claims are sent in: the sheet's (default), or the earliest "
+        "claim deadline (delivered_at plus the type's window) first, rows without one "
+        "last; the results stay in sheet order.",
+    ),
+    click.option(
         "--hold-back/--no-hold-back",
         "hold_back",
         default=None,

@@ -69,6 +69,7 @@ def _send(
     force: bool,
     resubmit_unconfirmed: bool,
     max_minutes: float | None,
+    order: str | None,
     hold_back: bool | None,
     token_max_age: str | None,
     limit_margin: float | None,
@@ -93,6 +94,7 @@ def _send(
         decimal_comma=decimal_comma,
         ticket_type=ticket_type,
         hold_back=hold_back,
+        order=order,
         token_max_age=token_max_age,
         limit_margin=limit_margin,
     )

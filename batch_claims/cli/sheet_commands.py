@@ -60,7 +60,8 @@ def validate_command(
         if sheet_name is None:
             refuse_results_workbook(sheet)
         with interrupt_while_reading():
-            prepared = prepare(sheet, default_photos(sheet, photos, settings), settings, sheet_name)
+            folder = default_photos(sheet, photos, settings)
+            prepared = prepare(sheet, folder, settings, sheet_name, today=started.date())
         refuse_no_rows(prepared.table)
         outcomes = validate(prepared)
         view_problems(console, prepared)

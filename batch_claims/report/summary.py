@@ -1,6 +1,7 @@
-"""The ``Summary`` sheet: rows per status with a bar chart of them, then the run's
-details (never secrets: an API address loses any ``user:password@``), notices and
-stats."""
+"""The ``Summary`` sheet: rows per status with a bar chart of them (and per ticket type),
+then the run's details (never secrets: an API address loses any ``user:password@``),
+the rows close to or past their claim window (the most urgent first, to be filed
+first), notices and stats."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from batch_claims.clock import iso_utc
-from batch_claims.outcome import RowOutcome, Status
+from batch_claims.outcome import RowOutcome, Status, WindowState
 from batch_claims.report.book import Sheet
 from batch_claims.results_layout import SUMMARY_SHEET
 
@@ -77,6 +78,7 @@ def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -
     ]
     for key, value in details:
         sheet.append_values([key, value])
+    _urgent(sheet, outcomes)  # below the chart, which covers D2 to about row 16
     if info.notices:
         sheet.skip()
         sheet.append_values(["notices", ""], bold=True)
@@ -89,6 +91,7 @@ def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -
             sheet.append_values([key, stat])
     sheet.worksheet.set_column(0, 0, 20)
     sheet.worksheet.set_column(1, 1, 70)
+    sheet.worksheet.set_column(2, 5, 16)
 
 
 def without_userinfo(url: str | None) -> str | None:
@@ -113,3 +116,25 @@ def _per_type(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
     for ticket_type in types:
         numbers = [counts[ticket_type, status] for status in shown]
         sheet.append_values([ticket_type, *numbers, sum(numbers)])
+
+
+WINDOW_HEADERS = ("row", "tracking_number", "ticket_type", "deadline", "window", "status")
+
+
+def _urgent(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
+    """The rows close to or past the window Sendcloud recommends, the earliest deadline
+    first (then by row): the ones to file first."""
+    urgent = sorted(
+        (o for o in outcomes if o.window in (WindowState.PAST, WindowState.CLOSE)),
+        key=lambda o: (o.deadline or datetime.max.date(), o.row),
+    )
+    if not urgent:
+        return
+    sheet.skip()
+    sheet.append_values(["close to or past the claim window: file these first"], bold=True)
+    sheet.append_values(WINDOW_HEADERS, bold=True)
+    for o in urgent:
+        state = o.window.value if o.window is not None else ""
+        sheet.append_values(
+            [o.row, o.tracking_number, o.ticket_type, o.deadline, state, o.status.value]
+        )

@@ -38,7 +38,8 @@ class RunView(Protocol):
         """Sending starts: ``total`` rows."""
 
     def row_done(self, outcome: RowOutcome) -> None:
-        """One row's outcome, in sheet order."""
+        """One row's outcome, in the order the rows are sent (the sheet's, unless
+        ``--order deadline``)."""
 
     def stop(self) -> None:
         """Sending ended (before the summary)."""

@@ -2,7 +2,9 @@
 start the built-in sandbox, open the journal and bind it to the account, take the run
 lock (or, when another run holds it, write a workbook of not_attempted rows), plan, and
 either describe the plan (``--dry-run``) or connect and send through the ``Submitter``
-with Ctrl-C and SIGTERM turned into a graceful stop.
+with Ctrl-C and SIGTERM turned into a graceful stop — in sheet order, or with ``--order
+deadline`` the most urgent claim window first (``send_order``; the outcomes are put back
+in sheet order).
 
 It never prints and never writes a workbook itself: what to tell the user goes to a
 ``RunView`` and every results workbook to a ``ResultsSink`` (both the CLI's), so this
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING
 from batch_claims.clock import Clock
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.limits import Limit
-from batch_claims.outcome import ErrorCode, RowOutcome, Status
+from batch_claims.outcome import ErrorCode, Item, RowOutcome, Status
 from batch_claims.send.interfaces import (
     ResultsSink,
     RunFacts,
@@ -40,7 +42,7 @@ from batch_claims.send.interfaces import (
     SendRequest,
     SendResult,
 )
-from batch_claims.settings import Settings
+from batch_claims.settings import SendOrder, Settings
 
 if TYPE_CHECKING:
     from batch_claims.send.journal import Journal
@@ -96,7 +98,9 @@ def send(
         input_sha256 = sha256_of(sheet)
         with interrupt_while_reading():
             table = read_failed_rows(sheet, settings.aliases) if request.retry else None
-            prepared = prepare(sheet, photos, settings, request.sheet_name, table)
+            prepared = prepare(
+                sheet, photos, settings, request.sheet_name, table, today=started.date()
+            )
         if not request.retry:  # a retry may have nothing left to send; a sheet must
             refuse_no_rows(prepared.table)
         else:  # the rows not retried keep their status: one week, one workbook
@@ -168,7 +172,15 @@ def send(
                 connect(settings, clock, book, view.waiting, view.retrying)
             )
 
+        order = send_order(prepared.items, settings.order)
+        if settings.order is SendOrder.DEADLINE:
+            view.info(
+                "order: the earliest claim deadline first, rows without a deadline last "
+                "(the results stay in sheet order)"
+            )
+
         def refresh(outcomes: list[RowOutcome]) -> None:
+            outcomes = in_sheet_order(outcomes, order)
             running = replace(facts(outcomes), notices=(RUN_STILL_GOING, *prepared.notices))
             sink.write(running, prepared, outcomes, running=True)
 
@@ -189,7 +201,8 @@ def send(
         )
         view.start(len(prepared.items), "submitting")
         with graceful_stop(submitter.stop, view):
-            outcomes, aborted = submitter.run(prepared.items)
+            sent, aborted = submitter.run([prepared.items[i] for i in order])
+        outcomes = in_sheet_order(sent, order)
         view.stop()
         stats = client.stats
         counted = facts(
@@ -201,6 +214,23 @@ def send(
         )
         sink.write(counted, prepared, outcomes)
     return SendResult(outcomes, aborted)
+
+
+def send_order(items: Sequence[Item], order: SendOrder) -> list[int]:
+    """The positions of ``items`` in the order they are handed to the ``Submitter``: the
+    sheet's, or the most urgent claim deadline first (``--order deadline``). Only the
+    order changes: the journal, the hold-back and the plan see the same claims."""
+    if order is SendOrder.SHEET:
+        return list(range(len(items)))
+    from batch_claims.validate.windows import deadline_order
+
+    return deadline_order(items)
+
+
+def in_sheet_order(outcomes: Sequence[RowOutcome], order: Sequence[int]) -> list[RowOutcome]:
+    """Outcomes given in the order ``order`` sent them, back in the sheet's order."""
+    placed: dict[int, RowOutcome] = dict(zip(order, outcomes, strict=True))
+    return [placed[position] for position in range(len(outcomes))]
 
 
 def view_problems(view: RunView, prepared: Prepared, limit: int = 20) -> None:

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path, PurePath
 
 from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant
@@ -36,6 +37,7 @@ from batch_claims.validate.coverage import lookalike_errors, missing_columns_not
 from batch_claims.validate.decimals import DecimalConvention, decimal_convention
 from batch_claims.validate.photo_index import check_photos_folder
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
+from batch_claims.validate.windows import Judged, window_notices, with_window
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,10 @@ def prepare(
     settings: Settings,
     sheet_name: str | None = None,
     table: SheetTable | None = None,
+    today: date | None = None,
 ) -> Prepared:
-    """Read, validate and resolve attachments; no network.
+    """Read, validate and resolve attachments; no network. With ``today``, each valid
+    row's claim window is judged from its dates (``windows``) and told in the notices.
 
     An unexpected error while checking one row makes that row ``invalid`` with the
     code ``internal_error``; the other rows are checked as usual.
@@ -105,6 +109,7 @@ def prepare(
     lookalikes = lookalike_errors(table, lookup)
     items: list[Item] = []
     notices: list[str] = []
+    judged: list[Judged] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     index = PhotoIndex(photos)  # the photos folder is listed once for the whole sheet
     for source in table.rows:
@@ -113,9 +118,11 @@ def prepare(
             items.append(parsed)
             continue
         try:
-            items.append(
-                _item(source, parsed, index, table, lookalikes.get(parsed.row, []), notices)
-            )
+            item = _item(source, parsed, index, table, lookalikes.get(parsed.row, []), notices)
+            if isinstance(item, Claim) and today is not None:
+                item, told = with_window(item, table, source, settings.windows, today)
+                judged.extend([told] if told is not None else [])
+            items.append(item)
         except Exception as exc:
             items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
     del index
@@ -124,6 +131,7 @@ def prepare(
         *_shared_evidence_warnings(items),
         *([amounts.notice] if amounts.notice else []),
         *readings,
+        *window_notices(judged),
     )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
