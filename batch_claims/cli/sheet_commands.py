@@ -51,7 +51,7 @@ def validate_command(
     from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
 
     settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
-    out = results_path(sheet, out)
+    out = results_path(sheet, out, sheet_name=sheet_name)
     check_apart({"the input": sheet, "--out": out, "--log-file": log_file})
     console = Console(quiet=quiet, log_file=log_file)
     try:
