@@ -85,10 +85,10 @@ def validate_command(
 @click.argument("path", type=NEW_FILE, required=False)
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")
 def template_command(path: Path | None, force: bool) -> None:
-    """Write the blank input workbook to PATH (default: damage_claims_template.xlsx);
-    a PATH ending in .csv gets the header row as CSV. An existing file is never replaced
-    without --force."""
-    target = path or Path("damage_claims_template.xlsx")
+    """Write the blank input workbook to PATH (default: claims_template.xlsx); a PATH
+    ending in .csv gets the header row as CSV. An existing file is never replaced without
+    --force."""
+    target = path or Path("claims_template.xlsx")
     if target.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError(f"{target}: the template is written as .xlsx or .csv")
     if not target.parent.is_dir():
