@@ -25,6 +25,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 from week47_rows import HEADERS, ROWS
+from week48_rows import ALL_TYPES_HEADERS, ALL_TYPES_ROWS, DOCUMENTS
 
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant
 from batch_claims.ticket_types import TYPES, TicketType
@@ -158,8 +159,6 @@ def write_sheet(
 
 def all_types() -> None:
     """``claims_week48_all_types.xlsx`` and its documents (no Pillow needed)."""
-    from week48_rows import ALL_TYPES_HEADERS, ALL_TYPES_ROWS, DOCUMENTS
-
     for seed, (tracking, names) in enumerate(DOCUMENTS.items(), start=40):
         shutil.rmtree(PHOTOS / tracking, ignore_errors=True)
         docs_for(tracking, names, seed, nested=True, photos_as_png=True)
