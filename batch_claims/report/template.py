@@ -208,12 +208,12 @@ def _write_types(sheet: Worksheet) -> None:
     for cell in sheet[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
-    for row in type_rows():
-        sheet.append(row)
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
+    for values in type_rows():
+        sheet.append(values)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
             cell.alignment = WRAP
-        row[0].font = BOLD
+        cells[0].font = BOLD
     notes = (
         "A row's type is its ticket_type cell (any word in the last column works too); "
         "when blank, the type the sheet's name says (a sheet named Lost holds lost "
