@@ -150,6 +150,15 @@ def test_two_type_sheets_with_claims_stop_and_say_how(tmp_path: Path) -> None:
     assert not path.with_name("book.results.xlsx").exists()
 
 
+def test_type_sheets_beside_an_active_read_me_stop_the_run(tmp_path: Path) -> None:
+    read_me: Rows = [["How to fill in this workbook"], ["One sheet per kind of claim."]]
+    path = write_book(tmp_path / "book.xlsx", {"Read me": read_me, "Lost": LOST, "Damage": DAMAGE})
+    assert message(path).startswith(
+        'book.xlsx: 2 sheets hold claims ("Lost", "Damage"), and "Lost" (lost) and "Damage" '
+        "(damage) are named by a ticket type; one run reads one sheet"
+    )
+
+
 def test_an_active_claims_sheet_does_not_pass_over_a_type_sheet(tmp_path: Path) -> None:
     # The active sheet holds claims, which alone would make it the one read: a type
     # sheet with claims beside it is looked at all the same, and stops the run.
