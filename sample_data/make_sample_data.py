@@ -1,26 +1,40 @@
-"""Regenerate sample_data/: a realistic weekly sheet and its photos folder.
+"""Regenerate sample_data/: two realistic weekly sheets and their photos folder.
 
-Not part of the package or the tests; the generated files are committed. Needs Pillow
-(`pip install pillow`) for the JPEG photos. Run from the project root:
-    python sample_data/make_sample_data.py
+- ``damage_claims_week47.xlsx``: damage claims only (the README's first command).
+- ``claims_week48_all_types.xlsx``: every ticket type in one sheet with a claim type
+  column (words in several languages): rows the sandbox accepts, rows it refuses (its
+  ``INTRANSIT``, ``NOTDELIVERED``, ``NOTRETURNED``, ``ONTIME``, ``NOTFOUND`` and
+  ``DELIVERED`` tracking numbers, carrier contract 999) and rows that are invalid
+  before anything is sent (a type the contract cannot use, a column the type does not
+  use, a missing document, an unknown type). Its documents are in ``photos/<tracking
+  number>/``, PNGs and PDFs written by hand.
+
+Both share ``photos/``. Not part of the package or the tests; the generated files are
+committed. Run from the project root:
+    python sample_data/make_sample_data.py            # both (Pillow for week 47's JPEGs)
+    python sample_data/make_sample_data.py all-types  # week 48 only, no Pillow needed
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 import zlib
 from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Font
-from PIL import Image, ImageDraw
+from week47_rows import HEADERS, ROWS
+from week48_rows import ALL_TYPES_HEADERS, ALL_TYPES_ROWS, DOCUMENTS
 
-from batch_claims.columns import DOCUMENT_COLUMNS
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant
+from batch_claims.ticket_types import TYPES, TicketType
 
 HERE = Path(__file__).parent
 PHOTOS = HERE / "photos"
-RATES_DOCS = tuple(column.name for column in DOCUMENT_COLUMNS)
-PDF_DOCS = {"customer_confirmation", "sales_invoice", "purchase_invoice"}
+RATES_DOCS = TYPES[TicketType.DAMAGE].documents(Variant.SENDCLOUD_RATES)
+PDF_DOCS = {"customer_confirmation", "sales_invoice", "purchase_invoice", "carrier_claim_form"}
+assert set(RATES_DOCS) <= {column.name for column in DOCUMENT_COLUMNS}
 
 
 def pdf(text: str) -> bytes:
@@ -67,6 +81,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 def jpeg(path: Path, label: str, seed: int) -> None:
+    from PIL import Image, ImageDraw  # only week 47's photos are JPEGs
+
     image = Image.new("RGB", (160, 120), ((seed * 53) % 256, (seed * 97) % 256, 180))
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 140, 100), outline=(255, 255, 255), width=3)
@@ -74,7 +90,9 @@ def jpeg(path: Path, label: str, seed: int) -> None:
     image.save(path, "JPEG", quality=70)
 
 
-def docs_for(tracking: str, names: tuple[str, ...], seed: int, nested: bool) -> None:
+def docs_for(
+    tracking: str, names: tuple[str, ...], seed: int, nested: bool, photos_as_png: bool = False
+) -> None:
     """Files by the folder convention: <tn>/<column>.* or <tn>_<column>.*."""
     folder = PHOTOS / tracking if nested else PHOTOS
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,246 +100,15 @@ def docs_for(tracking: str, names: tuple[str, ...], seed: int, nested: bool) -> 
         stem = name if nested else f"{tracking}_{name}"
         if name in PDF_DOCS:
             (folder / f"{stem}.pdf").write_bytes(pdf(f"{name} for parcel {tracking}"))
-        elif name == "package_photo":
+        elif name == "package_photo" or photos_as_png:
             (folder / f"{stem}.png").write_bytes(png(40, 30, (seed * 31 % 256, 90, offset * 20)))
         else:
             jpeg(folder / f"{stem}.jpg", f"{tracking} {name}", seed * 10 + offset)
 
 
-HEADERS = (
-    "Tracking number",
-    "Contract type",
-    "Carrier contract ID",
-    "Portal claim",
-    "Sales value",
-    "Currency",
-    "Purchase value",
-    "Contents description",
-    "Parcel exterior description",
-    "Additional remarks",
-    "Purchase invoice",
-    "Damage photo 1",
-    "Handled by",
-)
-
-ROWS: tuple[tuple[object, ...], ...] = (
-    (
-        "3SSCL0000000101",
-        "sendcloud_rates",
-        None,
-        "no",
-        49.95,
-        "EUR",
-        21.5,
-        "2 ceramic mugs, 1 teapot",
-        "White box with blue Acme tape",
-        "Teapot spout broken",
-        None,
-        None,
-        "Anna",
-    ),
-    (
-        "3SSCL0000000102",
-        "sendcloud_rates",
-        None,
-        None,
-        "10,55",
-        "EUR",
-        "4,20",
-        "1 phone case",
-        "Padded envelope, torn corner",
-        "Case cracked on arrival",
-        "invoices/purchase-invoice-week-47.pdf",
-        None,
-        "Anna",
-    ),
-    (
-        "3SSCL0000000103",
-        "Sendcloud rates",
-        None,
-        None,
-        "€ 1.234,56",
-        None,
-        "€ 890,00",
-        "1 espresso machine",
-        "Double-walled box, crushed on one side",
-        "-- customer sent photos the same day",
-        "invoices/purchase-invoice-week-47.pdf",
-        None,
-        "Bram",
-    ),
-    (
-        "JJD000390007812345",
-        "own_contract",
-        4711,
-        "no",
-        120,
-        "GBP",
-        None,
-        "3 wine glasses",
-        None,
-        "Two glasses shattered",
-        None,
-        None,
-        "Bram",
-    ),
-    (
-        "00340434161094015",
-        "Own contract",
-        None,
-        None,
-        None,
-        None,
-        None,
-        "Garden lamp",
-        None,
-        None,
-        None,
-        None,
-        "Chloé",
-    ),
-    (
-        1234567890123,
-        "own_contract",
-        5120,
-        "yes",
-        "75.00",
-        "EUR",
-        None,
-        "Bike helmet",
-        None,
-        "Helmet shell cracked",
-        None,
-        None,
-        "Chloé",
-    ),
-    (
-        "NOTFOUND-9981",
-        "own_contract",
-        None,
-        None,
-        None,
-        None,
-        None,
-        "Unknown parcel",
-        None,
-        None,
-        None,
-        None,
-        "Anna",
-    ),
-    (
-        "DELIVERED-4410",
-        "own_contract",
-        None,
-        None,
-        "19.99",
-        "USD",
-        None,
-        "Phone charger",
-        None,
-        "Customer says box was wet",
-        None,
-        None,
-        "Bram",
-    ),
-    (
-        "3SOWN0000000999",
-        "own_contract",
-        999,
-        None,
-        None,
-        None,
-        None,
-        "Desk chair",
-        None,
-        None,
-        None,
-        None,
-        "Bram",
-    ),
-    (
-        "3SSCL0000000110",
-        "sendcloud_rates",
-        None,
-        None,
-        "ten",
-        "EUR",
-        None,
-        None,
-        "Brown box",
-        '=HYPERLINK("http://example.com")',
-        None,
-        None,
-        "Anna",
-    ),
-    (
-        "3SSCL0000000111",
-        "sendcloud_rates",
-        None,
-        None,
-        "25.00",
-        "JPY",
-        None,
-        "Notebook set",
-        "Brown box",
-        "Corners bent",
-        None,
-        None,
-        "Anna",
-    ),
-    (
-        "3SSCL0000000112",
-        "sendcloud_rates",
-        None,
-        None,
-        "15.00",
-        "EUR",
-        None,
-        "Scarf",
-        "Soft pouch",
-        "Torn seam",
-        None,
-        None,
-        "Chloé",
-    ),
-    (
-        "3SSCL0000000101",
-        "sendcloud_rates",
-        None,
-        None,
-        "49.95",
-        "EUR",
-        None,
-        "2 ceramic mugs, 1 teapot (again)",
-        "White box",
-        "Entered twice",
-        None,
-        None,
-        "Chloé",
-    ),
-    (
-        "3SSCL0000000114",
-        "sendcloud_rates",
-        None,
-        None,
-        "12.50 £",
-        None,
-        "6.10 £",
-        "Candle set",
-        "Shrink-wrapped tray",
-        "Two candles snapped",
-        None,
-        None,
-        "Bram",
-    ),
-)
-
-
-def main() -> None:
-    shutil.rmtree(PHOTOS, ignore_errors=True)
-    PHOTOS.mkdir()
-    (PHOTOS / "invoices").mkdir()
+def week47() -> None:
+    """``damage_claims_week47.xlsx`` and its photos (needs Pillow)."""
+    (PHOTOS / "invoices").mkdir(parents=True, exist_ok=True)
     (PHOTOS / "invoices" / "purchase-invoice-week-47.pdf").write_bytes(
         pdf("Purchase invoice week 47: supplier Acme BV")
     )
@@ -337,15 +124,25 @@ def main() -> None:
     docs_for("3SSCL0000000111", RATES_DOCS, 9, nested=True)
     # 3SSCL0000000112 has no photos at all: invalid for Sendcloud rates.
     docs_for("3SSCL0000000114", RATES_DOCS, 11, nested=False)
+    widths = (22, 16, 12, 8, 12, 8, 12, 30, 30, 30, 34, 14, 10)
+    write_sheet(HERE / "damage_claims_week47.xlsx", "Week 47", HEADERS, ROWS, widths)
 
+
+def write_sheet(
+    path: Path,
+    title: str,
+    headers: tuple[str, ...],
+    rows: tuple[tuple[object, ...], ...],
+    widths: tuple[int, ...],
+) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Week 47"
-    sheet.append(HEADERS)
+    sheet.title = title
+    sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for values in ROWS:
+    for values in rows:
         sheet.append(list(values))
     for row in sheet.iter_rows(min_row=2, max_col=1):
         if isinstance(row[0].value, str):
@@ -354,12 +151,30 @@ def main() -> None:
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith(("=", "-")):
                 cell.data_type = "s"
-    for letter, width in zip(
-        "ABCDEFGHIJKLM", (22, 16, 12, 8, 12, 8, 12, 30, 30, 30, 34, 14, 10), strict=True
-    ):
-        sheet.column_dimensions[letter].width = width
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    workbook.save(HERE / "damage_claims_week47.xlsx")
+    workbook.save(path)
+
+
+def all_types() -> None:
+    """``claims_week48_all_types.xlsx`` and its documents (no Pillow needed)."""
+    for seed, (tracking, names) in enumerate(DOCUMENTS.items(), start=40):
+        shutil.rmtree(PHOTOS / tracking, ignore_errors=True)
+        docs_for(tracking, names, seed, nested=True, photos_as_png=True)
+    widths = tuple(max(12, min(34, len(header) + 6)) for header in ALL_TYPES_HEADERS)
+    path = HERE / "claims_week48_all_types.xlsx"
+    write_sheet(path, "Week 48", ALL_TYPES_HEADERS, ALL_TYPES_ROWS, widths)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["all-types"]:
+        all_types()
+        return
+    shutil.rmtree(PHOTOS, ignore_errors=True)
+    PHOTOS.mkdir()
+    week47()
+    all_types()
 
 
 if __name__ == "__main__":

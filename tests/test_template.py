@@ -1,4 +1,5 @@
-"""The blank input workbook is generated from columns.py and never drifts from it."""
+"""The blank input workbook is generated from columns.py and ticket_types.py and never
+drifts from them: every type and every column it requires appears in its guidance."""
 
 from __future__ import annotations
 
@@ -9,15 +10,24 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from batch_claims.columns import COLUMNS, EXAMPLE_ROW, EXAMPLE_TRACKING_NUMBER, Kind, Variant
+from batch_claims.columns import (
+    BY_NAME,
+    COLUMNS,
+    EXAMPLE_ROW,
+    EXAMPLE_TRACKING_NUMBER,
+    TRACKING_NUMBER,
+    Kind,
+    Variant,
+)
 from batch_claims.read.sheet import read_sheet
+from batch_claims.report.guidance import PURPOSE
 from batch_claims.report.template import write_template
-from batch_claims.ticket_types import TicketType, required_for
+from batch_claims.ticket_types import TYPES, TicketType, required_for
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.rows import validate_table
 from tests.sheet_fixtures import table
 
-COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "damage_claims_template.xlsx"
+COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "claims_template.xlsx"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +42,12 @@ def header(sheet: Worksheet) -> list[object]:
 
 
 def test_sheets_present_claims_first(template: Path) -> None:
-    assert load_workbook(template).sheetnames == ["Claims", "Columns", "Instructions"]
+    assert load_workbook(template).sheetnames == [
+        "Claims",
+        "Ticket types",
+        "Columns",
+        "Instructions",
+    ]
 
 
 def test_headers_are_the_canonical_columns(template: Path) -> None:
@@ -44,7 +59,7 @@ def test_headers_are_the_canonical_columns(template: Path) -> None:
 
 
 def test_committed_template_matches_columns(template: Path) -> None:
-    assert COMMITTED.exists(), "run: batch-claims template templates/damage_claims_template.xlsx"
+    assert COMMITTED.exists(), "run: batch-claims template templates/claims_template.xlsx"
     committed = load_workbook(COMMITTED)
     fresh = load_workbook(template)
     assert committed.sheetnames == fresh.sheetnames
@@ -52,16 +67,101 @@ def test_committed_template_matches_columns(template: Path) -> None:
         assert list(committed[name].values) == list(fresh[name].values), name
 
 
-def test_header_notes_say_what_is_required(template: Path) -> None:
+ALL_TYPES = {t.value for t in TicketType}
+
+
+def types_in(phrase: str) -> set[str]:
+    """The ticket types a guidance phrase lists ("every type" is all of them)."""
+    if phrase == "every type":
+        return set(ALL_TYPES)
+    named = set(phrase.split(", "))
+    assert named <= ALL_TYPES, phrase
+    return named
+
+
+def requiring(text: str) -> dict[Variant, set[str]]:
+    """Per contract, the types a "Required ..." sentence says need the column."""
+    found: dict[Variant, set[str]] = {variant: set() for variant in Variant}
+    if text == "Never required":
+        return found
+    if text.endswith(" (both contracts)"):
+        types = types_in(text.removeprefix("Required for ").removesuffix(" (both contracts)"))
+        return {variant: set(types) for variant in Variant}
+    for part in text.removeprefix("Required ").split("; "):
+        variant, _, types = part.removeprefix("with ").partition(" for ")
+        found[Variant(variant)] = types_in(types)
+    return found
+
+
+def required_by_data(name: str) -> dict[Variant, set[str]]:
+    """Per contract, the types whose definition requires the column."""
+    return {
+        variant: {t.value for t in TicketType if variant in required_for(name, t)}
+        for variant in Variant
+    }
+
+
+def test_header_notes_say_per_type_what_is_required(template: Path) -> None:
     sheet = load_workbook(template)["Claims"]
     for cell, column in zip(sheet[1], COLUMNS, strict=True):
         assert cell.comment is not None
-        assert column.help in cell.comment.text
-        own = "yes" if Variant.OWN_CONTRACT in required_for(column.name) else "no"
-        rates = "yes" if Variant.SENDCLOUD_RATES in required_for(column.name) else "no"
-        assert f"Required for own_contract: {own}; for sendcloud_rates: {rates}." in (
-            cell.comment.text
-        )
+        help_line, used, required, pointer = cell.comment.text.split("\n")
+        assert help_line == column.help
+        assert types_in(used.removeprefix("Used by: ").removesuffix(".")) == {
+            t.value for t, spec in TYPES.items() if spec.uses(column.name)
+        }
+        assert requiring(required.removesuffix(".")) == required_by_data(column.name)
+        assert pointer == "See the 'Ticket types' sheet for what each type needs."
+        # Highlighted when some type needs it for some contract.
+        needed = any(required_by_data(column.name).values())
+        assert (cell.fill.start_color.rgb == "FFFFF2CC") is needed, column.name
+
+
+def listed(line: str, label: str) -> list[str]:
+    """The column names on a "Fill: a, b (+ c or currency)" line of the guidance."""
+    assert line.startswith(f"{label}: "), line
+    items = line.removeprefix(f"{label}: ")
+    return [] if items == "nothing" else [item.split(" (")[0] for item in items.split(", ")]
+
+
+def test_ticket_types_sheet_guides_every_type_per_contract(template: Path) -> None:
+    rows = list(load_workbook(template)["Ticket types"].values)
+    assert rows[0][:5] == (
+        "ticket_type",
+        "what it is for",
+        "contract types it accepts",
+        "own_contract parcels",
+        "sendcloud_rates parcels",
+    )
+    by_type = {row[0]: row for row in rows[1 : 1 + len(TYPES)]}
+    assert list(by_type) == [t.value for t in TYPES]
+    for kind, spec in TYPES.items():
+        row = by_type[kind.value]
+        assert row[1] == PURPOSE[kind]
+        assert row[2] == ", ".join(v.value for v in Variant if v in spec.contracts)
+        assert all(alias in row[5] for alias in spec.aliases)
+        for variant, cell in zip(Variant, row[3:5], strict=True):
+            if variant not in spec.contracts:
+                assert cell.startswith("Not accepted: "), (kind, variant)
+                continue
+            lines = cell.split("\n")
+            required = {TRACKING_NUMBER, *spec.required(variant)}
+            fill, attach = listed(lines[0], "Fill"), listed(lines[1], "Attach")
+            assert set(fill) == {n for n in required if not BY_NAME[n].is_document}
+            assert set(attach) == {n for n in required if BY_NAME[n].is_document}
+            rest: list[str] = []
+            for line in lines[2:]:
+                label = line.split(": ")[0]
+                assert label in ("May attach", "Optional"), line
+                rest += listed(line, label)
+            assert not set(rest) & required
+            assert set(spec.documents(variant)) <= set(attach + rest)
+            assert all(spec.uses(name) for name in fill + attach + rest)
+
+
+def test_every_type_has_a_purpose() -> None:
+    assert set(PURPOSE) == set(TYPES)
+    assert all(sentence.endswith(".") for sentence in PURPOSE.values())
 
 
 def test_dropdowns(template: Path) -> None:
@@ -96,8 +196,8 @@ def test_columns_sheet_explains_every_column(template: Path) -> None:
     rows = list(load_workbook(template)["Columns"].values)
     assert rows[0][:5] == (
         "column",
-        "required for own contract",
-        "required for Sendcloud rates",
+        "used by",
+        "required for",
         "meaning",
         "accepted values",
     )
@@ -105,7 +205,10 @@ def test_columns_sheet_explains_every_column(template: Path) -> None:
     for row, column in zip(rows[1:], COLUMNS, strict=True):
         assert row[3] == column.help
         assert row[4]
-        assert row[2] == ("yes" if Variant.SENDCLOUD_RATES in required_for(column.name) else "no")
+        assert types_in(str(row[1])) == {
+            t.value for t, spec in TYPES.items() if spec.uses(column.name)
+        }
+        assert requiring(str(row[2])) == required_by_data(column.name)
 
 
 def test_instructions_mention_the_photo_rules(template: Path) -> None:
@@ -116,6 +219,16 @@ def test_instructions_mention_the_photo_rules(template: Path) -> None:
     assert "<tracking_number>_<column>.*" in text
     assert f"{MAX_FILE_SIZE // 1024 // 1024} MB" in text
     assert "application/pdf" in text and "image/*" in text
+
+
+def test_instructions_explain_the_type_column_and_type_sheets(template: Path) -> None:
+    text = "\n".join(
+        str(v) for (v,) in load_workbook(template)["Instructions"].iter_rows(values_only=True)
+    )
+    assert all(t.value in text for t in TicketType)
+    assert "'Ticket types' sheet" in text
+    assert "Why one sheet for every type" in text
+    assert "--sheet NAME" in text and "<workbook>.<sheet>.results.xlsx" in text
 
 
 def test_write_template_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -162,7 +275,8 @@ def test_a_forgotten_example_row_is_skipped_with_a_notice(template: Path) -> Non
     assert read.rows == ()
     assert read.skipped_rows == (2,)
     assert read.notices == (
-        'read sheet "Claims" (the active sheet); passed over "Columns" (a list of column '
-        'names, no claims); "Instructions" (no header row with a tracking number column)',
+        'read sheet "Claims" (the active sheet); passed over "Ticket types", "Instructions" '
+        '(no header row with a tracking number column); "Columns" (a list of column names, '
+        "no claims)",
         "row 2 is the template's example row and was skipped",
     )

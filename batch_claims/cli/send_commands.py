@@ -99,7 +99,7 @@ def _send(
         limit_margin=limit_margin,
     )
     check_setup(settings, sandbox=sandbox, dry_run=dry_run)
-    out = results_path(sheet, out, retry=retry)
+    out = results_path(sheet, out, retry=retry, sheet_name=sheet_name)
     check_apart(
         {"the input": sheet, "--out": out, "--journal": settings.journal, "--log-file": log_file}
     )

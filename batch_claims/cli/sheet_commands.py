@@ -51,7 +51,7 @@ def validate_command(
     from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
 
     settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
-    out = results_path(sheet, out)
+    out = results_path(sheet, out, sheet_name=sheet_name)
     check_apart({"the input": sheet, "--out": out, "--log-file": log_file})
     console = Console(quiet=quiet, log_file=log_file)
     try:
@@ -86,10 +86,10 @@ def validate_command(
 @click.argument("path", type=NEW_FILE, required=False)
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")
 def template_command(path: Path | None, force: bool) -> None:
-    """Write the blank input workbook to PATH (default: damage_claims_template.xlsx);
-    a PATH ending in .csv gets the header row as CSV. An existing file is never replaced
-    without --force."""
-    target = path or Path("damage_claims_template.xlsx")
+    """Write the blank input workbook to PATH (default: claims_template.xlsx); a PATH
+    ending in .csv gets the header row as CSV. An existing file is never replaced without
+    --force."""
+    target = path or Path("claims_template.xlsx")
     if target.suffix.lower() not in (".xlsx", ".csv"):
         raise InputError(f"{target}: the template is written as .xlsx or .csv")
     if not target.parent.is_dir():

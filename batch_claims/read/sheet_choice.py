@@ -8,7 +8,15 @@ do not name a column (a legend listing the columns is no data). Among the best t
 workbook's active sheet wins, else the only one; two or more with data and none active
 stop the run with a request for ``--sheet`` (never a guess); without data the first is
 read. One notice says which sheet was read and why each other one was passed over. The
-active sheet is examined first, and when it holds claims no other sheet is read.
+active sheet is examined first, and when it holds claims no other sheet is read but
+those named by a ticket type.
+
+A sheet named by a ticket type ("Lost", "Verloren", "Damage", ``ticket_type_of``) says
+the type of its rows whose ``ticket_type`` cell is blank (``SheetTable.ticket_type``,
+with a notice). Such a sheet is a kind of claims of its own, never an older week: when
+it holds claims and another visible sheet does too, the run stops (exit 2) listing them
+and saying to run once per sheet with ``--sheet NAME`` or to put the claims on one
+sheet with a ``ticket_type`` column, rather than file one sheet and leave the others.
 
 ``--sheet NAME`` reads that sheet (exactly, else ignoring case), hidden or not (with a
 notice).
@@ -25,6 +33,7 @@ from batch_claims.errors import InputError
 from batch_claims.read.book import SheetPart
 from batch_claims.read.headers import near_miss
 from batch_claims.read.table import SheetTable, no_header, scanned_to_the_limit
+from batch_claims.ticket_types import TICKET_TYPE, ticket_type_of
 
 
 @dataclass(frozen=True)
@@ -87,10 +96,11 @@ def read_named(
             near_miss(found.seen, lookup),
             limited=scanned_to_the_limit(found.seen),
         )
+    table = with_sheet_type(found.table)
     if worksheet.state == "visible":
-        return found.table
+        return table
     notice = f'read hidden sheet "{found.title}" (named by --sheet)'
-    return replace(found.table, notices=(notice, *found.table.notices))
+    return replace(table, notices=(notice, *table.notices))
 
 
 def choose(
@@ -111,9 +121,11 @@ def choose(
     active = next((ws for ws in visible if ws.title == active_title), None)
     first = examine(active) if active is not None else None
     if first is not None and first.table is not None and first.rank(lookup) == 3:
+        typed = [examine(ws) for ws in visible if ws is not active and _typed(ws.title)]
+        _refuse_type_sheets(path, [first, *typed], lookup)
         others = [ws.title for ws in visible if ws is not active]
         passed = [(title, "not the active sheet") for title in others]
-        return _with_choice(first.table, "the active sheet", passed, hidden)
+        return _with_choice(with_sheet_type(first.table), "the active sheet", passed, hidden)
     found = [first if ws is active and first is not None else examine(ws) for ws in visible]
     for sheet in found:
         if sheet.error is not None and sheet.strong:
@@ -121,6 +133,7 @@ def choose(
     tables = [sheet for sheet in found if sheet.table is not None]
     if not tables:
         _raise_no_table(path, found, hidden, lookup)
+    _refuse_type_sheets(path, tables, lookup)
     best = max(sheet.rank(lookup) for sheet in tables)
     top = [sheet for sheet in tables if sheet.rank(lookup) == best]
     chosen = next((sheet for sheet in top if sheet is first), None)
@@ -141,7 +154,53 @@ def choose(
         for sheet in found
         if sheet is not chosen
     ]
-    return _with_choice(chosen.table, why, passed, hidden)
+    return _with_choice(with_sheet_type(chosen.table), why, passed, hidden)
+
+
+def _typed(title: str) -> bool:
+    return ticket_type_of(title) is not None
+
+
+def _refuse_type_sheets(path: Path, sheets: Sequence[Examined], lookup: Mapping[str, str]) -> None:
+    """Stop when sheets named by a ticket type hold claims beside another sheet with
+    claims: one run reads one sheet, and none of them may be passed over unsaid."""
+    holding = [sheet for sheet in sheets if sheet.has_data(lookup)]
+    typed = [(sheet.title, ticket_type_of(sheet.title)) for sheet in holding]
+    named = [(title, kind) for title, kind in typed if kind is not None]
+    if len(holding) < 2 or not named:
+        return
+    which = " and ".join(f'"{title}" ({kind})' for title, kind in named)
+    verb = "is" if len(named) == 1 else "are"
+    raise InputError(
+        f"{path.name}: {len(holding)} sheets hold claims ({_quoted(t for t, _ in typed)}), "
+        f"and {which} {verb} named by a ticket type; one run reads one sheet — run once per "
+        f'sheet with --sheet NAME (e.g. --sheet "{named[0][0]}"; each run writes its own '
+        "results workbook), or put the claims on one sheet with a ticket_type column"
+    )
+
+
+def with_sheet_type(table: SheetTable) -> SheetTable:
+    """The table with the ticket type its sheet's name says, if any, and a notice when
+    rows rely on it (their ``ticket_type`` cell is blank or there is no such column)."""
+    kind = ticket_type_of(table.sheet_name or "")
+    if kind is None:
+        return table
+    table = replace(table, ticket_type=kind)
+    index = table.mapping.get(TICKET_TYPE)
+    blank = sum(1 for row in table.rows if index is None or _blank(row.cells[index]))
+    if not blank:
+        return table
+    rows = "1 row" if blank == 1 else f"{blank} rows"
+    where = "has no ticket_type" if blank == 1 else "have no ticket_type"
+    notice = (
+        f'{rows} of sheet "{table.sheet_name}" {where}: taken as {kind} claims, '
+        "as the sheet's name says"
+    )
+    return replace(table, notices=(*table.notices, notice))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 _WHY = {

@@ -3,7 +3,9 @@
 Names: ``week48.xlsx`` → ``week48.results.xlsx``; a retry of a results workbook writes
 the next number, ``week48.results-2.xlsx``, ``week48.results-3.xlsx``, … (one more than
 the highest that exists), so names never grow, the newest has the highest number, and
-no earlier workbook is overwritten.
+no earlier workbook is overwritten. A run on a sheet named by a ticket type (``--sheet
+Lost``) puts the sheet's name in its results' name, ``week48.Lost.results.xlsx``, so the
+runs of one workbook with a sheet per type do not write over each other.
 
 A file already at the output path is replaced only when it is a results workbook exactly
 as batch-claims wrote it (``fingerprint``): one a person edited (fixes typed into
@@ -18,14 +20,19 @@ from pathlib import Path
 
 from batch_claims.errors import InputError
 from batch_claims.report.fingerprint import NotAsWritten, changed_since_written
+from batch_claims.ticket_types import ticket_type_of
 
 _NUMBERED = re.compile(r"^(?P<base>.+?)\.results(?:-(?P<n>\d+))?$", re.IGNORECASE)
+# What a sheet's name may keep in a file name: letters, digits, space, - and '.
+_UNSAFE = re.compile(r"[^\w '-]+")
 
 
-def default_results_path(sheet: Path, retry: bool) -> Path:
-    """The results workbook's default name for a run on ``sheet``."""
+def default_results_path(sheet: Path, retry: bool, sheet_name: str | None = None) -> Path:
+    """The results workbook's default name for a run on ``sheet`` (on its sheet
+    ``sheet_name``, as ``--sheet`` gave it)."""
     if not retry:
-        return sheet.with_name(f"{sheet.stem}.results.xlsx")
+        part = _type_sheet_part(sheet_name)
+        return sheet.with_name(f"{sheet.stem}{part}.results.xlsx")
     match = _NUMBERED.match(sheet.stem)
     base = match["base"] if match else sheet.stem
     highest = int(match["n"] or 1) if match else 1
@@ -37,10 +44,20 @@ def default_results_path(sheet: Path, retry: bool) -> Path:
     return sheet.with_name(f"{base}.results-{highest + 1}.xlsx")
 
 
-def results_path(sheet: Path, out: Path | None, retry: bool = False) -> Path:
+def _type_sheet_part(sheet_name: str | None) -> str:
+    """``.<sheet name>`` for a sheet named by a ticket type, else nothing."""
+    if sheet_name is None or ticket_type_of(sheet_name) is None:
+        return ""
+    safe = _UNSAFE.sub("_", sheet_name.strip()).strip(" ._")
+    return f".{safe}" if safe else ""
+
+
+def results_path(
+    sheet: Path, out: Path | None, retry: bool = False, sheet_name: str | None = None
+) -> Path:
     """The checked output path: never the input, an existing folder, and never over a
     file a person may have changed."""
-    target = out if out is not None else default_results_path(sheet, retry)
+    target = out if out is not None else default_results_path(sheet, retry, sheet_name)
     if target.resolve() == sheet.resolve():
         raise InputError(f"--out {target} is the input sheet; choose another file")
     if target.suffix.lower() != ".xlsx":

@@ -1,8 +1,13 @@
-"""The blank input workbook, generated from ``columns.py`` (``batch-claims template``).
+"""The blank input workbook, generated from ``columns.py`` and ``ticket_types.py``
+(``batch-claims template``).
 
-Sheets: ``Claims`` (first, so it is the sheet read by default), ``Columns`` (what
-each column means) and ``Instructions``. Row 2 of ``Claims`` is an example claim in
-italic grey (``columns.EXAMPLE_ROW``); the reader skips it if the user leaves it in.
+Sheets: ``Claims`` (first, so it is the sheet read by default: one sheet for every
+ticket type, with a ``ticket_type`` column), ``Ticket types`` (per type what it is for,
+the contracts it accepts and per contract the columns to fill and the documents to
+attach: ``guidance``), ``Columns`` (what each column means, which types use it and which
+need it) and ``Instructions``. Each header of ``Claims`` has a note saying the same per
+column. Row 2 of ``Claims`` is an example claim in italic grey (``columns.EXAMPLE_ROW``);
+the reader skips it if the user leaves it in.
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from batch_claims.columns import (
 )
 from batch_claims.currency import CURRENCIES
 from batch_claims.report.atomic import atomic_save, atomic_write_bytes
-from batch_claims.ticket_types import TicketType, required_for
+from batch_claims.report.guidance import TYPES_HEADERS, needed_by, type_rows, used_by
+from batch_claims.ticket_types import TYPES, TicketType
 from batch_claims.validate.attachments import MAX_FILE_SIZE
 from batch_claims.validate.filetypes import ALLOWED_CONTENT_TYPES
 
 CLAIMS_SHEET = "Claims"
+TYPES_SHEET = "Ticket types"
 COLUMNS_SHEET = "Columns"
 INSTRUCTIONS_SHEET = "Instructions"
 LAST_INPUT_ROW = 1000
@@ -95,6 +102,7 @@ def write_template(path: Path) -> None:
     assert claims is not None
     claims.title = CLAIMS_SHEET
     _write_claims(claims)
+    _write_types(workbook.create_sheet(TYPES_SHEET))
     _write_columns(workbook.create_sheet(COLUMNS_SHEET))
     _write_instructions(workbook.create_sheet(INSTRUCTIONS_SHEET))
     atomic_save(workbook, path)
@@ -106,8 +114,12 @@ def _write_csv(path: Path) -> None:
     atomic_write_bytes(path, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
 
 
-def required_text(column: Column, variant: Variant) -> str:
-    return "yes" if variant in required_for(column.name) else "no"
+def _required_anywhere(column: Column) -> bool:
+    return any(
+        variant in spec.contracts and column.name in (TRACKING_NUMBER, *spec.required(variant))
+        for spec in TYPES.values()
+        for variant in Variant
+    )
 
 
 def _write_claims(sheet: Worksheet) -> None:
@@ -115,10 +127,10 @@ def _write_claims(sheet: Worksheet) -> None:
         letter = get_column_letter(index)
         cell = sheet.cell(1, index, column.name)
         cell.font = BOLD
-        cell.fill = REQUIRED_FILL if required_for(column.name) else HEADER_FILL
+        cell.fill = REQUIRED_FILL if _required_anywhere(column) else HEADER_FILL
         comment = Comment(_header_note(column), "batch-claims")
-        comment.width = 300
-        comment.height = 150
+        comment.width = 360
+        comment.height = 200
         cell.comment = comment
         sheet.column_dimensions[letter].width = max(WIDTHS[column.kind], len(column.name) + 2)
         if column.name == TRACKING_NUMBER:
@@ -135,7 +147,7 @@ def _write_claims(sheet: Worksheet) -> None:
                 error=f"Expected one of: {', '.join(choices)}",
                 showInputMessage=True,
                 promptTitle=column.name[:32],
-                prompt=_header_note(column)[:255],
+                prompt=_prompt(column),
             )
             validation.add(f"{letter}2:{letter}{LAST_INPUT_ROW}")
             sheet.add_data_validation(validation)
@@ -175,18 +187,64 @@ def _choices(column: Column) -> tuple[str, ...]:
 
 
 def _header_note(column: Column) -> str:
+    """The header's note: its meaning, the types that use it and those that need it."""
     return (
         f"{column.help}\n"
-        f"Required for own_contract: {required_text(column, Variant.OWN_CONTRACT)}; "
-        f"for sendcloud_rates: {required_text(column, Variant.SENDCLOUD_RATES)}."
+        f"Used by: {used_by(column.name)}.\n"
+        f"{needed_by(column.name)}.\n"
+        f"See the '{TYPES_SHEET}' sheet for what each type needs."
     )
+
+
+def _prompt(column: Column) -> str:
+    """The dropdown's prompt (Excel allows 255 characters)."""
+    text = f"{column.help} See the '{TYPES_SHEET}' sheet."
+    return text if len(text) <= 255 else column.help[:254] + "…"
+
+
+def _write_types(sheet: Worksheet) -> None:
+    """One row per ticket type (``guidance.type_rows``) and how a row's type is known."""
+    sheet.append(TYPES_HEADERS)
+    for cell in sheet[1]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    for values in type_rows():
+        sheet.append(values)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = WRAP
+        cells[0].font = BOLD
+    notes = (
+        "A row's type is its ticket_type cell (any word in the last column works too); "
+        "when blank, the type the sheet's name says (a sheet named Lost holds lost "
+        "claims), else the run's --ticket-type or configured default, else damage.",
+        "Fill: the row is invalid without these. Attach: the documents it must have (a "
+        "path in the cell, or a file named by the convention in Instructions). Optional: "
+        "filled or blank; a value in a column the type does not use is an error.",
+        "Any type may also fill shipped_at and delivered_at (optional dates): they tell "
+        "whether a claim is filed within the window Sendcloud recommends for its type.",
+    )
+    sheet.append(())
+    for note in notes:
+        sheet.append((note,))
+        sheet.merge_cells(
+            start_row=sheet.max_row,
+            end_row=sheet.max_row,
+            start_column=1,
+            end_column=len(TYPES_HEADERS),
+        )
+        sheet.cell(sheet.max_row, 1).alignment = WRAP
+        sheet.row_dimensions[sheet.max_row].height = 32
+    for letter, width in zip("ABCDEF", (26, 40, 22, 55, 55, 45), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "B2"
 
 
 def _write_columns(sheet: Worksheet) -> None:
     headers = (
         "column",
-        "required for own contract",
-        "required for Sendcloud rates",
+        "used by",
+        "required for",
         "meaning",
         "accepted values",
         "also recognised as header",
@@ -198,14 +256,14 @@ def _write_columns(sheet: Worksheet) -> None:
         sheet.append(
             (
                 column.name,
-                required_text(column, Variant.OWN_CONTRACT),
-                required_text(column, Variant.SENDCLOUD_RATES),
+                used_by(column.name),
+                needed_by(column.name),
                 column.help,
                 ACCEPTED_VALUES[column.kind],
                 ", ".join(column.aliases),
             )
         )
-    for letter, width in zip("ABCDEF", (28, 14, 14, 60, 45, 45), strict=True):
+    for letter, width in zip("ABCDEF", (28, 30, 40, 60, 45, 45), strict=True):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
@@ -215,27 +273,51 @@ def _write_columns(sheet: Worksheet) -> None:
 
 def _write_instructions(sheet: Worksheet) -> None:
     limit_mb = MAX_FILE_SIZE // (1024 * 1024)
+    types = ", ".join(t.value for t in TicketType)
     lines = (
         ("How to fill in this workbook", True),
         (
-            "1. One row per damaged parcel in the Claims sheet; keep the header row. Row 2 "
-            "(italic, grey) is an example: type over it or below it; it is never filed.",
+            "1. One row per claim in the Claims sheet, whatever its kind; keep the header "
+            "row. Row 2 (italic, grey) is an example: type over it or below it; it is "
+            "never filed.",
             False,
         ),
         (
-            "2. contract_type: own_contract (your own carrier contract) or sendcloud_rates "
+            f"2. ticket_type: what the claim is ({types}). Blank means damage. The "
+            f"'{TYPES_SHEET}' sheet says when to choose each type, which contract types "
+            "it accepts, and per contract type the columns to fill and the documents to "
+            "attach. One parcel may have claims of two types (an address change, later "
+            "damage), on two rows; never two of one type.",
+            False,
+        ),
+        (
+            "3. contract_type: own_contract (your own carrier contract) or sendcloud_rates "
             "(shipped with Sendcloud rates). Blank: own_contract when carrier_contract_id "
-            "is set, else the configured default.",
+            "is set, else the configured default. Some types take one contract type only "
+            "(delay: Sendcloud rates; late-delivery: own contract).",
             False,
         ),
         (
-            "3. Sendcloud rates claims need every column marked required in the Columns "
-            "sheet, including all nine documents.",
+            "4. Leave a column blank when the row's type does not use it: a value there is "
+            "an error naming the type (the note on each header says which types use it "
+            "and which need it).",
             False,
         ),
         (
-            "4. Type tracking numbers as text: the column is formatted as Text so leading "
+            "5. Type tracking numbers as text: the column is formatted as Text so leading "
             "zeros are kept.",
+            False,
+        ),
+        ("", False),
+        ("Why one sheet for every type", True),
+        (
+            "All claims go on the one Claims sheet with a ticket_type column: one sheet is "
+            "easier to fill, sort and filter (by ticket_type, by date), is checked and "
+            "filed in one run with one results workbook, and keeps a parcel's claims side "
+            "by side. A sheet per type works too: name each sheet by its type (Damage, "
+            "Lost, Verloren, ...): its rows with a blank ticket_type take that type. One "
+            "run reads one sheet, so run batch-claims once per sheet with --sheet NAME; "
+            "each run writes <workbook>.<sheet>.results.xlsx.",
             False,
         ),
         ("", False),
