@@ -263,3 +263,28 @@ def test_the_readme_columns_table_names_every_type_and_column() -> None:
     table = markdown_table()
     assert all(f"`{column.name}`" in table for column in COLUMNS)
     assert "| `carrier_claim_form` | lost, delivered-but-not-received |" in table
+
+
+# The client's and the sandbox's definitions are written apart on purpose (a slip in one
+# cannot hide behind the other); they must agree on what a body may hold and need. The
+# client may require more than the API (an `other` ticket without its question helps no
+# one), never less, and never sends a field the API does not define.
+STRICTER = {("other", OWN): {"subject", "question"}}
+
+
+@pytest.mark.parametrize("ticket_type", list(TicketType))
+def test_the_client_and_the_sandbox_agree_on_every_type(ticket_type: TicketType) -> None:
+    from batch_claims.sandbox.ticket_types import TICKET_TYPES
+
+    spec, served = TYPES[ticket_type], TICKET_TYPES[ticket_type.value]
+    assert {v.value for v in spec.contracts} == set(served.contracts)
+    assert spec.portal_claim == served.portal_claims
+    for variant in spec.contracts:
+        accepted = served.variant(variant.value)
+        assert accepted is not None
+        sent = {name for name, rule in spec.fields.items() if variant in rule.allowed}
+        assert sent | {"tracking_number"} == set(accepted.fields)
+        needed = set(accepted.validator.schema.get("required") or ())
+        if ticket_type is not TicketType.DAMAGE:  # damage: the vendored document's own form
+            required = {c.name for c in required_columns(variant, ticket_type)}
+            assert required - STRICTER.get((ticket_type.value, variant.value), set()) == needed
