@@ -192,3 +192,10 @@ def window_in_detail(detail: str) -> float | None:
     count = float(match.group(1) or 1)
     unit = match.group(2).lower()
     return count * UNIT_SECONDS[unit]
+
+
+def about_a_file_token(detail: str) -> bool:
+    """Whether a refusal's detail is about an uploaded file's token (stale or unknown),
+    which a new upload of the same file replaces: the API names it ``file_token`` or in
+    words."""
+    return "file_token" in detail or "file token" in detail.lower()

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from batch_claims.api.answers import about_a_file_token
 from batch_claims.columns import CARRIER_CONTRACT_ID, TRACKING_NUMBER
 from batch_claims.errors import Rejected
 from batch_claims.outcome import Claim, ErrorCode, RowOutcome, Status
@@ -108,7 +109,7 @@ def refused_unchanged(latest: AttemptRecord | None, request_hash: str) -> str | 
     if latest.http_status not in CONTENT_REFUSALS or latest.payload_hash != request_hash:
         return None
     detail = latest.detail or f"HTTP {latest.http_status}"
-    if "file_token" in detail or "file token" in detail.lower():
+    if about_a_file_token(detail):
         return None  # about an uploaded file's token, which a new upload replaces
     return f"unchanged since refused on {_when(latest)}: {detail} — fix the row, or --force"
 

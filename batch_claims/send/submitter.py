@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeGuard
 
+from batch_claims.api.answers import about_a_file_token
 from batch_claims.api.client import TICKET_SCOPES, ClientEvent, SupportClient
 from batch_claims.api.connect import connect as connect_api
 from batch_claims.api.ratelimit import least_span
@@ -278,7 +279,7 @@ class Submitter:
         if refusal is None:
             return outcome
         stale = {name: t for name, t in tokens.items() if uploader.is_cached(t)}
-        if stale and _mentions_file_token(refusal.detail):
+        if stale and about_a_file_token(refusal.detail):
             # Tokens from an earlier run were refused (expired?): upload again, once.
             uploader.forget(stale)
             try:
@@ -330,7 +331,3 @@ def _unknown(item: Item, known: dict[int, RowOutcome | None]) -> TypeGuard[Claim
 
 def _status_of(exc: Rejected | GaveUp) -> Status:
     return Status.REJECTED if isinstance(exc, Rejected) else Status.FAILED
-
-
-def _mentions_file_token(detail: str) -> bool:
-    return "file_token" in detail or "file token" in detail.lower()
