@@ -185,15 +185,16 @@ def damaged_behind_the_runs_back(journal: Path, name: str) -> None:
         ("attempts_by_claim", 1),  # met by the second ticket's in_flight record
         ("claims", 1),  # the same, in the other table that write touches
         # Met by the last row's upload on a worker thread (the rows between have no
-        # photo, and it is the first row out of the look-ahead of the first one).
-        ("sqlite_autoindex_file_tokens_1", 5),
+        # photo, and it is the first row out of the look-ahead of the first one): when,
+        # among the tickets of the rows between, depends on the threads (None: any).
+        ("sqlite_autoindex_file_tokens_1", None),
         # Met by the rate limiter recording the second ticket's POST, before the
         # request goes out: it is never sent.
         ("posts_by_time", 1),
     ],
 )
 def test_a_journal_damaged_during_the_run_stops_it_naming_the_file(
-    api_env: Any, tmp_path: Path, name: str, sent: int
+    api_env: Any, tmp_path: Path, name: str, sent: int | None
 ) -> None:
     _, journal = a_real_journal(tmp_path)
     count = 2 + LOOKAHEAD_ROWS
@@ -213,6 +214,9 @@ def test_a_journal_damaged_during_the_run_stops_it_naming_the_file(
     assert "check the Sendcloud panel" in result.output
     assert "Traceback" not in result.output and "DatabaseError" not in result.output
     rows = results_rows(out)
+    if sent is None:  # at least the first row, never the last (its upload met the damage)
+        sent = sum(r["status"] == "submitted" for r in rows)
+        assert 1 <= sent < count
     assert [r["status"] for r in rows] == ["submitted"] * sent + ["not_attempted"] * (count - sent)
     assert f"the journal {journal} is damaged" in rows[sent]["error_detail"]
     assert len(tickets(api_env)) == before + sent  # no row after the damage was sent

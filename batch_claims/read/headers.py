@@ -89,9 +89,9 @@ def suggest_column(
 ) -> str | None:
     """The column a header most likely means when it is a typo of a known name.
 
-    A suggestion needs a folded header of at least 4 characters, a difflib ratio of at
-    least 0.85 to a known name or alias, and at most 1 edit (2 from 10 characters; a swap
-    of two neighbouring letters is one edit).
+    A suggestion needs a folded header of at least 4 characters and one edit from a known
+    name or alias (a swap of two neighbouring letters is one edit), or, from 10
+    characters, two edits and a difflib ratio of at least 0.85.
     """
     folded = normalise_header(header)
     if len(folded) < 4 or folded in lookup:
@@ -101,8 +101,12 @@ def suggest_column(
     for key, canonical in lookup.items():
         if canonical in exclude or abs(len(key) - len(folded)) > limit:
             continue
+        edits = _edits(folded, key)
+        if edits > limit:
+            continue
         ratio = difflib.SequenceMatcher(None, folded, key, autojunk=False).ratio()
-        if ratio < 0.85 or _edits(folded, key) > limit:
+        # One edit is a typo whatever the ratio says (a swap in a long name scores low).
+        if ratio < 0.85 and edits > 1:
             continue
         if best is None or ratio > best[0]:
             best = (ratio, canonical)
