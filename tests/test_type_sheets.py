@@ -112,6 +112,11 @@ def test_the_sheet_name_beats_the_run_default(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (line,) = results_rows(path.with_name("book.results.xlsx"))
     assert line["ticket_type"] == "lost"
+    assert (
+        'sheet "Lost" names lost claims: its rows without a ticket_type are lost claims, '
+        "not delay (--ticket-type and [defaults] ticket_type apply to sheets whose name "
+        "names no type)"
+    ) in " ".join(result.output.split())
 
 
 def test_a_hidden_type_sheet_named_by_sheet_says_its_type(tmp_path: Path) -> None:

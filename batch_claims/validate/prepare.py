@@ -8,14 +8,13 @@ into outcomes; sending is ``send/``'s. Nothing here prints.
 
 from __future__ import annotations
 
-import os
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import Path
 
-from batch_claims.columns import DOCUMENT_COLUMNS, TRACKING_NUMBER, Variant
+from batch_claims.columns import TRACKING_NUMBER, Variant
 from batch_claims.errors import InputError
 from batch_claims.outcome import (
     Attachment,
@@ -35,8 +34,10 @@ from batch_claims.ticket_types import TYPES, TicketType, required_columns
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.validate.decimals import DecimalConvention, decimal_convention
+from batch_claims.validate.evidence import evidence_checklist, shared_evidence_warnings
 from batch_claims.validate.photo_index import check_photos_folder
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
+from batch_claims.validate.type_checks import sheet_type_notice
 from batch_claims.validate.windows import Judged, window_notices, with_window
 
 
@@ -128,10 +129,14 @@ def prepare(
     del index
     warnings = (
         *notices,
-        *_shared_evidence_warnings(items),
+        *shared_evidence_warnings(items),
         *([amounts.notice] if amounts.notice else []),
         *readings,
         *window_notices(judged),
+        *filter(
+            None,
+            [sheet_type_notice(table.sheet_name, table.ticket_type, settings.default_ticket_type)],
+        ),
     )
     facts = {"decimal_convention": amounts.name}
     if table.encoding:
@@ -277,82 +282,6 @@ def _resolved(index: PhotoIndex) -> Path | None:
         return index.resolved_root()
     except OSError:
         return index.root.resolve()
-
-
-def evidence_checklist(
-    variant: Variant,
-    attachments: Mapping[str, Attachment],
-    problems: Iterable[RowError],
-    photos: Path | None,
-    resolved_photos: Path | None = None,
-    ticket_type: TicketType = TicketType.DAMAGE,
-) -> str:
-    """One readable cell: the document slots the ticket type and variant require, which
-    file matched each and how, and what is missing — so whoever collects photos sees
-    what to add."""
-    required = {c.name for c in required_columns(variant, ticket_type) if c.is_document}
-    troubled = {problem.column for problem in problems}
-    found = sum(1 for name in required if name in attachments)
-    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
-    if required:
-        head = f"{kind} needs {len(required)} documents: {found} found"
-        if found < len(required):
-            head += f", {len(required) - found} to add or fix"
-    else:
-        head = f"{kind} needs no documents; {len(attachments)} attached"
-    lines = [head]
-    base = resolved_photos or (photos.resolve() if photos is not None else None)
-    inside = _inside(base)
-    for column in DOCUMENT_COLUMNS:
-        attachment = attachments.get(column.name)
-        if attachment is not None:
-            lines.append(f"✓ {column.name}: {inside(attachment.path)} ({attachment.how})")
-        elif column.name in troubled:
-            state = "missing" if column.name in required else "not usable"
-            lines.append(f"✗ {column.name}: {state} (see error_detail)")
-        elif column.name in required:
-            lines.append(f"✗ {column.name}: missing")
-    return "\n".join(lines)
-
-
-def _inside(base: Path | None) -> Callable[[Path], str]:
-    """How a file is shown in the checklist: its path in the photos folder ``base``
-    (forward slashes), else its whole path. Compared as text: once per file, the
-    costly part of the checklist when it went through ``Path.relative_to``."""
-    if base is None:
-        return lambda path: path.as_posix()
-    prefix = str(base).rstrip(os.sep) + os.sep
-
-    def shown(path: Path) -> str:
-        text = str(path)
-        if not text.startswith(prefix) or len(text) == len(prefix):
-            return (
-                path.relative_to(base).as_posix()
-                if path.is_relative_to(base)
-                else (path.as_posix())
-            )
-        return PurePath(text[len(prefix) :]).as_posix() if os.sep != "/" else text[len(prefix) :]
-
-    return shown
-
-
-def _shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
-    """The same photo bytes as damage evidence for two parcels is usually the wrong file."""
-    seen: dict[str, tuple[int, str]] = {}
-    warnings = []
-    for item in items:
-        if not isinstance(item, Claim):
-            continue
-        for name, attachment in item.attachments.items():
-            if not attachment.content_type.startswith(("image/", "video/")):
-                continue
-            first = seen.setdefault(attachment.sha256, (item.row, item.tracking_number))
-            if first[1] != item.tracking_number:
-                warnings.append(
-                    f"row {item.row}: {name} ({attachment.filename}) is the very same file as "
-                    f"a photo of row {first[0]} ({first[1]}) — check it is the right photo"
-                )
-    return tuple(warnings)
 
 
 def validate(prepared: Prepared) -> list[RowOutcome]:

@@ -146,3 +146,17 @@ def contract_mismatches(
             Found(row, TICKET_TYPE, problem, cell if cell is not None else ticket_type.value)
         )
     return found
+
+
+def sheet_type_notice(
+    sheet_name: str | None, sheet_type: TicketType | None, default: TicketType
+) -> str | None:
+    """Told when the run was given a default type (``--ticket-type``, the config) that a
+    sheet named by another type overrides for its rows without a ticket_type."""
+    if sheet_type is None or default in (TicketType.DAMAGE, sheet_type):
+        return None
+    return (
+        f'sheet "{sheet_name}" names {sheet_type} claims: its rows without a ticket_type are '
+        f"{sheet_type} claims, not {default} (--ticket-type and [defaults] ticket_type apply "
+        "to sheets whose name names no type)"
+    )

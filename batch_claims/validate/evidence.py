@@ -1,0 +1,89 @@
+"""The evidence a row brings: the checklist cell that says which document slots its
+ticket type and contract type need, which file matched each and how, and what is
+missing; and the warning when one file is the photo of two parcels."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePath
+
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant
+from batch_claims.outcome import Attachment, Claim, Item, RowError
+from batch_claims.ticket_types import TicketType, required_columns
+
+
+def evidence_checklist(
+    variant: Variant,
+    attachments: Mapping[str, Attachment],
+    problems: Iterable[RowError],
+    photos: Path | None,
+    resolved_photos: Path | None = None,
+    ticket_type: TicketType = TicketType.DAMAGE,
+) -> str:
+    """One readable cell: the document slots the ticket type and variant require, which
+    file matched each and how, and what is missing — so whoever collects photos sees
+    what to add."""
+    required = {c.name for c in required_columns(variant, ticket_type) if c.is_document}
+    troubled = {problem.column for problem in problems}
+    found = sum(1 for name in required if name in attachments)
+    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+    if required:
+        head = f"{kind} needs {len(required)} documents: {found} found"
+        if found < len(required):
+            head += f", {len(required) - found} to add or fix"
+    else:
+        head = f"{kind} needs no documents; {len(attachments)} attached"
+    lines = [head]
+    base = resolved_photos or (photos.resolve() if photos is not None else None)
+    inside = _inside(base)
+    for column in DOCUMENT_COLUMNS:
+        attachment = attachments.get(column.name)
+        if attachment is not None:
+            lines.append(f"✓ {column.name}: {inside(attachment.path)} ({attachment.how})")
+        elif column.name in troubled:
+            state = "missing" if column.name in required else "not usable"
+            lines.append(f"✗ {column.name}: {state} (see error_detail)")
+        elif column.name in required:
+            lines.append(f"✗ {column.name}: missing")
+    return "\n".join(lines)
+
+
+def _inside(base: Path | None) -> Callable[[Path], str]:
+    """How a file is shown in the checklist: its path in the photos folder ``base``
+    (forward slashes), else its whole path. Compared as text: once per file, the
+    costly part of the checklist when it went through ``Path.relative_to``."""
+    if base is None:
+        return lambda path: path.as_posix()
+    prefix = str(base).rstrip(os.sep) + os.sep
+
+    def shown(path: Path) -> str:
+        text = str(path)
+        if not text.startswith(prefix) or len(text) == len(prefix):
+            return (
+                path.relative_to(base).as_posix()
+                if path.is_relative_to(base)
+                else (path.as_posix())
+            )
+        return PurePath(text[len(prefix) :]).as_posix() if os.sep != "/" else text[len(prefix) :]
+
+    return shown
+
+
+def shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
+    """The same photo bytes as damage evidence for two parcels is usually the wrong file."""
+    seen: dict[str, tuple[int, str]] = {}
+    warnings = []
+    for item in items:
+        if not isinstance(item, Claim):
+            continue
+        for name, attachment in item.attachments.items():
+            if not attachment.content_type.startswith(("image/", "video/")):
+                continue
+            first = seen.setdefault(attachment.sha256, (item.row, item.tracking_number))
+            if first[1] != item.tracking_number:
+                warnings.append(
+                    f"row {item.row}: {name} ({attachment.filename}) is the very same file as "
+                    f"a photo of row {first[0]} ({first[1]}) — check it is the right photo"
+                )
+    return tuple(warnings)
