@@ -150,7 +150,7 @@ def test_validate_checks_each_row_by_its_own_type(mixed: Path) -> None:
     assert bad["3SLOST00003"]["error_detail"] == (
         f'row {2 + len(WEEK) + 2}, "new_address": "not a field of lost" is not part of a '
         "lost claim (lost parcel tickets have no such field): clear the cell, or set the "
-        "row's ticket_type to the claim it is"
+        'row\'s "ticket_type" to the claim it is'
     )
     assert "is already on row 3" in bad["3SDAMAGE0002"]["error_detail"]
     assert '"40x30" is not length x width x height in cm' in bad["3SLOST00004"]["error_detail"]

@@ -204,7 +204,7 @@ class Message(Enum):
     NOT_FOR_TICKET_TYPE = (
         ErrorCode.NOT_FOR_TICKET_TYPE,
         "{value} is not part of a {ticket_type} claim ({title} tickets have no such field): "
-        "clear the cell, or set the row's ticket_type to the claim it is",
+        'clear the cell, or set the row\'s "{type_header}" to the claim it is',
     )
     TICKET_TYPE_NOT_FOR_CONTRACT = (
         ErrorCode.TICKET_TYPE_NOT_FOR_CONTRACT,

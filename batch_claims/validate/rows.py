@@ -271,7 +271,7 @@ def _type_problems(
         rows, typed[PARCEL_DIMENSIONS], single_cells, parts, refused
     )
     present = {name: _cells(table, name) for name in table.mapping}
-    found += not_for_type(rows, types, present, typed)
+    found += not_for_type(rows, types, present, typed, table.header_of(TICKET_TYPE))
     found += contract_mismatches(rows, types, variants, _cells(table, TICKET_TYPE))
     return found
 

@@ -96,9 +96,11 @@ def not_for_type(
     types: Sequence[TicketType | None],
     present: Mapping[str, Sequence[object]],
     typed: Mapping[str, Sequence[Any]],
+    type_header: str = TICKET_TYPE,
 ) -> list[Found]:
     """A value in a column the row's ticket type does not use: never silently dropped.
-    ``present`` holds the cells of the columns the sheet has; ``typed`` their values."""
+    ``present`` holds the cells of the columns the sheet has; ``typed`` their values;
+    ``type_header`` is how the sheet calls its ticket_type column (the advice names it)."""
     found = []
     for column in COLUMNS:
         if column.name not in present:
@@ -111,7 +113,7 @@ def not_for_type(
             spec = TYPES[ticket_type]
             if not spec.uses(column.name):
                 problem = Message.NOT_FOR_TICKET_TYPE.problem(
-                    ticket_type=ticket_type.value, title=spec.title
+                    ticket_type=ticket_type.value, title=spec.title, type_header=type_header
                 )
                 found.append(Found(row, column.name, problem, cells[i]))
     return found
