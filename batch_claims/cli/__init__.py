@@ -38,7 +38,7 @@ Examples:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="batch-claims")
 def cli() -> None:
-    """File Sendcloud damage claims in bulk from a spreadsheet and a folder of photos.
+    """File Sendcloud claims (every ticket type) in bulk from a spreadsheet and photos.
 
     submit and retry send with your Sendcloud API keys, read from the environment
     variables SENDCLOUD_PUBLIC_KEY and SENDCLOUD_SECRET_KEY (validate, template and
