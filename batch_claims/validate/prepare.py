@@ -121,7 +121,7 @@ def prepare(
         try:
             item = _item(source, parsed, index, table, lookalikes.get(parsed.row, []), notices)
             if isinstance(item, Claim) and today is not None:
-                item, told = with_window(item, table, source, settings.windows, today)
+                item, told = with_window(item, parsed.dates, settings.windows, today)
                 judged.extend([told] if told is not None else [])
             items.append(item)
         except Exception as exc:

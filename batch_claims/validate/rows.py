@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -34,8 +35,10 @@ from batch_claims.columns import (
 from batch_claims.outcome import ErrorCode, Money, RowError
 from batch_claims.read.table import SheetTable
 from batch_claims.ticket_types import (
+    DELIVERED_AT,
     DIMENSION_PARTS,
     PARCEL_DIMENSIONS,
+    SHIPPED_AT,
     TICKET_TYPE,
     TicketType,
 )
@@ -88,6 +91,8 @@ class ParsedRow:
     errors: tuple[RowError, ...]
     readings: tuple[Reading, ...] = ()  # values read otherwise than written (notices)
     ticket_type: TicketType | None = TicketType.DAMAGE  # None when its cell is unreadable
+    # shipped_at and delivered_at as read (None when blank, absent or refused).
+    dates: tuple[date | None, date | None] = (None, None)
 
 
 class _Errors:
@@ -178,6 +183,7 @@ def validate_table(
             tracking_number=typed[TRACKING_NUMBER][i],
             variant=variants[i],
             ticket_type=types[i],
+            dates=(typed[SHIPPED_AT][i], typed[DELIVERED_AT][i]),
             is_portal_claim=bool(typed[IS_PORTAL_CLAIM][i]),
             fields={name: values[i] for name, values in body if values[i] is not None},
             documents={name: values[i] for name, values in files if values[i] is not None},

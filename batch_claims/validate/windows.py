@@ -22,9 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from batch_claims.outcome import Claim, Item, WindowState
-from batch_claims.read.table import SheetTable, SourceRow
-from batch_claims.ticket_types import DELIVERED_AT, SHIPPED_AT, ClaimWindow, TicketType
-from batch_claims.validate.type_values import parse_date
+from batch_claims.ticket_types import ClaimWindow, TicketType
 
 CLOSE_DAYS = 2  # a deadline this many days away or nearer is "close"
 _URGENT = (WindowState.PAST, WindowState.CLOSE)
@@ -69,30 +67,15 @@ def judge(
     return state, deadline, earliest
 
 
-def row_dates(table: SheetTable, source: SourceRow) -> tuple[date | None, date | None]:
-    """The row's ``shipped_at`` and ``delivered_at`` (None when blank or absent; a cell
-    that is not a date has made the row invalid before this is asked)."""
-    found: list[date | None] = []
-    for name in (SHIPPED_AT, DELIVERED_AT):
-        index = table.mapping.get(name)
-        cell = source.cells[index] if index is not None and index < len(source.cells) else None
-        value = None
-        if cell is not None and not (isinstance(cell, str) and not cell.strip()):
-            parsed, _ = parse_date(cell)
-            value = parsed if isinstance(parsed, date) else None
-        found.append(value)
-    return found[0], found[1]
-
-
 def with_window(
     claim: Claim,
-    table: SheetTable,
-    source: SourceRow,
+    dates: tuple[date | None, date | None],
     windows: Mapping[TicketType, ClaimWindow],
     today: date,
 ) -> tuple[Claim, Judged | None]:
-    """The claim with its deadline and window state, and what its notice tells."""
-    shipped, delivered = row_dates(table, source)
+    """The claim with its deadline and window state (from its ``shipped_at`` and
+    ``delivered_at``, as the row was read), and what its notice tells."""
+    shipped, delivered = dates
     if shipped is None and delivered is None:
         return claim, None
     window = windows[claim.ticket_type]
