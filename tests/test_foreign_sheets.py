@@ -435,7 +435,8 @@ def test_a_negative_zero_is_fingerprinted_as_it_reads_back(tmp_path: Path) -> No
     from batch_claims.outcome import RowOutcome, Status
     from batch_claims.read.table import SheetTable, SourceRow
     from batch_claims.report.fingerprint import canonical, changed_since_written
-    from batch_claims.report.workbook import RunInfo, write_results
+    from batch_claims.report.workbook import write_results
+    from batch_claims.send.interfaces import RunInfo
 
     assert canonical(-0.0) == canonical(0)
     table = SheetTable(

@@ -203,7 +203,8 @@ def test_a_cell_that_cannot_be_written_costs_only_its_own_line(tmp_path: Path) -
 
     from batch_claims.outcome import RowOutcome
     from batch_claims.read.table import SheetTable, SourceRow
-    from batch_claims.report.workbook import RunInfo, write_results
+    from batch_claims.report.workbook import write_results
+    from batch_claims.send.interfaces import RunInfo
 
     table = SheetTable(
         source=tmp_path / "in.xlsx",

@@ -22,8 +22,9 @@ from batch_claims.report.fingerprint import (
     digest_of,
     parts_as_written,
 )
-from batch_claims.report.workbook import RunInfo, write_results
+from batch_claims.report.workbook import write_results
 from batch_claims.results_layout import RESULT_COLUMNS
+from batch_claims.send.interfaces import RunInfo
 
 HEADERS = ("Tracking No", "Contract", "Sales price", "Remarks", "Our ref")
 STARTED = datetime(2026, 11, 27, 9, 15, 2, tzinfo=UTC)

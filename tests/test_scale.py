@@ -23,7 +23,8 @@ from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report import book
 from batch_claims.report.fingerprint import changed_since_written
-from batch_claims.report.workbook import ResultsFile, RunInfo, write_results
+from batch_claims.report.workbook import ResultsFile, write_results
+from batch_claims.send.interfaces import RunInfo
 from batch_claims.send.journal import CREATED, Journal
 from batch_claims.send.plan import dry_run_outcomes, plan
 from batch_claims.send.submitter import STILL_GOING, Submitter, connect

@@ -221,7 +221,8 @@ def test_fingerprint_survives_the_file_and_sees_any_typed_change(
 ) -> None:
     from batch_claims.outcome import RowOutcome, Status
     from batch_claims.read.table import SheetTable, SourceRow
-    from batch_claims.report.workbook import RunInfo, write_results
+    from batch_claims.report.workbook import write_results
+    from batch_claims.send.interfaces import RunInfo
 
     tmp = tmp_path_factory.mktemp("fp")
     table = SheetTable(

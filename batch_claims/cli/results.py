@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from batch_claims import __version__
 from batch_claims.cli.console import Console
 from batch_claims.outcome import RowOutcome, Status
 
 if TYPE_CHECKING:
     from batch_claims.report.workbook import ResultsFile
-    from batch_claims.send.interfaces import RunFacts
+    from batch_claims.send.interfaces import RunInfo
     from batch_claims.validate.prepare import Prepared
 
 
@@ -29,7 +28,7 @@ class WorkbookSink:
 
     def write(
         self,
-        facts: RunFacts,
+        facts: RunInfo,
         prepared: Prepared,
         outcomes: Sequence[RowOutcome],
         *,
@@ -37,28 +36,12 @@ class WorkbookSink:
     ) -> None:
         """Write the workbook; the final one (not ``running``) is told with the
         summary line, and where it went if the file was changed meanwhile."""
-        from batch_claims.report.workbook import ResultsFile, RunInfo
+        from batch_claims.report.workbook import ResultsFile
 
         if self._file is None:
             self._file = ResultsFile(self._out)
-        info = RunInfo(
-            command=facts.command,
-            started_at=facts.started_at,
-            finished_at=facts.finished_at,
-            input_name=facts.input_name,
-            input_sha256=facts.input_sha256,
-            base_url=facts.base_url,
-            tool_version=__version__,
-            run_id=facts.run_id,
-            account=facts.account,
-            journal=facts.journal,
-            sheet_name=facts.sheet_name,
-            source_results=facts.source_results,
-            notices=facts.notices,
-            stats=facts.stats,
-        )
         asked = self._file.path
-        target = self._file.write(info, prepared.table, outcomes)
+        target = self._file.write(facts, prepared.table, outcomes)
         if running:
             return
         if target != asked:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from batch_claims import __version__
 from batch_claims.cli.console import Console
 from batch_claims.cli.options import (
     EXISTING_FILE,
@@ -45,7 +46,7 @@ def validate_command(
     from batch_claims.cli.results import WorkbookSink
     from batch_claims.read.results import refuse_results_workbook
     from batch_claims.report.outputs import check_apart, results_path
-    from batch_claims.send.interfaces import RunFacts
+    from batch_claims.send.interfaces import RunInfo
     from batch_claims.send.run import interrupt_while_reading, view_problems
     from batch_claims.validate.attachments import sha256_of
     from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
@@ -65,12 +66,14 @@ def validate_command(
         refuse_no_rows(prepared.table)
         outcomes = validate(prepared)
         view_problems(console, prepared)
-        facts = RunFacts(
+        facts = RunInfo(
             command="validate",
             started_at=started,
             finished_at=clock.utcnow(),
             input_name=sheet.name,
             input_sha256=sha256_of(sheet),
+            base_url=None,
+            tool_version=__version__,
             run_id=uuid.uuid4().hex,
             sheet_name=prepared.table.sheet_name,
             notices=prepared.notices,

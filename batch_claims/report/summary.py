@@ -6,8 +6,7 @@ first), notices and stats."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,26 +14,7 @@ from batch_claims.clock import iso_utc
 from batch_claims.outcome import RowOutcome, Status, WindowState
 from batch_claims.report.book import Sheet
 from batch_claims.results_layout import SUMMARY_SHEET
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What the Summary sheet says about the run (never secrets)."""
-
-    command: str
-    started_at: datetime
-    finished_at: datetime
-    input_name: str
-    input_sha256: str
-    base_url: str | None
-    tool_version: str
-    run_id: str
-    account: str | None = None
-    journal: str | None = None
-    sheet_name: str | None = None
-    source_results: str | None = None
-    notices: tuple[str, ...] = ()
-    stats: Mapping[str, int | float | str] = field(default_factory=dict)
+from batch_claims.send.interfaces import RunInfo
 
 
 def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -> None:

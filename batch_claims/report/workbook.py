@@ -19,10 +19,9 @@ from batch_claims.read.table import SheetTable
 from batch_claims.report.atomic import atomic
 from batch_claims.report.book import Book
 from batch_claims.report.sheets import in_input_order, write_failed_sheet, write_results_sheet
-from batch_claims.report.summary import RunInfo, write_summary
+from batch_claims.report.summary import write_summary
 from batch_claims.results_layout import FAILED_SHEET, RESULTS_SHEET, SUMMARY_SHEET
-
-__all__ = ["ResultsFile", "RunInfo", "write_results"]
+from batch_claims.send.interfaces import RunInfo
 
 
 def write_results(

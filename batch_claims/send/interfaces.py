@@ -1,6 +1,6 @@
 """What a run of submit or retry is given and gives back, and how it talks to the
 CLI: the request (``SendRequest``), the result (``SendResult``), the ``RunView`` it tells
-the user through, the ``ResultsSink`` its workbooks go to with their ``RunFacts``, and the
+the user through, the ``ResultsSink`` its workbooks go to with their ``RunInfo``, and the
 ``RunHooks`` a test installs (``fault``: the crash points). Nothing here loads a stage."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class RunView(Protocol):
 
 
 @dataclass(frozen=True)
-class RunFacts:
+class RunInfo:
     """What a results workbook's Summary tells about the run (never secrets)."""
 
     command: str
@@ -54,8 +54,9 @@ class RunFacts:
     finished_at: datetime
     input_name: str
     input_sha256: str
+    base_url: str | None
+    tool_version: str
     run_id: str
-    base_url: str | None = None
     account: str | None = None
     journal: str | None = None
     sheet_name: str | None = None
@@ -70,7 +71,7 @@ class ResultsSink(Protocol):
 
     def write(
         self,
-        facts: RunFacts,
+        facts: RunInfo,
         prepared: Prepared,
         outcomes: Sequence[RowOutcome],
         *,

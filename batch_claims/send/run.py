@@ -30,14 +30,15 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
+from batch_claims import __version__
 from batch_claims.clock import Clock
 from batch_claims.errors import InputError, Interrupted, JournalFailed, JournalLocked
 from batch_claims.limits import Limit
 from batch_claims.outcome import ErrorCode, Item, RowOutcome, Status
 from batch_claims.send.interfaces import (
     ResultsSink,
-    RunFacts,
     RunHooks,
+    RunInfo,
     RunView,
     SendRequest,
     SendResult,
@@ -117,8 +118,8 @@ def send(
             account = _bind_account(book, settings)
         view.info(f"journal {book.path} (account {account})")
 
-        def facts(outcomes: Sequence[RowOutcome], **stats: int) -> RunFacts:
-            return RunFacts(
+        def facts(outcomes: Sequence[RowOutcome], **stats: int) -> RunInfo:
+            return RunInfo(
                 command=request.command,
                 started_at=started,
                 finished_at=clock.utcnow(),
@@ -126,6 +127,7 @@ def send(
                 input_sha256=input_sha256,
                 run_id=run_id,
                 base_url=settings.base_url,
+                tool_version=__version__,
                 account=account,
                 journal=str(settings.journal_path()),
                 sheet_name=prepared.table.sheet_name,
