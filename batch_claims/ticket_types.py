@@ -331,3 +331,18 @@ def required_for(column: str, ticket_type: TicketType = TicketType.DAMAGE) -> fr
         return BOTH
     rule = TYPES[ticket_type].fields.get(column)
     return rule.required if rule is not None else NONE
+
+
+def types_using(column: str) -> list[TicketType]:
+    """The types a value in ``column`` means something for, in ``TYPES`` order."""
+    return [spec.type for spec in TYPES.values() if spec.uses(column)]
+
+
+def types_needing(column: str) -> dict[Variant, list[TicketType]]:
+    """Per contract type (own contract first), the types whose rows must fill ``column``."""
+    return {
+        variant: [
+            spec.type for spec in TYPES.values() if variant in required_for(column, spec.type)
+        ]
+        for variant in Variant
+    }

@@ -5,7 +5,7 @@ types use each column and which need it filled, per contract type."""
 from __future__ import annotations
 
 from batch_claims.columns import COLUMNS, Column, Variant
-from batch_claims.ticket_types import TYPES, TicketType, required_for
+from batch_claims.ticket_types import TYPES, TicketType, types_needing, types_using
 
 
 def _types_phrase(types: list[TicketType]) -> str:
@@ -17,17 +17,10 @@ def markdown_table() -> str:
     them equal): which types use each column and which need it filled, per contract."""
 
     def used_by(column: Column) -> str:
-        return _types_phrase([spec.type for spec in TYPES.values() if spec.uses(column.name)])
+        return _types_phrase(types_using(column.name))
 
     def required(column: Column) -> str:
-        needing = {
-            variant: [
-                spec.type
-                for spec in TYPES.values()
-                if variant in required_for(column.name, spec.type)
-            ]
-            for variant in Variant
-        }
+        needing = types_needing(column.name)
         own, rates = needing[Variant.OWN_CONTRACT], needing[Variant.SENDCLOUD_RATES]
         if own and own == rates:
             return f"both: {_types_phrase(own)}"

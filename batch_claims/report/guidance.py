@@ -24,7 +24,8 @@ from batch_claims.ticket_types import (
     TYPES,
     TicketType,
     TicketTypeSpec,
-    required_for,
+    types_needing,
+    types_using,
 )
 
 PURPOSE: Mapping[TicketType, str] = {
@@ -117,17 +118,14 @@ def _types_phrase(types: list[TicketType]) -> str:
 
 def used_by(name: str) -> str:
     """The types a value in this column means something for."""
-    return _types_phrase([spec.type for spec in TYPES.values() if spec.uses(name)])
+    return _types_phrase(types_using(name))
 
 
 def needed_by(name: str) -> str:
     """Which types need the column filled, per contract type: "Required with
     sendcloud_rates for damage, lost", "Required for other (both contracts)", "Never
     required"."""
-    needing = {
-        variant: [spec.type for spec in TYPES.values() if variant in required_for(name, spec.type)]
-        for variant in VARIANT_ORDER
-    }
+    needing = types_needing(name)
     own, rates = (needing[variant] for variant in VARIANT_ORDER)
     if own and own == rates:
         return f"Required for {_types_phrase(own)} (both contracts)"
