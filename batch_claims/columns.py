@@ -669,6 +669,12 @@ CONTRACT_TYPE = "contract_type"
 CARRIER_CONTRACT_ID = "carrier_contract_id"
 IS_PORTAL_CLAIM = "is_portal_claim"
 SHARED_CURRENCY = "currency"
+PARCEL_DIMENSIONS = "parcel_dimensions"
+# The columns that make up ``parcel_dimensions`` when it is not given in one cell.
+DIMENSION_PARTS = ("parcel_length", "parcel_width", "parcel_height")
+TICKET_TYPE = "ticket_type"
+SHIPPED_AT = "shipped_at"
+DELIVERED_AT = "delivered_at"
 
 # The template's example row (row 2 of its Claims sheet). The reader skips a row with
 # this tracking number, so an example the user forgot to delete is never filed.

@@ -5,8 +5,7 @@ earlier one back with them for ``retry``, so both sides spell them once, here.
 
 from __future__ import annotations
 
-from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
-from batch_claims.ticket_types import TICKET_TYPE
+from batch_claims.columns import CONTRACT_TYPE, TICKET_TYPE, TRACKING_NUMBER
 
 SUMMARY_SHEET = "Summary"
 RESULTS_SHEET = "Results"

@@ -28,10 +28,15 @@ from batch_claims.columns import (
     CARRIER_CONTRACT_ID,
     COLUMNS,
     CONTRACT_TYPE,
+    DELIVERED_AT,
+    DIMENSION_PARTS,
     IS_PORTAL_CLAIM,
     NONE,
+    PARCEL_DIMENSIONS,
     RATES,
     SHARED_CURRENCY,
+    SHIPPED_AT,
+    TICKET_TYPE,
     TRACKING_NUMBER,
     Column,
     Variant,
@@ -39,12 +44,6 @@ from batch_claims.columns import (
 )
 
 OWN = frozenset({Variant.OWN_CONTRACT})
-PARCEL_DIMENSIONS = "parcel_dimensions"
-# The columns that make up ``parcel_dimensions`` when it is not given in one cell.
-DIMENSION_PARTS = ("parcel_length", "parcel_width", "parcel_height")
-TICKET_TYPE = "ticket_type"
-SHIPPED_AT = "shipped_at"
-DELIVERED_AT = "delivered_at"
 # Columns every type reads (to know the row, its type and contract, and its window),
 # whether or not they go into the body.
 COMMON_COLUMNS = frozenset(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from batch_claims.columns import CONTRACT_TYPE, TRACKING_NUMBER
+from batch_claims.columns import CONTRACT_TYPE, TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.outcome import Item, RowOutcome, Status
 from batch_claims.read.headers import header_lookup, unknown_columns
@@ -27,7 +27,7 @@ from batch_claims.results_layout import (
     SOURCE_ROW_HEADER,
     SUMMARY_SHEET,
 )
-from batch_claims.ticket_types import TICKET_TYPE, TicketType
+from batch_claims.ticket_types import TicketType
 
 
 def summary_value(results: Path, key: str) -> str | None:

@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from batch_claims.columns import TRACKING_NUMBER, normalise_header
+from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER, normalise_header
 from batch_claims.errors import InputError
 from batch_claims.read.book import SheetPart
 from batch_claims.read.headers import near_miss
 from batch_claims.read.table import SheetTable, no_header, scanned_to_the_limit
-from batch_claims.ticket_types import TICKET_TYPE, ticket_type_of
+from batch_claims.ticket_types import ticket_type_of
 
 
 @dataclass(frozen=True)

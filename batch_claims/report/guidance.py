@@ -13,20 +13,14 @@ from collections.abc import Iterable, Mapping
 from batch_claims.columns import (
     BY_NAME,
     COLUMNS,
+    DIMENSION_PARTS,
     IS_PORTAL_CLAIM,
+    PARCEL_DIMENSIONS,
     SHARED_CURRENCY,
     TRACKING_NUMBER,
     Variant,
 )
-from batch_claims.ticket_types import (
-    DIMENSION_PARTS,
-    PARCEL_DIMENSIONS,
-    TYPES,
-    TicketType,
-    TicketTypeSpec,
-    types_needing,
-    types_using,
-)
+from batch_claims.ticket_types import TYPES, TicketType, TicketTypeSpec, types_needing, types_using
 
 PURPOSE: Mapping[TicketType, str] = {
     TicketType.DAMAGE: "The parcel arrived damaged: its contents or its packaging are broken.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from batch_claims.clock import iso_utc
-from batch_claims.columns import TRACKING_NUMBER
+from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.book import Sheet
@@ -24,7 +24,7 @@ from batch_claims.results_layout import (
     RESULT_COLUMNS,
     SOURCE_ROW_HEADER,
 )
-from batch_claims.ticket_types import TICKET_TYPE, TicketType
+from batch_claims.ticket_types import TicketType
 
 Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
 

@@ -20,17 +20,19 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from batch_claims.columns import BY_NAME, COLUMNS, Variant, normalise_header
+from batch_claims.columns import (
+    BY_NAME,
+    COLUMNS,
+    DIMENSION_PARTS,
+    PARCEL_DIMENSIONS,
+    Variant,
+    normalise_header,
+)
 from batch_claims.outcome import RowError
 from batch_claims.read.headers import config_line, lookalike_columns, shown_header
 from batch_claims.read.table import SheetTable
 from batch_claims.settings import DEFAULT_CONFIG_NAME
-from batch_claims.ticket_types import (
-    DIMENSION_PARTS,
-    PARCEL_DIMENSIONS,
-    TicketType,
-    required_for,
-)
+from batch_claims.ticket_types import TicketType, required_for
 from batch_claims.validate.messages import Message
 
 

@@ -26,22 +26,20 @@ from batch_claims.columns import (
     CARRIER_CONTRACT_ID,
     COLUMNS,
     CONTRACT_TYPE,
+    DELIVERED_AT,
+    DIMENSION_PARTS,
     DOCUMENT_COLUMNS,
     IS_PORTAL_CLAIM,
+    PARCEL_DIMENSIONS,
+    SHIPPED_AT,
+    TICKET_TYPE,
     TRACKING_NUMBER,
     Kind,
     Variant,
 )
 from batch_claims.outcome import ErrorCode, Money, RowError
 from batch_claims.read.table import SheetTable
-from batch_claims.ticket_types import (
-    DELIVERED_AT,
-    DIMENSION_PARTS,
-    PARCEL_DIMENSIONS,
-    SHIPPED_AT,
-    TICKET_TYPE,
-    TicketType,
-)
+from batch_claims.ticket_types import TicketType
 from batch_claims.validate.coerce import is_float_text, is_placeholder, parse_all
 from batch_claims.validate.decimals import decimal_convention
 from batch_claims.validate.messages import Coerced, Message, Problem, where

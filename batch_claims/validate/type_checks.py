@@ -13,15 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from batch_claims.columns import BY_NAME, COLUMNS, Kind, Variant
-from batch_claims.outcome import Dimensions
-from batch_claims.ticket_types import (
+from batch_claims.columns import (
+    BY_NAME,
+    COLUMNS,
     DIMENSION_PARTS,
     PARCEL_DIMENSIONS,
     TICKET_TYPE,
-    TYPES,
-    TicketType,
+    Kind,
+    Variant,
 )
+from batch_claims.outcome import Dimensions
+from batch_claims.ticket_types import TYPES, TicketType
 from batch_claims.validate.messages import Message, Problem
 
 
