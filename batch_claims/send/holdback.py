@@ -91,6 +91,8 @@ def refused_unchanged_outcomes(
     held: dict[int, RowOutcome] = {}
     for claim in claims:
         last = latest.get((claim.tracking_number, claim.ticket_type))
+        if last is None or last.state != NOT_CREATED:
+            continue  # nothing refused to compare with: the request is not built
         reason = refused_unchanged(last, request_hash(claim))
         if reason is not None:
             held[claim.row] = claim.outcome(

@@ -5,8 +5,8 @@ time the rate limits allow for it; and the outcomes of `submit --dry-run`."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from batch_claims.outcome import Claim, RowOutcome, Status
 from batch_claims.send.holdback import refused_unchanged_outcomes
@@ -27,6 +27,9 @@ class Plan:
     unconfirmed: int
     least_seconds: float
     held_back: int = 0  # refused earlier for what they contain, and unchanged since
+    # By row: what the journal already knows of each claim (``planned_outcomes``), so
+    # that a dry run tells the same without asking the journal again.
+    known: Mapping[int, RowOutcome | None] = field(default_factory=dict, repr=False)
 
     def describe(self) -> str:
         held = (
@@ -96,7 +99,7 @@ def plan(
             if journal.cached_token(*key, settings.token_max_age) is None:
                 uploads += 1
     least = least_seconds(settings, tickets, uploads)
-    return Plan(tickets, uploads, done, unconfirmed, least, held)
+    return Plan(tickets, uploads, done, unconfirmed, least, held, known_of)
 
 
 def known_outcomes(
@@ -146,12 +149,10 @@ def planned_outcomes(
     return known
 
 
-def dry_run_outcomes(
-    prepared: Prepared, journal: Journal, force: bool = False, resubmit_unconfirmed: bool = False
-) -> list[RowOutcome]:
+def dry_run_outcomes(prepared: Prepared, the_plan: Plan) -> list[RowOutcome]:
     """Outcomes of ``submit --dry-run``: what the journal knows (a ticket, an unknown
-    outcome, a refusal held back while unchanged), else ``valid``."""
-    known = planned_outcomes(journal, prepared.claims, force, resubmit_unconfirmed)
+    outcome, a refusal held back while unchanged, as the plan found), else ``valid``."""
+    known = the_plan.known
     return [
         item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
         for item in prepared.items

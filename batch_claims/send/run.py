@@ -163,8 +163,7 @@ def send(
             the_plan = replace(the_plan, least_seconds=least)
         if request.dry_run:
             view.show_plan(the_plan.describe())
-            with nothing_sent_yet():
-                outcomes = dry_run_outcomes(prepared, book, force, again)
+            outcomes = dry_run_outcomes(prepared, the_plan)
             sink.write(facts(outcomes), prepared, outcomes)
             return SendResult(outcomes, dry_run=True)
 
