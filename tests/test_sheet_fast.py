@@ -1,10 +1,10 @@
-"""The strict fast path for a sheet's cells (``read.sheetdata``) gives exactly what expat
-gives, or steps aside: on sheets written by XlsxWriter and openpyxl of every kind of
-cell, on hand-written sheetData in the shapes other producers use (namespace prefixes,
-entities, attribute orders, inline and rich text, shared formulas), and on those sheets
-damaged byte by byte. Bytes expat refuses (a DTD, an entity, a duplicate attribute, a
-character XML forbids, broken UTF-8) never reach it, and no input makes its grammar
-backtrack."""
+"""The strict fast paths for a sheet's cells (``read.sheetdata``) and the shared strings
+(``read.strict``) give exactly what expat gives, or step aside: on sheets and strings
+written by XlsxWriter and openpyxl, on hand-written XML in the shapes other producers
+use (namespace prefixes, entities, attribute orders, inline and rich text, shared
+formulas, phonetic guides), and on those parts damaged byte by byte. Bytes expat
+refuses (a DTD, an entity, a duplicate attribute, a character XML forbids, broken
+UTF-8) never reach them, and no input makes their grammars backtrack."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ import xlsxwriter  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.read import sheetdata, worksheet
+from batch_claims.read import book as book_module
+from batch_claims.read import sheetdata, strict, worksheet
 from batch_claims.read.archive import open_archive
 from batch_claims.read.book import Book, open_book
 from batch_claims.read.stored import StoredCells
@@ -379,3 +380,118 @@ def test_the_scale_sheet_and_the_templates_are_read_fast(tmp_path: Path) -> None
         for xml in sheets:
             assert_same(xml, book, fast_expected=True)
     assert zipfile.is_zipfile(path)
+
+
+# --- shared strings -------------------------------------------------------------------
+
+SST_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="9">'
+)
+ITEMS = Choice(
+    [
+        "<si><t>plain</t></si>",
+        '<si><t xml:space="preserve"> spaced </t></si>',
+        "<si><t>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;</t></si>",
+        "<si><t>caf\u00e9 \U0001f600\tx\ny</t></si>",
+        "<si><t/></si>",
+        "<si/>",
+        "<si></si>",
+        "<si><t>_x000D_ #REF!</t></si>",
+    ],
+    [
+        "<si><r><t>rich</t></r><r><rPr><b/></rPr><t> text</t></r></si>",
+        '<si><t>base</t><rPh sb="0" eb="1"><t>phonetic</t></rPh></si>',
+        "<si><t>&#65;</t></si>",
+        "<si><t>x\ry</t></si>",
+        "<x:si><x:t>prefixed</x:t></x:si>",
+        "<si> <t>x</t></si>",
+        "<si><t>x</t><t>y</t></si>",
+    ],
+)
+SST_HEADS = Choice(
+    [SST_HEAD, b"\xef\xbb\xbf" + SST_HEAD],
+    [
+        SST_HEAD.replace(b"UTF-8", b"ISO-8859-1"),
+        SST_HEAD.replace(b"<sst", b'<!DOCTYPE sst [<!ENTITY e "x">]><sst'),
+        SST_HEAD.replace(b"<sst", b"<x:sst"),
+        SST_HEAD + b"<extra/>",
+    ],
+)
+
+
+@st.composite
+def shared_string_parts(draw: st.DrawFn) -> bytes:
+    dirty = draw(st.booleans())
+    items = [ITEMS.draw(draw, dirty) for _ in range(draw(st.integers(0, 6)))]
+    return SST_HEADS.draw(draw, dirty) + "".join(items).encode("utf-8") + b"</sst>"
+
+
+def both_strings(xml: bytes) -> tuple[list[str] | None, list[str] | str]:
+    try:
+        slow: list[str] | str = book_module._shared_strings(xml)
+    except Exception as exc:
+        slow = f"{type(exc).__name__}: {exc}"
+    return strict.shared_strings(xml), slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    xml=shared_string_parts(),
+    damage=st.tuples(st.floats(0, 1), st.binary(max_size=3), st.integers(0, 3)),
+)
+def test_shared_strings_read_the_same_either_way(
+    xml: bytes, damage: tuple[float, bytes, int]
+) -> None:
+    for part in (xml, _damaged(xml, damage)):
+        fast, slow = both_strings(part)
+        if fast is not None:
+            assert fast == slow, part
+
+
+def _damaged(xml: bytes, damage: tuple[float, bytes, int]) -> bytes:
+    where, inserted, removed = damage
+    at = int(where * len(xml))
+    return xml[:at] + inserted + xml[at + removed :]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strings=st.lists(texts, min_size=1, max_size=8), rich=st.booleans())
+def test_xlsxwriter_shared_strings_read_the_same_either_way(
+    tmp_path_factory: pytest.TempPathFactory, strings: list[str], rich: bool
+) -> None:
+    path = tmp_path_factory.mktemp("sst") / "claims.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Claims")
+    for row, value in enumerate(strings):
+        sheet.write_string(row, 0, value)
+    if rich:
+        sheet.write_rich_string(0, 1, "a", book.add_format({"bold": 1}), "b")
+    book.close()
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/sharedStrings.xml")
+    fast, slow = both_strings(xml)
+    assert (fast is None) is (rich or b"\r" in xml)
+    if fast is not None:
+        assert fast == slow
+
+
+def test_the_scale_sheets_shared_strings_are_read_fast() -> None:
+    xml = SST_HEAD + b"".join(b"<si><t>3SABC%010d</t></si>" % n for n in range(1000)) + b"</sst>"
+    fast, slow = both_strings(xml)
+    assert fast is not None and fast == slow and len(fast) == 1000
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        b"<si><t>" + b"a" * 400_000 + b"</si>",
+        b"<si><t>x</t></si>" * 50_000 + b"<si><t>&amp",
+        b"<si><t>" + b"&amp;" * 100_000 + b"</t>",
+    ],
+    ids=["unclosed-text", "items", "entities"],
+)
+def test_the_shared_strings_grammar_never_backtracks(middle: bytes) -> None:
+    started = time.process_time()
+    assert strict.shared_strings(SST_HEAD + middle + b"</sst>") is None
+    assert time.process_time() - started < 2

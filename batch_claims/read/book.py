@@ -1,7 +1,8 @@
 """A workbook's small parts, read once each: which part is the workbook, its sheets
 (title, hidden or not, which part holds each), the active sheet, its date system,
 whether it asks to be calculated on opening, its shared strings and the number format
-of each cell style. The sheets' own XML is ``worksheet``'s concern. ``sheet_titles``
+of each cell style (the shared strings by ``strict``'s grammar when it understands
+them, else by expat). The sheets' own XML is ``worksheet``'s concern. ``sheet_titles``
 answers which sheets there are from the workbook part and its relationships alone.
 
 A workbook that asks Excel to calculate every formula on opening (``calcPr
@@ -34,6 +35,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
 
 from batch_claims.read.archive import local, read_part, xml_parser
 from batch_claims.read.cells import GENERAL, NumberFormat
+from batch_claims.read.strict import shared_strings
 
 _WORKBOOK_TYPES = tuple(
     f"application/vnd.{kind}.main+xml"
@@ -93,7 +95,7 @@ def open_book(archive: zipfile.ZipFile) -> Book:
         active=active,
         epoch=listing.epoch,
         asks_to_calculate=listing.calculate,
-        strings=_shared_strings(strings) if strings else [],
+        strings=_strings(strings) if strings else [],
         formats=_number_formats(styles) if styles else (GENERAL,),
     )
 
@@ -212,6 +214,13 @@ def _number_formats(data: bytes) -> tuple[NumberFormat, ...]:
             shown_as, code, bool(is_date_format(code)), bool(is_timedelta_format(code))
         )
     return tuple(made[number] for number in style_ids) or (GENERAL,)
+
+
+def _strings(data: bytes) -> list[str]:
+    """The shared strings: by ``strict``'s grammar when it understands them all, else
+    by expat."""
+    fast = shared_strings(data)
+    return fast if fast is not None else _shared_strings(data)
 
 
 def _shared_strings(data: bytes) -> list[str]:

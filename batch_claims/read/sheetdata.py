@@ -2,24 +2,16 @@
 before expat (``worksheet``), for the markup XlsxWriter, openpyxl, Excel and LibreOffice
 write for plain cells.
 
-``fast_rows`` reads a sheet only when all of it is understood; otherwise it returns
-None and expat parses the whole sheet, so what a sheet yields never depends on which
-way it was read. "Understood" means:
-
-- the part outside ``sheetData`` (its prolog, views, merged ranges, ...) is parsed by
-  expat as a document of its own, with document types refused (``archive.xml_parser``)
-  and exactly one ``sheetData`` element, where the fast path cut it out;
-- the part declares no encoding but UTF-8, and the ``sheetData`` is valid UTF-8;
-- every byte of the ``sheetData`` is matched by the grammar below, one row after the
-  other: rows (``r`` first, other attributes once each), cells (``r`` of columns A to
-  XFD, then ``s`` and ``t``), a formula (``t``, ``aca``, ``ref``, ``ca``, ``si``) and a
-  stored value (``v``), or one piece of inline text (``is``/``t``). Text holds no
-  markup, no character XML refuses, no carriage return (XML reads it as a line feed)
-  and only the five predefined entities (no character references).
-
-Anything else — another attribute, rich text, phonetic guides, whitespace between
-tags, single quotes — and expat reads the sheet. No DTD or entity ever reaches this
-path, and the grammar never backtracks (possessive repeats), so no input makes it slow.
+``fast_rows`` reads a sheet only when all of it is understood (``strict``: UTF-8, the
+rest of the part sound XML with its one ``sheetData`` where it was cut out, no DTD, no
+entity but the predefined ones); otherwise it returns None and expat parses the whole
+sheet, so what a sheet yields never depends on which way it was read. Every byte of the
+``sheetData`` must match the grammar, one row after the other: rows (``r`` first, other
+attributes once each), cells (``r`` of columns A to XFD, then ``s`` and ``t``), a
+formula (``t``, ``aca``, ``ref``, ``ca``, ``si``) and a stored value (``v``), or one
+piece of inline text (``is``/``t``). Anything else — another attribute, rich text,
+phonetic guides, a carriage return, whitespace between tags, single quotes — and expat
+reads the sheet.
 
 The grammar is checked for the whole sheet before the first row is handed on (a row
 count past ``max_rows`` gives the sheet to expat, whose streaming bounds refuse it);
@@ -28,26 +20,14 @@ each row's cells are then cut out as it is read and made values by ``stored``.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 
-from batch_claims.read.archive import local, xml_parser
 from batch_claims.read.stored import Row, StoredCells, row_values
+from batch_claims.read.strict import EMPTY, TEXT, VALUE, cut_out, text
 
 _OPEN, _CLOSE = b"<sheetData>", b"</sheetData>"
-# Text of an element: no markup, no character XML refuses, no carriage return; the five
-# predefined entities only. U+FFFE and U+FFFF (which XML refuses too) are looked for
-# separately: a byte class cannot exclude them.
-_CHAR = rb"[^<>&\x00-\x08\x0b\x0c\x0d\x0e-\x1f]"
-_TEXT = _CHAR + rb"*+(?:&(?:amp|lt|gt|quot|apos);" + _CHAR + rb"*+)*+"
-_VALUE = rb'"[^"<>&\x00-\x1f]*+"'  # an attribute's value, used as written
 _COLUMN = rb"(?:[A-Z]{1,2}|[A-W][A-Z]{2}|X[A-E][A-Z]|XF[A-D])"  # A to XFD
-_EMPTY = rb" ?/>"
-_SLICE = 1024 * 1024  # bytes decoded at a time to check the text is UTF-8
-_NOT_XML = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE, U+FFFF in UTF-8
-_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\b[^>]*?\?>")
-_ENCODING = re.compile(rb"""\bencoding\s*=\s*["']([^"']*)["']""")
 
 
 def _cell(capture: bool) -> bytes:
@@ -58,29 +38,29 @@ def _cell(capture: bool) -> bytes:
         return (b"(" if capture else b"(?:") + pattern + b")"
 
     formula_attributes = (
-        rb'(?: t="[A-Za-z]++")?(?: aca=' + _VALUE + rb")?"
-        rb'(?: ref="[A-Z0-9:$]++")?(?: ca=' + _VALUE + rb')?(?: si="[0-9]++")?'
+        rb'(?: t="[A-Za-z]++")?(?: aca=' + VALUE + rb")?"
+        rb'(?: ref="[A-Z0-9:$]++")?(?: ca=' + VALUE + rb')?(?: si="[0-9]++")?'
     )
     inline = (
         group(rb"<is")
         + rb"(?:"
-        + _EMPTY
+        + EMPTY
         + rb'|>(?:<t(?: xml:space="preserve")?(?:'
-        + _EMPTY
+        + EMPTY
         + rb"|>"
-        + group(_TEXT)
+        + group(TEXT)
         + rb"</t>))?</is>)"
     )
     formula = (
         group(rb"<f")
         + group(formula_attributes)
         + rb"(?:"
-        + _EMPTY
+        + EMPTY
         + rb"|>"
-        + group(_TEXT)
+        + group(TEXT)
         + rb"</f>)"
     )
-    value = rb"<v" + _EMPTY + rb"|<v>" + group(_TEXT) + rb"</v>"
+    value = rb"<v" + EMPTY + rb"|<v>" + group(TEXT) + rb"</v>"
     return (
         rb'<c r="'
         + group(_COLUMN)
@@ -90,7 +70,7 @@ def _cell(capture: bool) -> bytes:
         + rb'")?(?: t="'
         + group(rb"[A-Za-z]{1,9}+")
         + rb'")?(?:'
-        + _EMPTY
+        + EMPTY
         + rb"|>(?:"
         + inline
         + rb"|(?:"
@@ -109,12 +89,11 @@ _PLAIN_CELL = re.compile(
     rb"(?: ?/>|>(?:<v ?/>|<v>([^<]*+)</v>)?</c>)"
 )
 _ROW = re.compile(
-    rb'<row(?: r="([1-9][0-9]{0,6}+)")?((?: [A-Za-z_][A-Za-z0-9_.:-]*+=' + _VALUE + rb")*+)"
-    rb"(?:" + _EMPTY + rb"|>((?:" + _cell(capture=False) + rb")*+)</row>)"
+    rb'<row(?: r="([1-9][0-9]{0,6}+)")?((?: [A-Za-z_][A-Za-z0-9_.:-]*+=' + VALUE + rb")*+)"
+    rb"(?:" + EMPTY + rb"|>((?:" + _cell(capture=False) + rb")*+)</row>)"
 )
 _ATTRIBUTE_NAME = re.compile(rb' ([^="]+)="[^"]*"')
 _FORMULA_ATTRIBUTE = re.compile(rb' ([a-zA-Z]+)="([^"]*)"')
-_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"))
 
 RowSpan = tuple[int, int, int]  # a row's number, and where its cells start and end
 
@@ -134,10 +113,8 @@ def _recognised(xml: bytes, max_rows: int) -> list[RowSpan] | None:
     start, end = xml.find(_OPEN), xml.rfind(_CLOSE)
     if start < 0 or end < start or xml.count(b"sheetData") != 2:
         return None
-    if not _utf8_declared(xml) or any(bad in xml for bad in _NOT_XML):
-        return None
     inside = start + len(_OPEN)
-    if not _sound_outside(xml[:inside] + xml[end:], start) or not _utf8(xml, inside, end):
+    if not cut_out(xml, "sheetData", start, inside, end, alone=False):
         return None
     rows: list[RowSpan] = []
     sound: set[bytes] = set()  # row attributes found sound
@@ -156,51 +133,6 @@ def _recognised(xml: bytes, max_rows: int) -> list[RowSpan] | None:
         rows.append((number, row.start(3), row.end(3)))
         position = row.end()
     return rows
-
-
-def _utf8(xml: bytes, start: int, end: int) -> bool:
-    """Whether ``xml[start:end]`` is UTF-8 (decoded a slice at a time, and dropped)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(xml)
-    try:
-        for offset in range(start, end, _SLICE):
-            decoder.decode(view[offset : min(offset + _SLICE, end)])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _utf8_declared(xml: bytes) -> bool:
-    declaration = _DECLARATION.match(xml)
-    if declaration is None:
-        return b"<?xml" not in xml[:8]
-    encoding = _ENCODING.search(declaration[0])
-    return encoding is None or encoding[1].lower() in (b"utf-8", b"utf8")
-
-
-def _sound_outside(outside: bytes, start: int) -> bool:
-    """Whether the part without its rows is sound XML whose one ``sheetData`` element
-    stands where the rows were cut out."""
-    opened: list[int] = []
-    closed: list[int] = []
-    parser = xml_parser()
-
-    def begin(name: str, attrs: object) -> None:
-        if local(name) == "sheetData":
-            opened.append(parser.CurrentByteIndex)
-
-    def finish(name: str) -> None:
-        if local(name) == "sheetData":
-            closed.append(parser.CurrentByteIndex)
-
-    parser.StartElementHandler = begin
-    parser.EndElementHandler = finish
-    try:
-        parser.Parse(outside, True)
-    except Exception:  # expat's error, a refused DTD: expat reads it and says so
-        return False
-    return opened == [start] and closed == [start + len(_OPEN)]
 
 
 def _distinct(attributes: bytes) -> bool:
@@ -234,7 +166,7 @@ def _rows(xml: bytes, rows: list[RowSpan], cells: StoredCells) -> Iterator[Row]:
                 value = strings[int(raw)]
             else:
                 value = cells.value(
-                    kind.decode("ascii") or "n", int(style) if style else 0, _text(raw), None
+                    kind.decode("ascii") or "n", int(style) if style else 0, text(raw), None
                 )
             width = len(values)
             if column > width:
@@ -251,32 +183,32 @@ def _formulas_or_inline(
 ) -> tuple[object, ...]:
     """The cells of a row that holds a formula or inline text."""
     row: dict[int, object] = {}
-    for letters, digits, style, kind, inline, text, formula, attrs, f_text, raw in _CELL.findall(
-        xml, start, end
-    ):
+    for (
+        letters,
+        digits,
+        style,
+        kind,
+        inline,
+        inline_text,
+        formula,
+        attrs,
+        f_text,
+        raw,
+    ) in _CELL.findall(xml, start, end):
         column = columns.get(letters)
         if column is None:
             column = columns[letters] = cells.column(letters.decode("ascii"))
         value = cells.value(
             kind.decode("ascii") or "n",
             int(style) if style else 0,
-            _text(raw) if raw else None,
-            _text(text) if inline else None,
+            text(raw) if raw else None,
+            text(inline_text) if inline else None,
         )
         if formula:
             where = (letters + digits).decode("ascii")
-            value = cells.with_formula(value, _attributes(attrs), _text(f_text), where)
+            value = cells.with_formula(value, _attributes(attrs), text(f_text), where)
         row[column] = value
     return row_values(row)
-
-
-def _text(raw: bytes) -> str:
-    """An element's text as XML reads it: UTF-8, the predefined entities replaced."""
-    if b"&" in raw:
-        for entity, char in _ENTITIES:
-            raw = raw.replace(entity, char)
-        raw = raw.replace(b"&amp;", b"&")
-    return raw.decode("utf-8")
 
 
 def _attributes(attrs: bytes) -> dict[str, str]:
