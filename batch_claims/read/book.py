@@ -1,7 +1,9 @@
 """A workbook's small parts, read once each: which part is the workbook, its sheets
 (title, hidden or not, which part holds each), the active sheet, its date system,
 whether it asks to be calculated on opening, its shared strings and the number format
-of each cell style. The sheets' own XML is ``worksheet``'s concern.
+of each cell style (the shared strings by ``strict``'s grammar when it understands
+them, else by expat). The sheets' own XML is ``worksheet``'s concern. ``sheet_titles``
+answers which sheets there are from the workbook part and its relationships alone.
 
 A workbook that asks Excel to calculate every formula on opening (``calcPr
 fullCalcOnLoad``, as openpyxl and XlsxWriter write it, and pandas through them) was not
@@ -33,6 +35,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
 
 from batch_claims.read.archive import local, read_part, xml_parser
 from batch_claims.read.cells import GENERAL, NumberFormat
+from batch_claims.read.strict import shared_strings
 
 _WORKBOOK_TYPES = tuple(
     f"application/vnd.{kind}.main+xml"
@@ -74,6 +77,49 @@ class Book:
 def open_book(archive: zipfile.ZipFile) -> Book:
     """The workbook in ``archive`` (its parts' bounds checked): ValueError, KeyError or
     an expat error when a part it needs is missing or broken."""
+    listing = _listing(archive)
+    present = listing.present
+    active_tab = listing.active_tab
+    active = present[active_tab][0] if 0 <= active_tab < len(present) else None
+    sheets = tuple(
+        SheetPart(title, state, part)
+        for title, state, part, kind in present
+        if kind.endswith("/worksheet")
+    )
+    kinds = {kind.rsplit("/", 1)[-1]: target for target, kind in listing.relations.values()}
+    strings = read_part(archive, kinds.get("sharedStrings", "xl/sharedStrings.xml"))
+    styles = read_part(archive, kinds.get("styles", "xl/styles.xml"))
+    return Book(
+        archive=archive,
+        sheets=sheets,
+        active=active,
+        epoch=listing.epoch,
+        asks_to_calculate=listing.calculate,
+        strings=_strings(strings) if strings else [],
+        formats=_number_formats(styles) if styles else (GENERAL,),
+    )
+
+
+def sheet_titles(archive: zipfile.ZipFile) -> tuple[str, ...]:
+    """The titles of the workbook's sheets of every kind, from its small parts alone
+    (no shared strings, styles or sheet is read); errors as ``open_book``'s."""
+    return tuple(title for title, _, _, _ in _listing(archive).present)
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What the workbook part says: its sheets whose parts exist (title, state, part,
+    relation type), the active tab, the date system, whether to calculate on opening;
+    and the workbook's relationships."""
+
+    present: list[tuple[str, str, str, str]]
+    active_tab: int
+    epoch: datetime
+    calculate: bool
+    relations: dict[str, tuple[str, str]]
+
+
+def _listing(archive: zipfile.ZipFile) -> _Listing:
     names = set(archive.namelist())
     workbook = _workbook_part(archive, names)
     data = read_part(archive, workbook)
@@ -95,24 +141,7 @@ def open_book(archive: zipfile.ZipFile) -> Book:
         elif name == "calcPr" and attrs.get("fullCalcOnLoad", "").lower() in _TRUE:
             calculate = True
     present = [entry for entry in listed if entry[2] in names]
-    active = present[active_tab][0] if 0 <= active_tab < len(present) else None
-    sheets = tuple(
-        SheetPart(title, state, part)
-        for title, state, part, kind in present
-        if kind.endswith("/worksheet")
-    )
-    kinds = {kind.rsplit("/", 1)[-1]: target for target, kind in relations.values()}
-    strings = read_part(archive, kinds.get("sharedStrings", "xl/sharedStrings.xml"))
-    styles = read_part(archive, kinds.get("styles", "xl/styles.xml"))
-    return Book(
-        archive=archive,
-        sheets=sheets,
-        active=active,
-        epoch=epoch,
-        asks_to_calculate=calculate,
-        strings=_shared_strings(strings) if strings else [],
-        formats=_number_formats(styles) if styles else (GENERAL,),
-    )
+    return _Listing(present, active_tab, epoch, calculate, relations)
 
 
 def _workbook_part(archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -185,6 +214,13 @@ def _number_formats(data: bytes) -> tuple[NumberFormat, ...]:
             shown_as, code, bool(is_date_format(code)), bool(is_timedelta_format(code))
         )
     return tuple(made[number] for number in style_ids) or (GENERAL,)
+
+
+def _strings(data: bytes) -> list[str]:
+    """The shared strings: by ``strict``'s grammar when it understands them all, else
+    by expat."""
+    fast = shared_strings(data)
+    return fast if fast is not None else _shared_strings(data)
 
 
 def _shared_strings(data: bytes) -> list[str]:

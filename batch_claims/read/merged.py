@@ -11,7 +11,7 @@ across to its first column only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_EXCEL_COLUMN = 16_384  # XFD
@@ -97,6 +97,12 @@ def merged_values(rows: Rows, merged: Sequence[CellRange], max_columns: int) -> 
     for cell_range in merged:
         if cell_range.max_row > cell_range.min_row or cell_range.max_col > cell_range.min_col:
             starts.setdefault(cell_range.min_row, []).append(cell_range)
+    if not starts:  # no range covers a second cell: the rows are as read
+        return rows
+    return _filled(rows, starts, max_columns)
+
+
+def _filled(rows: Rows, starts: Mapping[int, Sequence[CellRange]], max_columns: int) -> Rows:
     spanning: list[tuple[CellRange, object]] = []
     for number, cells in rows:
         spanning = [(r, owner) for r, owner in spanning if r.max_row >= number]

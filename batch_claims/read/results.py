@@ -15,6 +15,8 @@ import openpyxl
 from batch_claims.columns import CONTRACT_TYPE, TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.outcome import Item, RowOutcome, Status
+from batch_claims.read.archive import open_archive
+from batch_claims.read.book import sheet_titles
 from batch_claims.read.headers import header_lookup, unknown_columns
 from batch_claims.read.sheet import read_sheet
 from batch_claims.read.table import SheetTable, SourceRow
@@ -63,16 +65,25 @@ def _sheet_names(path: Path) -> list[str]:
         workbook.close()
 
 
+def _sheet_titles(path: Path) -> set[str] | None:
+    """The workbook's sheet titles, from its small parts through the reader's bounded
+    archive (no shared strings or sheet is read); None when it cannot be read."""
+    try:
+        with open_archive(path) as archive:
+            return set(sheet_titles(archive))
+    except Exception:  # InputError (a bomb, no zip) or a broken part: many types
+        return None
+
+
 def refuse_results_workbook(sheet: Path) -> None:
     """A results workbook given as input: point at ``retry`` instead of failing on its
     Results sheet (whose headers repeat the input's)."""
     if sheet.suffix.lower() not in (".xlsx", ".xlsm"):
         return
-    try:
-        names = _sheet_names(sheet)
-    except InputError:
+    names = _sheet_titles(sheet)
+    if names is None:
         return  # the reader gives the precise message
-    if {SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET} <= set(names):
+    if {SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET} <= names:
         raise InputError(
             f"{sheet.name} is a batch-claims results workbook: to send its failed rows "
             f"again, run `batch-claims retry {sheet.name}`"

@@ -32,6 +32,7 @@ from batch_claims.read.merged import column_letter
 from batch_claims.read.table import HeaderRow, SourceRow
 
 LISTED_ROWS = 10  # row numbers listed in one notice before "and N more"
+_UNSEEN = object()  # a text not yet converted in its column
 
 
 def assemble(
@@ -48,14 +49,25 @@ def assemble(
     tracking_index = header.mapping[TRACKING_NUMBER]
     flags = [index == tracking_index for index in range(width)]
     convert = safely(convert)  # one odd cell costs its row, never the sheet
+    # A text is converted once per column (``convert`` is pure): a column repeats its
+    # few values (contract types, currencies) down the sheet.
+    texts: list[dict[str, object]] = [{} for _ in range(width)]
     padding = (None,) * width
     data: list[SourceRow] = []
     beyond: list[int] = []
     for number, cells in rows:
-        values = tuple(
-            convert(cell, flag) if cell is not None else None
-            for cell, flag in zip(cells, flags, strict=False)
-        )
+        converted: list[object] = []
+        for cell, flag, known in zip(cells, flags, texts, strict=False):
+            if cell is None:
+                value = None
+            elif type(cell) is str:
+                value = known.get(cell, _UNSEEN)
+                if value is _UNSEEN:
+                    value = known[cell] = convert(cell, flag)
+            else:
+                value = convert(cell, flag)
+            converted.append(value)
+        values = tuple(converted)
         if len(values) < width:
             values = (values + padding)[:width]
         if len(cells) > width and len(beyond) < 3:
@@ -158,6 +170,8 @@ def totals_label(text: str) -> bool:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # no accents to take off: NFKD leaves ASCII as it is
+        return text.casefold().strip()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
 
