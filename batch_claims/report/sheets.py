@@ -150,6 +150,8 @@ def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:
 def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> str:
     """Why a row has no ticket, in words a user can act on."""
     status = outcome.status
+    if status is Status.VALID:  # most rows of a validate or a dry run
+        return "valid: not sent (validate or dry run); run submit to create its ticket"
     tracking_number = tracking_number or outcome.tracking_number or "TRACKING_NUMBER"
     messages = "\n".join(error.message for error in outcome.errors)
     api = " ".join(
@@ -187,8 +189,6 @@ def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> s
             detail or "not_attempted: the run stopped before this row",
             "send it with batch-claims retry",
         )
-    if status is Status.VALID:
-        return "valid: not sent (validate or dry run); run submit to create its ticket"
     return _lines(status.value, answer, messages)
 
 
