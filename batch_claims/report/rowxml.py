@@ -12,7 +12,8 @@ A value is cleaned (``values.excel_value``) and turned into a ``Cell`` once: its
 for the reference, its fingerprint form, and what a style needs to know of it. A row is
 then its cells' XML joined, the reference put in front of each. Most cells of a sheet
 repeat (a contract type, a currency, the same reason), so the cells of texts and naive
-datetimes are kept, a bounded number of them, and a repeated one costs a look-up.
+datetimes are kept, a bounded number of them, and a repeated one costs a look-up; and
+whether a row's texts need cleaning at all is asked of them joined, once.
 """
 
 from __future__ import annotations
