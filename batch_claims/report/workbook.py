@@ -10,7 +10,9 @@ maybe several times.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from batch_claims.errors import InputError
@@ -30,20 +32,36 @@ def write_results(
     """Write the results workbook for ``outcomes`` of ``table`` atomically to ``path``."""
     if path.exists() and table.source.exists() and path.resolve() == table.source.resolve():
         raise InputError(f"refusing to overwrite the input {table.source} with results")
-    ordered = in_input_order(table, outcomes)
+    with _without_cycle_collection():
+        ordered = in_input_order(table, outcomes)
 
-    def write(tmp: Path) -> None:
-        book = Book()
-        try:
-            write_summary(book.sheet(SUMMARY_SHEET), info, [outcome for outcome, _ in ordered])
-            write_results_sheet(book.sheet(RESULTS_SHEET), table, ordered)
-            write_failed_sheet(book.sheet(FAILED_SHEET), table, ordered)
-        except BaseException:
-            book.discard()
-            raise
-        book.close(tmp)
+        def write(tmp: Path) -> None:
+            book = Book()
+            try:
+                write_summary(book.sheet(SUMMARY_SHEET), info, [o for o, _ in ordered])
+                write_results_sheet(book.sheet(RESULTS_SHEET), table, ordered)
+                write_failed_sheet(book.sheet(FAILED_SHEET), table, ordered)
+            except BaseException:
+                book.discard()
+                raise
+            book.close(tmp)
 
-    atomic(path, write)
+        atomic(path, write)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused while the workbook is written, and left as it was
+    found: the writer's garbage goes with its last reference, and each of the
+    collector's passes over everything else in memory (the table, the outcomes) took
+    about 0.6 s at 50,000 rows, several times over as the writer made its cells."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ResultsFile:
