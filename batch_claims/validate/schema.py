@@ -115,11 +115,33 @@ def variant_schema(
                 checks.append(pa.Check(_never, name=ErrorCode.CONTRACT_ID_NOT_ALLOWED))
         elif column.name == IS_PORTAL_CLAIM and portal and variant is Variant.SENDCLOUD_RATES:
             checks = [pa.Check(_not_portal, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
-        columns[column.name] = pa.Column(None, nullable=column.name not in required, checks=checks)
+        if checks or column.name in required:  # a column with neither has nothing to check
+            columns[column.name] = pa.Column(
+                None, nullable=column.name not in required, checks=checks
+            )
     wide = []
     if variant is Variant.OWN_CONTRACT and portal:
         wide = [pa.Check(_portal_has_contract, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
     return pa.DataFrameSchema(columns, checks=wide, strict=False)
+
+
+def checked_columns(
+    kinds: Sequence[tuple[TicketType | None, Variant | None]],
+) -> frozenset[str]:
+    """The frame columns the schemas ``failures`` runs for these rows look at: the frame
+    need hold no others."""
+    names = set(tracking_schema().columns) | {IS_PORTAL_CLAIM, CONTRACT_GIVEN}
+    for ticket_type, variant in _kinds(kinds):
+        names.update(variant_schema(variant, ticket_type).columns)
+    return frozenset(names)
+
+
+def _kinds(
+    kinds: Sequence[tuple[TicketType | None, Variant | None]],
+) -> list[tuple[TicketType, Variant]]:
+    """Each ticket type and variant the rows have, in order; an unreadable contract type
+    is checked as own_contract, an unreadable ticket type by no variant schema."""
+    return sorted({(t, v or Variant.OWN_CONTRACT) for t, v in kinds if t is not None})
 
 
 def failures(
@@ -130,8 +152,7 @@ def failures(
     unreadable is checked with the lighter own_contract rules; one whose ticket type is
     unreadable only across all rows."""
     found = _failures(tracking_schema(), frame)
-    keys = {(t, v or Variant.OWN_CONTRACT) for t, v in kinds if t is not None}
-    for ticket_type, variant in sorted(keys):
+    for ticket_type, variant in _kinds(kinds):
         members = [t is ticket_type and (v or Variant.OWN_CONTRACT) is variant for t, v in kinds]
         found += _failures(variant_schema(variant, ticket_type), frame[members])
     return found
