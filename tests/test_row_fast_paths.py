@@ -7,7 +7,7 @@ schemas check, the cycle collector paused while a sheet is validated."""
 from __future__ import annotations
 
 import gc
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -169,6 +169,16 @@ def test_a_table_validates_each_row_as_alone(
         for source in sheet.rows
     ]
     assert [_without_duplicates(row) for row in whole] == alone
+
+
+def test_a_parsed_row_holds_every_field_as_its_constructor_would() -> None:
+    sheet = table(_HEADERS, [[pool[1] for pool in _POOLS], [pool[2] for pool in _POOLS]])
+    for parsed in validate_table(sheet, Variant.OWN_CONTRACT, False, TicketType.DAMAGE):
+        names = [f.name for f in fields(ParsedRow)]
+        assert list(vars(parsed)) == names  # none left to a class default
+        assert parsed == ParsedRow(**{name: getattr(parsed, name) for name in names})
+        with pytest.raises(FrozenInstanceError):
+            parsed.row = 1  # type: ignore[misc]
 
 
 def test_without_dimension_parts_each_row_keeps_its_own_cell() -> None:

@@ -6,7 +6,8 @@ checked on its own (``check_amount``); its currency may be said by the amount ce
 text or its number format), the amount header ("Sales price (EUR)"), the column's own
 currency column and the shared one. All that say one must agree: two that differ are
 ``currency_mismatch``, none at all is ``missing_currency``. A currency cell that cannot
-be read is reported on that cell (``bad_currency``), not again on the amount.
+be read is reported on that cell (``bad_currency``), not again on the amount. Rows
+whose amount cell and currency cells are alike are worked out once.
 Pure functions: this module opens no files.
 """
 

@@ -1,8 +1,9 @@
 """The pandera schemas per ticket type and variant: the checks that see a whole typed
 frame.
 
-Rows arrive here already coerced (``coerce``, ``amounts``), one frame column per
-canonical column but the documents and the contract type, indexed by row number.
+Rows arrive here already coerced (``coerce``, ``amounts``), indexed by row number, one
+frame column per canonical column the schemas check (``checked_columns``: a column
+that is neither required nor checked has nothing to fail, so no schema lists it).
 ``tracking_schema`` checks all rows together (a tracking number on two rows);
 ``variant_schema`` checks the rows of one ticket type and variant (its required
 columns, a contract ID above 0 and only on own_contract rows, a portal claim only with a
@@ -152,9 +153,15 @@ def failures(
     unreadable is checked with the lighter own_contract rules; one whose ticket type is
     unreadable only across all rows."""
     found = _failures(tracking_schema(), frame)
+    positions: dict[tuple[TicketType, Variant], list[int]] = {}
+    for position, (ticket_type, variant) in enumerate(kinds):
+        if ticket_type is not None:
+            positions.setdefault((ticket_type, variant or Variant.OWN_CONTRACT), []).append(
+                position
+            )
     for ticket_type, variant in _kinds(kinds):
-        members = [t is ticket_type and (v or Variant.OWN_CONTRACT) is variant for t, v in kinds]
-        found += _failures(variant_schema(variant, ticket_type), frame[members])
+        members = frame.iloc[positions[ticket_type, variant]]
+        found += _failures(variant_schema(variant, ticket_type), members)
     return found
 
 
