@@ -84,6 +84,12 @@ _FLOAT_TEXT = re.compile(
 _TRACKING_GROUPS = re.compile(r"[A-Za-z0-9-]+(?:[ \u00a0\u202f][A-Za-z0-9-]+)+")
 _TRACKING_SPACES = re.compile(r"[ \u00a0\u202f]")
 _TRACKING_HYPHENS = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+# The usual tracking number: ASCII letters and digits only, at least one digit, of an
+# allowed length; it is read as written unless it is float text or one repeated
+# character (``_plain_tracking_number``), without the general checks' work.
+_PLAIN_TRACKING = re.compile(
+    rf"(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{{TRACKING_LENGTH[0]},{TRACKING_LENGTH[1]}}}"
+)
 # What people write for "no tracking number yet", folded like headers.
 _TRACKING_PLACEHOLDERS = frozenset(
     normalise_header(word)
@@ -242,6 +248,24 @@ def parse_tracking_number(value: object) -> Coerced:
         value = str(int(value))
     if not isinstance(value, str):
         return None, Message.NOT_TEXT.problem()
+    if type(value) is str and _plain_tracking_number(value):
+        return value, None
+    return tracking_text(value)
+
+
+def _plain_tracking_number(value: str) -> bool:
+    """Whether ``tracking_text`` would read the text as written: ASCII letters and
+    digits with a digit, of an allowed length, neither float text (``1234E567``) nor one
+    character repeated. The usual case, answered with two pattern matches."""
+    return (
+        _PLAIN_TRACKING.fullmatch(value) is not None
+        and _FLOAT_TEXT.fullmatch(value) is None
+        and len(set(value.upper())) > 1
+    )
+
+
+def tracking_text(value: str) -> Coerced:
+    """A tracking number written as text, checked in full (``parse_tracking_number``)."""
     text = value.strip()
     digits, problem = float_text_digits(text)
     if problem is not None:
@@ -306,23 +330,30 @@ def parse_text(value: object) -> Coerced:
 
 
 def parse_all(parse: Callable[[object], Coerced], cells: Sequence[object]) -> list[Coerced | None]:
-    """``parse`` of each cell, None for a blank one; a value a column repeats is parsed
-    once (a signalling NaN, which cannot be hashed, each time)."""
-    seen: dict[tuple[type, object], Coerced] = {}
+    """``parse`` of each cell, None for a blank one. A value a column repeats is parsed
+    once, and its cells share the one answer (values of different types never do: 1,
+    1.0 and True are told apart); a cell that cannot be hashed (a signalling NaN) is
+    parsed on its own."""
+    texts: dict[str, Coerced] = {}  # the usual cell, keyed by itself
+    seen: dict[tuple[type, object], Coerced] = {}  # others with their type
     results: list[Coerced | None] = []
     for value in cells:
         if value is None:
             results.append(None)
             continue
+        if type(value) is str:
+            known = texts.get(value)
+            if known is None:
+                known = texts[value] = parse(value)
+            results.append(known)
+            continue
+        key = (type(value), value)
         try:
-            key: tuple[type, object] | None = (type(value), value)
-            hash(key)
-        except TypeError:
-            key = None
-        result = seen.get(key) if key is not None else None
-        if result is None:
-            result = parse(value)
-            if key is not None:
-                seen[key] = result
-        results.append(result)
+            known = seen.get(key)
+        except TypeError:  # cannot be hashed: parsed each time
+            results.append(parse(value))
+            continue
+        if known is None:
+            known = seen[key] = parse(value)
+        results.append(known)
     return results

@@ -6,7 +6,8 @@ checked on its own (``check_amount``); its currency may be said by the amount ce
 text or its number format), the amount header ("Sales price (EUR)"), the column's own
 currency column and the shared one. All that say one must agree: two that differ are
 ``currency_mismatch``, none at all is ``missing_currency``. A currency cell that cannot
-be read is reported on that cell (``bad_currency``), not again on the amount.
+be read is reported on that cell (``bad_currency``), not again on the amount. Rows
+whose amount cell and currency cells are alike are worked out once.
 Pure functions: this module opens no files.
 """
 
@@ -57,39 +58,71 @@ def amount_column(
     header = table.header_of(name)
     implied = header_currency(header) if name in table.mapping else None
     said = [stated[c] for c in (column.currency_column, SHARED_CURRENCY) if c and c in stated]
-    result = AmountColumn()
+    if all(cell is None for cell in cells):  # a blank column, or one the sheet lacks
+        return AmountColumn([None] * len(cells), [None] * len(cells))
     parsed_cells = parse_all(lambda value: parse_amount(value, decimal_comma), cells)
-    for position, parsed in enumerate(parsed_cells):
-        result.prices.append(None)
-        result.money.append(None)
+    # What the currency columns say on each row: (the cell is not blank, its currency).
+    per_column = [
+        list(zip([cell is not None for cell in c.cells], c.read, strict=True)) for c in said
+    ]
+    contexts: list[tuple[tuple[bool, str | None], ...]] = (
+        list(zip(*per_column, strict=True)) if said else [()] * len(cells)
+    )
+    # A cell's answer depends on its parse (one object per distinct cell: ``parse_all``)
+    # and on its row's context: rows alike are worked out once.
+    known: dict[tuple[int, tuple[tuple[bool, str | None], ...]], _Answer] = {}
+    answers: list[_Answer] = []
+    for parsed, context in zip(parsed_cells, contexts, strict=True):
         if parsed is None:
+            answers.append(_NOTHING)
             continue
-        amount, problem = parsed
-        if problem is None and isinstance(amount, ParsedAmount):
-            problem = check_amount(amount.price)
-        if problem is not None or not isinstance(amount, ParsedAmount):
-            result.problems[position] = problem or Message.NOT_AN_AMOUNT.problem()
-            continue
-        price = amount.price
-        exponent = price.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
-            price = price.quantize(CENT)  # 12.5000 is 12.50 (check_amount saw no cents more)
-        result.prices[-1] = price
-        others: list[tuple[str, str]] = []  # (currency, what says it), beside the cell's
-        if implied is not None:
-            others.append((implied, f'the header "{header}" says'))
-        if any(c.cells[position] is not None and c.read[position] is None for c in said):
-            continue  # the currency cell itself is reported as bad_currency
-        for currency_column in said:
-            read = currency_column.read[position]
-            if read is not None:
-                others.append((read, f'"{currency_column.header}" says'))
-        currency, problem = _agreed(amount, others)
-        if problem is not None:
-            result.problems[position] = problem
-        elif currency is not None:
-            result.money[-1] = Money(price, currency)
-    return result
+        key = (id(parsed), context)
+        answer = known.get(key)
+        if answer is None:
+            answer = known[key] = _answer(parsed, context, implied, header, said)
+        answers.append(answer)
+    return AmountColumn(
+        prices=[answer[0] for answer in answers],
+        money=[answer[1] for answer in answers],
+        problems={i: answer[2] for i, answer in enumerate(answers) if answer[2] is not None},
+    )
+
+
+# One amount cell's price, Money and problem (each None when there is none).
+_Answer = tuple[Decimal | None, Money | None, Problem | None]
+_NOTHING: _Answer = (None, None, None)  # a blank cell
+
+
+def _answer(
+    parsed: tuple[object, Problem | None],
+    context: tuple[tuple[bool, str | None], ...],
+    implied: str | None,
+    header: str,
+    said: Sequence[StatedCurrency],
+) -> _Answer:
+    """The answer for one parsed amount cell, given what each currency column in
+    ``said`` holds on its row (``context``: its cell is not blank, its currency)."""
+    amount, problem = parsed
+    if problem is None and isinstance(amount, ParsedAmount):
+        problem = check_amount(amount.price)
+    if problem is not None or not isinstance(amount, ParsedAmount):
+        return None, None, problem or Message.NOT_AN_AMOUNT.problem()
+    price = amount.price
+    exponent = price.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        price = price.quantize(CENT)  # 12.5000 is 12.50 (check_amount saw no cents more)
+    others: list[tuple[str, str]] = []  # (currency, what says it), beside the cell's
+    if implied is not None:
+        others.append((implied, f'the header "{header}" says'))
+    if any(given and read is None for given, read in context):
+        return price, None, None  # the currency cell itself is reported as bad_currency
+    for currency_column, (_, read) in zip(said, context, strict=True):
+        if read is not None:
+            others.append((read, f'"{currency_column.header}" says'))
+    currency, problem = _agreed(amount, others)
+    if problem is not None:
+        return price, None, problem
+    return price, Money(price, currency) if currency is not None else None, None
 
 
 def _agreed(

@@ -1,8 +1,9 @@
 """The pandera schemas per ticket type and variant: the checks that see a whole typed
 frame.
 
-Rows arrive here already coerced (``coerce``, ``amounts``), one frame column per
-canonical column but the documents and the contract type, indexed by row number.
+Rows arrive here already coerced (``coerce``, ``amounts``), indexed by row number, one
+frame column per canonical column the schemas check (``checked_columns``: a column
+that is neither required nor checked has nothing to fail, so no schema lists it).
 ``tracking_schema`` checks all rows together (a tracking number on two rows);
 ``variant_schema`` checks the rows of one ticket type and variant (its required
 columns, a contract ID above 0 and only on own_contract rows, a portal claim only with a
@@ -115,11 +116,33 @@ def variant_schema(
                 checks.append(pa.Check(_never, name=ErrorCode.CONTRACT_ID_NOT_ALLOWED))
         elif column.name == IS_PORTAL_CLAIM and portal and variant is Variant.SENDCLOUD_RATES:
             checks = [pa.Check(_not_portal, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
-        columns[column.name] = pa.Column(None, nullable=column.name not in required, checks=checks)
+        if checks or column.name in required:  # a column with neither has nothing to check
+            columns[column.name] = pa.Column(
+                None, nullable=column.name not in required, checks=checks
+            )
     wide = []
     if variant is Variant.OWN_CONTRACT and portal:
         wide = [pa.Check(_portal_has_contract, name=ErrorCode.PORTAL_CLAIM_NEEDS_CONTRACT)]
     return pa.DataFrameSchema(columns, checks=wide, strict=False)
+
+
+def checked_columns(
+    kinds: Sequence[tuple[TicketType | None, Variant | None]],
+) -> frozenset[str]:
+    """The frame columns the schemas ``failures`` runs for these rows look at: the frame
+    need hold no others."""
+    names = set(tracking_schema().columns) | {IS_PORTAL_CLAIM, CONTRACT_GIVEN}
+    for ticket_type, variant in _kinds(kinds):
+        names.update(variant_schema(variant, ticket_type).columns)
+    return frozenset(names)
+
+
+def _kinds(
+    kinds: Sequence[tuple[TicketType | None, Variant | None]],
+) -> list[tuple[TicketType, Variant]]:
+    """Each ticket type and variant the rows have, in order; an unreadable contract type
+    is checked as own_contract, an unreadable ticket type by no variant schema."""
+    return sorted({(t, v or Variant.OWN_CONTRACT) for t, v in kinds if t is not None})
 
 
 def failures(
@@ -130,10 +153,15 @@ def failures(
     unreadable is checked with the lighter own_contract rules; one whose ticket type is
     unreadable only across all rows."""
     found = _failures(tracking_schema(), frame)
-    keys = {(t, v or Variant.OWN_CONTRACT) for t, v in kinds if t is not None}
-    for ticket_type, variant in sorted(keys):
-        members = [t is ticket_type and (v or Variant.OWN_CONTRACT) is variant for t, v in kinds]
-        found += _failures(variant_schema(variant, ticket_type), frame[members])
+    positions: dict[tuple[TicketType, Variant], list[int]] = {}
+    for position, (ticket_type, variant) in enumerate(kinds):
+        if ticket_type is not None:
+            positions.setdefault((ticket_type, variant or Variant.OWN_CONTRACT), []).append(
+                position
+            )
+    for ticket_type, variant in _kinds(kinds):
+        members = frame.iloc[positions[ticket_type, variant]]
+        found += _failures(variant_schema(variant, ticket_type), members)
     return found
 
 

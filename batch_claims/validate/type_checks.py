@@ -60,6 +60,8 @@ def dimensions(
     """Each row's ``parcel_dimensions``: its one cell, else its three dimension cells
     (all three or none); the three and the one cell must agree when both are given.
     ``refused`` holds, per column, the rows whose cell was already refused."""
+    if all(value is None for name in DIMENSION_PARTS for value in parts[name]):
+        return list(single), []  # no part given: each row's own cell, as below
     values: list[Dimensions | None] = []
     found: list[Found] = []
     for i, row in enumerate(rows):
@@ -104,9 +106,10 @@ def not_for_type(
     ``present`` holds the cells of the columns the sheet has; ``typed`` their values;
     ``type_header`` is how the sheet calls its ticket_type column (the advice names it)."""
     found = []
+    kinds = [TYPES[ticket_type] for ticket_type in set(types) if ticket_type is not None]
     for column in COLUMNS:
-        if column.name not in present:
-            continue
+        if column.name not in present or all(spec.uses(column.name) for spec in kinds):
+            continue  # no row of a type that does not use it
         cells, values = present[column.name], typed[column.name]
         for i, row in enumerate(rows):
             ticket_type = types[i]
