@@ -22,6 +22,7 @@ from here too (its __all__), where the rest of the package has always found them
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
@@ -85,7 +86,7 @@ def resolve_documents(
     notices: list[str] = []
     tn = tracking_number.strip()
     row_files: RowFiles | None = None
-    for name in _DOCUMENT_NAMES if slots is None else [n for n in _DOCUMENT_NAMES if n in slots]:
+    for name in _DOCUMENT_NAMES if slots is None else _in_column_order(slots):
         text = typed.get(name)
         found: Attachment | RowError | None
         if text and (text := text.strip()):
@@ -126,6 +127,19 @@ def resolve_documents(
 
 
 _DOCUMENT_NAMES = tuple(column.name for column in DOCUMENT_COLUMNS)
+
+
+def _in_column_order(slots: Collection[str]) -> tuple[str, ...]:
+    """The document columns among ``slots``, in column order (worked out once for the
+    tuple of slots a ticket type and variant have, not once a row)."""
+    if isinstance(slots, tuple):
+        return _ordered(slots)
+    return tuple(name for name in _DOCUMENT_NAMES if name in slots)
+
+
+@functools.lru_cache(maxsize=64)
+def _ordered(slots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in _DOCUMENT_NAMES if name in slots)
 
 
 def _quick(file: RowFile, column: str) -> Attachment | tuple[ErrorCode, str] | None:

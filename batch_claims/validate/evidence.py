@@ -46,8 +46,8 @@ def evidence_checklist(
     what to add."""
     required = document_slots(variant, ticket_type).required
     troubled = {problem.column for problem in problems}
-    found = sum(1 for name in required if name in attachments)
-    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+    found = len(required.intersection(attachments))
+    kind = _kind(variant, ticket_type)
     if required:
         head = f"{kind} needs {len(required)} documents: {found} found"
         if found < len(required):
@@ -72,6 +72,13 @@ def evidence_checklist(
 _DOCUMENT_NAMES = tuple(column.name for column in DOCUMENT_COLUMNS)
 
 
+@functools.cache
+def _kind(variant: Variant, ticket_type: TicketType) -> str:
+    """What the checklist's first line calls the row: its variant, and its type but for
+    damage."""
+    return variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+
+
 @functools.lru_cache(maxsize=8)  # one photos folder a run: made once, not once a row
 def _inside(base: Path | None) -> Callable[[Path], str]:
     """How a file is shown in the checklist: its path in the photos folder ``base``
@@ -80,16 +87,18 @@ def _inside(base: Path | None) -> Callable[[Path], str]:
     if base is None:
         return lambda path: path.as_posix()
     prefix = str(base).rstrip(os.sep) + os.sep
+    cut = len(prefix)
+    posix = os.sep == "/"
 
     def shown(path: Path) -> str:
         text = str(path)
-        if not text.startswith(prefix) or len(text) == len(prefix):
+        if not text.startswith(prefix) or len(text) == cut:
             return (
                 path.relative_to(base).as_posix()
                 if path.is_relative_to(base)
                 else (path.as_posix())
             )
-        return PurePath(text[len(prefix) :]).as_posix() if os.sep != "/" else text[len(prefix) :]
+        return text[cut:] if posix else PurePath(text[cut:]).as_posix()
 
     return shown
 

@@ -120,7 +120,6 @@ def is_allowed_content_type(content_type: str) -> bool:
 def sniff_content_type(head: bytes, filename: str) -> str | None:
     """The content type the bytes show (the name only picks among look-alikes); None if
     unknown. Pass the whole file for ZIP-based formats to be judged reliably."""
-    ext = extension(filename)
     if not head:
         return None
     if head.startswith(b"\xff\xd8\xff"):
@@ -135,6 +134,7 @@ def sniff_content_type(head: bytes, filename: str) -> str | None:
         return "image/bmp"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
+    ext = extension(filename)  # from here on, the name may pick among look-alikes
     if head[4:8] == b"ftyp" and len(head) >= 12:
         return _iso_media_type(head[8:12], ext)
     if head[4:8] in _QUICKTIME_ATOMS:

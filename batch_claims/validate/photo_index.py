@@ -134,9 +134,7 @@ class RowFiles:
     not_folders: list[str] = field(default_factory=list)
 
     def add(self, key: str, entry: _Entry, in_folder: bool, base: Path | None) -> None:
-        """One more entry that may belong to the row, filed by its stem if it has one."""
-        if entry.is_dir:
-            return
+        """One more file that may belong to the row, filed by its stem if it has one."""
         stem, dot, rest = key.partition(".")
         if dot and rest:
             self.by_stem.setdefault(stem, []).append(RowFile(key, entry, in_folder, base))
@@ -229,13 +227,15 @@ class PhotoIndex:
                     f"the parcel's folder {entry.name}/ cannot be read ({listing.error})"
                 )
             for sub in listing.entries:
-                found.add(sub.key, sub, True, base)
+                if not sub.is_dir:
+                    found.add(sub.key, sub, True, base)
         flat = root.with_prefix(tn)
         if flat:
             base = self._resolved_or_none()
             cut = len(tn) + 1
             for entry in flat:
-                found.add(entry.key[cut:], entry, False, base)
+                if not entry.is_dir:
+                    found.add(entry.key[cut:], entry, False, base)
         return found
 
     def _resolved_or_none(self) -> Path | None:
@@ -292,19 +292,19 @@ def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
     prefix = str(folder)
     if not prefix.endswith(os.sep):
         prefix += os.sep
+    entries: list[_Entry] = []
     try:
         with os.scandir(folder) as found:
-            entries = [
-                _Entry(
-                    prefix + item.name,
-                    item.name,
-                    item.name.casefold() if item.name.isascii() else name_key(item.name),
-                    _is_dir(item),
-                    _is_link(item),
-                    _is_file(item),
-                )
-                for item in found
-            ]
+            for item in found:
+                name = item.name
+                try:  # told by the listing itself on most systems: no system call
+                    is_dir = item.is_dir()
+                    is_link = item.is_symlink()
+                    is_file = item.is_file(follow_symlinks=False)
+                except OSError:
+                    is_dir, is_link, is_file = _is_dir(item), _is_link(item), _is_file(item)
+                key = name.casefold() if name.isascii() else name_key(name)
+                entries.append(_Entry(prefix + name, name, key, is_dir, is_link, is_file))
     except ValueError:
         return [], "its name holds a NUL character"
     except OSError as exc:
