@@ -2,7 +2,7 @@
 
 ``resolve_documents`` takes a file the folder convention found straight from its folder's
 listing when the listing showed a regular file in a folder with no link on the way
-(``_quick``, ``read_plain``); anything else goes the full way (``_Finder.check``: the
+(``plain_files``, ``read_plain``); anything else goes the full way (``_Finder.check``: the
 path resolved, what it is asked, then read). The property test builds photos folders of
 every kind of entry and compares both ways answer for answer; the others pin what the
 quick way keeps: one read per file, no link followed, no pipe waited on."""
@@ -115,8 +115,8 @@ def _answers(photos: Path, required: set[str], quick: bool) -> Any:
     index = PhotoIndex(photos)
     with mock.patch.object(
         attachments_module,
-        "_quick",
-        attachments_module._quick if quick else (lambda file, column: None),
+        "listed_attachment",
+        attachments_module.listed_attachment if quick else (lambda file, column, how: None),
     ):
         found, errors, notices = resolve_documents(
             photos, TN, {}, required, 7, lambda column: column.upper(), index, slots=COLUMNS

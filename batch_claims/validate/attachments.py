@@ -11,6 +11,13 @@ accepts, judged from its bytes (``filetypes``), read once without blocking
 (``safe_read``). Every problem is a ``RowError`` naming the row and the column, never an
 exception (the photos folder itself is checked once, by ``PhotoIndex``).
 
+The common case goes the short way (``plain_files``): a file the convention found that its
+folder's listing showed as a regular file, in the photos folder or in a parcel folder
+that is no link, is opened without following a link in its name and judged from that one
+read; nothing else is made for it but its Attachment. Anything else — a link, a folder,
+a pipe, a file gone, several candidates, a typed path — takes the full check
+(``_Finder``), which resolves the path and says what is wrong in the same words.
+
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
 ``ambiguous_document``, ``file_too_large``, ``empty_file``, ``unreadable_file``,
@@ -29,17 +36,12 @@ from pathlib import Path, PurePosixPath
 
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.outcome import Attachment, ErrorCode, RowError
-from batch_claims.validate.filetypes import (
-    describe_bytes,
-    is_allowed_content_type,
-    sniff_content_type,
-)
-from batch_claims.validate.photo_index import PhotoIndex, RowFile, RowFiles, name_key
+from batch_claims.validate.photo_index import PhotoIndex, RowFiles, name_key
+from batch_claims.validate.plain_files import judge, listed_attachment
 from batch_claims.validate.safe_read import (
     MAX_FILE_SIZE,
     is_folder,
     read_document,
-    read_plain,
     read_regular,
     reason,
     sha256_of,
@@ -107,7 +109,7 @@ def resolve_documents(
                 if matching is None and name not in required:
                     continue
                 if matching is not None and len(matching) == 1:
-                    quick = _quick(matching[0], name)
+                    quick = listed_attachment(matching[0], name, FOLDER_CONVENTION)
                     if isinstance(quick, Attachment):
                         attachments[name] = quick
                         continue
@@ -140,57 +142,6 @@ def _in_column_order(slots: Collection[str]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=64)
 def _ordered(slots: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in _DOCUMENT_NAMES if name in slots)
-
-
-def _quick(file: RowFile, column: str) -> Attachment | tuple[ErrorCode, str] | None:
-    """The one file the folder convention found, when its listing showed a regular file
-    in a folder known to be inside the photos folder and it is one still (no link in its
-    own name: ``read_plain``): its Attachment when its bytes are acceptable, else why not
-    (``_verdict``: judged from the bytes read, not read again). None for anything else:
-    the full check (``_Finder.check``) decides and says why."""
-    entry = file.entry
-    if file.base is None or not entry.is_file:
-        return None
-    read = read_plain(entry.text)
-    if read is None:
-        return None
-    content, digest, size = read
-    verdict = _verdict(content, size, entry.name)
-    if not isinstance(verdict, str):
-        return verdict
-    return Attachment(
-        column=column,
-        path=file.base / entry.name,
-        filename=entry.name,
-        content_type=verdict,
-        size=len(content),
-        sha256=digest,
-        how=FOLDER_CONVENTION,
-    )
-
-
-def _verdict(content: bytes, size: int, filename: str) -> str | tuple[ErrorCode, str]:
-    """The content type of a file read (``read_document``'s bytes and size) when the
-    upload API takes it; else the error code and why, in words that follow the file's
-    name in the message."""
-    if size > MAX_FILE_SIZE:
-        return (
-            ErrorCode.FILE_TOO_LARGE,
-            f"is {size / 1024 / 1024:.1f} MB, over the upload limit of "
-            f"{MAX_FILE_SIZE // 1024 // 1024} MB",
-        )
-    if size == 0:
-        return ErrorCode.EMPTY_FILE, "is empty (0 bytes)"
-    if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-        return ErrorCode.FILE_TOO_LARGE, "is over the upload limit"
-    content_type = sniff_content_type(content, filename)
-    if content_type is None or not is_allowed_content_type(content_type):
-        return (
-            ErrorCode.FILE_TYPE_NOT_ALLOWED,
-            "is not a file type the upload API accepts: its bytes "
-            f"look like {describe_bytes(content, filename)}",
-        )
-    return content_type
 
 
 class _Finder:
@@ -388,7 +339,7 @@ class _Finder:
     ) -> Attachment | RowError:
         """The Attachment of a file read, when the upload API takes it; else why not."""
         content, digest, size = read
-        verdict = _verdict(content, size, path.name)
+        verdict = judge(content, size, path.name)
         if not isinstance(verdict, str):
             code, why = verdict
             return self.error(code, f"{self.shown(path)} {why}")

@@ -3,13 +3,13 @@
 A document is opened without blocking (and without taking a terminal) and read only when
 the open file is a regular file, so a named pipe, a socket or a device put where a photo
 should be is refused, never waited on; at most a little over ``MAX_FILE_SIZE`` (the upload
-API's 6 MB) is read. ``read_document`` is the check's read (bytes, SHA-256 and size, or
-what the path turned out to be; one read of a file as large as it says), ``read_plain``
-the same for a file listed as a regular file, that must not have become a link since,
-``read_regular`` the upload's read again of a checked
-file, ``sha256_of`` a whole file's digest (the input sheet's). The small helpers below put
-operating-system answers into the words a row's message uses ("a broken link", "a named
-pipe (FIFO)", "Permission denied").
+API's 6 MB) is read, in one read when the file is as large as its size says.
+``read_document`` is the check's read (bytes, SHA-256 and size, or what the path turned
+out to be); ``read_plain`` the same for a file its listing showed as a regular file, that
+must not have become a link since (opened without following one); ``read_regular`` the
+upload's read again of a checked file; ``sha256_of`` a whole file's digest (the input
+sheet's). The small helpers below put operating-system answers into the words a row's
+message uses ("a broken link", "a named pipe (FIFO)", "Permission denied").
 """
 
 from __future__ import annotations
