@@ -11,6 +11,13 @@ accepts, judged from its bytes (``filetypes``), read once without blocking
 (``safe_read``). Every problem is a ``RowError`` naming the row and the column, never an
 exception (the photos folder itself is checked once, by ``PhotoIndex``).
 
+The common case goes the short way (``plain_files``): a file the convention found that its
+folder's listing showed as a regular file, in the photos folder or in a parcel folder
+that is no link, is opened without following a link in its name and judged from that one
+read; nothing else is made for it but its Attachment. Anything else — a link, a folder,
+a pipe, a file gone, several candidates, a typed path — takes the full check
+(``_Finder``), which resolves the path and says what is wrong in the same words.
+
 Error codes of the ``RowError`` values made here: ``missing_document``,
 ``no_photos_folder``, ``outside_photos_folder``, ``file_not_found``, ``not_a_file``,
 ``ambiguous_document``, ``file_too_large``, ``empty_file``, ``unreadable_file``,
@@ -22,18 +29,15 @@ from here too (its __all__), where the rest of the package has always found them
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.outcome import Attachment, ErrorCode, RowError
-from batch_claims.validate.filetypes import (
-    describe_bytes,
-    is_allowed_content_type,
-    sniff_content_type,
-)
 from batch_claims.validate.photo_index import PhotoIndex, RowFiles, name_key
+from batch_claims.validate.plain_files import judge, listed_attachment
 from batch_claims.validate.safe_read import (
     MAX_FILE_SIZE,
     is_folder,
@@ -77,42 +81,74 @@ def resolve_documents(
     Pass the run's ``index`` (of ``photos_dir``) so that folders are listed once per run,
     not once per row; without it one is made here, and a ``photos_dir`` that is not a
     folder that can be listed is an ``InputError`` (``PhotoIndex``), not a row's error."""
-    if index is None or index.root != photos_dir:
+    if index is None or (index.root is not photos_dir and index.root != photos_dir):
         index = PhotoIndex(photos_dir)
     attachments: dict[str, Attachment] = {}
     errors: list[RowError] = []
     notices: list[str] = []
+    tn = tracking_number.strip()
     row_files: RowFiles | None = None
-    for column in DOCUMENT_COLUMNS:
-        if slots is not None and column.name not in slots:
-            continue
-        finder = _Finder(photos_dir, row, column.name, header_of, index)
-        text = (typed.get(column.name) or "").strip()
+    for name in _DOCUMENT_NAMES if slots is None else _in_column_order(slots):
+        text = typed.get(name)
         found: Attachment | RowError | None
-        if text:
+        if text and (text := text.strip()):
+            finder = _Finder(photos_dir, row, name, header_of, index)
             found = finder.typed(text)
             if isinstance(found, RowError) and found.code == ErrorCode.FILE_NOT_FOUND:
                 # A bare file name may be meant inside the parcel's own folder.
                 if row_files is None:
-                    row_files = index.row_files(tracking_number.strip())
+                    row_files = index.row_files(tn)
                 found = finder.in_parcel_folder(text, row_files.folders) or found
         else:
             if row_files is None:
-                row_files = index.row_files(tracking_number.strip())
-            found = finder.by_convention(
-                tracking_number.strip(), row_files, column.name in required
-            )
+                row_files = index.row_files(tn)
+            if photos_dir is not None and not row_files.unreadable:
+                # The common cases, without a path made: nothing there and none needed,
+                # or one file there, as its listing showed it, that reads as acceptable.
+                matching = row_files.by_stem.get(name.casefold())
+                if matching is None and name not in required:
+                    continue
+                if matching is not None and len(matching) == 1:
+                    quick = listed_attachment(matching[0], name, FOLDER_CONVENTION)
+                    if isinstance(quick, Attachment):
+                        attachments[name] = quick
+                        continue
+                    if quick is not None:  # read, and refused: said from the same bytes
+                        code, why = quick
+                        finder = _Finder(photos_dir, row, name, header_of, index)
+                        errors.append(finder.error(code, f"{finder.shown(matching[0].path)} {why}"))
+                        continue
+            finder = _Finder(photos_dir, row, name, header_of, index)
+            found = finder.by_convention(tn, row_files, name in required)
         notices.extend(finder.notices)
         if isinstance(found, Attachment):
-            attachments[column.name] = found
+            attachments[name] = found
         elif found is not None:
             errors.append(found)
     return attachments, errors, notices
 
 
+_DOCUMENT_NAMES = tuple(column.name for column in DOCUMENT_COLUMNS)
+
+
+def _in_column_order(slots: Collection[str]) -> tuple[str, ...]:
+    """The document columns among ``slots``, in column order (worked out once for the
+    tuple of slots a ticket type and variant have, not once a row)."""
+    if isinstance(slots, tuple):
+        return _ordered(slots)
+    return tuple(name for name in _DOCUMENT_NAMES if name in slots)
+
+
+@functools.lru_cache(maxsize=64)
+def _ordered(slots: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in _DOCUMENT_NAMES if name in slots)
+
+
 class _Finder:
     """Resolves one document cell of one row; each method returns a result or an error,
     and ``notices`` collects what the user should know of the choice made."""
+
+    __slots__ = ("photos_dir", "index", "row", "column", "header_of", "notices")
 
     def __init__(
         self,
@@ -139,8 +175,8 @@ class _Finder:
 
     @property
     def shown_dir(self) -> str:
-        assert self.photos_dir is not None
-        return self.photos_dir.as_posix().rstrip("/") + "/"
+        """The photos folder as messages show it (the index's, worked out once)."""
+        return self.index.shown_root
 
     def shown(self, path: Path) -> str:
         assert self.photos_dir is not None
@@ -296,31 +332,22 @@ class _Finder:
             return self.error(
                 ErrorCode.NOT_A_FILE, f"{self.shown(path)} is {read}, not a regular file"
             )
+        return self.judged(path, resolved, read, how)
+
+    def judged(
+        self, path: Path, resolved: Path, read: tuple[bytes, str, int], how: str
+    ) -> Attachment | RowError:
+        """The Attachment of a file read, when the upload API takes it; else why not."""
         content, digest, size = read
-        if size > MAX_FILE_SIZE:
-            return self.error(
-                ErrorCode.FILE_TOO_LARGE,
-                f"{self.shown(path)} is {size / 1024 / 1024:.1f} MB, over the upload limit of "
-                f"{MAX_FILE_SIZE // 1024 // 1024} MB",
-            )
-        if size == 0:
-            return self.error(ErrorCode.EMPTY_FILE, f"{self.shown(path)} is empty (0 bytes)")
-        if len(content) > MAX_FILE_SIZE:  # it grew after the size check
-            return self.error(
-                ErrorCode.FILE_TOO_LARGE, f"{self.shown(path)} is over the upload limit"
-            )
-        content_type = sniff_content_type(content, path.name)
-        if content_type is None or not is_allowed_content_type(content_type):
-            return self.error(
-                ErrorCode.FILE_TYPE_NOT_ALLOWED,
-                f"{self.shown(path)} is not a file type the upload API accepts: its bytes "
-                f"look like {describe_bytes(content, path.name)}",
-            )
+        verdict = judge(content, size, path.name)
+        if not isinstance(verdict, str):
+            code, why = verdict
+            return self.error(code, f"{self.shown(path)} {why}")
         return Attachment(
             column=self.column,
             path=resolved,
             filename=path.name,
-            content_type=content_type,
+            content_type=verdict,
             size=len(content),
             sha256=digest,
             how=how,
@@ -353,5 +380,5 @@ class _Finder:
 def _convention_candidates(row_files: RowFiles, column: str) -> tuple[list[Path], list[Path]]:
     """Files named ``<column>.*`` among a row's files: those in the parcel's folder, and
     the flat ``<tn>_<column>.*`` ones."""
-    matching = row_files.by_stem().get(column.casefold(), [])
+    matching = row_files.by_stem.get(column.casefold(), [])
     return [f.path for f in matching if f.in_folder], [f.path for f in matching if not f.in_folder]

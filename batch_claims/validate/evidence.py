@@ -1,16 +1,36 @@
-"""The evidence a row brings: the checklist cell that says which document slots its
-ticket type and contract type need, which file matched each and how, and what is
-missing; and the warning when one file is the photo of two parcels."""
+"""The evidence a row brings: the document slots its ticket type and contract type have
+and need (``document_slots``), the checklist cell that says which file matched each and
+how, and what is missing; and the warning when one file is the photo of two parcels."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
+from typing import NamedTuple
 
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant
 from batch_claims.outcome import Attachment, Claim, Item, RowError
-from batch_claims.ticket_types import TicketType, required_columns
+from batch_claims.ticket_types import TYPES, TicketType, required_columns
+
+
+class DocumentSlots(NamedTuple):
+    """The document columns a row of one ticket type and variant has, in column order,
+    and those of them it needs."""
+
+    slots: tuple[str, ...]
+    required: frozenset[str]
+
+
+@functools.cache
+def document_slots(variant: Variant, ticket_type: TicketType) -> DocumentSlots:
+    """The document slots of a ticket type and variant (worked out once per pair: every
+    row of a sheet asks)."""
+    return DocumentSlots(
+        TYPES[ticket_type].documents(variant),
+        frozenset(c.name for c in required_columns(variant, ticket_type) if c.is_document),
+    )
 
 
 def evidence_checklist(
@@ -24,10 +44,10 @@ def evidence_checklist(
     """One readable cell: the document slots the ticket type and variant require, which
     file matched each and how, and what is missing — so whoever collects photos sees
     what to add."""
-    required = {c.name for c in required_columns(variant, ticket_type) if c.is_document}
+    required = document_slots(variant, ticket_type).required
     troubled = {problem.column for problem in problems}
-    found = sum(1 for name in required if name in attachments)
-    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+    found = len(required.intersection(attachments))
+    kind = _kind(variant, ticket_type)
     if required:
         head = f"{kind} needs {len(required)} documents: {found} found"
         if found < len(required):
@@ -37,18 +57,29 @@ def evidence_checklist(
     lines = [head]
     base = resolved_photos or (photos.resolve() if photos is not None else None)
     inside = _inside(base)
-    for column in DOCUMENT_COLUMNS:
-        attachment = attachments.get(column.name)
+    for name in _DOCUMENT_NAMES:
+        attachment = attachments.get(name)
         if attachment is not None:
-            lines.append(f"✓ {column.name}: {inside(attachment.path)} ({attachment.how})")
-        elif column.name in troubled:
-            state = "missing" if column.name in required else "not usable"
-            lines.append(f"✗ {column.name}: {state} (see error_detail)")
-        elif column.name in required:
-            lines.append(f"✗ {column.name}: missing")
+            lines.append(f"✓ {name}: {inside(attachment.path)} ({attachment.how})")
+        elif name in troubled:
+            state = "missing" if name in required else "not usable"
+            lines.append(f"✗ {name}: {state} (see error_detail)")
+        elif name in required:
+            lines.append(f"✗ {name}: missing")
     return "\n".join(lines)
 
 
+_DOCUMENT_NAMES = tuple(column.name for column in DOCUMENT_COLUMNS)
+
+
+@functools.cache
+def _kind(variant: Variant, ticket_type: TicketType) -> str:
+    """What the checklist's first line calls the row: its variant, and its type but for
+    damage."""
+    return variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+
+
+@functools.lru_cache(maxsize=8)  # one photos folder a run: made once, not once a row
 def _inside(base: Path | None) -> Callable[[Path], str]:
     """How a file is shown in the checklist: its path in the photos folder ``base``
     (forward slashes), else its whole path. Compared as text: once per file, the
@@ -56,16 +87,18 @@ def _inside(base: Path | None) -> Callable[[Path], str]:
     if base is None:
         return lambda path: path.as_posix()
     prefix = str(base).rstrip(os.sep) + os.sep
+    cut = len(prefix)
+    posix = os.sep == "/"
 
     def shown(path: Path) -> str:
         text = str(path)
-        if not text.startswith(prefix) or len(text) == len(prefix):
+        if not text.startswith(prefix) or len(text) == cut:
             return (
                 path.relative_to(base).as_posix()
                 if path.is_relative_to(base)
                 else (path.as_posix())
             )
-        return PurePath(text[len(prefix) :]).as_posix() if os.sep != "/" else text[len(prefix) :]
+        return text[cut:] if posix else PurePath(text[cut:]).as_posix()
 
     return shown
 

@@ -11,6 +11,7 @@ return. Pure functions on bytes: this module opens no files.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -101,8 +102,10 @@ _DESCRIPTIONS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def is_allowed_content_type(content_type: str) -> bool:
-    """True when the upload API accepts ``content_type`` for a file part."""
+    """True when the upload API accepts ``content_type`` for a file part (answered once
+    per content type: a run meets a handful of them, once per file)."""
     ct = content_type.split(";", 1)[0].strip().lower()
     for allowed in ALLOWED_CONTENT_TYPES:
         if allowed.endswith("*"):
@@ -117,7 +120,6 @@ def is_allowed_content_type(content_type: str) -> bool:
 def sniff_content_type(head: bytes, filename: str) -> str | None:
     """The content type the bytes show (the name only picks among look-alikes); None if
     unknown. Pass the whole file for ZIP-based formats to be judged reliably."""
-    ext = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if not head:
         return None
     if head.startswith(b"\xff\xd8\xff"):
@@ -132,6 +134,7 @@ def sniff_content_type(head: bytes, filename: str) -> str | None:
         return "image/bmp"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
+    ext = extension(filename)  # from here on, the name may pick among look-alikes
     if head[4:8] == b"ftyp" and len(head) >= 12:
         return _iso_media_type(head[8:12], ext)
     if head[4:8] in _QUICKTIME_ATOMS:
@@ -147,6 +150,15 @@ def sniff_content_type(head: bytes, filename: str) -> str | None:
     if head.startswith(b"PK\x03\x04"):
         return _zip_content_type(head, ext)
     return _text_content_type(head, ext)
+
+
+def extension(filename: str) -> str:
+    """The file name's extension in lower case (".jpg"), as ``PurePosixPath.suffix`` has
+    it, with a backslash taken for a slash; without making a path of a plain name."""
+    if "/" in filename or "\\" in filename:
+        return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    dot = filename.rfind(".")
+    return filename[dot:].lower() if 0 < dot < len(filename) - 1 else ""
 
 
 def describe_bytes(head: bytes, filename: str) -> str:

@@ -23,6 +23,7 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from batch_claims.errors import InputError
 from batch_claims.validate.safe_read import lexists, mode_words, reason, what_is
@@ -36,28 +37,44 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One name in a folder: its path, its ``name_key`` and whether it is a folder."""
+class _Entry(NamedTuple):
+    """One name in a folder: its path as text, its name, its ``name_key``, whether it is
+    a folder, a link, and a regular file with no link, as the listing told (no system
+    call of its own where the system tells the kind in the listing, as most do). Plain
+    values only, so the index's many entries weigh little; the ``Path`` is made on
+    demand."""
 
-    path: Path
+    text: str
+    name: str
     key: str
     is_dir: bool
     is_link: bool = False
+    is_file: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.text)
 
 
 class Listing:
-    """One folder's entries, sorted by name, indexed by ``name_key``; the indexes by
+    """One folder's entries, sorted by name; the indexes by ``name_key``, by
     ``<prefix>_`` and by ``<stem>.`` are built on first use."""
 
     def __init__(self, entries: list[_Entry], error: str | None = None) -> None:
         self.entries = entries
         self.error = error  # why the folder could not be listed, if it could not
-        self.by_key: dict[str, list[_Entry]] = {}
-        for entry in entries:
-            self.by_key.setdefault(entry.key, []).append(entry)
+        self._by_key: dict[str, list[_Entry]] | None = None
         self._by_prefix: dict[str, list[_Entry]] | None = None
         self._by_stem: dict[str, list[_Entry]] | None = None
+
+    @property
+    def by_key(self) -> dict[str, list[_Entry]]:
+        """The entries by ``name_key`` (names that differ only in case share a key)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for entry in self.entries:
+                self._by_key.setdefault(entry.key, []).append(entry)
+        return self._by_key
 
     def with_prefix(self, prefix: str) -> list[_Entry]:
         """Entries whose key starts with ``prefix + "_"``, in listing order."""
@@ -85,15 +102,20 @@ def _cut_at(entries: list[_Entry], mark: str, keep_empty_rest: bool) -> dict[str
     return index
 
 
-@dataclass(frozen=True)
-class RowFile:
+class RowFile(NamedTuple):
     """A file that may belong to a parcel: its name after ``<tn>/`` or ``<tn>_`` as
-    ``name_key`` gives it, and whether it lies in the parcel's own folder."""
+    ``name_key`` gives it, its entry, whether it lies in the parcel's own folder, and
+    its folder resolved when that folder is known to be inside the photos folder with
+    no link on the way (None: ``Path.resolve`` decides)."""
 
     key: str
-    path: Path
+    entry: _Entry
     in_folder: bool
-    is_dir: bool = False
+    base: Path | None
+
+    @property
+    def path(self) -> Path:
+        return self.entry.path
 
 
 @dataclass
@@ -101,24 +123,21 @@ class RowFiles:
     """What the photos folder holds for one tracking number."""
 
     folders: list[Path] = field(default_factory=list)  # the parcel's <tn>/ folder(s)
-    files: list[RowFile] = field(default_factory=list)
+    # The files (no folders) by the part of their name (after <tn>/ or <tn>_, as
+    # ``name_key`` gives it) before its first dot, when something follows the dot:
+    # ``damage_photo_1.jpg`` under ``damage_photo_1`` (a document column's name holds no
+    # dot); those in the parcel's folder(s) first, each folder in listing order.
+    by_stem: dict[str, list[RowFile]] = field(default_factory=dict)
     # Why a folder the row's files may lie in could not be listed.
     unreadable: list[str] = field(default_factory=list)
     # Entries named <tn> that are not folders ("3SABC is a broken link").
     not_folders: list[str] = field(default_factory=list)
-    _by_stem: dict[str, list[RowFile]] | None = field(default=None, repr=False, compare=False)
 
-    def by_stem(self) -> dict[str, list[RowFile]]:
-        """The files (no folders) by the part of their name before its first dot, when
-        something follows the dot: ``damage_photo_1.jpg`` under ``damage_photo_1``.
-        Built once per row (a document column's name holds no dot)."""
-        if self._by_stem is None:
-            self._by_stem = {}
-            for found in self.files:
-                stem, dot, rest = found.key.partition(".")
-                if dot and rest and not found.is_dir:
-                    self._by_stem.setdefault(stem, []).append(found)
-        return self._by_stem
+    def add(self, key: str, entry: _Entry, in_folder: bool, base: Path | None) -> None:
+        """One more file that may belong to the row, filed by its stem if it has one."""
+        stem, dot, rest = key.partition(".")
+        if dot and rest:
+            self.by_stem.setdefault(stem, []).append(RowFile(key, entry, in_folder, base))
 
 
 class PhotoIndex:
@@ -137,6 +156,8 @@ class PhotoIndex:
         # their resolved paths once known.
         self._plain_folders: set[Path] = set()
         self._resolved_folders: dict[Path, Path] = {}
+        # The photos folder as a row's messages show it: "photos/".
+        self.shown_root = "" if root is None else root.as_posix().rstrip("/") + "/"
         if root is not None:
             check_photos_folder(root)
 
@@ -189,27 +210,41 @@ class PhotoIndex:
         if root.error is not None:  # it was a folder when the index was made
             found.unreadable.append(f"the photos folder cannot be read ({root.error})")
         tn = name_key(tracking_number)
-        for entry in root.by_key.get(tn, []):
+        for entry in root.by_key.get(tn, ()):
             if not entry.is_dir:
-                found.not_folders.append(f"{entry.path.name} is {what_is(entry.path)}")
+                found.not_folders.append(f"{entry.name} is {what_is(entry.path)}")
                 continue
-            found.folders.append(entry.path)
+            path = entry.path
+            found.folders.append(path)
+            base = None
             if not entry.is_link:
-                self._plain_folders.add(entry.path)
-            listing = self.listing(entry.path)
+                self._plain_folders.add(path)
+                root_base = self._resolved_or_none()
+                base = None if root_base is None else root_base / entry.name
+            listing = self.listing(path)
             if listing.error is not None:
                 found.unreadable.append(
-                    f"the parcel's folder {entry.path.name}/ cannot be read ({listing.error})"
+                    f"the parcel's folder {entry.name}/ cannot be read ({listing.error})"
                 )
-            found.files.extend(
-                RowFile(sub.key, sub.path, in_folder=True, is_dir=sub.is_dir)
-                for sub in listing.entries
-            )
-        found.files.extend(
-            RowFile(entry.key[len(tn) + 1 :], entry.path, in_folder=False, is_dir=entry.is_dir)
-            for entry in root.with_prefix(tn)
-        )
+            for sub in listing.entries:
+                if not sub.is_dir:
+                    found.add(sub.key, sub, True, base)
+        flat = root.with_prefix(tn)
+        if flat:
+            base = self._resolved_or_none()
+            cut = len(tn) + 1
+            for entry in flat:
+                if not entry.is_dir:
+                    found.add(entry.key[cut:], entry, False, base)
         return found
+
+    def _resolved_or_none(self) -> Path | None:
+        """``resolved_root``, or None when it cannot be resolved (then each file's full
+        check says why)."""
+        try:
+            return self.resolved_root()
+        except (OSError, RuntimeError):
+            return None
 
 
 def check_photos_folder(root: Path) -> None:
@@ -254,17 +289,28 @@ def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
     """A folder's entries, sorted by name, and why it could not be listed (None when it
     could). The one place a folder is listed; an entry that cannot be examined is kept
     as a non-folder, for the row that names it to say what it is."""
+    prefix = str(folder)
+    if not prefix.endswith(os.sep):
+        prefix += os.sep
+    entries: list[_Entry] = []
     try:
         with os.scandir(folder) as found:
-            entries = [(item.name, _is_dir(item), _is_link(item)) for item in found]
+            for item in found:
+                name = item.name
+                try:  # told by the listing itself on most systems: no system call
+                    is_dir = item.is_dir()
+                    is_link = item.is_symlink()
+                    is_file = item.is_file(follow_symlinks=False)
+                except OSError:
+                    is_dir, is_link, is_file = _is_dir(item), _is_link(item), _is_file(item)
+                key = name.casefold() if name.isascii() else name_key(name)
+                entries.append(_Entry(prefix + name, name, key, is_dir, is_link, is_file))
     except ValueError:
         return [], "its name holds a NUL character"
     except OSError as exc:
         return [], reason(exc)
-    entries.sort()
-    return [
-        _Entry(folder / name, name_key(name), is_dir, is_link) for name, is_dir, is_link in entries
-    ], None
+    entries.sort()  # by name: they share the folder's prefix, and no two names are equal
+    return entries, None
 
 
 def _is_dir(item: os.DirEntry[str]) -> bool:
@@ -279,3 +325,11 @@ def _is_link(item: os.DirEntry[str]) -> bool:
         return item.is_symlink()
     except OSError:
         return True  # not known: the full check follows it
+
+
+def _is_file(item: os.DirEntry[str]) -> bool:
+    """A regular file, no link (what the listing says; the open checks again)."""
+    try:
+        return item.is_file(follow_symlinks=False)
+    except OSError:
+        return False

@@ -32,11 +32,15 @@ from batch_claims.read.results import PreviousRun
 from batch_claims.read.sheet import read_sheet
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.settings import Settings
-from batch_claims.ticket_types import TYPES, TicketType, required_columns
+from batch_claims.ticket_types import TicketType
 from batch_claims.validate.attachments import PhotoIndex, resolve_documents
 from batch_claims.validate.coverage import lookalike_errors, missing_columns_notice
 from batch_claims.validate.decimals import DecimalConvention, decimal_convention
-from batch_claims.validate.evidence import evidence_checklist, shared_evidence_warnings
+from batch_claims.validate.evidence import (
+    document_slots,
+    evidence_checklist,
+    shared_evidence_warnings,
+)
 from batch_claims.validate.photo_index import check_photos_folder
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 from batch_claims.validate.type_checks import sheet_type_notice
@@ -160,22 +164,21 @@ def _item(
     attachments: dict[str, Attachment] = {}
     evidence = ""
     if parsed.tracking_number and parsed.variant is not None and parsed.ticket_type is not None:
-        spec = TYPES[parsed.ticket_type]
-        required = [c.name for c in required_columns(parsed.variant, spec.type) if c.is_document]
+        documents = document_slots(parsed.variant, parsed.ticket_type)
         attachments, problems, found_notices = resolve_documents(
             index.root,
             parsed.tracking_number,
             parsed.documents,
-            required,
+            documents.required,
             parsed.row,
             table.header_of,
             index,
-            slots=spec.documents(parsed.variant),
+            slots=documents.slots,
         )
         errors.extend(problems)
         notices.extend(found_notices)
         evidence = evidence_checklist(
-            parsed.variant, attachments, problems, index.root, _resolved(index), spec.type
+            parsed.variant, attachments, problems, index.root, _resolved(index), parsed.ticket_type
         )
     variant = parsed.variant.value if parsed.variant is not None else ""
     ticket_type = parsed.ticket_type.value if parsed.ticket_type is not None else ""

@@ -3,11 +3,13 @@
 A document is opened without blocking (and without taking a terminal) and read only when
 the open file is a regular file, so a named pipe, a socket or a device put where a photo
 should be is refused, never waited on; at most a little over ``MAX_FILE_SIZE`` (the upload
-API's 6 MB) is read. ``read_document`` is the check's read (bytes, SHA-256 and size, or
-what the path turned out to be), ``read_regular`` the upload's read again of a checked
-file, ``sha256_of`` a whole file's digest (the input sheet's). The small helpers below put
-operating-system answers into the words a row's message uses ("a broken link", "a named
-pipe (FIFO)", "Permission denied").
+API's 6 MB) is read, in one read when the file is as large as its size says.
+``read_document`` is the check's read (bytes, SHA-256 and size, or what the path turned
+out to be); ``read_plain`` the same for a file its listing showed as a regular file, that
+must not have become a link since (opened without following one); ``read_regular`` the
+upload's read again of a checked file; ``sha256_of`` a whole file's digest (the input
+sheet's). The small helpers below put operating-system answers into the words a row's
+message uses ("a broken link", "a named pipe (FIFO)", "Permission denied").
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _OPEN_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
     | getattr(os, "O_BINARY", 0)
 )
+# Open a file without following a link in its last name (0 where there is no such flag).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _open_document(path: Path) -> BinaryIO:
@@ -48,24 +52,54 @@ def read_regular(path: Path, limit: int = MAX_FILE_SIZE) -> bytes:
         return fp.read(limit + 1)
 
 
-def read_document(path: Path) -> tuple[bytes, str, int] | str:
+def read_document(path: Path | str) -> tuple[bytes, str, int] | str:
     """A regular file's bytes (at most a little over ``MAX_FILE_SIZE``), their SHA-256 and
     the file's size; or, when what is opened is not a regular file, what it is. An empty
     file or one over the limit by its size is not read: its bytes and digest are empty."""
-    with _open_document(path) as fp:
-        status = os.fstat(fp.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            return mode_words(status.st_mode)
-        if status.st_size > MAX_FILE_SIZE or status.st_size == 0:
-            return b"", "", status.st_size
-        digest = hashlib.sha256()
-        chunks: list[bytes] = []
-        total = 0
-        while total <= MAX_FILE_SIZE and (chunk := fp.read(CHUNK_SIZE)):
-            digest.update(chunk)
+    descriptor = os.open(path, _OPEN_FLAGS)
+    try:
+        return _read_open(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def read_plain(path: str) -> tuple[bytes, str, int] | None:
+    """As ``read_document``, for a file its folder's listing showed as a regular file with
+    no link: opened without following a link in its own name (where the system can say
+    so), read only if it is a regular file still. None when it is not (a link, a pipe or
+    a folder now), cannot be opened or read: then the full check decides, and says why."""
+    try:
+        if not _NO_FOLLOW and not stat.S_ISREG(os.lstat(path).st_mode):
+            return None  # no such flag here: the name is looked at first instead
+        descriptor = os.open(path, _OPEN_FLAGS | _NO_FOLLOW)
+    except (OSError, ValueError):
+        return None
+    try:
+        read = _read_open(descriptor)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    return None if isinstance(read, str) else read
+
+
+def _read_open(descriptor: int) -> tuple[bytes, str, int] | str:
+    """``read_document`` of an open file: one read when the file is as large as it says."""
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        return mode_words(status.st_mode)
+    size = status.st_size
+    if size > MAX_FILE_SIZE or size == 0:
+        return b"", "", size
+    content = os.read(descriptor, size + 1)
+    if len(content) != size:  # it changed since: read on to its end, or past the limit
+        chunks = [content]
+        total = len(content)
+        while total <= MAX_FILE_SIZE and (chunk := os.read(descriptor, CHUNK_SIZE)):
             chunks.append(chunk)
             total += len(chunk)
-    return b"".join(chunks), digest.hexdigest(), status.st_size
+        content = b"".join(chunks)
+    return content, hashlib.sha256(content).hexdigest(), size
 
 
 def sha256_of(path: Path) -> str:

@@ -1,0 +1,229 @@
+"""The quick way to a row's documents gives the full check's answers.
+
+``resolve_documents`` takes a file the folder convention found straight from its folder's
+listing when the listing showed a regular file in a folder with no link on the way
+(``plain_files``, ``read_plain``); anything else goes the full way (``_Finder.check``: the
+path resolved, what it is asked, then read). The property test builds photos folders of
+every kind of entry and compares both ways answer for answer; the others pin what the
+quick way keeps: one read per file, no link followed, no pipe waited on."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from batch_claims.columns import DOCUMENT_COLUMNS, Variant
+from batch_claims.ticket_types import TYPES, TicketType, required_columns
+from batch_claims.validate import attachments as attachments_module
+from batch_claims.validate.attachments import MAX_FILE_SIZE, PhotoIndex, resolve_documents
+from batch_claims.validate.evidence import document_slots
+from batch_claims.validate.filetypes import extension
+from batch_claims.validate.safe_read import read_document, read_plain
+from tests.helpers import PNG
+
+TN = "3SQUICK00001"
+COLUMNS = ["exterior_photo", "damage_photo_1", "package_photo"]
+
+# What stands where a document may be found.
+KINDS = ["png", "pdf", "empty", "program", "big", "link_in", "link_out", "broken", "dir", "fifo"]
+
+
+def _make(path: Path, kind: str, photos: Path, outside: Path) -> None:
+    if kind == "png":
+        path.write_bytes(PNG + path.name.encode())
+    elif kind == "pdf":
+        path.write_bytes(b"%PDF-1.4\n" + path.name.encode())
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "program":
+        path.write_bytes(b"MZ\x90\x00" + bytes(range(40)))
+    elif kind == "big":
+        with path.open("wb") as fp:
+            fp.truncate(MAX_FILE_SIZE + 1)  # sparse: no 6 MB written
+    elif kind == "link_in":
+        path.symlink_to(photos / "other" / "target.png")
+    elif kind == "link_out":
+        path.symlink_to(outside / "secret.png")
+    elif kind == "broken":
+        path.symlink_to(path.parent / "nowhere.png")
+    elif kind == "dir":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+
+
+ENTRY = st.tuples(
+    st.sampled_from(COLUMNS),
+    st.sampled_from(["", "upper", "title"]),  # the name's letter case
+    st.sampled_from([".png", ".PNG", ".pdf", ".jpg", ".x.png", ""]),
+    st.booleans(),  # in the parcel's folder (else flat, <tn>_<name>)
+    st.sampled_from(KINDS),
+)
+FOLDER = st.sampled_from(["none", "folder", "link_in", "link_out", "file"])
+
+
+@contextmanager
+def _photos(
+    folder: str, entries: list[tuple[str, str, str, bool, str]]
+) -> Iterator[tuple[Path, Path]]:
+    top = Path(tempfile.mkdtemp())
+    try:
+        photos, outside = top / "photos", top / "outside"
+        photos.mkdir()
+        outside.mkdir()
+        (outside / "secret.png").write_bytes(PNG + b"secret")
+        (photos / "other").mkdir()
+        (photos / "other" / "target.png").write_bytes(PNG + b"target")
+        parcel = photos / TN
+        if folder == "folder":
+            parcel.mkdir()
+        elif folder == "link_in":
+            (photos / "elsewhere").mkdir()
+            parcel.symlink_to(photos / "elsewhere")
+        elif folder == "link_out":
+            parcel.symlink_to(outside)
+        elif folder == "file":
+            parcel.write_bytes(PNG)
+        for column, case, ext, in_folder, kind in entries:
+            name = {"": column, "upper": column.upper(), "title": column.title()}[case] + ext
+            if in_folder:
+                if folder not in ("folder", "link_in", "link_out"):
+                    continue
+                path = parcel / name
+            else:
+                path = photos / f"{TN}_{name}"
+            if os.path.lexists(path):
+                continue
+            _make(path, kind, photos, outside)
+        yield photos, outside
+    finally:
+        shutil.rmtree(top)
+
+
+def _answers(photos: Path, required: set[str], quick: bool) -> Any:
+    index = PhotoIndex(photos)
+    with mock.patch.object(
+        attachments_module,
+        "listed_attachment",
+        attachments_module.listed_attachment if quick else (lambda file, column, how: None),
+    ):
+        found, errors, notices = resolve_documents(
+            photos, TN, {}, required, 7, lambda column: column.upper(), index, slots=COLUMNS
+        )
+    return found, [(e.code, e.message) for e in errors], notices
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    folder=FOLDER,
+    entries=st.lists(ENTRY, max_size=6),
+    required=st.sets(st.sampled_from(COLUMNS)),
+)
+def test_the_quick_way_answers_as_the_full_check(
+    folder: str, entries: list[tuple[str, str, str, bool, str]], required: set[str]
+) -> None:
+    with _photos(folder, entries) as (photos, _):
+        answers = _answers(photos, required, quick=True)
+        assert answers == _answers(photos, required, quick=False)
+        root = photos.resolve()
+        for attachment in answers[0].values():  # each file taken is inside, by its real path
+            assert Path(os.path.realpath(attachment.path)) == attachment.path
+            assert attachment.path.is_relative_to(root)
+            assert attachment.path.is_file() and not attachment.path.is_symlink()
+
+
+def test_the_quick_way_is_taken_for_plain_files(tmp_path: Path) -> None:
+    """Not only the same answers: the quick way is the one the common case takes, with
+    the resolved path and the digest of the bytes read."""
+    photos = tmp_path / "photos"
+    (photos / TN).mkdir(parents=True)
+    (photos / TN / "exterior_photo.png").write_bytes(PNG)
+    (photos / f"{TN}_damage_photo_1.pdf").write_bytes(b"%PDF-1.4\n")
+    with mock.patch.object(attachments_module._Finder, "check") as full:
+        found, errors, _ = resolve_documents(
+            photos, TN, {}, {"exterior_photo"}, 2, str, PhotoIndex(photos), slots=COLUMNS
+        )
+    full.assert_not_called()
+    assert errors == []
+    assert found["exterior_photo"].path == photos.resolve() / TN / "exterior_photo.png"
+    assert found["exterior_photo"].sha256 == read_document(photos / TN / "exterior_photo.png")[1]
+    assert found["damage_photo_1"].path == photos.resolve() / f"{TN}_damage_photo_1.pdf"
+    assert found["damage_photo_1"].content_type == "application/pdf"
+
+
+def test_each_file_is_read_once_whether_taken_or_refused(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    (photos / TN).mkdir(parents=True)
+    (photos / TN / "exterior_photo.png").write_bytes(PNG)
+    (photos / TN / "damage_photo_1.png").write_bytes(b"MZ\x90\x00program")
+    (photos / TN / "package_photo.png").write_bytes(b"")
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    with mock.patch.object(os, "open", counting):
+        found, errors, _ = resolve_documents(
+            photos, TN, {}, set(COLUMNS), 2, str, PhotoIndex(photos), slots=COLUMNS
+        )
+    assert list(found) == ["exterior_photo"]
+    assert [e.code for e in errors] == ["file_type_not_allowed", "empty_file"]
+    assert errors[0].message == (
+        f'row 2, "damage_photo_1": {TN}/damage_photo_1.png is not a file type the upload '
+        "API accepts: its bytes look like a Windows program (.exe/.dll)"
+    )
+    assert sorted(opened) == sorted(
+        str(photos / TN / name)
+        for name in ("exterior_photo.png", "damage_photo_1.png", "package_photo.png")
+    )
+
+
+def test_read_plain_follows_no_link_and_waits_on_no_pipe(tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    good.write_bytes(PNG)
+    (tmp_path / "link.png").symlink_to(good)
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "folder").mkdir()
+
+    assert read_plain(str(good)) == read_document(good)
+    assert read_plain(str(tmp_path / "link.png")) is None
+    assert read_plain(str(tmp_path / "pipe.png")) is None
+    assert read_plain(str(tmp_path / "folder")) is None
+    assert read_plain(str(tmp_path / "gone.png")) is None
+
+
+@pytest.mark.parametrize("size", [1, 100, 1024 * 1024 + 3, MAX_FILE_SIZE])
+def test_read_document_reads_the_whole_file(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "file.bin"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    assert read_document(path) == (data, hashlib.sha256(data).hexdigest(), size)
+
+
+@given(st.text(max_size=30))
+def test_extension_is_the_path_suffix(name: str) -> None:
+    assert extension(name) == PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+@pytest.mark.parametrize("variant", list(Variant))
+@pytest.mark.parametrize("ticket_type", list(TicketType))
+def test_document_slots_are_the_ticket_types(variant: Variant, ticket_type: TicketType) -> None:
+    slots = document_slots(variant, ticket_type)
+    assert slots.slots == TYPES[ticket_type].documents(variant)
+    assert slots.required == {
+        c.name for c in required_columns(variant, ticket_type) if c.is_document
+    }
+    assert set(slots.slots) <= {c.name for c in DOCUMENT_COLUMNS}
