@@ -20,7 +20,7 @@ from batch_claims.outcome import Dimensions, ErrorCode
 from batch_claims.ticket_types import TicketType
 from batch_claims.validate.coerce import parse_all, parse_tracking_number, tracking_text
 from batch_claims.validate.money import StatedCurrency, amount_column
-from batch_claims.validate.prepare import _validated, collector_paused
+from batch_claims.validate.prepare import _validated
 from batch_claims.validate.rows import ParsedRow, validate_table
 from batch_claims.validate.type_checks import dimensions
 from tests.sheet_fixtures import table
@@ -189,26 +189,6 @@ def test_without_dimension_parts_each_row_keeps_its_own_cell() -> None:
 
 
 # --- the cycle collector --------------------------------------------------------------------
-
-
-def test_the_collector_is_paused_for_the_block_and_restored_after() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ValueError), collector_paused():
-        raise ValueError("a failure inside")
-    assert gc.isenabled()
-
-
-def test_a_paused_collector_stays_paused() -> None:
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_validation_restores_the_collector() -> None:

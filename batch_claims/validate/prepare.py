@@ -8,16 +8,15 @@ into outcomes; sending is ``send/``'s. Nothing here prints.
 
 from __future__ import annotations
 
-import gc
 from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from batch_claims.columns import TRACKING_NUMBER, Variant
 from batch_claims.errors import InputError
+from batch_claims.heap import collector_paused
 from batch_claims.outcome import (
     Attachment,
     Claim,
@@ -86,8 +85,21 @@ def prepare(
     row's claim window is judged from its dates (``windows``) and told in the notices.
 
     An unexpected error while checking one row makes that row ``invalid`` with the
-    code ``internal_error``; the other rows are checked as usual.
+    code ``internal_error``; the other rows are checked as usual. The cycle collector
+    is paused meanwhile (``heap``).
     """
+    with collector_paused():
+        return _prepare(sheet, photos, settings, sheet_name, table, today)
+
+
+def _prepare(
+    sheet: Path,
+    photos: Path | None,
+    settings: Settings,
+    sheet_name: str | None,
+    table: SheetTable | None,
+    today: date | None,
+) -> Prepared:
     if table is None:
         table = read_sheet(sheet, sheet_name, settings.aliases)
     try:
@@ -226,11 +238,10 @@ def _validated(
     """``validate_table`` of the whole table; when it fails unexpectedly, each row alone,
     so that only the rows that cause the failure become ``internal_error`` and the
     others are validated together again (their cross-row checks included)."""
-    with collector_paused():
-        try:
-            return list(validate_table(table, default_variant, decimal_comma, default_type))
-        except Exception:
-            pass
+    try:
+        return list(validate_table(table, default_variant, decimal_comma, default_type))
+    except Exception:
+        pass
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     alone: dict[int, ParsedRow | RowOutcome] = {}
     for source in table.rows:
@@ -251,21 +262,6 @@ def _validated(
     except Exception:
         pass  # keep each row's own result: only the cross-row checks are lost
     return [alone[source.row] for source in table.rows]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused for the block, as it was after it. Checking a
-    sheet makes a few small objects per cell, none of them in a cycle, and each full
-    collection this sets off walks every cell of the table again: at 50,000 rows that
-    was a third of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def internal_error(row: int, tracking_number: str, exc: BaseException) -> RowOutcome:
