@@ -9,6 +9,7 @@ quick way keeps: one read per file, no link followed, no pipe waited on."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -24,11 +25,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant
+from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.ticket_types import TYPES, TicketType, required_columns
 from batch_claims.validate import attachments as attachments_module
 from batch_claims.validate.attachments import MAX_FILE_SIZE, PhotoIndex, resolve_documents
-from batch_claims.validate.evidence import document_slots
+from batch_claims.validate.evidence import document_slots, evidence_checklist
 from batch_claims.validate.filetypes import extension
+from batch_claims.validate.photo_index import child
 from batch_claims.validate.safe_read import read_document, read_plain
 from tests.helpers import PNG
 
@@ -113,10 +116,17 @@ def _photos(
 
 def _answers(photos: Path, required: set[str], quick: bool) -> Any:
     index = PhotoIndex(photos)
-    with mock.patch.object(
-        attachments_module,
-        "listed_attachment",
-        attachments_module.listed_attachment if quick else (lambda file, column, how: None),
+    with (
+        mock.patch.object(
+            attachments_module,
+            "listed_attachment",
+            attachments_module.listed_attachment if quick else (lambda file, column, how: None),
+        ),
+        mock.patch.object(
+            attachments_module,
+            "quick_missing",
+            attachments_module.quick_missing if quick else (lambda *args: None),
+        ),
     ):
         found, errors, notices = resolve_documents(
             photos, TN, {}, required, 7, lambda column: column.upper(), index, slots=COLUMNS
@@ -227,3 +237,92 @@ def test_document_slots_are_the_ticket_types(variant: Variant, ticket_type: Tick
         c.name for c in required_columns(variant, ticket_type) if c.is_document
     }
     assert set(slots.slots) <= {c.name for c in DOCUMENT_COLUMNS}
+
+
+NAME = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1
+).filter(lambda name: name not in (".", ".."))
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.sampled_from(["photos", "/tmp/x/photos", ".", "/", "a b/Ç"]), name=NAME)
+def test_a_child_path_is_the_path_joined(base: str, name: str) -> None:
+    made = child(Path(base), name)
+    joined = Path(base) / name
+    assert made == joined and str(made) == str(joined) and made.parts == joined.parts
+    assert type(made) is type(joined) and made.name == joined.name
+    assert made.parent == joined.parent and hash(made) == hash(joined)
+
+
+def test_the_quick_attachment_sets_every_field_as_the_dataclass_does() -> None:
+    values = {
+        "column": "damage_photo_1",
+        "path": Path("/p/3SQUICK00001/damage_photo_1.png"),
+        "filename": "damage_photo_1.png",
+        "content_type": "image/png",
+        "size": 12,
+        "sha256": "ab" * 32,
+        "how": "folder convention",
+    }
+    made = attachment(**values)
+    assert [f.name for f in dataclasses.fields(Attachment)] == list(values)
+    assert made == Attachment(**values) and vars(made) == values
+    assert dataclasses.asdict(made) == values and hash(made) == hash(Attachment(**values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.size = 1  # type: ignore[misc]
+
+
+def _checklist_as_written(
+    variant: Variant, ticket_type: TicketType, attached: dict[str, Path], troubled: set[str]
+) -> str:
+    """The evidence cell worked out line by line for the one row (the way it was before
+    rows alike shared their lines)."""
+    required = document_slots(variant, ticket_type).required
+    found = len(required.intersection(attached))
+    kind = variant.value if ticket_type is TicketType.DAMAGE else f"{variant.value} {ticket_type}"
+    if required:
+        head = f"{kind} needs {len(required)} documents: {found} found"
+        if found < len(required):
+            head += f", {len(required) - found} to add or fix"
+    else:
+        head = f"{kind} needs no documents; {len(attached)} attached"
+    lines = [head]
+    for column in DOCUMENT_COLUMNS:
+        name = column.name
+        if name in attached:
+            lines.append(f"✓ {name}: {attached[name].relative_to('/p').as_posix()} (typed path)")
+        elif name in troubled:
+            lines.append(
+                f"✗ {name}: {'missing' if name in required else 'not usable'} (see error_detail)"
+            )
+        elif name in required:
+            lines.append(f"✗ {name}: missing")
+    return "\n".join(lines)
+
+
+DOCUMENT_NAMES = [column.name for column in DOCUMENT_COLUMNS]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    variant=st.sampled_from(list(Variant)),
+    ticket_type=st.sampled_from(list(TicketType)),
+    attached=st.dictionaries(
+        st.sampled_from(DOCUMENT_NAMES), st.sampled_from(["a.png", "x/b.pdf", "É/c d.jpg"])
+    ),
+    troubled=st.sets(st.sampled_from(DOCUMENT_NAMES)),
+)
+def test_the_shared_checklist_is_each_rows_own(
+    variant: Variant, ticket_type: TicketType, attached: dict[str, str], troubled: set[str]
+) -> None:
+    paths = {name: Path("/p") / where for name, where in attached.items()}
+    attachments = {
+        name: Attachment(name, path, path.name, "image/png", 1, "00", "typed path")
+        for name, path in paths.items()
+    }
+    problems = [RowError(4, name, ErrorCode.MISSING_DOCUMENT, "m") for name in troubled]
+    for _ in range(2):  # worked out, then taken from what rows alike share
+        cell = evidence_checklist(
+            variant, attachments, problems, Path("/p"), Path("/p"), ticket_type
+        )
+        assert cell == _checklist_as_written(variant, ticket_type, paths, troubled)

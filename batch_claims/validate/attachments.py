@@ -37,7 +37,12 @@ from pathlib import Path, PurePosixPath
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.outcome import Attachment, ErrorCode, RowError
 from batch_claims.validate.photo_index import PhotoIndex, RowFiles, name_key
-from batch_claims.validate.plain_files import judge, listed_attachment
+from batch_claims.validate.plain_files import (
+    judge,
+    listed_attachment,
+    missing_words,
+    quick_missing,
+)
 from batch_claims.validate.safe_read import (
     MAX_FILE_SIZE,
     is_folder,
@@ -106,9 +111,14 @@ def resolve_documents(
                 # The common cases, without a path made: nothing there and none needed,
                 # or one file there, as its listing showed it, that reads as acceptable.
                 matching = row_files.by_stem.get(name.casefold())
-                if matching is None and name not in required:
-                    continue
-                if matching is not None and len(matching) == 1:
+                if matching is None:
+                    if name not in required:
+                        continue
+                    missing = quick_missing(row, name, tn, header_of, index, row_files)
+                    if missing is not None:
+                        errors.append(missing)
+                        continue
+                elif len(matching) == 1:
                     quick = listed_attachment(matching[0], name, FOLDER_CONVENTION)
                     if isinstance(quick, Attachment):
                         attachments[name] = quick
@@ -304,11 +314,9 @@ class _Finder:
             return self.error(
                 ErrorCode.MISSING_DOCUMENT, "no file given and no tracking number to look it up by"
             )
-        why = "".join(f" ({note}, not a folder)" for note in row_files.not_folders)
         return self.error(
             ErrorCode.MISSING_DOCUMENT,
-            f"no file given and none found as {tracking_number}/{self.column}.* "
-            f"or {tracking_number}_{self.column}.* in {self.shown_dir}{why}",
+            missing_words(tracking_number, self.column, self.shown_dir, row_files.not_folders),
         )
 
     def check(self, path: Path, how: str) -> Attachment | RowError:

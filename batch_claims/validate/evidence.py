@@ -44,29 +44,52 @@ def evidence_checklist(
     """One readable cell: the document slots the ticket type and variant require, which
     file matched each and how, and what is missing — so whoever collects photos sees
     what to add."""
+    troubled = frozenset(problem.column for problem in problems)
+    whole, lines = _plan(variant, ticket_type, frozenset(attachments), troubled)
+    if whole is not None:  # no file attached: the same cell for every such row
+        return whole
+    base = resolved_photos or (photos.resolve() if photos is not None else None)
+    inside = _inside(base)
+    shown = []
+    for name, line in lines:
+        if line is None:  # a file found: its line names it
+            attachment = attachments[name]
+            line = f"✓ {name}: {inside(attachment.path)} ({attachment.how})"
+        shown.append(line)
+    return "\n".join(shown)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(
+    variant: Variant,
+    ticket_type: TicketType,
+    attached: frozenset[str],
+    troubled: frozenset[str | None],
+) -> tuple[str | None, tuple[tuple[str, str | None], ...]]:
+    """The checklist of a ticket type and variant with these documents attached and these
+    in trouble, worked out once for all rows alike: with none attached, the whole cell;
+    else its lines, None for each document attached (its line names its file)."""
     required = document_slots(variant, ticket_type).required
-    troubled = {problem.column for problem in problems}
-    found = len(required.intersection(attachments))
+    found = len(required.intersection(attached))
     kind = _kind(variant, ticket_type)
     if required:
         head = f"{kind} needs {len(required)} documents: {found} found"
         if found < len(required):
             head += f", {len(required) - found} to add or fix"
     else:
-        head = f"{kind} needs no documents; {len(attachments)} attached"
-    lines = [head]
-    base = resolved_photos or (photos.resolve() if photos is not None else None)
-    inside = _inside(base)
+        head = f"{kind} needs no documents; {len(attached)} attached"
+    lines: list[tuple[str, str | None]] = [("", head)]
     for name in _DOCUMENT_NAMES:
-        attachment = attachments.get(name)
-        if attachment is not None:
-            lines.append(f"✓ {name}: {inside(attachment.path)} ({attachment.how})")
+        if name in attached:
+            lines.append((name, None))
         elif name in troubled:
             state = "missing" if name in required else "not usable"
-            lines.append(f"✗ {name}: {state} (see error_detail)")
+            lines.append((name, f"✗ {name}: {state} (see error_detail)"))
         elif name in required:
-            lines.append(f"✗ {name}: missing")
-    return "\n".join(lines)
+            lines.append((name, f"✗ {name}: missing"))
+    if not attached:
+        return "\n".join(line for _, line in lines if line is not None), ()
+    return None, tuple(lines)
 
 
 _DOCUMENT_NAMES = tuple(column.name for column in DOCUMENT_COLUMNS)

@@ -21,6 +21,7 @@ import errno
 import os
 import stat
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +36,18 @@ def name_key(name: str) -> str:
     if name.isascii():
         return name.casefold()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+# ``Path._make_child_relpath`` (Python 3.11 to 3.13, what ``Path.iterdir`` uses): a path
+# and one name from its listing, joined without parsing the name again. ``base / name``
+# where it is not there; the same path either way (``child``).
+_CHILD: Callable[[Path, str], Path] | None = getattr(Path, "_make_child_relpath", None)
+
+
+def child(base: Path, name: str) -> Path:
+    """``base / name`` for a ``name`` a listing of ``base`` gave (one part: no separator,
+    not empty, not ``.`` or ``..``), made the cheap way where Python has one."""
+    return base / name if _CHILD is None else _CHILD(base, name)
 
 
 class _Entry(NamedTuple):
@@ -149,12 +162,12 @@ class PhotoIndex:
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
-        self._listings: dict[Path, Listing] = {}
+        self._listings: dict[str, Listing] = {}  # by the folder's path as text
         self._resolved_root: Path | None = None
         # Parcel folders listed straight under the photos folder that are no links
         # (a file in one resolves to the resolved photos folder / folder / name), and
         # their resolved paths once known.
-        self._plain_folders: set[Path] = set()
+        self._plain_folders: set[str] = set()  # as text, as their listing had them
         self._resolved_folders: dict[Path, Path] = {}
         # The photos folder as a row's messages show it: "photos/".
         self.shown_root = "" if root is None else root.as_posix().rstrip("/") + "/"
@@ -164,9 +177,13 @@ class PhotoIndex:
     def listing(self, folder: Path) -> Listing:
         """The folder's entries (listed on first use); none when it is not a readable
         folder."""
-        found = self._listings.get(folder)
+        return self._listing(str(folder))
+
+    def _listing(self, text: str) -> Listing:
+        """``listing`` of the folder whose path is ``text`` (``str`` of its Path)."""
+        found = self._listings.get(text)
         if found is None:
-            found = self._listings[folder] = Listing(*_scan(folder))
+            found = self._listings[text] = Listing(*_scan(text))
         return found
 
     def resolved_root(self) -> Path:
@@ -185,7 +202,7 @@ class PhotoIndex:
         if base is None:
             if parent == self.root:
                 base = self.resolved_root()
-            elif parent in self._plain_folders:
+            elif str(parent) in self._plain_folders:
                 base = self.resolved_root() / parent.name
             else:
                 return None
@@ -205,7 +222,8 @@ class PhotoIndex:
         """
         if self.root is None or not tracking_number:
             return RowFiles()
-        root = self.listing(self.root)
+        root_path = self.root
+        root = self._listing(str(root_path))
         found = RowFiles()
         if root.error is not None:  # it was a folder when the index was made
             found.unreadable.append(f"the photos folder cannot be read ({root.error})")
@@ -214,14 +232,13 @@ class PhotoIndex:
             if not entry.is_dir:
                 found.not_folders.append(f"{entry.name} is {what_is(entry.path)}")
                 continue
-            path = entry.path
-            found.folders.append(path)
+            found.folders.append(child(root_path, entry.name))
             base = None
             if not entry.is_link:
-                self._plain_folders.add(path)
+                self._plain_folders.add(entry.text)
                 root_base = self._resolved_or_none()
-                base = None if root_base is None else root_base / entry.name
-            listing = self.listing(path)
+                base = None if root_base is None else child(root_base, entry.name)
+            listing = self._listing(entry.text)
             if listing.error is not None:
                 found.unreadable.append(
                     f"the parcel's folder {entry.name}/ cannot be read ({listing.error})"
@@ -285,12 +302,13 @@ def _photos_problem(root: Path, error: str) -> str:
     )
 
 
-def _scan(folder: Path) -> tuple[list[_Entry], str | None]:
+def _scan(folder: str) -> tuple[list[_Entry], str | None]:
     """A folder's entries, sorted by name, and why it could not be listed (None when it
     could). The one place a folder is listed; an entry that cannot be examined is kept
     as a non-folder, for the row that names it to say what it is."""
-    prefix = str(folder)
-    if not prefix.endswith(os.sep):
+    # Each entry's path as text as ``str(Path(folder) / name)`` has it ("x", not "./x").
+    prefix = "" if folder == os.curdir else folder
+    if prefix and not prefix.endswith(os.sep):
         prefix += os.sep
     entries: list[_Entry] = []
     try:

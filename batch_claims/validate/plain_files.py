@@ -7,18 +7,22 @@ showed a regular file, in the photos folder or in a parcel folder that is no lin
 (``read_plain``), and nothing is made for it but its Attachment. Anything else is left to
 the full check (``attachments._Finder``), which resolves the path and says what is wrong.
 ``judge`` says whether bytes read may be uploaded: their content type, or the error code
-and the words that follow the file's name in the message.
+and the words that follow the file's name in the message; ``missing_words`` why a
+required document is missing, in the words both ways use (``quick_missing``: the error
+of a row with a tracking number and no such file, without a finder made).
 """
 
 from __future__ import annotations
 
-from batch_claims.outcome import Attachment, ErrorCode
+from collections.abc import Callable
+
+from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.validate.filetypes import (
     describe_bytes,
     is_allowed_content_type,
     sniff_content_type,
 )
-from batch_claims.validate.photo_index import RowFile
+from batch_claims.validate.photo_index import PhotoIndex, RowFile, RowFiles, child
 from batch_claims.validate.safe_read import MAX_FILE_SIZE, read_plain
 
 
@@ -40,14 +44,8 @@ def listed_attachment(
     verdict = judge(content, size, entry.name)
     if not isinstance(verdict, str):
         return verdict
-    return Attachment(
-        column=column,
-        path=file.base / entry.name,
-        filename=entry.name,
-        content_type=verdict,
-        size=len(content),
-        sha256=digest,
-        how=how,
+    return attachment(
+        column, child(file.base, entry.name), entry.name, verdict, len(content), digest, how
     )
 
 
@@ -73,3 +71,32 @@ def judge(content: bytes, size: int, filename: str) -> str | tuple[ErrorCode, st
             f"look like {describe_bytes(content, filename)}",
         )
     return content_type
+
+
+def quick_missing(
+    row: int,
+    column: str,
+    tracking_number: str,
+    header_of: Callable[[str], str],
+    index: PhotoIndex,
+    row_files: RowFiles,
+) -> RowError | None:
+    """The ``missing_document`` error of a required document of which the row's files
+    (readable, in a photos folder) hold none, as the full check words it; None without a
+    tracking number (the full check says so)."""
+    if not tracking_number:
+        return None
+    message = missing_words(tracking_number, column, index.shown_root, row_files.not_folders)
+    prefix = f'row {row}, "{header_of(column)}": '
+    return RowError(row, column, ErrorCode.MISSING_DOCUMENT, prefix + message)
+
+
+def missing_words(tracking_number: str, column: str, shown_dir: str, not_folders: list[str]) -> str:
+    """Why a required document the folder convention looked for is missing (the words
+    after the cell's prefix): where it was looked for, and each entry of the parcel's
+    name that is no folder."""
+    why = "".join(f" ({note}, not a folder)" for note in not_folders)
+    return (
+        f"no file given and none found as {tracking_number}/{column}.* "
+        f"or {tracking_number}_{column}.* in {shown_dir}{why}"
+    )

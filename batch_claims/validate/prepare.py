@@ -8,8 +8,9 @@ into outcomes; sending is ``send/``'s. Nothing here prints.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -131,13 +132,16 @@ def _prepare(
     judged: list[Judged] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     index = PhotoIndex(photos)  # the photos folder is listed once for the whole sheet
+    header_of = functools.cache(table.header_of)  # once per column, not once per message
     for source in table.rows:
         parsed = pending.popleft()
         if isinstance(parsed, RowOutcome):
             items.append(parsed)
             continue
         try:
-            item = _item(source, parsed, index, table, lookalikes.get(parsed.row, []), notices)
+            item = _item(
+                source, parsed, index, table, lookalikes.get(parsed.row, []), notices, header_of
+            )
             if isinstance(item, Claim) and today is not None:
                 item, told = with_window(item, parsed.dates, settings.windows, today)
                 judged.extend([told] if told is not None else [])
@@ -169,6 +173,7 @@ def _item(
     table: SheetTable,
     extra_errors: list[RowError],
     notices: list[str],
+    header_of: Callable[[str], str],
 ) -> Item:
     """A valid Claim for one parsed row, or its invalid outcome; notices about its
     files (a flat file passed over for the parcel folder's) go to ``notices``."""
@@ -183,7 +188,7 @@ def _item(
             parsed.documents,
             documents.required,
             parsed.row,
-            table.header_of,
+            header_of,
             index,
             slots=documents.slots,
         )
