@@ -19,7 +19,7 @@ whether a row's texts need cleaning at all is asked of them joined, once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from batch_claims.redact import redact
@@ -43,6 +43,7 @@ _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 # Characters XML cannot carry (cleaned before; dropped here should one slip through).
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1899, 12, 31)
+_NO_DATES = frozenset({str, int, float, bool, type(None)})  # types that are never a date
 _EXACT = 1e15  # numbers below this in size are written and kept without a special case
 
 
@@ -76,6 +77,28 @@ class RowXml:
             plain = key == (False, False, False, None)
             found = self._styles[key] = "" if plain else f' s="{self._style_index(key)}"'
         return found
+
+    def date_styles(self, rows: Iterable[Sequence[object]]) -> None:
+        """Make the styles of the dates, times and durations among ``rows``' values in
+        the order writing them as plain cells would (``row``)."""
+        left = dict(DATE_FORMATS)  # the kinds whose style is still to make
+        known = set(_NO_DATES)  # types of values that need no style made
+        for values in rows:
+            if known.issuperset(map(type, values)):
+                continue
+            for value in values:
+                kind = type(value)
+                if kind in known:
+                    continue
+                if isinstance(value, date | time | timedelta):
+                    if value != value:  # NaT: a blank cell
+                        continue
+                    number_format = left.pop(_date_kind(value), None)
+                    if number_format is not None:
+                        self.style((False, False, False, number_format))
+                known.add(kind)
+            if not left:
+                return
 
     def cells(self, values: Sequence[object]) -> list[Cell]:
         """The cells of a row of any values (cleaned as ``values.excel_value`` does)."""
