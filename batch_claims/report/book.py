@@ -1,14 +1,14 @@
 """The results workbook being written: its sheets' rows, formats, comments and
 fingerprint.
 
-Rows are written one after another, each straight to a temporary file as SpreadsheetML
-(``rowxml``), so memory does not grow with the rows and no row asks a sheet for its
-size; the cells written are fed to the ``Fingerprint`` as they go, so the workbook is
-never read back to stamp it. XlsxWriter holds everything else, and never a cell: the
-formats (one per combination of bold, wrap, fill and number format), highlighted
-cells' comments, frozen and filtered headers, column widths (from the first 500 rows,
-as written), the Summary's chart, and the custom properties. ``Book.close`` puts the
-two together (``package``).
+Rows are written one after another to a temporary file as SpreadsheetML (``rowxml``),
+a batch of a few hundred at a time, so memory does not grow with the rows and no row
+asks a sheet for its size; the cells written are fed to the ``Fingerprint`` as they go
+(a batch at a time), so the workbook is never read back to stamp it. XlsxWriter
+holds everything else, and never a cell: the formats (one per combination of bold,
+wrap, fill and number format), highlighted cells' comments, frozen and filtered
+headers, column widths (from the first 500 rows, as written), the Summary's chart, and
+the custom properties. ``Book.close`` puts the two together (``package``).
 
 Two sheets may be written side by side, a row of one then a row of the other: the later
 one is ``held``, its rows' fingerprint set aside in a temporary file and fed in its turn
@@ -30,7 +30,7 @@ from batch_claims.report.rowxml import Cell, RowXml, StyleKey
 
 ERROR_COLOR = "#FFC7CE"
 WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
-_BATCH = 1  # rows kept before they are written (and fingerprinted) together
+_BATCH = 500  # rows kept before they are written (and fingerprinted) together
 _COMMENT_AUTHOR = "batch-claims"
 
 
