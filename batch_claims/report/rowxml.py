@@ -181,7 +181,8 @@ class RowXml:
         cells as the fingerprint keeps them. The ``text_column`` is formatted as Text,
         ``highlighted`` cells are filled."""
         at = str(number)
-        plain, kept, *_ = zip(*cells, strict=True) if cells else ((), ())
+        plain = [cell[0] for cell in cells]
+        kept = [cell[1] for cell in cells]
         tails: Sequence[str | None] = plain
         if bold or text_column is not None or highlighted or None in plain:
             tails = self._styled_tails(cells, plain, bold, text_column, highlighted)
@@ -206,7 +207,15 @@ class RowXml:
         """The cells' XML after their references, those of the styled ones (and of
         dates whose format had no style yet) in their style."""
         tails = list(plain)
-        for column, cell in enumerate(cells):
+        if bold:
+            styled: Iterable[int] = range(len(cells))
+        else:  # only these, left to right (the order their styles are made in)
+            marked = {*highlighted, *(() if text_column is None else (text_column,))}
+            if None in plain:
+                marked.update(column for column, tail in enumerate(plain) if tail is None)
+            styled = sorted(column for column in marked if 0 <= column < len(cells))
+        for column in styled:
+            cell = cells[column]
             fill = column in highlighted
             if bold or fill or column == text_column:
                 as_text = TEXT_FORMAT if column == text_column else None
