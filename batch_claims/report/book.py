@@ -1,14 +1,19 @@
 """The results workbook being written: its sheets' rows, formats, comments and
 fingerprint.
 
-Rows are written one after another, each straight to a temporary file as SpreadsheetML
-(``rowxml``), so memory does not grow with the rows and no row asks a sheet for its
-size; the cells written are fed to the ``Fingerprint`` as they go, so the workbook is
-never read back to stamp it. XlsxWriter holds everything else, and never a cell: the
-formats (one per combination of bold, wrap, fill and number format), highlighted
-cells' comments, frozen and filtered headers, column widths (from the first 500 rows,
-as written), the Summary's chart, and the custom properties. ``Book.close`` puts the
-two together (``package``).
+Rows are written one after another to a temporary file as SpreadsheetML (``rowxml``),
+a batch of a few hundred at a time, so memory does not grow with the rows and no row
+asks a sheet for its size; the cells written are fed to the ``Fingerprint`` as they go
+(a batch at a time), so the workbook is never read back to stamp it. XlsxWriter
+holds everything else, and never a cell: the formats (one per combination of bold,
+wrap, fill and number format), highlighted cells' comments, frozen and filtered
+headers, column widths (from the first 500 rows, as written), the Summary's chart, and
+the custom properties. ``Book.close`` puts the two together (``package``).
+
+Two sheets may be written side by side, a row of one then a row of the other: the later
+one is ``held``, its rows' fingerprint set aside in a temporary file and fed in its turn
+when the book closes, so the digest is the same as had they been written one after the
+other.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint
+from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint, encoded, row_text
 from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
 from batch_claims.report.rowxml import Cell, RowXml, StyleKey
 
 ERROR_COLOR = "#FFC7CE"
 WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
+_BATCH = 500  # rows kept before they are written (and fingerprinted) together
 _COMMENT_AUTHOR = "batch-claims"
 
 
@@ -49,10 +55,17 @@ class Book:
         self.rows = RowXml(self._style_index)
         self.sheets: list[Sheet] = []
 
-    def sheet(self, name: str) -> Sheet:
-        """A new sheet, after the others."""
-        self.fingerprint.sheet(name)
-        sheet = Sheet(self, self.workbook.add_worksheet(name), len(self.sheets) + 1)
+    def sheet(self, name: str, *, held: bool = False) -> Sheet:
+        """A new sheet, after the others. A ``held`` one may be written alongside the
+        sheet before it (its fingerprint is fed when the book closes); every sheet after
+        a held one is held too."""
+        held = held or any(sheet.held is not None for sheet in self.sheets)
+        for before in self.sheets:
+            before.flush()
+        if not held:
+            self.fingerprint.sheet(name)
+        worksheet = self.workbook.add_worksheet(name)
+        sheet = Sheet(self, name, worksheet, len(self.sheets) + 1, held=held)
         self.sheets.append(sheet)
         return sheet
 
@@ -74,6 +87,10 @@ class Book:
     def close(self, path: Path) -> None:
         """Write the workbook to ``path`` and let go of the sheets' temporary files."""
         try:
+            for sheet in self.sheets:
+                sheet.flush()
+            for sheet in self.sheets:
+                sheet.feed_held()
             self.workbook.set_custom_property(PROPERTY, self.fingerprint.hexdigest(), "text")
             self.workbook.set_custom_property(PARTS, PLACEHOLDER, "text")
             self.workbook.close()
@@ -85,19 +102,28 @@ class Book:
     def discard(self) -> None:
         for sheet in self.sheets:
             sheet.data.close()
+            if sheet.held is not None:
+                sheet.held.close()
 
 
 class Sheet:
     """One worksheet written row after row."""
 
-    def __init__(self, book: Book, worksheet: Any, number: int) -> None:
+    def __init__(
+        self, book: Book, name: str, worksheet: Any, number: int, *, held: bool = False
+    ) -> None:
         self.book = book
+        self.name = name
         self.worksheet = worksheet
         self.part = f"xl/worksheets/sheet{number}.xml"  # as XlsxWriter names it
         self.data: BinaryIO = tempfile.TemporaryFile()
+        # The rows' fingerprint while the sheet before is still being written.
+        self.held: BinaryIO | None = tempfile.TemporaryFile() if held else None
         self.rows = 0  # rows written (or skipped) so far
         self.width = 0  # the widest row's cells
         self._widths: dict[int, int] = {}
+        self._xml: list[str] = []  # rows not yet written …
+        self._kept: list[str] = []  # … and their fingerprint
 
     def skip(self) -> None:
         """A blank row."""
@@ -118,8 +144,10 @@ class Sheet:
         xml, kept = self.book.rows.row(
             row + 1, cells, bold=bold, text_column=text_column, highlighted=highlighted or ()
         )
-        self.data.write(xml.encode("utf-8"))
-        self.book.fingerprint.kept_row(kept)
+        self._xml.append(xml)
+        self._kept.append(row_text(kept))
+        if len(self._xml) >= _BATCH:
+            self.flush()
         if highlighted:
             for column, text in highlighted.items():
                 self.worksheet.write_comment(
@@ -150,6 +178,28 @@ class Sheet:
                 first_line = max(str(value).splitlines() or [""], key=len)
                 self._widths[column] = max(self._widths.get(column, 0), len(first_line))
 
+    def flush(self) -> None:
+        """Write the rows kept so far, and feed their fingerprint (or hold it)."""
+        if not self._xml:
+            return
+        self.data.write("".join(self._xml).encode("utf-8"))
+        fed = encoded("".join(self._kept))
+        self._xml.clear()
+        self._kept.clear()
+        if self.held is None:
+            self.book.fingerprint.update(fed)
+        else:
+            self.held.write(fed)
+
+    def feed_held(self) -> None:
+        """Feed a held sheet's name and rows to the book's fingerprint."""
+        if self.held is None:
+            return
+        self.book.fingerprint.sheet(self.name)
+        self.held.seek(0)
+        while chunk := self.held.read(1 << 20):
+            self.book.fingerprint.update(chunk)
+
     def finish_table(self, width: int) -> None:
         """Freeze and filter the header row and size the columns to their content."""
         self.worksheet.freeze_panes(1, 0)
@@ -160,5 +210,6 @@ class Sheet:
 
     def rows_xml(self) -> SheetRows:
         """The rows written, and the range they cover."""
+        self.flush()
         last = self.book.rows.column_name(max(self.width, 1) - 1)
         return SheetRows(f"A1:{last}{max(self.rows, 1)}", self.data)

@@ -64,15 +64,30 @@ class Fingerprint:
 
     def kept_row(self, cells: Sequence[str]) -> None:
         """A row of cells already in their ``canonical`` form."""
-        end = len(cells)
-        while end and cells[end - 1] == "":
-            end -= 1
-        if end:
-            kept = cells if end == len(cells) else cells[:end]
-            self._digest.update(b"\x00row\x00" + "\x1f".join(kept).encode("utf-8", "surrogatepass"))
+        self._digest.update(encoded(row_text(cells)))
+
+    def update(self, fed: bytes) -> None:
+        """Rows' ``row_text`` joined and ``encoded``, fed in their turn."""
+        self._digest.update(fed)
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+def row_text(cells: Sequence[str]) -> str:
+    """What a row of cells in their ``canonical`` form adds to the digest, as text to
+    encode ('' for a blank row)."""
+    end = len(cells)
+    while end and cells[end - 1] == "":
+        end -= 1
+    if not end:
+        return ""
+    return "\x00row\x00" + "\x1f".join(cells if end == len(cells) else cells[:end])
+
+
+def encoded(text: str) -> bytes:
+    """Text fed to the digest as bytes (rows' texts may be joined first)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def canonical(value: object) -> str:

@@ -19,7 +19,7 @@ whether a row's texts need cleaning at all is asked of them joined, once.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from batch_claims.redact import redact
@@ -43,6 +43,7 @@ _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 # Characters XML cannot carry (cleaned before; dropped here should one slip through).
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1899, 12, 31)
+_NO_DATES = frozenset({str, int, float, bool, type(None)})  # types that are never a date
 _EXACT = 1e15  # numbers below this in size are written and kept without a special case
 
 
@@ -76,6 +77,28 @@ class RowXml:
             plain = key == (False, False, False, None)
             found = self._styles[key] = "" if plain else f' s="{self._style_index(key)}"'
         return found
+
+    def date_styles(self, rows: Iterable[Sequence[object]]) -> None:
+        """Make the styles of the dates, times and durations among ``rows``' values in
+        the order writing them as plain cells would (``row``)."""
+        left = dict(DATE_FORMATS)  # the kinds whose style is still to make
+        known = set(_NO_DATES)  # types of values that need no style made
+        for values in rows:
+            if known.issuperset(map(type, values)):
+                continue
+            for value in values:
+                kind = type(value)
+                if kind in known:
+                    continue
+                if isinstance(value, date | time | timedelta):
+                    if value != value:  # NaT: a blank cell
+                        continue
+                    number_format = left.pop(_date_kind(value), None)
+                    if number_format is not None:
+                        self.style((False, False, False, number_format))
+                known.add(kind)
+            if not left:
+                return
 
     def cells(self, values: Sequence[object]) -> list[Cell]:
         """The cells of a row of any values (cleaned as ``values.excel_value`` does)."""
@@ -158,7 +181,8 @@ class RowXml:
         cells as the fingerprint keeps them. The ``text_column`` is formatted as Text,
         ``highlighted`` cells are filled."""
         at = str(number)
-        plain, kept, *_ = zip(*cells, strict=True) if cells else ((), ())
+        plain = [cell[0] for cell in cells]
+        kept = [cell[1] for cell in cells]
         tails: Sequence[str | None] = plain
         if bold or text_column is not None or highlighted or None in plain:
             tails = self._styled_tails(cells, plain, bold, text_column, highlighted)
@@ -183,7 +207,15 @@ class RowXml:
         """The cells' XML after their references, those of the styled ones (and of
         dates whose format had no style yet) in their style."""
         tails = list(plain)
-        for column, cell in enumerate(cells):
+        if bold:
+            styled: Iterable[int] = range(len(cells))
+        else:  # only these, left to right (the order their styles are made in)
+            marked = {*highlighted, *(() if text_column is None else (text_column,))}
+            if None in plain:
+                marked.update(column for column, tail in enumerate(plain) if tail is None)
+            styled = sorted(column for column in marked if 0 <= column < len(cells))
+        for column in styled:
+            cell = cells[column]
             fill = column in highlighted
             if bold or fill or column == text_column:
                 as_text = TEXT_FORMAT if column == text_column else None

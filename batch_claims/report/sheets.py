@@ -1,4 +1,5 @@
-"""The ``Results`` and ``Failed rows`` sheets, row by row in input order.
+"""The ``Results`` and ``Failed rows`` sheets, row by row in input order, written in
+one pass (a row's input cells are made once for both).
 
 ``Results`` has one row per input row: the result columns, the input's own cells and
 the evidence checklist. ``Failed rows`` repeats the rows without a ticket under the
@@ -17,7 +18,7 @@ from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.book import Sheet
-from batch_claims.report.rowxml import BLANK
+from batch_claims.report.rowxml import BLANK, Cell
 from batch_claims.report.values import excel_value
 from batch_claims.results_layout import (
     ERROR_HEADER,
@@ -56,70 +57,111 @@ def in_input_order(
     return pairs
 
 
-def write_results_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
+def write_row_sheets(results: Sheet, failed: Sheet, table: SheetTable, ordered: Paired) -> None:
+    """``Results`` and ``Failed rows`` in one pass over the rows: each row's ``Results``
+    row, then (without a ticket) its ``Failed rows`` row, whose input cells are those
+    ``Results`` made of the same values. ``failed`` is a held sheet (``Book.sheet``).
+
+    The dates' styles are made first, in the order a ``Results`` sheet written on its
+    own would make them, so every style has the index it would have then."""
     headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
-    sheet.append_values(headers, bold=True)
-    cells_of = sheet.book.rows.cells
+    results.append_values(headers, bold=True)
+    rows = results.book.rows
+    width = len(table.headers)
+    rows.date_styles(source.cells[:width] for _, source in ordered if source is not None)
+    layout = _FailedLayout(table, ordered)
+    failed.append_values(layout.headers, bold=True)
+    first = len(RESULT_COLUMNS)
     for outcome, source in ordered:
-        detail = outcome.error_detail
-        if outcome.status is Status.INVALID and outcome.errors:
-            detail = "\n".join(error.message for error in outcome.errors)
-        values: list[object] = [
-            outcome.row,
-            outcome.tracking_number,
-            outcome.contract_type,
-            outcome.ticket_type,
-            outcome.status.value,
-            outcome.ticket_id,
-            outcome.http_status,
-            outcome.error_code,
-            detail,
-            outcome.attempts,
-            iso_utc(outcome.submitted_at),
-            *_input_cells(table, source),
-            outcome.evidence,
-        ]
+        values = _result_values(table, outcome, source)
         try:
-            cells = cells_of(values)
+            cells = rows.cells(values)
         except Exception as exc:  # one odd cell must not cost the workbook
-            cells = cells_of(
-                (
-                    outcome.row,
-                    _safe_text(outcome.tracking_number),
-                    outcome.contract_type,
-                    outcome.ticket_type,
-                    outcome.status.value,
-                    outcome.ticket_id,
-                    outcome.http_status,
-                    outcome.error_code or "internal_error",
-                    f"this row's cells could not be written to the workbook ({type(exc).__name__})",
-                )
-            )
-        sheet.append(cells)
-    sheet.finish_table(len(headers))
+            results.append(rows.cells(_fallback_values(outcome, exc)))
+            input_cells = None
+        else:
+            results.append(cells)
+            input_cells = cells[first : first + width]
+        if not outcome.status.has_ticket:
+            layout.append(failed, outcome, source, input_cells)
+    results.finish_table(len(headers))
+    failed.finish_table(len(layout.headers))
 
 
-def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None:
-    """The rows without a ticket, as the input had them, then why (``error``) and their
-    row number. A row whose ticket type the input did not say in a column (the sheet's
-    name, --ticket-type or the config said it) gets a ``ticket_type`` column before
-    ``error``, so that a retry files it as the same type."""
-    failed = [(outcome, source) for outcome, source in ordered if not outcome.status.has_ticket]
-    typed = TICKET_TYPE not in table.mapping and any(
-        outcome.ticket_type not in ("", TicketType.DAMAGE) for outcome, _ in failed
+def _result_values(
+    table: SheetTable, outcome: RowOutcome, source: SourceRow | None
+) -> list[object]:
+    detail = outcome.error_detail
+    if outcome.status is Status.INVALID and outcome.errors:
+        detail = "\n".join(error.message for error in outcome.errors)
+    return [
+        outcome.row,
+        outcome.tracking_number,
+        outcome.contract_type,
+        outcome.ticket_type,
+        outcome.status.value,
+        outcome.ticket_id,
+        outcome.http_status,
+        outcome.error_code,
+        detail,
+        outcome.attempts,
+        iso_utc(outcome.submitted_at),
+        *_input_cells(table, source),
+        outcome.evidence,
+    ]
+
+
+def _fallback_values(outcome: RowOutcome, exc: Exception) -> tuple[object, ...]:
+    """A ``Results`` row whose cells could not be written: its reason instead."""
+    return (
+        outcome.row,
+        _safe_text(outcome.tracking_number),
+        outcome.contract_type,
+        outcome.ticket_type,
+        outcome.status.value,
+        outcome.ticket_id,
+        outcome.http_status,
+        outcome.error_code or "internal_error",
+        f"this row's cells could not be written to the workbook ({type(exc).__name__})",
     )
-    extra = [TICKET_TYPE] if typed else []
-    sheet.append_values([*table.headers, *extra, ERROR_HEADER, SOURCE_ROW_HEADER], bold=True)
-    tracking_index = table.mapping.get(TRACKING_NUMBER)
-    rows = sheet.book.rows
-    for outcome, source in failed:
-        kind: list[object] = [outcome.ticket_type or None] if typed else []
+
+
+class _FailedLayout:
+    """``Failed rows``: the rows without a ticket, as the input had them, then why
+    (``error``) and their row number. A row whose ticket type the input did not say in
+    a column (the sheet's name, --ticket-type or the config said it) gets a
+    ``ticket_type`` column before ``error``, so that a retry files it as the same type."""
+
+    def __init__(self, table: SheetTable, ordered: Paired) -> None:
+        self.table = table
+        self.typed = TICKET_TYPE not in table.mapping and any(
+            outcome.ticket_type not in ("", TicketType.DAMAGE)
+            for outcome, _ in ordered
+            if not outcome.status.has_ticket
+        )
+        extra = [TICKET_TYPE] if self.typed else []
+        self.headers = [*table.headers, *extra, ERROR_HEADER, SOURCE_ROW_HEADER]
+        self.tracking_index = table.mapping.get(TRACKING_NUMBER)
+
+    def append(
+        self,
+        sheet: Sheet,
+        outcome: RowOutcome,
+        source: SourceRow | None,
+        input_cells: Sequence[Cell] | None,
+    ) -> None:
+        """One row without a ticket; ``input_cells``: its input's cells, if made."""
+        table, rows = self.table, sheet.book.rows
+        kind: list[object] = [outcome.ticket_type or None] if self.typed else []
         tracking_number = outcome.tracking_number or _text_of(
             _input_value(table, source, TRACKING_NUMBER) if source is not None else None
         )
         reason = failure_reason(outcome, tracking_number)
         try:
-            cells = rows.cells([*_input_cells(table, source), *kind, reason, outcome.row])
+            if input_cells is None:
+                cells = rows.cells([*_input_cells(table, source), *kind, reason, outcome.row])
+            else:
+                cells = [*input_cells, *rows.cells([*kind, reason, outcome.row])]
         except Exception as exc:  # one odd cell must not cost the workbook
             cells = [
                 *[BLANK] * (len(table.headers) + len(kind)),
@@ -131,10 +173,9 @@ def write_failed_sheet(sheet: Sheet, table: SheetTable, ordered: Paired) -> None
         # The tracking number is formatted as Text (a date stays a date).
         sheet.append(
             cells,
-            text_column=tracking_index,
+            text_column=self.tracking_index,
             highlighted=_highlights(table, outcome),
         )
-    sheet.finish_table(len(table.headers) + len(extra) + 2)
 
 
 def _highlights(table: SheetTable, outcome: RowOutcome) -> dict[int, str]:

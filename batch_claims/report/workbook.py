@@ -19,7 +19,7 @@ from batch_claims.outcome import RowOutcome
 from batch_claims.read.table import SheetTable
 from batch_claims.report.atomic import atomic
 from batch_claims.report.book import Book
-from batch_claims.report.sheets import in_input_order, write_failed_sheet, write_results_sheet
+from batch_claims.report.sheets import in_input_order, write_row_sheets
 from batch_claims.report.summary import write_summary
 from batch_claims.results_layout import FAILED_SHEET, RESULTS_SHEET, SUMMARY_SHEET
 from batch_claims.send.interfaces import RunInfo
@@ -38,8 +38,8 @@ def write_results(
             book = Book()
             try:
                 write_summary(book.sheet(SUMMARY_SHEET), info, [o for o, _ in ordered])
-                write_results_sheet(book.sheet(RESULTS_SHEET), table, ordered)
-                write_failed_sheet(book.sheet(FAILED_SHEET), table, ordered)
+                results = book.sheet(RESULTS_SHEET)
+                write_row_sheets(results, book.sheet(FAILED_SHEET, held=True), table, ordered)
             except BaseException:
                 book.discard()
                 raise
