@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batch_claims.errors import InputError, JournalLocked
 from batch_claims.send.journal import (
@@ -101,6 +103,45 @@ def test_token_cache_respects_max_age() -> None:
     book.forget_token("tok-1")
     clock.value = NOW
     assert book.cached_token("abc", "image/jpeg", timedelta(hours=24)) is None
+
+
+TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    stored=st.lists(
+        st.tuples(st.integers(0, 30), st.sampled_from(TYPES), st.integers(0, 48)), max_size=40
+    ),
+    asked=st.lists(st.tuples(st.integers(0, 30), st.sampled_from(TYPES)), max_size=40),
+)
+def test_cached_keys_answers_as_cached_token_for_each_file(
+    stored: list[tuple[int, str, int]], asked: list[tuple[int, str]]
+) -> None:
+    """The plan's one batch look-up of the file tokens says of every file what asking
+    for it alone would: the same file (hash and type), young enough."""
+    clock = Now()
+    book = Journal(":memory:", clock)
+    for n, (file, content_type, hours_ago) in enumerate(stored):
+        clock.value = NOW - timedelta(hours=hours_ago)
+        book.store_token(f"sha-{file}", content_type, f"tok-{n}")
+    clock.value = NOW
+    keys = [(f"sha-{file}", content_type) for file, content_type in asked]
+    max_age = timedelta(hours=24)
+    alone = {key for key in keys if book.cached_token(*key, max_age) is not None}
+    assert book.cached_keys(keys, max_age) == alone
+
+
+def test_cached_keys_asks_in_batches() -> None:
+    book = journal()
+    for i in range(0, 1_200, 2):
+        book.store_token(f"sha-{i}", "image/jpeg", f"tok-{i}")
+    statements: list[str] = []
+    book.db.set_trace_callback(statements.append)
+    found = book.cached_keys([(f"sha-{i}", "image/jpeg") for i in range(1_200)], timedelta(1))
+    book.db.set_trace_callback(None)
+    assert found == {(f"sha-{i}", "image/jpeg") for i in range(0, 1_200, 2)}
+    assert len([s for s in statements if "file_tokens" in s]) == 3  # 500 files a query
 
 
 def test_corrupt_journal_is_a_clear_error_and_left_untouched(tmp_path: Path) -> None:

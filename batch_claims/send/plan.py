@@ -79,7 +79,7 @@ def plan(
     force: bool = False,
     resubmit_unconfirmed: bool = False,
 ) -> Plan:
-    tickets = uploads = done = unconfirmed = held = 0
+    tickets = done = unconfirmed = held = 0
     files: set[tuple[str, str]] = set()
     claims = prepared.claims
     known_of = planned_outcomes(journal, claims, force, resubmit_unconfirmed)
@@ -91,13 +91,8 @@ def plan(
             held += known.status is Status.NOT_ATTEMPTED
             continue
         tickets += 1
-        for attachment in claim.attachments.values():
-            key = (attachment.sha256, attachment.content_type)
-            if key in files:
-                continue
-            files.add(key)
-            if journal.cached_token(*key, settings.token_max_age) is None:
-                uploads += 1
+        files.update((a.sha256, a.content_type) for a in claim.attachments.values())
+    uploads = len(files - journal.cached_keys(files, settings.token_max_age))
     least = least_seconds(settings, tickets, uploads)
     return Plan(tickets, uploads, done, unconfirmed, least, held, known_of)
 
