@@ -28,7 +28,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from batch_claims.columns import Variant
 from batch_claims.read.sheet import read_sheet
-from batch_claims.validate.schema import validate_table
+from batch_claims.validate.rows import validate_table
 
 ROWS = 50_000
 HEADERS = (

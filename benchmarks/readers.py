@@ -138,7 +138,7 @@ def main() -> None:
         print(f"\n{sheet.name}: {sheet.stat().st_size / 2**20:.1f} MB, one process each")
         for label, code in (
             ("bare pandas.read_excel (openpyxl)", BARE_READ),
-            ("batch-claims read_sheet (openpyxl)", OUR_READ),
+            ("batch-claims read_sheet", OUR_READ),
             ("python-calamine values", CALAMINE_VALUES),
             ("python-calamine + XML scan of formats", CALAMINE_AND_SCAN),
         ):
