@@ -1,5 +1,5 @@
 """What a cell check says: every message a refused cell can get, each with its error
-code and its template, and how a cell is shown inside one.
+code and its template, and how a cell is shown inside one (and how a notice lists rows).
 
 A check that refuses a cell returns a ``Problem``: a ``Message`` member and the words its
 template needs (a currency, a row number). ``Problem.text`` fills the template in with
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import Enum
@@ -287,3 +287,13 @@ def show_plain(value: object) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     return str(value)
+
+
+def rows_listed(numbers: Sequence[int], limit: int = 10) -> str:
+    """How a notice lists rows: row 7 / rows 7 and 9 / rows 1, 2, … and 12 more."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    shown = [str(n) for n in numbers[:limit]]
+    if len(numbers) > limit:
+        return f"rows {', '.join(shown)} and {len(numbers) - limit} more"
+    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from batch_claims.read.table import SheetTable
 from batch_claims.validate.coerce import is_float_text
+from batch_claims.validate.messages import rows_listed
 
 
 @dataclass(frozen=True)
@@ -49,22 +50,12 @@ def notices_of(table: SheetTable, rows: Iterable[tuple[int, Sequence[Reading]]])
         if kind == "float":
             notices.append(
                 f'"{header}": numbers written as a float column writes them were read as '
-                f"their digits ({_rows_listed(numbers)}, e.g. {example}); "
+                f"their digits ({rows_listed(numbers)}, e.g. {example}); "
                 "save that column as text"
             )
         else:
             notices.append(
                 f'"{header}": tracking numbers were read without the spaces that group them '
-                f"on the label ({_rows_listed(numbers)}, e.g. {example})"
+                f"on the label ({rows_listed(numbers)}, e.g. {example})"
             )
     return tuple(notices)
-
-
-def _rows_listed(numbers: Sequence[int], limit: int = 10) -> str:
-    """row 7 / rows 7 and 9 / rows 1, 2, ... and 12 more"""
-    if len(numbers) == 1:
-        return f"row {numbers[0]}"
-    shown = [str(n) for n in numbers[:limit]]
-    if len(numbers) > limit:
-        return f"rows {', '.join(shown)} and {len(numbers) - limit} more"
-    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"

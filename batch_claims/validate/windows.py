@@ -23,6 +23,7 @@ from datetime import date, timedelta
 
 from batch_claims.outcome import Claim, Item, WindowState
 from batch_claims.ticket_types import ClaimWindow, TicketType
+from batch_claims.validate.messages import rows_listed
 
 CLOSE_DAYS = 2  # a deadline this many days away or nearer is "close"
 _URGENT = (WindowState.PAST, WindowState.CLOSE)
@@ -107,7 +108,7 @@ def window_notices(judged: Iterable[Judged]) -> tuple[str, ...]:
 
 def _notice(state: WindowState, rows: Sequence[Judged]) -> str:
     first = rows[0]
-    listed = _rows(sorted(one.row for one in rows))
+    listed = rows_listed(sorted(one.row for one in rows))
     verb = "is" if len(rows) == 1 else "are"
     they, them = ("it", "it") if len(rows) == 1 else ("they", "them")
     days = f"{first.window.days_after_delivery:g}"
@@ -131,16 +132,6 @@ def _notice(state: WindowState, rows: Sequence[Judged]) -> str:
         f"{_dates(one.shipped for one in rows)}; Sendcloud recommends claiming from "
         f"{_dates(one.earliest for one in rows)}); {as_usual}"
     )
-
-
-def _rows(numbers: Sequence[int], limit: int = 10) -> str:
-    """row 7 / rows 7 and 9 / rows 1, 2, … and 12 more"""
-    if len(numbers) == 1:
-        return f"row {numbers[0]}"
-    shown = [str(n) for n in numbers[:limit]]
-    if len(numbers) > limit:
-        return f"rows {', '.join(shown)} and {len(numbers) - limit} more"
-    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _dates(values: Iterable[date | None]) -> str:
