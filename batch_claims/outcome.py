@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from batch_claims.columns import Variant
 from batch_claims.ticket_types import TicketType
@@ -159,26 +159,37 @@ class Attachment:
     how: str = "typed path"  # or "folder convention"
 
 
-_new = object.__new__
+_Made = TypeVar("_Made")
+
+
+def assembled(kind: type[_Made], fields: Mapping[str, object]) -> _Made:
+    """``kind(**fields)`` for a frozen dataclass given every one of its fields, made
+    without its ``__init__``, which sets each field on its own through
+    ``object.__setattr__`` (the costly part when one is made per file or per row, tens
+    of thousands of times): the same value, still frozen. The callers' tests check that
+    every field is set."""
+    made = object.__new__(kind)
+    made.__dict__.update(fields)
+    return made
 
 
 def attachment(
     column: str, path: Path, filename: str, content_type: str, size: int, sha256: str, how: str
 ) -> Attachment:
-    """``Attachment(column, path, …)`` made without the frozen dataclass's ``__init__``
-    (one per file found, the costly part of which is setting each field on its own):
-    every field set, the same value."""
-    made: Attachment = _new(Attachment)
-    made.__dict__.update(
-        column=column,
-        path=path,
-        filename=filename,
-        content_type=content_type,
-        size=size,
-        sha256=sha256,
-        how=how,
+    """``Attachment(column, path, …)`` made the cheap way (``assembled``), one per file
+    found."""
+    return assembled(
+        Attachment,
+        {
+            "column": column,
+            "path": path,
+            "filename": filename,
+            "content_type": content_type,
+            "size": size,
+            "sha256": sha256,
+            "how": how,
+        },
     )
-    return made
 
 
 @dataclass(frozen=True)

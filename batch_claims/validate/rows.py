@@ -37,7 +37,7 @@ from batch_claims.columns import (
     Kind,
     Variant,
 )
-from batch_claims.outcome import ErrorCode, Money, RowError
+from batch_claims.outcome import ErrorCode, Money, RowError, assembled
 from batch_claims.read.table import SheetTable
 from batch_claims.ticket_types import TicketType
 from batch_claims.validate.coerce import is_placeholder, parse_all
@@ -220,11 +220,9 @@ def validate_table(
 
 
 def _parsed_row(values: dict[str, Any]) -> ParsedRow:
-    """``ParsedRow(**values)`` given every field: the frozen ``__init__`` guards each
-    assignment on its own, a third of the time of 50,000 rows' validation."""
-    parsed = object.__new__(ParsedRow)
-    parsed.__dict__.update(values)
-    return parsed
+    """``ParsedRow(**values)`` given every field (``outcome.assembled``): the frozen
+    ``__init__`` was a third of the time of 50,000 rows' validation."""
+    return assembled(ParsedRow, values)
 
 
 def _cells(table: SheetTable, name: str) -> list[object]:
