@@ -54,25 +54,16 @@ def check_account(results: Path, account: str) -> None:
         )
 
 
-def _sheet_names(path: Path) -> list[str]:
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a non-workbook
-        raise InputError(f"{path.name} is not a readable .xlsx workbook ({exc})") from None
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
-def _sheet_titles(path: Path) -> set[str] | None:
+def _sheet_titles(path: Path) -> set[str]:
     """The workbook's sheet titles, from its small parts through the reader's bounded
-    archive (no shared strings or sheet is read); None when it cannot be read."""
+    archive (no shared strings or sheet is read)."""
     try:
         with open_archive(path) as archive:
             return set(sheet_titles(archive))
-    except Exception:  # InputError (a bomb, no zip) or a broken part: many types
-        return None
+    except InputError:  # a bomb, not a zip
+        raise
+    except Exception as exc:  # a broken part: many types
+        raise InputError(f"{path.name} is not a readable .xlsx workbook ({exc})") from None
 
 
 def refuse_results_workbook(sheet: Path) -> None:
@@ -80,8 +71,9 @@ def refuse_results_workbook(sheet: Path) -> None:
     Results sheet (whose headers repeat the input's)."""
     if sheet.suffix.lower() not in (".xlsx", ".xlsm"):
         return
-    names = _sheet_titles(sheet)
-    if names is None:
+    try:
+        names = _sheet_titles(sheet)
+    except InputError:
         return  # the reader gives the precise message
     if {SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET} <= names:
         raise InputError(
@@ -98,7 +90,7 @@ def read_failed_rows(results: Path, aliases: Mapping[str, str] | None = None) ->
     column of the same name before them is the user's). A row added in ``Failed rows``
     (its ``row`` blank) is numbered after the original sheet's last row.
     """
-    names = _sheet_names(results)
+    names = _sheet_titles(results)
     missing = [s for s in (SUMMARY_SHEET, RESULTS_SHEET, FAILED_SHEET) if s not in names]
     if missing:
         raise InputError(
