@@ -14,16 +14,24 @@ Two sheets may be written side by side, a row of one then a row of the other: th
 one is ``held``, its rows' fingerprint set aside in a temporary file and fed in its turn
 when the book closes, so the digest is the same as had they been written one after the
 other.
+
+Many rows are written in two halves at once (``Book.beside``): the later half by a
+forked child process (``forked``) into files of its own, taken into the book once this
+process has written the first half, so the book is the same as had one process written
+them all — which it does whenever the child cannot do its half.
 """
 
 from __future__ import annotations
 
 import io
+import pickle
+import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from batch_claims import forked
 from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint, encoded, row_text
 from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
 from batch_claims.report.rowxml import Cell, RowXml, StyleKey
@@ -98,6 +106,88 @@ class Book:
             assemble(self._package.getvalue(), rows, path)
         finally:
             self.discard()
+
+    def beside(
+        self, here: Callable[[], None], there: Callable[[], None], ahead: Mapping[Sheet, int]
+    ) -> bool:
+        """Write rows with ``here`` and, at the same time in a forked child, the rows after
+        them with ``there``: ``ahead`` says how many rows ``here`` writes to each sheet
+        ``there`` writes to. The book ends as had ``here`` then ``there`` run in this
+        process, which is what happens when the child cannot do its part (no fork, the
+        child failed, a style it made that this process did not, a count that was off).
+        Returns whether the child's rows were taken."""
+        for sheet in self.sheets:
+            sheet.flush()
+            # Nothing left in a file's buffer for the child to write a second time.
+            for file in (sheet.data, sheet.held):
+                if file is not None:
+                    file.flush()
+        expected = {sheet: sheet.rows + count for sheet, count in ahead.items()}
+        halves = {sheet: _LaterHalf() for sheet in ahead}
+        report = tempfile.TemporaryFile()
+        try:
+
+            def child() -> None:
+                made: list[tuple[StyleKey, int]] = []
+                style = self.rows._style_index
+
+                def made_here(key: StyleKey) -> int:
+                    made.append((key, style(key)))
+                    return made[-1][1]
+
+                self.rows._style_index = made_here
+                for sheet, half in halves.items():
+                    half.take_over(sheet, expected[sheet])
+                there()
+                told = [half.told(sheet) for sheet, half in halves.items()]
+                pickle.dump((made, told), report, protocol=pickle.HIGHEST_PROTOCOL)
+                report.flush()  # the child ends without flushing what it leaves
+
+            _, done = forked.beside(child, here)
+            for sheet in self.sheets:
+                sheet.flush()
+            taken = done and self._take(halves, expected, report)
+            if not taken:
+                there()
+            return taken
+        finally:
+            report.close()
+            for half in halves.values():
+                half.close()
+
+    def _take(
+        self, halves: Mapping[Sheet, _LaterHalf], expected: Mapping[Sheet, int], report: BinaryIO
+    ) -> bool:
+        """Take the child's rows into the book; ``False`` (nothing taken) when they do not
+        fit on the rows written here."""
+        if any(sheet.rows != expected[sheet] for sheet in halves):
+            return False
+        try:
+            report.seek(0)
+            made, told = pickle.load(report)
+        except Exception:  # the child's word is unreadable: do its part here
+            return False
+        for key, index in made:  # the styles the child made, made here in that order
+            if self.rows.style(key) != f' s="{index}"':
+                return False
+        for (sheet, half), (rows, width, widths, comments) in zip(
+            halves.items(), told, strict=True
+        ):
+            half.data.seek(0)
+            shutil.copyfileobj(half.data, sheet.data)
+            half.kept.seek(0)
+            if sheet.held is None:
+                while chunk := half.kept.read(1 << 20):
+                    self.fingerprint.update(chunk)
+            else:
+                shutil.copyfileobj(half.kept, sheet.held)
+            for args, options in comments:
+                sheet.worksheet.write_comment(*args, options)
+            sheet.rows = rows
+            sheet.width = max(sheet.width, width)
+            for column, longest in widths.items():
+                sheet._widths[column] = max(sheet._widths.get(column, 0), longest)
+        return True
 
     def discard(self) -> None:
         for sheet in self.sheets:
@@ -213,3 +303,38 @@ class Sheet:
         self.flush()
         last = self.book.rows.column_name(max(self.width, 1) - 1)
         return SheetRows(f"A1:{last}{max(self.rows, 1)}", self.data)
+
+
+class _LaterHalf:
+    """Where a forked child writes one sheet's later rows: their XML, their fingerprint,
+    and the comments of their highlighted cells (``write_comment`` calls, made again on
+    the sheet by the parent)."""
+
+    def __init__(self) -> None:
+        self.data: BinaryIO = tempfile.TemporaryFile()
+        self.kept: BinaryIO = tempfile.TemporaryFile()
+        self.comments: list[tuple[tuple[int, int, str], dict[str, Any]]] = []
+
+    def take_over(self, sheet: Sheet, rows: int) -> None:
+        """In the child: ``sheet`` writes here from row ``rows`` on, its fingerprint held."""
+        sheet.rows = rows
+        sheet.data = self.data
+        sheet.held = self.kept
+        sheet.worksheet = self
+        sheet._widths = {}
+        sheet.width = 0
+
+    def write_comment(self, row: int, column: int, text: str, options: dict[str, Any]) -> None:
+        self.comments.append(((row, column, text), options))
+
+    def told(self, sheet: Sheet) -> tuple[int, int, dict[int, int], list[Any]]:
+        """In the child, its rows written: the files flushed, and what the parent needs
+        to know of ``sheet`` besides them."""
+        sheet.flush()
+        self.data.flush()
+        self.kept.flush()
+        return sheet.rows, sheet.width, sheet._widths, self.comments
+
+    def close(self) -> None:
+        self.data.close()
+        self.kept.close()

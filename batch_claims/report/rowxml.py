@@ -78,6 +78,10 @@ class RowXml:
             found = self._styles[key] = "" if plain else f' s="{self._style_index(key)}"'
         return found
 
+    def has_style(self, key: StyleKey) -> bool:
+        """Whether the style combination is made."""
+        return key in self._styles
+
     def date_styles(self, rows: Iterable[Sequence[object]]) -> None:
         """Make the styles of the dates, times and durations among ``rows``' values in
         the order writing them as plain cells would (``row``)."""

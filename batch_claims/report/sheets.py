@@ -11,14 +11,14 @@ workbook: a row whose cells cannot be cleaned is written with its reason instead
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from batch_claims.clock import iso_utc
 from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.book import Sheet
-from batch_claims.report.rowxml import BLANK, Cell
+from batch_claims.report.rowxml import BLANK, DATE_FORMATS, TEXT_FORMAT, Cell, RowXml, StyleKey
 from batch_claims.report.values import excel_value
 from batch_claims.results_layout import (
     ERROR_HEADER,
@@ -29,6 +29,8 @@ from batch_claims.results_layout import (
 from batch_claims.ticket_types import TicketType
 
 Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
+# From this many rows on, the two halves of the rows are written at once (``Book.beside``).
+BESIDE_ROWS = 2_000
 
 
 def in_input_order(
@@ -62,30 +64,65 @@ def write_row_sheets(results: Sheet, failed: Sheet, table: SheetTable, ordered: 
     row, then (without a ticket) its ``Failed rows`` row, whose input cells are those
     ``Results`` made of the same values. ``failed`` is a held sheet (``Book.sheet``).
 
-    The dates' styles are made first, in the order a ``Results`` sheet written on its
-    own would make them, so every style has the index it would have then."""
+    Every style a row may need is made first (``_styles_ahead``), so that many rows can
+    be written in two halves at once (``Book.beside``) and either half finds them made.
+    """
     headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
     results.append_values(headers, bold=True)
     rows = results.book.rows
     width = len(table.headers)
-    rows.date_styles(source.cells[:width] for _, source in ordered if source is not None)
+    _styles_ahead(rows, (source.cells[:width] for _, source in ordered if source is not None))
     layout = _FailedLayout(table, ordered)
     failed.append_values(layout.headers, bold=True)
     first = len(RESULT_COLUMNS)
-    for outcome, source in ordered:
-        values = _result_values(table, outcome, source)
-        try:
-            cells = rows.cells(values)
-        except Exception as exc:  # one odd cell must not cost the workbook
-            results.append(rows.cells(_fallback_values(outcome, exc)))
-            input_cells = None
-        else:
-            results.append(cells)
-            input_cells = cells[first : first + width]
-        if not outcome.status.has_ticket:
-            layout.append(failed, outcome, source, input_cells)
+
+    def write(part: Paired) -> None:
+        for outcome, source in part:
+            values = _result_values(table, outcome, source)
+            try:
+                cells = rows.cells(values)
+            except Exception as exc:  # one odd cell must not cost the workbook
+                results.append(rows.cells(_fallback_values(outcome, exc)))
+                input_cells = None
+            else:
+                results.append(cells)
+                input_cells = cells[first : first + width]
+            if not outcome.status.has_ticket:
+                layout.append(failed, outcome, source, input_cells)
+
+    if len(ordered) < BESIDE_ROWS:
+        write(ordered)
+    else:
+        half = len(ordered) // 2
+        before, after = ordered[:half], ordered[half:]
+        unticketed = sum(1 for outcome, _ in before if not outcome.status.has_ticket)
+        results.book.beside(
+            lambda: write(before), lambda: write(after), {results: half, failed: unticketed}
+        )
     results.finish_table(len(headers))
     failed.finish_table(len(layout.headers))
+
+
+def _styles_ahead(rows: RowXml, inputs: Iterable[Sequence[object]]) -> None:
+    """Make, before any row is written, the styles the rows' cells may take: the input's
+    dates' (in the order writing them makes them, ``RowXml.date_styles``), then those of
+    ``Failed rows``: the tracking-number column as Text, highlighted cells, each plain
+    or wrapped (a date keeps its own format)."""
+    rows.date_styles(inputs)
+    dates = [kind for kind in DATE_FORMATS.values() if rows.has_style(_plain(kind))]
+    for fill, number_format in [
+        (False, TEXT_FORMAT),
+        (True, None),
+        (True, TEXT_FORMAT),
+    ]:
+        for wrap in (False, True):
+            rows.style((False, wrap, fill, number_format))
+    for kind in dates:
+        rows.style((False, False, True, kind))
+
+
+def _plain(number_format: str) -> StyleKey:
+    return (False, False, False, number_format)
 
 
 def _result_values(

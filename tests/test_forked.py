@@ -1,0 +1,308 @@
+"""Work shared with a forked child (``forked.beside``), and the results workbook written
+in two halves at once (``Book.beside``): the same file, part for part, as one process
+writes, and the same when the child cannot do its half."""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from batch_claims import forked
+from batch_claims.outcome import RowError, RowOutcome, Status
+from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.report import sheets
+from batch_claims.report.book import Book
+from batch_claims.report.fingerprint import PROPERTY, changed_since_written, digest_of
+from batch_claims.report.workbook import write_results
+from batch_claims.send.interfaces import RunInfo
+
+pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux only")
+
+# ---------------------------------------------------------------- forked.beside
+
+
+def test_the_child_does_its_part_while_the_parent_does_its_own(tmp_path: Path) -> None:
+    parent = os.getpid()
+    mark = tmp_path / "child"
+
+    def there() -> None:
+        mark.write_text(str(os.getpid()))
+
+    result, done = forked.beside(there, lambda: "here")
+    assert (result, done) == ("here", True)
+    assert int(mark.read_text()) != parent
+
+
+@pytest.mark.parametrize("how", ["raises", "exits", "killed"])
+def test_a_child_that_fails_is_told_as_not_done(how: str) -> None:
+    """An exception, an exit status or a signal in the child: ``False``, and the
+    parent's answer all the same (the exception never reaches the caller's code)."""
+
+    def there() -> None:
+        if how == "raises":
+            raise RuntimeError("child broke")
+        if how == "exits":
+            os._exit(3)
+        os.kill(os.getpid(), 9)
+
+    assert forked.beside(there, lambda: 42) == (42, False)
+
+
+def test_no_fork_with_another_thread_running(tmp_path: Path) -> None:
+    """A fork is unsafe from a process with threads: the child's part is not done."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forked.can_fork()
+        mark = tmp_path / "child"
+        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, False)
+        assert not mark.exists()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def there() -> None:
+        (tmp_path / "pid").write_text(str(os.getpid()))
+        (tmp_path / "pid").rename(started)
+        threading.Event().wait(60)  # would outlive the test, were it not stopped
+
+    def here() -> None:
+        while not started.exists():
+            os.sched_yield()
+        raise ValueError("parent broke")
+
+    with pytest.raises(ValueError, match="parent broke"):
+        forked.beside(there, here)
+    child = int(started.read_text())
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(child, os.WNOHANG)
+
+
+# ---------------------------------------------------------------- the results workbook
+
+HEADERS = ("Tracking No", "Contract", "Shipped", "At", "Took", "Value", "Remarks")
+MAPPING = {"tracking_number": 0, "contract_type": 1, "shipped_at": 2, "additional_remarks": 6}
+STATUSES = [
+    Status.VALID,
+    Status.INVALID,
+    Status.SUBMITTED,
+    Status.REJECTED,
+    Status.FAILED,
+    Status.UNCONFIRMED,
+]
+
+
+def _cells(n: int) -> tuple[object, ...]:
+    return (
+        f"3SFORK{n:06d}" if n % 11 else 12_345_678 + n,  # a number in the Text column
+        "own_contract" if n % 2 else "sendcloud_rates",
+        date(2024, 1, 1) + timedelta(days=n % 300) if n % 5 else None,
+        time(9, n % 60) if n % 3 else datetime(2024, 2, 1, 8) + timedelta(minutes=n),
+        timedelta(minutes=n),
+        n * 1.25,
+        "two\nlines" if n % 4 == 0 else f"note {n % 17}",
+    )
+
+
+def _outcome(n: int, cells: tuple[object, ...]) -> RowOutcome:
+    status = STATUSES[n % len(STATUSES)]
+    row = n + 2
+    errors: tuple[RowError, ...] = ()
+    if status is Status.INVALID:
+        column = ["contract_type", "shipped_at", "additional_remarks", "tracking_number"][n % 4]
+        errors = (RowError(row, column, "bad", f"row {row}: bad {column}\nsecond line"),)
+    return RowOutcome(
+        row,
+        str(cells[0]),
+        str(cells[1]),
+        status,
+        ticket_id=str(900_000 + n) if status is Status.SUBMITTED else None,
+        http_status=422 if status is Status.REJECTED else None,
+        error_code="invalid" if status is Status.INVALID else None,
+        error_detail="rejected: the parcel is unknown" if status is Status.REJECTED else "",
+        errors=errors,
+        attempts=n % 3,
+    )
+
+
+def _sheet(tmp_path: Path, rows: int) -> tuple[SheetTable, list[RowOutcome]]:
+    source = tmp_path / "claims.xlsx"
+    source.write_bytes(b"input")
+    cells = [_cells(n) for n in range(rows)]
+    table = SheetTable(
+        source=source,
+        sheet_name="Sheet1",
+        header_row=1,
+        headers=HEADERS,
+        mapping=MAPPING,
+        rows=tuple(SourceRow(row=n + 2, cells=row) for n, row in enumerate(cells)),
+    )
+    return table, [_outcome(n, row) for n, row in enumerate(cells)]
+
+
+INFO = RunInfo(
+    "validate",
+    datetime(2026, 1, 1, tzinfo=UTC),
+    datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+    "claims.xlsx",
+    "ab" * 32,
+    None,
+    "0",
+    "run-1",
+    sheet_name="Sheet1",
+)
+# Parts that say when the file was made.
+STAMPED = {"docProps/core.xml", "docProps/custom.xml"}
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name not in STAMPED}
+
+
+@pytest.fixture
+def told(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each ``Book.beside`` took the rows its child wrote."""
+    seen: list[bool] = []
+    beside = Book.beside
+
+    def spy(book: Book, *args: Any) -> bool:
+        seen.append(beside(book, *args))
+        return seen[-1]
+
+    monkeypatch.setattr(Book, "beside", spy)
+    return seen
+
+
+def _write(path: Path, table: SheetTable, outcomes: list[RowOutcome], halves: bool) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheets, "BESIDE_ROWS", 2 if halves else 10**9)
+        write_results(path, INFO, table, outcomes)
+
+
+def test_the_workbook_written_in_halves_is_the_one_written_whole(
+    tmp_path: Path, told: list[bool]
+) -> None:
+    """Every part but the dates of the file byte for byte the same (cells, styles,
+    comments, widths, filter, dimension), and the fingerprint too."""
+    table, outcomes = _sheet(tmp_path, 1_300)
+    _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    assert told == []
+    _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
+    assert told == [True]
+    assert _parts(halves) == _parts(whole)
+    assert changed_since_written(halves) is None
+    with zipfile.ZipFile(halves) as archive:
+        custom = archive.read("docProps/custom.xml").decode()
+    written = custom.split(f'name="{PROPERTY}"')[1].split("<vt:lpwstr>")[1].split("<")[0]
+    assert written == digest_of(load_workbook(halves))  # the cells read back
+    with zipfile.ZipFile(halves) as archive:
+        comments = [n for n in archive.namelist() if "comments" in n]
+        assert comments and b"bad shipped_at" in archive.read(comments[0])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    rows=st.integers(2, 60),
+    statuses=st.lists(st.sampled_from(STATUSES), min_size=1, max_size=7),
+)
+def test_any_rows_written_in_halves_are_as_written_whole(
+    tmp_path_factory: pytest.TempPathFactory, rows: int, statuses: list[Status]
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("halves")
+    table, outcomes = _sheet(tmp_path, rows)
+    outcomes = [
+        RowOutcome(o.row, o.tracking_number, o.contract_type, statuses[n % len(statuses)])
+        if o.status is not Status.INVALID
+        else o
+        for n, o in enumerate(outcomes)
+    ]
+    _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
+    assert _parts(halves) == _parts(whole)
+
+
+def test_a_child_that_fails_leaves_its_half_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool]
+) -> None:
+    """The child's half breaks in the child only: the parent writes it, the same."""
+    table, outcomes = _sheet(tmp_path, 400)
+    _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    parent = os.getpid()
+    result_values = sheets._result_values
+
+    def in_parent_only(*args: Any) -> list[object]:
+        if os.getpid() != parent:
+            raise MemoryError("the child ran out")
+        return result_values(*args)
+
+    monkeypatch.setattr(sheets, "_result_values", in_parent_only)
+    _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
+    assert told == [False]
+    assert _parts(halves) == _parts(whole)
+
+
+def test_a_style_the_child_made_alone_leaves_its_half_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool]
+) -> None:
+    """Had the styles not been made ahead, each process would number a new one its
+    own way: the child's rows are then not taken, and the parent writes them."""
+    table, _ = _sheet(tmp_path, 400)
+    # The first half's offending cells are one line, the second half's two: each half
+    # makes a different style of its own.
+    column = {True: "contract_type", False: "additional_remarks"}
+    outcomes = [
+        RowOutcome(
+            source.row,
+            str(source.cells[0]),
+            "own_contract",
+            Status.INVALID,
+            errors=(RowError(source.row, column[n < 200], "bad", "bad"),),
+        )
+        for n, source in enumerate(table.rows)
+    ]
+    table = replace(
+        table, rows=tuple(replace(s, cells=(*s.cells[:6], "two\nlines")) for s in table.rows)
+    )
+    monkeypatch.setattr(sheets, "_styles_ahead", lambda rows, inputs: rows.date_styles(inputs))
+    _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
+    assert told == [False]
+    assert _parts(halves) == _parts(whole)
+
+
+def test_rows_miscounted_leave_the_half_to_the_parent(tmp_path: Path, told: list[bool]) -> None:
+    """A caller whose count of the first half's rows is off: the child's rows would
+    be numbered wrong, so they are not taken."""
+    rows = [[f"r{n}", n] for n in range(10)]
+    for ahead in (None, 3):
+        book = Book()
+        sheet = book.sheet("Rows")
+
+        def write(part: list[list[object]], sheet: Any = sheet) -> None:
+            for row in part:
+                sheet.append_values(row)
+
+        if ahead is None:
+            write(rows)
+        else:
+            book.beside(lambda: write(rows[:5]), lambda: write(rows[5:]), {sheet: ahead})
+        sheet.finish_table(2)
+        book.close(tmp_path / f"{ahead}.xlsx")
+    assert told == [False]
+    assert _parts(tmp_path / "3.xlsx") == _parts(tmp_path / "None.xlsx")
