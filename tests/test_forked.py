@@ -5,6 +5,7 @@ writes, and the same when the child cannot do its half."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import zipfile
 from dataclasses import replace
@@ -25,6 +26,9 @@ from batch_claims.report.book import Book
 from batch_claims.report.fingerprint import PROPERTY, changed_since_written, digest_of
 from batch_claims.report.workbook import write_results
 from batch_claims.send.interfaces import RunInfo
+from batch_claims.settings import Settings
+from batch_claims.validate import prepare as prepare_module
+from tests.helpers import PNG
 
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux only")
 
@@ -32,30 +36,61 @@ pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux on
 
 
 def test_the_child_does_its_part_while_the_parent_does_its_own(tmp_path: Path) -> None:
+    """What the child returns comes back; what it writes to a file is there."""
     parent = os.getpid()
     mark = tmp_path / "child"
 
-    def there() -> None:
-        mark.write_text(str(os.getpid()))
+    def there() -> dict[str, object]:
+        mark.write_text("written")
+        return {"pid": os.getpid(), "path": tmp_path, "when": date(2026, 1, 2)}
 
     result, done = forked.beside(there, lambda: "here")
-    assert (result, done) == ("here", True)
-    assert int(mark.read_text()) != parent
+    assert result == "here" and done is not None
+    assert done.value["pid"] != parent
+    assert (done.value["path"], done.value["when"]) == (tmp_path, date(2026, 1, 2))
+    assert mark.read_text() == "written"
 
 
-@pytest.mark.parametrize("how", ["raises", "exits", "killed"])
+def test_a_child_that_returns_none_is_done() -> None:
+    assert forked.beside(lambda: None, lambda: 1) == (1, forked.Done(None))
+
+
+@pytest.mark.parametrize("how", ["raises", "exits", "killed", "unpicklable"])
 def test_a_child_that_fails_is_told_as_not_done(how: str) -> None:
-    """An exception, an exit status or a signal in the child: ``False``, and the
-    parent's answer all the same (the exception never reaches the caller's code)."""
+    """An exception, an exit status, a signal or an answer that cannot be sent back in
+    the child: not done, and the parent's answer all the same (the exception never
+    reaches the caller's code)."""
 
-    def there() -> None:
+    def there() -> object:
         if how == "raises":
             raise RuntimeError("child broke")
         if how == "exits":
             os._exit(3)
-        os.kill(os.getpid(), 9)
+        if how == "killed":
+            os.kill(os.getpid(), 9)
+        return lambda: None  # a lambda does not pickle
 
-    assert forked.beside(there, lambda: 42) == (42, False)
+    assert forked.beside(there, lambda: 42) == (42, None)
+
+
+def test_a_signal_stops_the_child_without_the_runs_handlers(tmp_path: Path) -> None:
+    """Ctrl-C reaches the child too: it stops, quietly (the run's handler, which tells
+    the user it is stopping, speaks only in the parent)."""
+    told = tmp_path / "told"
+
+    def handler(signum: int, frame: object) -> None:
+        told.write_text(str(os.getpid()))
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            assert forked.beside(lambda sig=sig: os.kill(os.getpid(), sig), lambda: 1) == (
+                1,
+                None,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not told.exists()
 
 
 def test_no_fork_with_another_thread_running(tmp_path: Path) -> None:
@@ -66,7 +101,7 @@ def test_no_fork_with_another_thread_running(tmp_path: Path) -> None:
     try:
         assert not forked.can_fork()
         mark = tmp_path / "child"
-        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, False)
+        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, None)
         assert not mark.exists()
     finally:
         stop.set()
@@ -306,3 +341,108 @@ def test_rows_miscounted_leave_the_half_to_the_parent(tmp_path: Path, told: list
         book.close(tmp_path / f"{ahead}.xlsx")
     assert told == [False]
     assert _parts(tmp_path / "3.xlsx") == _parts(tmp_path / "None.xlsx")
+
+
+# ---------------------------------------------------------------- the rows' documents
+
+
+def _claims_sheet(folder: Path, rows: int) -> tuple[Path, Path]:
+    """A CSV of own-contract and Sendcloud-rates rows, some invalid, with documents
+    flat, in parcel folders, both (a notice), typed, missing; and dates that put some
+    claims' windows near their end or past it."""
+    photos = folder / "photos"
+    photos.mkdir(parents=True)
+    (photos / "other").mkdir()
+    lines = ["tracking_number,contract_type,damage_photo_1,delivered_at,sales_value"]
+    for n in range(rows):
+        tn = f"3SHALF{n:07d}"
+        photo = PNG + tn.encode()
+        typed = ""
+        if n % 5 == 0:
+            (photos / f"{tn}_damage_photo_1.png").write_bytes(photo)
+        elif n % 5 == 1:
+            (photos / tn).mkdir()
+            (photos / tn / "damage_photo_1.png").write_bytes(photo)
+        elif n % 5 == 2:  # in both: the parcel's folder wins, the flat one is told
+            (photos / tn).mkdir()
+            (photos / tn / "damage_photo_1.png").write_bytes(photo)
+            (photos / f"{tn}_damage_photo_1.jpg").write_bytes(photo + b"flat")
+        elif n % 5 == 3:
+            (photos / "other" / f"{tn}.png").write_bytes(photo)
+            typed = f"other/{tn}.png"
+        contract = ["own_contract", "sendcloud_rates", "own_contract", "nonsense"][n % 4]
+        delivered = (date(2026, 1, 1) + timedelta(days=n % 40)).isoformat() if n % 3 else ""
+        lines.append(f"{tn},{contract},{typed},{delivered},{n % 50 + 1} EUR")
+    sheet = folder / "claims.csv"
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sheet, photos
+
+
+def _prepared(sheet: Path, photos: Path, halves: bool) -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(prepare_module, "BESIDE_ROWS", 2 if halves else 10**9)
+        return prepare_module.prepare(sheet, photos, Settings(), today=date(2026, 2, 20))
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each ``forked.beside`` had its child's part done by the child."""
+    seen: list[bool] = []
+    beside = forked.beside
+
+    def spy(there: Any, here: Any) -> Any:
+        result, done = beside(there, here)
+        seen.append(done is not None)
+        return result, done
+
+    monkeypatch.setattr(forked, "beside", spy)
+    return seen
+
+
+def test_rows_checked_in_halves_are_as_checked_in_one_go(
+    tmp_path: Path, children: list[bool]
+) -> None:
+    """Every row's claim or outcome (documents, checklist, deadline), and every notice
+    (a flat file passed over, claim windows), in the same order."""
+    sheet, photos = _claims_sheet(tmp_path, 240)
+    whole = _prepared(sheet, photos, halves=False)
+    assert children == []
+    halves = _prepared(sheet, photos, halves=True)
+    assert children == [True]
+    assert halves.items == whole.items
+    assert (halves.warnings, halves.facts, halves.sheet_problems) == (
+        whole.warnings,
+        whole.facts,
+        whole.sheet_problems,
+    )
+    assert len(whole.claims) > 80 and any(c.attachments for c in whole.claims[60:])
+    ignored = [w for w in whole.warnings if "was ignored" in w]  # from either half
+    assert (
+        int(ignored[0].split(",")[0].split()[1]) < 100 < int(ignored[-1].split(",")[0].split()[1])
+    )
+    assert any(claim.deadline is not None for claim in whole.claims[60:])
+
+
+def test_a_child_that_fails_leaves_its_rows_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, children: list[bool]
+) -> None:
+    """The child stops half way (not an error of one row: the whole process): the
+    parent checks its rows, the same; and a row's own error is that row's either way."""
+    sheet, photos = _claims_sheet(tmp_path, 120)
+    parent = os.getpid()
+    item = prepare_module._item
+
+    def odd(source: Any, *args: Any) -> Any:
+        if source.row == 7:
+            raise ValueError("this row alone")
+        if os.getpid() != parent and source.row == 100:
+            raise KeyboardInterrupt  # as a signal would stop the child
+        return item(source, *args)
+
+    monkeypatch.setattr(prepare_module, "_item", odd)
+    whole = _prepared(sheet, photos, halves=False)
+    halves = _prepared(sheet, photos, halves=True)
+    assert children == [False]
+    assert halves.items == whole.items
+    assert halves.warnings == whole.warnings
+    assert whole.items[5].error_code == "internal_error"  # row 7

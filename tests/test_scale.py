@@ -32,6 +32,7 @@ from batch_claims.send.plan import dry_run_outcomes, plan
 from batch_claims.send.submitter import STILL_GOING, Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate import photo_index
+from batch_claims.validate import prepare as prepare_module
 from batch_claims.validate.prepare import prepare
 from tests.helpers import PNG, results_rows, run, write_sheet
 
@@ -288,6 +289,8 @@ def test_the_photos_folder_is_listed_once_per_run(
         return real_scan(folder)
 
     monkeypatch.setattr(photo_index, "_scan", counting)
+    # One process (a forked child's listings would be counted in its own copy).
+    monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10**9)
     prepared = prepare(sheet, photos, Settings())
     assert len(prepared.claims) == 2_000  # every row valid
     found = sum(1 for claim in prepared.claims if "damage_photo_1" in claim.attachments)

@@ -24,7 +24,6 @@ them all — which it does whenever the child cannot do its half.
 from __future__ import annotations
 
 import io
-import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -124,10 +123,9 @@ class Book:
                     file.flush()
         expected = {sheet: sheet.rows + count for sheet, count in ahead.items()}
         halves = {sheet: _LaterHalf() for sheet in ahead}
-        report = tempfile.TemporaryFile()
         try:
 
-            def child() -> None:
+            def child() -> tuple[list[tuple[StyleKey, int]], list[_Told]]:
                 made: list[tuple[StyleKey, int]] = []
                 style = self.rows._style_index
 
@@ -139,33 +137,29 @@ class Book:
                 for sheet, half in halves.items():
                     half.take_over(sheet, expected[sheet])
                 there()
-                told = [half.told(sheet) for sheet, half in halves.items()]
-                pickle.dump((made, told), report, protocol=pickle.HIGHEST_PROTOCOL)
-                report.flush()  # the child ends without flushing what it leaves
+                return made, [half.told(sheet) for sheet, half in halves.items()]
 
             _, done = forked.beside(child, here)
             for sheet in self.sheets:
                 sheet.flush()
-            taken = done and self._take(halves, expected, report)
+            taken = done is not None and self._take(halves, expected, *done.value)
             if not taken:
                 there()
             return taken
         finally:
-            report.close()
             for half in halves.values():
                 half.close()
 
     def _take(
-        self, halves: Mapping[Sheet, _LaterHalf], expected: Mapping[Sheet, int], report: BinaryIO
+        self,
+        halves: Mapping[Sheet, _LaterHalf],
+        expected: Mapping[Sheet, int],
+        made: Sequence[tuple[StyleKey, int]],
+        told: Sequence[_Told],
     ) -> bool:
         """Take the child's rows into the book; ``False`` (nothing taken) when they do not
         fit on the rows written here."""
         if any(sheet.rows != expected[sheet] for sheet in halves):
-            return False
-        try:
-            report.seek(0)
-            made, told = pickle.load(report)
-        except Exception:  # the child's word is unreadable: do its part here
             return False
         for key, index in made:  # the styles the child made, made here in that order
             if self.rows.style(key) != f' s="{index}"':
@@ -305,6 +299,10 @@ class Sheet:
         return SheetRows(f"A1:{last}{max(self.rows, 1)}", self.data)
 
 
+# A sheet's rows written, its widest row, its columns' widths and its comments.
+_Told = tuple[int, int, dict[int, int], list[tuple[tuple[int, int, str], dict[str, Any]]]]
+
+
 class _LaterHalf:
     """Where a forked child writes one sheet's later rows: their XML, their fingerprint,
     and the comments of their highlighted cells (``write_comment`` calls, made again on
@@ -327,7 +325,7 @@ class _LaterHalf:
     def write_comment(self, row: int, column: int, text: str, options: dict[str, Any]) -> None:
         self.comments.append(((row, column, text), options))
 
-    def told(self, sheet: Sheet) -> tuple[int, int, dict[int, int], list[Any]]:
+    def told(self, sheet: Sheet) -> _Told:
         """In the child, its rows written: the files flushed, and what the parent needs
         to know of ``sheet`` besides them."""
         sheet.flush()

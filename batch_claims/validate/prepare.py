@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from batch_claims import forked
 from batch_claims.columns import TRACKING_NUMBER, Variant
 from batch_claims.errors import InputError
 from batch_claims.heap import collector_paused
@@ -45,6 +46,13 @@ from batch_claims.validate.photo_index import check_photos_folder
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 from batch_claims.validate.type_checks import sheet_type_notice
 from batch_claims.validate.windows import Judged, window_notices, with_window
+
+# From this many rows on, the later rows' items are made by a forked child meanwhile,
+# this process making this share of the rows.
+BESIDE_ROWS = 2_000
+HERE = 0.58
+# A part of the rows' items, the notices about their files, their claim windows judged.
+_Made = tuple[list[Item], list[str], list[Judged]]
 
 
 @dataclass(frozen=True)
@@ -124,31 +132,57 @@ def _prepare(
     del kinds
     if len(parsed_rows) != len(table.rows):
         raise ValueError(f"{len(parsed_rows)} rows validated of {len(table.rows)}")
-    pending = deque(parsed_rows)
+    pending = deque(zip(table.rows, parsed_rows, strict=True))
     del parsed_rows
     lookalikes = lookalike_errors(table, lookup)
-    items: list[Item] = []
-    notices: list[str] = []
-    judged: list[Judged] = []
     tracking_index = table.mapping.get(TRACKING_NUMBER)
     index = PhotoIndex(photos)  # the photos folder is listed once for the whole sheet
     header_of = functools.cache(table.header_of)  # once per column, not once per message
-    for source in table.rows:
-        parsed = pending.popleft()
-        if isinstance(parsed, RowOutcome):
-            items.append(parsed)
-            continue
-        try:
-            item = _item(
-                source, parsed, index, table, lookalikes.get(parsed.row, []), notices, header_of
-            )
-            if isinstance(item, Claim) and today is not None:
-                item, told = with_window(item, parsed.dates, settings.windows, today)
-                judged.extend([told] if told is not None else [])
-            items.append(item)
-        except Exception as exc:
-            items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
-    del index
+
+    def made(rows: deque[tuple[SourceRow, ParsedRow | RowOutcome]]) -> _Made:
+        """The items of ``rows`` (each let go once its item is made), the notices about
+        their files and their claim windows judged."""
+        items: list[Item] = []
+        notices: list[str] = []
+        judged: list[Judged] = []
+        while rows:
+            source, parsed = rows.popleft()
+            if isinstance(parsed, RowOutcome):
+                items.append(parsed)
+                continue
+            try:
+                item = _item(
+                    source,
+                    parsed,
+                    index,
+                    table,
+                    lookalikes.get(parsed.row, []),
+                    notices,
+                    header_of,
+                )
+                if isinstance(item, Claim) and today is not None:
+                    item, told = with_window(item, parsed.dates, settings.windows, today)
+                    judged.extend([told] if told is not None else [])
+                items.append(item)
+            except Exception as exc:
+                items.append(internal_error(source.row, _shown(source.cells, tracking_index), exc))
+        return items, notices, judged
+
+    if len(pending) < BESIDE_ROWS:
+        items, notices, judged = made(pending)
+    else:
+        # The later rows' documents are found by a forked child meanwhile (``forked``);
+        # it gets the smaller share, as sending its items back costs it more than
+        # reading them costs this process.
+        first = deque(pending.popleft() for _ in range(int(len(pending) * HERE)))
+        if index.root is not None:
+            index.listing(index.root)  # listed once, before the child copies the index
+        (items, notices, judged), done = forked.beside(lambda: made(pending), lambda: made(first))
+        rest = made(pending) if done is None else done.value
+        pending.clear()  # the child's rows, done there
+        items += rest[0]
+        notices += rest[1]
+        judged += rest[2]
     warnings = (
         *notices,
         *shared_evidence_warnings(items),
