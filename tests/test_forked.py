@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from batch_claims import forked
+from batch_claims.errors import InputError
 from batch_claims.outcome import RowError, RowOutcome, Status
+from batch_claims.read import sheet as sheet_module
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report import sheets
 from batch_claims.report.book import Book
@@ -28,7 +30,7 @@ from batch_claims.report.workbook import write_results
 from batch_claims.send.interfaces import RunInfo
 from batch_claims.settings import Settings
 from batch_claims.validate import prepare as prepare_module
-from tests.helpers import PNG
+from tests.helpers import PNG, results_rows, run
 
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux only")
 
@@ -446,3 +448,64 @@ def test_a_child_that_fails_leaves_its_rows_to_the_parent(
     assert halves.items == whole.items
     assert halves.warnings == whole.warnings
     assert whole.items[5].error_code == "internal_error"  # row 7
+
+
+# ---------------------------------------------------------------- the sheet read meanwhile
+
+
+def test_a_big_sheet_is_read_by_a_child_meanwhile(tmp_path: Path, children: list[bool]) -> None:
+    """The same table as read here, and what was done meanwhile."""
+    sheet, _ = _claims_sheet(tmp_path, 300)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheet_module, "AHEAD_BYTES", 1)
+        loaded, table = sheet_module.read_meanwhile(sheet, None, {}, lambda: "loaded")
+    assert children == [True]
+    assert loaded == "loaded"
+    assert table == sheet_module.read_sheet(sheet, None, {})
+
+
+def test_a_small_sheet_is_left_to_the_caller(tmp_path: Path, children: list[bool]) -> None:
+    sheet, _ = _claims_sheet(tmp_path, 3)
+    assert sheet_module.read_meanwhile(sheet, None, {}, lambda: 1) == (1, None)
+    assert children == []
+
+
+def test_a_sheet_that_cannot_be_used_is_left_to_the_caller(
+    tmp_path: Path, children: list[bool]
+) -> None:
+    """The child cannot read it: the caller reads it and meets the error itself."""
+    sheet = tmp_path / "claims.xlsx"
+    sheet.write_bytes(b"not a workbook at all " * 100)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheet_module, "AHEAD_BYTES", 1)
+        assert sheet_module.read_meanwhile(sheet, None, {}, lambda: 1) == (1, None)
+    assert children == [False]
+    with pytest.raises(InputError):
+        sheet_module.read_sheet(sheet, None, {})
+
+
+@pytest.mark.parametrize("command", ["validate", "submit"])
+def test_the_commands_read_a_big_sheet_meanwhile_and_check_it_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, children: list[bool]
+) -> None:
+    """``validate`` and ``submit --dry-run``: the same results workbook whether the
+    sheet was read by a child or here; and a photos folder that is no folder is still
+    told first (exit 2), the child's read given up."""
+    sheet, photos = _claims_sheet(tmp_path / "in", 60)
+    extra = ["--dry-run", "--journal", str(tmp_path / "journal.sqlite3")]
+    args = [command, str(sheet), "--photos", str(photos), *(extra if command == "submit" else [])]
+    monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10**9)  # only the read is shared
+    run(*args, "--out", tmp_path / "here.xlsx")
+    assert children == []
+    monkeypatch.setattr(sheet_module, "AHEAD_BYTES", 1)
+    run(*args, "--out", tmp_path / "ahead.xlsx")
+    assert children == [True]
+    here, ahead = (results_rows(tmp_path / f"{name}.xlsx") for name in ("here", "ahead"))
+    assert ahead == here and len(here) == 60
+    (tmp_path / "file").write_text("x")
+    config = tmp_path / "batch-claims.toml"
+    config.write_text(f'[defaults]\nphotos = "{tmp_path / "file"}"\n')
+    del args[2:4]  # the config's photos folder, a file
+    result = run(*args, "--config", config, "--out", tmp_path / "never.xlsx")
+    assert result.exit_code == 2 and "photos folder" in result.output
+    assert not (tmp_path / "never.xlsx").exists()

@@ -45,11 +45,10 @@ def validate_command(
     """Check SHEET offline and write the results workbook (valid/invalid per row)."""
     from batch_claims.cli.results import WorkbookSink
     from batch_claims.read.results import refuse_results_workbook
+    from batch_claims.read.sheet import read_meanwhile
     from batch_claims.report.outputs import check_apart, results_path
     from batch_claims.send.interfaces import RunInfo
-    from batch_claims.send.run import interrupt_while_reading, view_problems
-    from batch_claims.validate.attachments import sha256_of
-    from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows, validate
+    from batch_claims.send.run import checks_loaded, interrupt_while_reading, view_problems
 
     settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
     out = results_path(sheet, out, sheet_name=sheet_name)
@@ -61,8 +60,14 @@ def validate_command(
         if sheet_name is None:
             refuse_results_workbook(sheet)
         with interrupt_while_reading():
-            folder = default_photos(sheet, photos, settings)
-            prepared = prepare(sheet, folder, settings, sheet_name, today=started.date())
+            # A big sheet is read meanwhile (``read_meanwhile``).
+            folder, table = read_meanwhile(
+                sheet, sheet_name, settings.aliases, lambda: checks_loaded(sheet, photos, settings)
+            )
+            from batch_claims.validate.attachments import sha256_of
+            from batch_claims.validate.prepare import prepare, refuse_no_rows, validate
+
+            prepared = prepare(sheet, folder, settings, sheet_name, table, today=started.date())
         refuse_no_rows(prepared.table)
         outcomes = validate(prepared)
         view_problems(console, prepared)

@@ -3,19 +3,49 @@ to the Excel reader (``xlsxfile``: the workbook, which sheet, merged ranges) or 
 reader (``csvfile``: encoding, delimiter). Both build the same ``SheetTable``
 (``table``, ``totals``) of cells (``cells``); which column a header means is
 ``headers``' concern.
+
+A big sheet is read by a forked child while the process loads what checking it needs
+(``read_meanwhile``: pandas and pandera take most of a second to import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
+from batch_claims import forked
 from batch_claims.errors import InputError
 from batch_claims.read.headers import header_lookup
 from batch_claims.read.table import SheetTable
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
+# From this size on (about 5,000 rows), a sheet is read while the process loads.
+AHEAD_BYTES = 256 * 1024
+
+T = TypeVar("T")
+
+
+def read_meanwhile(
+    path: Path,
+    sheet_name: str | None,
+    aliases: Mapping[str, str] | None,
+    meanwhile: Callable[[], T],
+) -> tuple[T, SheetTable | None]:
+    """``meanwhile()`` in this process and, for a sheet of ``AHEAD_BYTES`` or more,
+    ``read_sheet`` at the same time in a forked child (``forked``); returns what
+    ``meanwhile`` returned and the table read, or None when it was not (a small sheet,
+    no child, or a sheet that cannot be used): the caller then reads it as ever, and
+    meets the same ``InputError`` itself."""
+    try:
+        big = path.stat().st_size >= AHEAD_BYTES
+    except (OSError, ValueError):
+        big = False
+    if not big:
+        return meanwhile(), None
+    result, done = forked.beside(lambda: read_sheet(path, sheet_name, aliases), meanwhile)
+    return result, None if done is None else done.value
 
 
 def read_sheet(

@@ -46,6 +46,7 @@ from batch_claims.send.interfaces import (
 from batch_claims.settings import SendOrder, Settings
 
 if TYPE_CHECKING:
+    from batch_claims.read.table import SheetTable
     from batch_claims.send.journal import Journal
     from batch_claims.send.stopping import StopSignal
     from batch_claims.validate.prepare import Prepared
@@ -83,22 +84,33 @@ def send(
     """Run submit or retry to its end; ``slot_start`` (``clock.monotonic()``) is when
     the command started, which ``--max-minutes`` counts from."""
     from batch_claims.read.results import check_account, read_failed_rows, read_previous_run
-    from batch_claims.send.holdback import HoldBack
-    from batch_claims.send.journal import Journal
-    from batch_claims.send.plan import dry_run_outcomes, plan
-    from batch_claims.send.submitter import Submitter, connect, least_seconds_now
-    from batch_claims.validate.attachments import sha256_of
-    from batch_claims.validate.prepare import default_photos, prepare, refuse_no_rows
+    from batch_claims.read.sheet import read_meanwhile
 
     slot_start = clock.monotonic() if slot_start is None else slot_start
     started = clock.utcnow()
     run_id = uuid.uuid4().hex
     sheet = request.sheet
     with ExitStack() as stack:
-        photos = default_photos(sheet, request.photos, settings)
-        input_sha256 = sha256_of(sheet)
         with interrupt_while_reading():
-            table = read_failed_rows(sheet, settings.aliases) if request.retry else None
+            table: SheetTable | None
+            if request.retry:
+                photos = checks_loaded(sheet, request.photos, settings)
+                table = read_failed_rows(sheet, settings.aliases)
+            else:  # a big sheet is read meanwhile (``read_meanwhile``)
+                photos, table = read_meanwhile(
+                    sheet,
+                    request.sheet_name,
+                    settings.aliases,
+                    lambda: checks_loaded(sheet, request.photos, settings),
+                )
+            from batch_claims.send.holdback import HoldBack
+            from batch_claims.send.journal import Journal
+            from batch_claims.send.plan import dry_run_outcomes, plan
+            from batch_claims.send.submitter import Submitter, connect, least_seconds_now
+            from batch_claims.validate.attachments import sha256_of
+            from batch_claims.validate.prepare import prepare, refuse_no_rows
+
+            input_sha256 = sha256_of(sheet)
             prepared = prepare(
                 sheet, photos, settings, request.sheet_name, table, today=started.date()
             )
@@ -278,6 +290,14 @@ def nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
         yield
     except JournalFailed as exc:
         raise InputError(f"{exc.message}{note}") from None
+
+
+def checks_loaded(sheet: Path, photos: Path | None, settings: Settings) -> Path | None:
+    """The photos folder (``default_photos``: an ``InputError`` before any row is
+    checked when one given is unusable), once what checks the rows is loaded."""
+    from batch_claims.validate.prepare import default_photos
+
+    return default_photos(sheet, photos, settings)
 
 
 @contextmanager
