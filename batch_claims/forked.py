@@ -16,6 +16,9 @@ parent's part alone.
 
 from __future__ import annotations
 
+import copyreg
+import gc
+import operator
 import os
 import pickle
 import signal
@@ -24,7 +27,8 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from pathlib import PosixPath, PurePath
+from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,7 +61,9 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
                 # run, which speak to the user); the parent does what it says.
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                pickle.dump(there(), answer, protocol=pickle.HIGHEST_PROTOCOL)
+                # A child lives seconds: its garbage goes with it, uncollected.
+                gc.disable()
+                _Pickler(answer, protocol=pickle.HIGHEST_PROTOCOL).dump(there())
                 answer.flush()  # the child ends without flushing what it leaves
                 code = 0
             finally:
@@ -75,9 +81,42 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
             return result, None
         try:
             answer.seek(0)
-            return result, Done(pickle.load(answer))
+            return result, Done(_loaded(answer))
         except Exception:  # an answer that does not read back: the part is undone
             return result, None
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler that sends a path as its folder and its name, each folder once: made
+    again as ``folder / name``, a path costs a fraction of what parsing it whole does
+    (tens of thousands of them, the documents of a sheet's rows)."""
+
+    def __init__(self, file: IO[bytes], protocol: int) -> None:
+        super().__init__(file, protocol)
+        self._folders: dict[str, PurePath] = {}
+        self.dispatch_table = {**copyreg.dispatch_table, PosixPath: self._path}
+
+    def _path(self, path: PurePath) -> tuple[Any, tuple[Any, ...]]:
+        text = str(path)
+        folder, _, name = text.rpartition("/")
+        if not folder or not name:  # "x", "/x", "/": as a whole
+            return type(path), (text,)
+        parent = self._folders.get(folder)
+        if parent is None:
+            parent = self._folders[folder] = type(path)(folder)
+        return operator.truediv, (parent, name)
+
+
+def _loaded(answer: IO[bytes]) -> Any:
+    """The child's answer read back, the cycle collector paused meanwhile (its passes
+    over the many objects being made cost several times the reading)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(answer)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fork() -> int | None:

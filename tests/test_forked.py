@@ -53,6 +53,26 @@ def test_the_child_does_its_part_while_the_parent_does_its_own(tmp_path: Path) -
     assert mark.read_text() == "written"
 
 
+_NAME = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(paths=st.lists(st.tuples(st.booleans(), st.lists(_NAME, max_size=4)), max_size=6))
+def test_paths_come_back_as_they_went(paths: list[tuple[bool, list[str]]]) -> None:
+    """Paths are sent as their folder and name (``_Pickler``): any path, absolute or
+    not, comes back equal, as a PosixPath, its text unchanged."""
+    sent = [Path("/" if absolute else ".", *names) for absolute, names in paths]
+    sent += [Path("/"), Path("."), Path("/tmp/x/../y"), Path("a/b")]
+    _, done = forked.beside(lambda: sent, lambda: None)
+    assert done is not None
+    assert done.value == sent
+    assert [(type(p), str(p)) for p in done.value] == [(type(p), str(p)) for p in sent]
+
+
 def test_a_child_that_returns_none_is_done() -> None:
     assert forked.beside(lambda: None, lambda: 1) == (1, forked.Done(None))
 

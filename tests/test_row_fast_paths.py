@@ -10,13 +10,14 @@ import gc
 from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_claims.columns import COLUMNS, DIMENSION_PARTS, Variant
-from batch_claims.outcome import Dimensions, ErrorCode
+from batch_claims.outcome import Claim, Dimensions, ErrorCode, RowOutcome, Status, WindowState
 from batch_claims.ticket_types import TicketType
 from batch_claims.validate.coerce import parse_all, parse_tracking_number, tracking_text
 from batch_claims.validate.money import StatedCurrency, amount_column
@@ -195,3 +196,55 @@ def test_validation_restores_the_collector() -> None:
     sheet = table(["tracking_number"], [["3SABCD0123456789"]])
     _validated(sheet, Variant.OWN_CONTRACT, None, TicketType.DAMAGE)
     assert gc.isenabled()
+
+
+@given(
+    status=st.sampled_from(list(Status)),
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "ticket_id": st.text(max_size=5),
+            "http_status": st.integers(100, 599),
+            "error_code": st.sampled_from(list(ErrorCode)),
+            "error_detail": st.text(max_size=5),
+            "attempts": st.integers(0, 9),
+            "submitted_at": st.datetimes(),
+        },
+    ),
+    deadline=st.none() | st.dates(),
+    window=st.none() | st.sampled_from(list(WindowState)),
+)
+def test_a_claims_outcome_is_the_one_its_constructor_makes(
+    status: Status, values: dict[str, object], deadline: date | None, window: Any
+) -> None:
+    """``Claim.outcome``, made without ``RowOutcome.__init__``: every field set, equal
+    to the constructor's, still frozen; an unknown field is refused as it would be."""
+    claim = Claim(
+        row=7,
+        tracking_number="3SOUTCOME01",
+        variant=Variant.OWN_CONTRACT,
+        is_portal_claim=False,
+        fields={},
+        evidence="✓ all",
+        ticket_type=TicketType.LOST,
+        deadline=deadline,
+        window=window,
+    )
+    made = claim.outcome(status, **values)
+    expected = RowOutcome(
+        row=7,
+        tracking_number="3SOUTCOME01",
+        contract_type="own_contract",
+        ticket_type="lost",
+        status=status,
+        evidence="✓ all",
+        deadline=deadline,
+        window=window,
+        **values,  # type: ignore[arg-type]
+    )
+    assert made == expected
+    assert {f.name for f in fields(RowOutcome)} == set(vars(made))
+    with pytest.raises(FrozenInstanceError):
+        made.attempts = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        claim.outcome(status, tiket_id="1")

@@ -29,8 +29,11 @@ from batch_claims.results_layout import (
 from batch_claims.ticket_types import TicketType
 
 Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
-# From this many rows on, the two halves of the rows are written at once (``Book.beside``).
+# From this many rows on, the rows are written in two parts at once (``Book.beside``),
+# this process writing this share of them (the child's copy of the process costs it
+# some time as it first writes to each page of it).
 BESIDE_ROWS = 2_000
+HERE = 0.5
 
 
 def in_input_order(
@@ -93,7 +96,7 @@ def write_row_sheets(results: Sheet, failed: Sheet, table: SheetTable, ordered: 
     if len(ordered) < BESIDE_ROWS:
         write(ordered)
     else:
-        half = len(ordered) // 2
+        half = int(len(ordered) * HERE)
         before, after = ordered[:half], ordered[half:]
         unticketed = sum(1 for outcome, _ in before if not outcome.status.has_ticket)
         results.book.beside(
