@@ -27,7 +27,6 @@ from batch_claims.api import (
     RateLimiter,
     RetryPolicy,
     SupportClient,
-    check_base_url,
 )
 from batch_claims.api.client import window_in_detail
 from batch_claims.clock import FakeClock
@@ -42,6 +41,7 @@ from batch_claims.errors import (
     Unconfirmed,
     Unreachable,
 )
+from batch_claims.netloc import check_base_url
 from tests.helpers import PUBLIC_KEY, SECRET_KEY
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.5, jitter=0.0)

@@ -96,6 +96,46 @@ def test_light_commands_start_without_the_heavy_libraries(
     assert loaded == needed
 
 
+BEFORE_THE_READ = """
+import sys
+from batch_claims.cli import cli
+from batch_claims.read import sheet
+
+def stop(*args, **kwargs):
+    print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pandera', 'openpyxl',
+        'numpy', 'requests'}))
+    raise SystemExit(0)
+
+sheet.read_meanwhile = stop
+cli.main(sys.argv[1:], prog_name="batch-claims", standalone_mode=False)
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "submit"])
+def test_a_sheet_starts_being_read_before_the_heavy_libraries_load(
+    tmp_path: Path, command: str
+) -> None:
+    """``validate`` and ``submit --dry-run`` get to the read (which a child does while
+    the process loads pandas and pandera: ``read_meanwhile``) with none of them loaded,
+    nor openpyxl, numpy or requests: the set-up checks before it need none."""
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text("tracking_number,contract_type\n3SSTART0001,own_contract\n")
+    args = [command, str(sheet), "--out", str(tmp_path / "out.xlsx")]
+    if command == "submit":
+        args += ["--dry-run", "--journal", str(tmp_path / "journal.sqlite3")]
+    assert _python(BEFORE_THE_READ, *args) == "[]"
+
+
+def test_the_readers_epochs_are_openpyxls() -> None:
+    """The reader's own day-number epochs (it loads openpyxl only when it reads styles)
+    equal openpyxl's, which ``from_excel`` compares against."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
+
+    from batch_claims.read import book
+
+    assert (book.WINDOWS_EPOCH, book.MAC_EPOCH) == (WINDOWS_EPOCH, CALENDAR_MAC_1904)
+
+
 # --- the results writer ----------------------------------------------------------------
 
 HEADERS = ("Tracking No", "Contract", "Sales price", "Remarks", "Photo")

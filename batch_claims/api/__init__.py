@@ -22,7 +22,6 @@ if TYPE_CHECKING:
         SupportClient,
         TicketResult,
         UploadResult,
-        check_base_url,
     )
     from batch_claims.api.connect import PostLog, connect
     from batch_claims.api.ratelimit import RateLimiter, Slot
@@ -46,7 +45,6 @@ _MODULE_OF = {
     "SupportClient": "client",
     "TicketResult": "client",
     "UploadResult": "client",
-    "check_base_url": "client",
     "PostLog": "connect",
     "connect": "connect",
     "Limit": "ratelimit",
@@ -83,7 +81,6 @@ __all__ = [
     "SupportClient",
     "TicketResult",
     "UploadResult",
-    "check_base_url",
     "classify_request_error",
     "connect",
     "map_request_errors",

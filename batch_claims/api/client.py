@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 import requests
@@ -45,7 +44,6 @@ from batch_claims.errors import (
     BatchClaimsError,
     CannotConnect,
     GaveUp,
-    InputError,
     NotSent,
     NotTheApi,
     RateLimited,
@@ -55,7 +53,7 @@ from batch_claims.errors import (
     Unreachable,
 )
 from batch_claims.limits import Scope
-from batch_claims.netloc import is_loopback
+from batch_claims.netloc import check_base_url
 from batch_claims.redact import redact
 
 log = logging.getLogger(__name__)
@@ -64,36 +62,6 @@ UPLOAD_SCOPES = (Scope.REQUEST, Scope.BURST)
 TICKET_SCOPES = (Scope.TICKET, Scope.REQUEST, Scope.BURST)
 DEFAULT_POLICY = RetryPolicy()
 USER_AGENT = f"batch-claims/{__version__}"
-
-
-def check_base_url(url: str, *, variable: str = "SENDCLOUD_BASE_URL") -> str:
-    """The URL without trailing slash; InputError unless https (or http on loopback)."""
-    text = url.strip().rstrip("/")
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        _ = parts.port
-    except ValueError:
-        raise InputError(f"{variable} is not a usable URL.") from None
-    if parts.username is not None or parts.password is not None:
-        raise InputError(
-            f"{variable} must not contain credentials: set SENDCLOUD_PUBLIC_KEY and "
-            "SENDCLOUD_SECRET_KEY instead."
-        )
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise InputError(
-            f"{variable} must be an https:// URL such as https://panel.sendcloud.sc/api/v3; "
-            f"got {text!r}."
-        )
-    if parts.query or parts.fragment:
-        raise InputError(f"{variable} must not have a query or fragment; got {text!r}.")
-    if parts.scheme.lower() == "http" and not is_loopback(host):
-        raise InputError(
-            f"{variable} uses plain http:// for {host}, so the credentials would cross the "
-            "network unencrypted: use https:// (plain http:// is accepted only for "
-            "loopback hosts: 127.0.0.0/8, ::1 and localhost)."
-        )
-    return text
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from openpyxl.styles.numbers import (
-    BUILTIN_FORMATS,
-    BUILTIN_FORMATS_MAX_SIZE,
-    BUILTIN_FORMATS_REVERSE,
-    is_date_format,
-    is_timedelta_format,
-)
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
-
 from batch_claims.read.archive import local, read_part, xml_parser
 from batch_claims.read.cells import GENERAL, NumberFormat
 from batch_claims.read.strict import shared_strings
+
+# The dates a workbook's day numbers count from (openpyxl's ``WINDOWS_EPOCH`` and
+# ``CALENDAR_MAC_1904``; the same values, so that ``from_excel`` knows them).
+WINDOWS_EPOCH = datetime(1899, 12, 30)
+MAC_EPOCH = datetime(1904, 1, 1)
 
 _WORKBOOK_TYPES = tuple(
     f"application/vnd.{kind}.main+xml"
@@ -137,7 +133,7 @@ def _listing(archive: zipfile.ZipFile) -> _Listing:
             seen_view = True
             active_tab = int(attrs.get("activeTab", "0") or 0)
         elif name == "workbookPr" and attrs.get("date1904", "").lower() in _TRUE:
-            epoch = CALENDAR_MAC_1904
+            epoch = MAC_EPOCH
         elif name == "calcPr" and attrs.get("fullCalcOnLoad", "").lower() in _TRUE:
             calculate = True
     present = [entry for entry in listed if entry[2] in names]
@@ -196,6 +192,15 @@ def _elements(data: bytes) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 def _number_formats(data: bytes) -> tuple[NumberFormat, ...]:
     """Each cell style's number format (``cellXfs``, by index)."""
+    # Here, not at the top: which sheets a workbook has is asked before a run without it.
+    from openpyxl.styles.numbers import (
+        BUILTIN_FORMATS,
+        BUILTIN_FORMATS_MAX_SIZE,
+        BUILTIN_FORMATS_REVERSE,
+        is_date_format,
+        is_timedelta_format,
+    )
+
     custom: dict[int, str] = {}
     style_ids: list[int] = []
     for parent, name, attrs in _elements(data):

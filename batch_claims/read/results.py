@@ -10,8 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-import openpyxl
-
 from batch_claims.columns import CONTRACT_TYPE, TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.errors import InputError
 from batch_claims.outcome import Item, RowOutcome, Status
@@ -34,6 +32,8 @@ from batch_claims.ticket_types import TicketType
 
 def summary_value(results: Path, key: str) -> str | None:
     """A value of the results workbook's Summary sheet (its "key | value" rows)."""
+    import openpyxl  # here: the input check before a run needs none of it
+
     workbook = openpyxl.load_workbook(results, read_only=True)
     try:
         for row in workbook[SUMMARY_SHEET].iter_rows(values_only=True):
@@ -183,6 +183,8 @@ ResultsLine = tuple[int, dict[str, object], tuple[object, ...]]
 def _results_sheet(results: Path) -> tuple[tuple[str, ...], list[ResultsLine]]:
     """The Results sheet, read once: its header, and per line the original row number,
     the line by header, and the cells after our own columns (the input's, then evidence)."""
+    import openpyxl
+
     workbook = openpyxl.load_workbook(results, read_only=True)
     try:
         values_of = workbook[RESULTS_SHEET].iter_rows(values_only=True)

@@ -60,7 +60,7 @@ RUN_STILL_GOING = (
 def check_setup(settings: Settings, *, sandbox: bool, dry_run: bool) -> None:
     """Refuse a set-up that cannot send (exit 2) before the sheet is read: missing
     credentials (a dry run needs only a journal), a base URL that is not usable."""
-    from batch_claims.api.client import check_base_url
+    from batch_claims.netloc import check_base_url
 
     if sandbox:
         return
