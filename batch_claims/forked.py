@@ -42,18 +42,36 @@ class Done(Generic[R]):
 
 
 def can_fork() -> bool:
-    """Whether a child can be forked safely now: Linux, one thread."""
-    return (
-        sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
-    )
+    """Whether a child can be forked safely now: Linux, one thread (as the system counts
+    them: a library's own threads too, which Python's ``threading`` does not see)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and _threads() == 1
+
+
+def _threads() -> int:
+    """The process's threads as the system counts them (``threading``'s count where the
+    system does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return threading.active_count()
 
 
 def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | None]:
     """Run ``there`` in a forked child while ``here`` runs in this process; returns what
     ``here`` returned and, when the child did its part, what ``there`` returned (None
     when it did not, or no child could be forked: then ``there`` may not have run)."""
-    with tempfile.TemporaryFile() as answer:
-        pid = _fork() if can_fork() else None
+    try:
+        answer = tempfile.TemporaryFile() if can_fork() else None
+    except OSError:  # nowhere to leave an answer: this process does it all
+        answer = None
+    if answer is None:
+        return here(), None
+    with answer:
+        pid = _fork()
         if pid == 0:  # the child: never returns to the caller's code
             code = 1
             try:

@@ -4,6 +4,7 @@ writes, and the same when the child cannot do its half."""
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import threading
@@ -128,6 +129,43 @@ def test_no_fork_with_another_thread_running(tmp_path: Path) -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_no_fork_with_a_thread_python_does_not_count(tmp_path: Path) -> None:
+    """A thread started below ``threading`` (as a library's own pool is) counts too."""
+    stop = _thread.allocate_lock()
+    stop.acquire()
+    started = _thread.allocate_lock()
+    started.acquire()
+
+    def wait() -> None:
+        started.release()
+        stop.acquire()
+
+    _thread.start_new_thread(wait, ())
+    started.acquire()
+    try:
+        assert threading.active_count() == 1  # Python's own count misses it
+        assert not forked.can_fork()
+        mark = tmp_path / "child"
+        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, None)
+        assert not mark.exists()
+    finally:
+        stop.release()
+        for _ in range(500):  # until the thread is gone, for the tests after this one
+            if forked.can_fork():
+                break
+            threading.Event().wait(0.01)
+    assert forked.can_fork()
+
+
+def test_numpys_threads_are_not_started() -> None:
+    """batch-claims asks numpy's BLAS for one thread (it uses none), so that pandas,
+    loaded, leaves the process able to fork."""
+    import pandas  # noqa: F401
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert forked.can_fork()
 
 
 def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:

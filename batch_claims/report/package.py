@@ -15,7 +15,8 @@ import io
 import re
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -89,14 +90,22 @@ def _write_sheet(out: zipfile.ZipFile, name: str, part: bytes, rows: SheetRows) 
     info.compress_type = zipfile.ZIP_DEFLATED
     info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # as writestr sets it
     info.file_size = total  # known ahead, so the part gets ZIP64 sizes only if it needs them
-    with out.open(info, "w") as sheet:
-        for chunk in (head, b"<sheetData>"):
-            sheet.write(chunk)
-            digest.update(chunk)
+
+    def chunks() -> Iterator[bytes]:
+        yield head + b"<sheetData>"
         while chunk := data.read(_CHUNK):
+            yield chunk
+        yield b"</sheetData>" + tail
+
+    # Each chunk is hashed by a thread while it is compressed here: zlib and hashlib let
+    # go of the interpreter for a large buffer, so the two run on two cores at once.
+    with out.open(info, "w") as sheet, ThreadPoolExecutor(1) as hasher:
+        hashed: Future[None] | None = None
+        for chunk in chunks():
+            if hashed is not None:
+                hashed.result()
+            hashed = hasher.submit(digest.update, chunk)
             sheet.write(chunk)
-            digest.update(chunk)
-        for chunk in (b"</sheetData>", tail):
-            sheet.write(chunk)
-            digest.update(chunk)
+        if hashed is not None:
+            hashed.result()
     return digest.hexdigest()
