@@ -18,9 +18,15 @@ After ``validate``, the check a second run makes before replacing that results w
 (is it as batch-claims wrote it?) is timed in this process: as the file stands (the
 digest of its parts), and cell by cell as for a file saved again by Excel.
 
-With ``--repeat N`` each timed process (the bare read and each command) runs N times and
-the least time is kept, the largest peak memory: on a shared machine a run is only ever
-slowed by its neighbours, so the least is the nearest to what the code costs.
+With ``--repeat N`` each timed process (the bare read and each command) runs N times, in
+rounds (the bare read, then each command), and the least time is kept, the largest peak
+memory: on a shared machine a run is only ever slowed by its neighbours, so the least
+is the nearest to what the code costs. Each ratio is also given for each round alone
+(runs a minute apart), as the spread the machine's neighbours make.
+
+Peak RSS is the process's or, when larger, that of a child it forked (``os.wait4``
+reports the largest of them); a forked child shares the pages of its parent until
+either writes one, so the two together use less than their sum.
 
 Then the start-up time of ``batch-claims --help`` next to ``python -c pass`` (best of 5).
 Targets (printed, not asserted): 50,000 rows end to end at most 1.5x the bare read; the
@@ -36,9 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import xlsxwriter  # type: ignore[import-untyped]
@@ -164,20 +168,9 @@ def measure(command: list[str], env: dict[str, str]) -> Measured:
     return Measured(seconds, usage.ru_maxrss / 1024, process.returncode)
 
 
-def best_of(
-    repeat: int,
-    command: list[str],
-    env: dict[str, str],
-    before: Callable[[], None] | None = None,
-) -> Measured:
-    """The least time of ``repeat`` runs (the machine is shared: a run can only be slowed
-    by its neighbours, never sped up) and the largest peak memory among them; ``before``
-    runs ahead of each (to remove the last run's results workbook)."""
-    runs: list[Measured] = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        runs.append(measure(command, env))
+def best(runs: list[Measured]) -> Measured:
+    """The least time of several runs (the machine is shared: a run can only be slowed by
+    its neighbours, never sped up) and the largest peak memory among them."""
     fastest = min(runs, key=lambda run: run.seconds)
     return Measured(fastest.seconds, max(run.peak_mb for run in runs), fastest.code)
 
@@ -276,14 +269,6 @@ def main() -> None:
                 f"in photos, journal of {EARLIER_CLAIMS:,} claims "
                 f"(made in {time.perf_counter() - started:.0f} s)"
             )
-            bare = best_of(options.repeat, [python, "-c", BARE_READ, str(sheet)], env)
-            print(f"  bare pandas.read_excel       {bare.seconds:7.2f} s  {bare.peak_mb:6.0f} MB")
-            if has_calamine():
-                fast = measure([python, "-c", CALAMINE_READ, str(sheet)], env)
-                print(
-                    f"  python-calamine read         {fast.seconds:7.2f} s  {fast.peak_mb:6.0f} MB"
-                    f"  (0001000000 reads as {calamine_first_tracking_number(sheet)!r})"
-                )
             commands = {
                 "validate": ["validate", str(sheet), "--photos", str(photos)],
                 "submit --dry-run": [
@@ -296,24 +281,41 @@ def main() -> None:
                     "--dry-run",
                 ],
             }
-            for name, args in commands.items():
-                out = folder / f"{name.split()[0]}.results.xlsx"
-                run = best_of(
-                    options.repeat,
-                    [python, "-m", "batch_claims", *args, "--out", str(out), "--quiet"],
-                    env,
-                    before=partial(out.unlink, missing_ok=True),
+            outs = {name: folder / f"{name.split()[0]}.results.xlsx" for name in commands}
+            # Round after round, the bare read then each command: each ratio is of runs
+            # a minute apart, whatever the machine's neighbours do from one quarter hour
+            # to the next.
+            bares: list[Measured] = []
+            runs: dict[str, list[Measured]] = {name: [] for name in commands}
+            for _ in range(options.repeat):
+                bares.append(measure([python, "-c", BARE_READ, str(sheet)], env))
+                for name, args in commands.items():
+                    outs[name].unlink(missing_ok=True)
+                    command = [python, "-m", "batch_claims", *args, "--out", str(outs[name])]
+                    runs[name].append(measure([*command, "--quiet"], env))
+            bare = best(bares)
+            print(f"  bare pandas.read_excel       {bare.seconds:7.2f} s  {bare.peak_mb:6.0f} MB")
+            if has_calamine():
+                fast = measure([python, "-c", CALAMINE_READ, str(sheet)], env)
+                print(
+                    f"  python-calamine read         {fast.seconds:7.2f} s  {fast.peak_mb:6.0f} MB"
+                    f"  (0001000000 reads as {calamine_first_tracking_number(sheet)!r})"
                 )
+            for name in commands:
+                run = best(runs[name])
                 per_1000[name, rows] = run.seconds / rows * 1000
                 peaks.append(run.peak_mb)
                 ratio = run.seconds / bare.seconds
                 ratios[name] = ratio
+                pairs = zip(runs[name], bares, strict=True)
+                rounds = sorted(m.seconds / b.seconds for m, b in pairs)
+                spread = f" (rounds {rounds[0]:.2f}-{rounds[-1]:.2f})" if len(rounds) > 1 else ""
                 print(
                     f"  {name:<28} {run.seconds:7.2f} s  {run.peak_mb:6.0f} MB  "
-                    f"{per_1000[name, rows]:6.3f} s/1000 rows  {ratio:5.2f}x bare read"
+                    f"{per_1000[name, rows]:6.3f} s/1000 rows  {ratio:5.2f}x bare read{spread}"
                 )
                 if name == "validate":
-                    overwrite_check(out)
+                    overwrite_check(outs[name])
     print("\ntargets")
     largest, smallest = max(sizes), min(sizes)
     for name in ("validate", "submit --dry-run"):
