@@ -216,24 +216,23 @@ class Claim:
     def outcome(self, status: Status, **values: Any) -> RowOutcome:
         """This row's outcome with ``status`` (and ticket id, error, … as given), made
         the cheap way (``assembled``: one per row of a validate or a dry run)."""
-        unknown = values.keys() - _OUTCOME_DEFAULTS.keys()
-        if unknown:
-            raise TypeError(f"RowOutcome has no field {sorted(unknown)[0]!r}")
-        return assembled(
-            RowOutcome,
-            {
-                **_OUTCOME_DEFAULTS,
-                "row": self.row,
-                "tracking_number": self.tracking_number,
-                "contract_type": self.variant.value,
-                "ticket_type": self.ticket_type.value,
-                "status": status,
-                "evidence": self.evidence,
-                "deadline": self.deadline,
-                "window": self.window,
-                **values,
-            },
+        if values and not values.keys() <= _OUTCOME_DEFAULTS.keys():
+            unknown = sorted(values.keys() - _OUTCOME_DEFAULTS.keys())
+            raise TypeError(f"RowOutcome has no field {unknown[0]!r}")
+        made = dict(_OUTCOME_DEFAULTS)
+        made.update(
+            row=self.row,
+            tracking_number=self.tracking_number,
+            contract_type=self.variant.value,
+            ticket_type=self.ticket_type.value,
+            status=status,
+            evidence=self.evidence,
+            deadline=self.deadline,
+            window=self.window,
         )
+        if values:
+            made.update(values)
+        return assembled(RowOutcome, made)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,10 @@ def validate_command(
         with interrupt_while_reading():
             # A big sheet is read meanwhile (``read_meanwhile``).
             folder, table = read_meanwhile(
-                sheet, sheet_name, settings.aliases, lambda: checks_loaded(sheet, photos, settings)
+                sheet,
+                sheet_name,
+                settings.aliases,
+                lambda: checks_loaded(sheet, photos, settings, "batch_claims.report.workbook"),
             )
             from batch_claims.validate.attachments import sha256_of
             from batch_claims.validate.prepare import prepare, refuse_no_rows, validate

@@ -20,6 +20,7 @@ read (exit 2); a journal that fails before anything is sent is exit 2 too
 
 from __future__ import annotations
 
+import importlib
 import signal
 import tempfile
 import uuid
@@ -50,6 +51,14 @@ if TYPE_CHECKING:
     from batch_claims.send.journal import Journal
     from batch_claims.send.stopping import StopSignal
     from batch_claims.validate.prepare import Prepared
+
+# Loaded while a big sheet is read (``read_meanwhile``): what a run needs after.
+_SEND_MODULES = (
+    "batch_claims.send.holdback",
+    "batch_claims.send.journal",
+    "batch_claims.send.plan",
+    "batch_claims.send.submitter",
+)
 
 RUN_STILL_GOING = (
     "the run is still going: this workbook is refreshed every few minutes and replaced "
@@ -101,7 +110,7 @@ def send(
                     sheet,
                     request.sheet_name,
                     settings.aliases,
-                    lambda: checks_loaded(sheet, request.photos, settings),
+                    lambda: checks_loaded(sheet, request.photos, settings, *_SEND_MODULES),
                 )
             from batch_claims.send.holdback import HoldBack
             from batch_claims.send.journal import Journal
@@ -292,11 +301,14 @@ def nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
         raise InputError(f"{exc.message}{note}") from None
 
 
-def checks_loaded(sheet: Path, photos: Path | None, settings: Settings) -> Path | None:
+def checks_loaded(sheet: Path, photos: Path | None, settings: Settings, *also: str) -> Path | None:
     """The photos folder (``default_photos``: an ``InputError`` before any row is
-    checked when one given is unusable), once what checks the rows is loaded."""
+    checked when one given is unusable), once what checks the rows is loaded, and the
+    modules named in ``also`` (what the run needs after, loaded while a sheet is read)."""
     from batch_claims.validate.prepare import default_photos
 
+    for module in also:
+        importlib.import_module(module)
     return default_photos(sheet, photos, settings)
 
 
