@@ -6,11 +6,13 @@ itself."""
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,21 @@ def test_another_zip_reader_accepts_the_package(tmp_path: Path) -> None:
     tested = subprocess.run(["unzip", "-t", str(threads)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "No errors detected" in tested.stdout
+
+
+def test_segments_are_deflated_at_most_a_few_ahead_of_the_one_written() -> None:
+    """However many segments a part has, only ``depth`` are given to the threads ahead
+    of the one being written (each holds its deflated bytes until then)."""
+    started: list[int] = []
+
+    def job(number: int) -> bytes:
+        started.append(number)
+        return bytes([number])
+
+    jobs = (functools.partial(job, n) for n in range(50))
+    with ThreadPoolExecutor(2) as pool:
+        taken = []
+        for data in package._Ahead(pool, jobs, depth=3):
+            assert len(started) <= len(taken) + 3 + 1
+            taken.append(data[0])
+    assert taken == list(range(50))

@@ -19,16 +19,19 @@ from 4 GiB on) is written by ``zipfile`` instead, one part at a time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import itertools
 import os
 import re
 import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -73,18 +76,39 @@ def assemble(package: bytes, rows: Mapping[str, SheetRows], target: Path) -> Non
         return
     digests: dict[str, str] = {}
     with target.open("wb") as file, ThreadPoolExecutor(2) as pool:
-        deflating = {name: sheet.deflating(pool) for name, sheet in sheets.items()}
         out = _Zip(file)
         for name in names:
             if name == CUSTOM_PART:
                 continue
             if name in sheets:
-                digests[name] = out.add(name, sheets[name].chunks(), deflating[name])
+                sheet = sheets[name]
+                digests[name] = out.add(name, sheet.chunks(), _Ahead(pool, sheet.segments()))
             else:
-                digests[name] = out.add(name, [parts[name]], [pool.submit(_deflated, parts[name])])
+                digests[name] = out.add(name, [parts[name]], [_deflated(parts[name])])
         custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), parts_digest(digests).encode())
-        out.add(CUSTOM_PART, [custom], [pool.submit(_deflated, custom)])
+        out.add(CUSTOM_PART, [custom], [_deflated(custom)])
         out.close()
+
+
+class _Ahead:
+    """Jobs done by a pool of threads and taken in order, at most ``depth`` of them
+    given out ahead of the one taken (each holds a segment deflated, so memory stays
+    flat however large the part)."""
+
+    def __init__(
+        self, pool: ThreadPoolExecutor, jobs: Iterator[Callable[[], bytes]], depth: int = 3
+    ) -> None:
+        self.pool = pool
+        self.jobs = jobs
+        self.given = deque(pool.submit(job) for job in itertools.islice(jobs, depth))
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self.given:
+            taken = self.given.popleft()
+            job = next(self.jobs, None)
+            if job is not None:
+                self.given.append(self.pool.submit(job))
+            yield taken.result()
 
 
 class _Sheet:
@@ -113,14 +137,14 @@ class _Sheet:
             yield chunk
         yield self.tail
 
-    def deflating(self, pool: ThreadPoolExecutor) -> list[Future[bytes]]:
-        """The part deflated, a segment to a thread: the segments' data in order make
+    def segments(self) -> Iterator[Callable[[], bytes]]:
+        """The part's segments, each a job that deflates it: their data in order make
         one deflate stream."""
         fd = self.data.fileno()
         starts = range(0, max(self.rows, 1), SEGMENT)
         last = starts[-1]
-        return [
-            pool.submit(
+        for start in starts:
+            yield functools.partial(
                 _deflated_rows,
                 fd,
                 start,
@@ -129,8 +153,6 @@ class _Sheet:
                 self.tail if start == last else b"",
                 start == last,
             )
-            for start in starts
-        ]
 
 
 def _deflated_rows(
@@ -172,7 +194,7 @@ class _Zip:
         self.time = moment.tm_hour << 11 | moment.tm_min << 5 | moment.tm_sec // 2
         self.date = (moment.tm_year - 1980) << 9 | moment.tm_mon << 5 | moment.tm_mday
 
-    def add(self, name: str, plain: Iterable[bytes], deflated: list[Future[bytes]]) -> str:
+    def add(self, name: str, plain: Iterable[bytes], deflated: Iterable[bytes]) -> str:
         """One part: its bytes (``plain``, hashed and checked here) and the same deflated
         (in segments); returns the sha256 of its bytes."""
         encoded = name.encode("utf-8")
@@ -185,8 +207,7 @@ class _Zip:
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
         written = 0
-        for segment in deflated:
-            data = segment.result()
+        for data in deflated:
             self.file.write(data)
             written += len(data)
         end = self.file.tell()
