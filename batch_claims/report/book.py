@@ -126,14 +126,7 @@ class Book:
         try:
 
             def child() -> tuple[list[tuple[StyleKey, int]], list[_Told]]:
-                made: list[tuple[StyleKey, int]] = []
-                style = self.rows._style_index
-
-                def made_here(key: StyleKey) -> int:
-                    made.append((key, style(key)))
-                    return made[-1][1]
-
-                self.rows._style_index = made_here
+                made = self.rows.record_styles()
                 for sheet, half in halves.items():
                     half.take_over(sheet, expected[sheet])
                 there()

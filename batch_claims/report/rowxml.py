@@ -78,6 +78,20 @@ class RowXml:
             found = self._styles[key] = "" if plain else f' s="{self._style_index(key)}"'
         return found
 
+    def record_styles(self) -> list[tuple[StyleKey, int]]:
+        """From now on, each style combination made is also told, with its index, in the
+        list returned (a forked child's, for its parent to make the same: ``Book.beside``)."""
+        made: list[tuple[StyleKey, int]] = []
+        make = self._style_index
+
+        def recorded(key: StyleKey) -> int:
+            index = make(key)
+            made.append((key, index))
+            return index
+
+        self._style_index = recorded
+        return made
+
     def has_style(self, key: StyleKey) -> bool:
         """Whether the style combination is made."""
         return key in self._styles
