@@ -82,11 +82,11 @@ def assemble(package: bytes, rows: Mapping[str, SheetRows], target: Path) -> Non
                 continue
             if name in sheets:
                 sheet = sheets[name]
-                digests[name] = out.add(name, sheet.chunks(), _Ahead(pool, sheet.segments()))
+                digests[name] = out.add(name, _Ahead(pool, sheet.segments()))
             else:
-                digests[name] = out.add(name, [parts[name]], [_deflated(parts[name])])
+                digests[name] = out.add(name, [_deflated(parts[name])])
         custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), parts_digest(digests).encode())
-        out.add(CUSTOM_PART, [custom], [_deflated(custom)])
+        out.add(CUSTOM_PART, [_deflated(custom)])
         out.close()
 
 
@@ -96,13 +96,13 @@ class _Ahead:
     flat however large the part)."""
 
     def __init__(
-        self, pool: ThreadPoolExecutor, jobs: Iterator[Callable[[], bytes]], depth: int = 3
+        self, pool: ThreadPoolExecutor, jobs: Iterator[Callable[[], _Segment]], depth: int = 3
     ) -> None:
         self.pool = pool
         self.jobs = jobs
         self.given = deque(pool.submit(job) for job in itertools.islice(jobs, depth))
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[_Segment]:
         while self.given:
             taken = self.given.popleft()
             job = next(self.jobs, None)
@@ -130,16 +130,16 @@ class _Sheet:
         self.size = len(self.head) + self.rows + len(self.tail)
 
     def chunks(self) -> Iterator[bytes]:
-        """The part's bytes in order."""
+        """The part's bytes in order (for ``zipfile``)."""
         yield self.head
         self.data.seek(0)
         while chunk := self.data.read(_CHUNK):
             yield chunk
         yield self.tail
 
-    def segments(self) -> Iterator[Callable[[], bytes]]:
-        """The part's segments, each a job that deflates it: their data in order make
-        one deflate stream."""
+    def segments(self) -> Iterator[Callable[[], _Segment]]:
+        """The part's segments, each a job that reads and deflates it: their deflated
+        data in order make one deflate stream."""
         fd = self.data.fileno()
         starts = range(0, max(self.rows, 1), SEGMENT)
         last = starts[-1]
@@ -155,30 +155,35 @@ class _Sheet:
             )
 
 
+# A segment of a part: its bytes (in pieces, as read) and the same as raw deflate data.
+_Segment = tuple[list[bytes], bytes]
+
+
 def _deflated_rows(
     fd: int, start: int, length: int, before: bytes, after: bytes, last: bool
-) -> bytes:
-    """A segment of a part as raw deflate data: ``before``, ``length`` bytes of the rows'
-    file from ``start``, ``after``; the stream ended after the ``last`` segment, else
-    flushed to a byte boundary for the next segment to follow."""
+) -> _Segment:
+    """A segment of a part: ``before``, ``length`` bytes of the rows' file from
+    ``start``, ``after``, read once and deflated; the stream ended after the ``last``
+    segment, else flushed to a byte boundary for the next segment to follow."""
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    out = [compressor.compress(before)]
+    plain = [before]
     done = 0
     while done < length:
         chunk = os.pread(fd, min(_CHUNK, length - done), start + done)
         if not chunk:
             raise RuntimeError("the rows' file is shorter than what was written to it")
-        out.append(compressor.compress(chunk))
+        plain.append(chunk)
         done += len(chunk)
-    out.append(compressor.compress(after))
-    out.append(compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
-    return b"".join(out)
+    plain.append(after)
+    deflated = [compressor.compress(piece) for piece in plain]
+    deflated.append(compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
+    return plain, b"".join(deflated)
 
 
-def _deflated(data: bytes) -> bytes:
-    """A whole part as raw deflate data."""
+def _deflated(data: bytes) -> _Segment:
+    """A whole part as one segment."""
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush()
+    return [data], compressor.compress(data) + compressor.flush()
 
 
 class _Zip:
@@ -194,22 +199,21 @@ class _Zip:
         self.time = moment.tm_hour << 11 | moment.tm_min << 5 | moment.tm_sec // 2
         self.date = (moment.tm_year - 1980) << 9 | moment.tm_mon << 5 | moment.tm_mday
 
-    def add(self, name: str, plain: Iterable[bytes], deflated: Iterable[bytes]) -> str:
-        """One part: its bytes (``plain``, hashed and checked here) and the same deflated
-        (in segments); returns the sha256 of its bytes."""
+    def add(self, name: str, segments: Iterable[_Segment]) -> str:
+        """One part, segment after segment (its bytes, hashed here, and the same
+        deflated, written); returns the sha256 of its bytes."""
         encoded = name.encode("utf-8")
         flags = 0 if name.isascii() else 0x800  # the name in UTF-8
         offset = self.file.tell()
         self.file.write(self._header(encoded, flags, 0, 0, 0))
-        digest, crc, size = hashlib.sha256(), 0, 0
-        for chunk in plain:
-            digest.update(chunk)
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
-        written = 0
-        for data in deflated:
-            self.file.write(data)
-            written += len(data)
+        digest, crc, size, written = hashlib.sha256(), 0, 0, 0
+        for plain, deflated in segments:
+            for piece in plain:
+                digest.update(piece)
+                crc = zlib.crc32(piece, crc)
+                size += len(piece)
+            self.file.write(deflated)
+            written += len(deflated)
         end = self.file.tell()
         self.file.seek(offset)
         self.file.write(self._header(encoded, flags, crc, written, size))
