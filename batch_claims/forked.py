@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import PosixPath, PurePath
 from typing import IO, Any, Generic, TypeVar
 
+from batch_claims.heap import collector_off
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -126,15 +128,10 @@ class _Pickler(pickle.Pickler):
 
 
 def _loaded(answer: IO[bytes]) -> Any:
-    """The child's answer read back, the cycle collector paused meanwhile (its passes
-    over the many objects being made cost several times the reading)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    """The child's answer read back, the cycle collector off meanwhile (its passes over
+    the many objects being made cost several times the reading)."""
+    with collector_off():
         return pickle.load(answer)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _fork() -> int | None:

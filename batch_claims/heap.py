@@ -28,12 +28,23 @@ def collector_paused() -> Iterator[None]:
     """The cycle collector paused for the block (after one pass over what is not yet
     set aside), what the block kept set aside from later passes, and the collector as
     it was found, after a failure too."""
-    enabled = gc.isenabled()
     gc.collect()
+    with collector_off():
+        try:
+            yield
+        finally:
+            gc.freeze()  # before the collector is back on
+
+
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """Only the pause: the cycle collector off for the block and left as it was found
+    (a short stage that makes many objects and no garbage: a forked child's answer
+    read back)."""
+    enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
