@@ -23,7 +23,7 @@ from batch_claims import forked
 from batch_claims.errors import InputError
 from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read import sheet as sheet_module
-from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.read.table import SheetTable
 from batch_claims.report import sheets
 from batch_claims.report.book import Book
 from batch_claims.report.fingerprint import PROPERTY, changed_since_written, digest_of
@@ -32,6 +32,7 @@ from batch_claims.send.interfaces import RunInfo
 from batch_claims.settings import Settings
 from batch_claims.validate import prepare as prepare_module
 from tests.helpers import PNG, results_rows, run
+from tests.sheet_fixtures import table as sheet_table
 
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux only")
 
@@ -235,19 +236,10 @@ def _outcome(n: int, cells: tuple[object, ...]) -> RowOutcome:
     )
 
 
-def _sheet(tmp_path: Path, rows: int) -> tuple[SheetTable, list[RowOutcome]]:
-    source = tmp_path / "claims.xlsx"
-    source.write_bytes(b"input")
+def _sheet(rows: int) -> tuple[SheetTable, list[RowOutcome]]:
     cells = [_cells(n) for n in range(rows)]
-    table = SheetTable(
-        source=source,
-        sheet_name="Sheet1",
-        header_row=1,
-        headers=HEADERS,
-        mapping=MAPPING,
-        rows=tuple(SourceRow(row=n + 2, cells=row) for n, row in enumerate(cells)),
-    )
-    return table, [_outcome(n, row) for n, row in enumerate(cells)]
+    built = sheet_table(HEADERS, cells, MAPPING)
+    return built, [_outcome(n, row) for n, row in enumerate(cells)]
 
 
 INFO = RunInfo(
@@ -295,7 +287,7 @@ def test_the_workbook_written_in_halves_is_the_one_written_whole(
 ) -> None:
     """Every part but the dates of the file byte for byte the same (cells, styles,
     comments, widths, filter, dimension), and the fingerprint too."""
-    table, outcomes = _sheet(tmp_path, 1_300)
+    table, outcomes = _sheet(1_300)
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
     assert told == []
     _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
@@ -320,7 +312,7 @@ def test_any_rows_written_in_halves_are_as_written_whole(
     tmp_path_factory: pytest.TempPathFactory, rows: int, statuses: list[Status]
 ) -> None:
     tmp_path = tmp_path_factory.mktemp("halves")
-    table, outcomes = _sheet(tmp_path, rows)
+    table, outcomes = _sheet(rows)
     outcomes = [
         RowOutcome(o.row, o.tracking_number, o.contract_type, statuses[n % len(statuses)])
         if o.status is not Status.INVALID
@@ -336,7 +328,7 @@ def test_a_child_that_fails_leaves_its_half_to_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool]
 ) -> None:
     """The child's half breaks in the child only: the parent writes it, the same."""
-    table, outcomes = _sheet(tmp_path, 400)
+    table, outcomes = _sheet(400)
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
     parent = os.getpid()
     result_values = sheets._result_values
@@ -357,7 +349,7 @@ def test_a_style_the_child_made_alone_leaves_its_half_to_the_parent(
 ) -> None:
     """Had the styles not been made ahead, each process would number a new one its
     own way: the child's rows are then not taken, and the parent writes them."""
-    table, _ = _sheet(tmp_path, 400)
+    table, _ = _sheet(400)
     # The first half's offending cells are one line, the second half's two: each half
     # makes a different style of its own.
     column = {True: "contract_type", False: "additional_remarks"}

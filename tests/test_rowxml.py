@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from batch_claims.redact import register
 from batch_claims.report.fingerprint import Fingerprint, canonical
-from batch_claims.report.rowxml import DATE_FORMATS, TEXT_FORMAT, RowXml, StyleKey
+from batch_claims.report.rowxml import DATE_FORMATS, TEXT_FORMAT, RowXml, StyleKey, _serial
 from batch_claims.report.values import CellValue, excel_value, finite
 
 SECRET = "rowxml-test-secret-7Qv2"
@@ -32,7 +32,6 @@ class Kind(StrEnum):
 
 _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_EPOCH = datetime(1899, 12, 31)
 
 
 class Reference:
@@ -118,22 +117,6 @@ def _inline(text: str) -> str:
     if text[0].isspace() or text[-1].isspace():
         return f'<is><t xml:space="preserve">{text}</t></is>'
     return f"<is><t>{text}</t></is>"
-
-
-def _serial(value: date | time | timedelta) -> float:
-    if isinstance(value, timedelta):
-        return value.days + (value.seconds + value.microseconds / 1e6) / 86_400
-    if isinstance(value, datetime):
-        moment = value.replace(tzinfo=None)
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        moment = datetime.combine(_EPOCH, value.replace(tzinfo=None))
-    delta = moment - _EPOCH
-    days = delta.days + (delta.seconds + delta.microseconds / 1e6) / 86_400
-    if isinstance(value, datetime) and moment.date() == date(1900, 1, 1):
-        days -= 1
-    return days + 1 if days > 59 else days
 
 
 # --- values of every kind -------------------------------------------------------------
