@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import gc
+import hashlib
+import struct
+import subprocess
+import sys
+import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -19,10 +27,14 @@ from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
 from batch_claims.report.atomic import atomic_save
 from batch_claims.report.fingerprint import (
+    CUSTOM_PART,
+    PARTS,
     PROPERTY,
+    STORED,
     changed_since_written,
     digest_of,
     parts_as_written,
+    parts_digest,
 )
 from batch_claims.report.workbook import write_results
 from batch_claims.results_layout import RESULT_COLUMNS
@@ -426,6 +438,134 @@ def test_a_cell_changed_inside_the_file_is_seen_though_the_properties_stay(
                 assert b"3SABC005" in part
                 part = part.replace(b"3SABC005", b"3SABC055")
             target.writestr(info, part)
+    assert not parts_as_written(edited)
+    assert changed_since_written(edited) == "was changed since batch-claims wrote it"
+
+
+def _rewritten(source: Path, target: Path, custom: Callable[[bytes], bytes]) -> None:
+    """``source`` copied part by part by ``zipfile`` (each part compressed anew), its
+    custom properties changed by ``custom``."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            part = old.read(info.filename)
+            new.writestr(info.filename, custom(part) if info.filename == CUSTOM_PART else part)
+
+
+def test_a_workbook_as_written_is_known_without_inflating_a_part(
+    written: tuple[Path, SheetTable], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts' compressed bytes are compared, as they lie in the file: no part is
+    inflated but the small one that holds the digests (at 50,000 rows the others are
+    138 MB of XML, half a second each time a run checked its output), and no cell is
+    read."""
+    opened = zipfile.ZipFile.open
+
+    def only_the_digests(archive: zipfile.ZipFile, name: object, *args: Any) -> Any:
+        assert name == CUSTOM_PART, f"{name} was inflated"
+        return opened(archive, name, *args)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", only_the_digests)
+    assert parts_as_written(written[0])
+    assert changed_since_written(written[0]) is None
+
+
+def test_a_workbook_as_written_is_known_without_loading_openpyxl(
+    written: tuple[Path, SheetTable],
+) -> None:
+    """openpyxl (a quarter of a second to import) is loaded only to compare cells."""
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from batch_claims.report.fingerprint import changed_since_written\n"
+        "assert changed_since_written(Path(sys.argv[1])) is None\n"
+        "assert 'openpyxl' not in sys.modules, 'openpyxl loaded'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(written[0])], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _data_spans(path: Path) -> list[tuple[str, int, int]]:
+    """Where each part's compressed bytes lie in the file (but the custom properties)."""
+    spans = []
+    with zipfile.ZipFile(path) as archive, path.open("rb") as file:
+        for info in archive.infolist():
+            if info.filename == CUSTOM_PART:
+                continue
+            file.seek(info.header_offset + 26)
+            name_length, extra_length = struct.unpack("<HH", file.read(4))
+            start = info.header_offset + 30 + name_length + extra_length
+            spans.append((info.filename, start, info.compress_size))
+    return spans
+
+
+# The workbook is written once for all examples; each changes a copy of it.
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_byte_of_any_part_changed_is_not_as_written(
+    written: tuple[Path, SheetTable], tmp_path: Path, data: st.DataObject
+) -> None:
+    """Whatever byte of whichever part's compressed data changes (to any other value),
+    the parts are no longer as written, and the cells decide."""
+    spans = _data_spans(written[0])
+    name, start, length = data.draw(st.sampled_from([s for s in spans if s[2]]), label="part")
+    offset = data.draw(st.integers(0, length - 1), label="offset")
+    raw = bytearray(written[0].read_bytes())
+    raw[start + offset] ^= data.draw(st.integers(1, 255), label="xor")
+    changed = tmp_path / "changed.xlsx"
+    changed.write_bytes(bytes(raw))
+    assert not parts_as_written(changed)
+
+
+def test_a_part_named_twice_or_cut_short_is_not_as_written(
+    written: tuple[Path, SheetTable], tmp_path: Path
+) -> None:
+    out = written[0]
+    twice = tmp_path / "twice.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        with zipfile.ZipFile(out) as old, zipfile.ZipFile(twice, "w") as new:
+            for info in old.infolist():
+                new.writestr(info, old.read(info.filename))
+            new.writestr("xl/styles.xml", b"<styleSheet/>")
+    assert not parts_as_written(twice)
+    name, start, length = max(_data_spans(out), key=lambda span: span[2])
+    short = tmp_path / "short.xlsx"
+    short.write_bytes(out.read_bytes()[: start + length // 2])
+    assert not parts_as_written(short)
+
+
+def test_a_workbook_from_an_earlier_batch_claims_is_checked_by_its_inflated_parts(
+    written: tuple[Path, SheetTable], tmp_path: Path
+) -> None:
+    """A workbook an earlier batch-claims wrote keeps the digest of its parts' inflated
+    bytes (``PARTS``): still known as written, and an edit in it still seen."""
+    with zipfile.ZipFile(written[0]) as archive:
+        inflated = {
+            info.filename: hashlib.sha256(archive.read(info)).hexdigest()
+            for info in archive.infolist()
+            if info.filename != CUSTOM_PART
+        }
+    stored = _stored(written[0], STORED)
+
+    def earlier(custom: bytes) -> bytes:
+        return custom.replace(STORED.encode(), PARTS.encode()).replace(
+            stored.encode(), parts_digest(inflated).encode()
+        )
+
+    before = tmp_path / "earlier.xlsx"
+    _rewritten(written[0], before, earlier)
+    assert parts_as_written(before)
+    assert changed_since_written(before) is None
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(before) as old, zipfile.ZipFile(edited, "w") as new:
+        for info in old.infolist():
+            part = old.read(info.filename)
+            if info.filename == "xl/worksheets/sheet3.xml":
+                part = part.replace(b"3SABC005", b"3SABC055")
+            new.writestr(info, part)
     assert not parts_as_written(edited)
     assert changed_since_written(edited) == "was changed since batch-claims wrote it"
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from batch_claims import forked
-from batch_claims.report.fingerprint import PARTS, PROPERTY, Fingerprint, encoded, row_text
+from batch_claims.report.fingerprint import PROPERTY, STORED, Fingerprint, encoded, row_text
 from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
 from batch_claims.report.rowxml import Cell, RowXml, StyleKey
 
@@ -99,7 +99,7 @@ class Book:
             for sheet in self.sheets:
                 sheet.feed_held()
             self.workbook.set_custom_property(PROPERTY, self.fingerprint.hexdigest(), "text")
-            self.workbook.set_custom_property(PARTS, PLACEHOLDER, "text")
+            self.workbook.set_custom_property(STORED, PLACEHOLDER, "text")
             self.workbook.close()
             rows = {sheet.part: sheet.rows_xml() for sheet in self.sheets}
             assemble(self._package.getvalue(), rows, path)

@@ -1,11 +1,12 @@
 """The results workbook's package put together: XlsxWriter's parts (styles, comments,
 chart, frozen and filtered headers, column widths, document properties) around the rows
-``rowxml`` wrote, and the digest of the parts stored beside the cells' fingerprint.
+``rowxml`` wrote, and the digest of the parts as stored (``fingerprint.STORED``) beside
+the cells' fingerprint.
 
 XlsxWriter writes the workbook with no cells into memory; each worksheet part then gets
 its ``<sheetData>`` (from the rows' temporary file) and its ``<dimension>``, and every
-part is copied to the target file, hashed on the way. The custom properties part,
-written last, gets that digest in place of ``PLACEHOLDER``.
+part is compressed into the target file, its compressed bytes hashed on the way. The
+custom properties part, written last, gets the digest in place of ``PLACEHOLDER``.
 
 Compressing the rows is most of the time it takes (133 MB of XML at 50,000 rows), so the
 worksheet parts are cut into segments of ``SEGMENT`` bytes, deflated by two threads at
@@ -36,7 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from batch_claims.report.fingerprint import CUSTOM_PART, parts_digest
+from batch_claims.report.fingerprint import (
+    CUSTOM_PART,
+    stored_digest,
+    stored_entries,
+    stored_entry,
+)
 
 PLACEHOLDER = "batch-claims-parts-digest-to-come"
 _SHEET_DATA = re.compile(rb"<sheetData/>|<sheetData>.*?</sheetData>", re.DOTALL)
@@ -74,18 +80,17 @@ def assemble(package: bytes, rows: Mapping[str, SheetRows], target: Path) -> Non
     if size >= _ZIP32 or len(names) >= 0xFFFF:
         _assemble_one_by_one(parts, sheets, target)
         return
-    digests: dict[str, str] = {}
+    entries: list[str] = []
     with target.open("wb") as file, ThreadPoolExecutor(2) as pool:
         out = _Zip(file)
         for name in names:
             if name == CUSTOM_PART:
                 continue
             if name in sheets:
-                sheet = sheets[name]
-                digests[name] = out.add(name, _Ahead(pool, sheet.segments()))
+                entries.append(out.add(name, _Ahead(pool, sheets[name].segments())))
             else:
-                digests[name] = out.add(name, [_deflated(parts[name])])
-        custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), parts_digest(digests).encode())
+                entries.append(out.add(name, [_deflated(parts[name])]))
+        custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), stored_digest(entries).encode())
         out.add(CUSTOM_PART, [_deflated(custom)])
         out.close()
 
@@ -200,8 +205,8 @@ class _Zip:
         self.date = (moment.tm_year - 1980) << 9 | moment.tm_mon << 5 | moment.tm_mday
 
     def add(self, name: str, segments: Iterable[_Segment]) -> str:
-        """One part, segment after segment (its bytes, hashed here, and the same
-        deflated, written); returns the sha256 of its bytes."""
+        """One part, segment after segment (its bytes and the same deflated, written
+        and hashed); returns its ``stored_entry``."""
         encoded = name.encode("utf-8")
         flags = 0 if name.isascii() else 0x800  # the name in UTF-8
         offset = self.file.tell()
@@ -209,9 +214,9 @@ class _Zip:
         digest, crc, size, written = hashlib.sha256(), 0, 0, 0
         for plain, deflated in segments:
             for piece in plain:
-                digest.update(piece)
                 crc = zlib.crc32(piece, crc)
                 size += len(piece)
+            digest.update(deflated)
             self.file.write(deflated)
             written += len(deflated)
         end = self.file.tell()
@@ -241,7 +246,8 @@ class _Zip:
             )
             + encoded
         )
-        return digest.hexdigest()
+        listed = (zipfile.ZIP_DEFLATED, crc, written, size)
+        return stored_entry(name, listed, digest.hexdigest())
 
     def _header(self, name: bytes, flags: int, crc: int, deflated: int, size: int) -> bytes:
         return (
@@ -276,8 +282,7 @@ def _assemble_one_by_one(
     parts: Mapping[str, bytes], sheets: Mapping[str, _Sheet], target: Path
 ) -> None:
     """``assemble`` by Python's ``zipfile`` (ZIP64 where a size needs it), one part at
-    a time."""
-    digests: dict[str, str] = {}
+    a time; the parts' compressed bytes are hashed from the file once written."""
     with zipfile.ZipFile(
         target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
     ) as out:
@@ -285,17 +290,21 @@ def _assemble_one_by_one(
             if name == CUSTOM_PART:
                 continue
             if name in sheets:
-                digests[name] = _write_sheet(out, name, sheets[name])
+                _write_sheet(out, name, sheets[name])
             else:
                 out.writestr(name, part)
-                digests[name] = hashlib.sha256(part).hexdigest()
-        custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), parts_digest(digests).encode())
+        if out.fp is not None:
+            out.fp.flush()
+        with target.open("rb") as written:
+            entries = stored_entries(written, out.infolist())
+        if entries is None:
+            raise RuntimeError(f"{target} does not read back as it was written")
+        custom = parts[CUSTOM_PART].replace(PLACEHOLDER.encode(), stored_digest(entries).encode())
         out.writestr(CUSTOM_PART, custom)
 
 
-def _write_sheet(out: zipfile.ZipFile, name: str, sheet: _Sheet) -> str:
-    """Write one worksheet part with its rows; returns the sha256 of what was written."""
-    digest = hashlib.sha256()
+def _write_sheet(out: zipfile.ZipFile, name: str, sheet: _Sheet) -> None:
+    """Write one worksheet part with its rows."""
     info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # as writestr sets it
@@ -303,5 +312,3 @@ def _write_sheet(out: zipfile.ZipFile, name: str, sheet: _Sheet) -> str:
     with out.open(info, "w") as part:
         for chunk in sheet.chunks():
             part.write(chunk)
-            digest.update(chunk)
-    return digest.hexdigest()
