@@ -718,8 +718,14 @@ EXAMPLE_ROW: Mapping[str, str] = {
 }
 
 
+_NOT_FOLDED = re.compile(r"[^0-9a-z]")
+
+
 def normalise_header(text: str) -> str:
     """Fold a header for matching: no case, accents, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+    text = str(text)
+    if text.isascii():  # nothing to decompose, and casefold is lower: the same, faster
+        return _NOT_FOLDED.sub("", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text)
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^0-9a-z]", "", without_accents.casefold())
+    return _NOT_FOLDED.sub("", without_accents.casefold())

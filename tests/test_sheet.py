@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -167,6 +169,15 @@ def test_header_matching_ignores_case_spaces_punctuation_and_accents() -> None:
     lookup = headers.header_lookup()
     for header in ("TRACKING-NUMBER ", "Tracking No.", "tracking_number", "Numéro de suivi"):
         assert lookup[normalise_header(header)] == "tracking_number"
+
+
+@given(st.text(st.characters(max_codepoint=127)) | st.text())
+def test_a_header_folds_the_same_by_the_ascii_shortcut(text: str) -> None:
+    """ASCII text skips the Unicode decomposition (the tracking-number cell of every row
+    is folded): the same key as the general fold gives, for any text."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert normalise_header(text) == re.sub(r"[^0-9a-z]", "", without_accents.casefold())
 
 
 def test_no_built_in_alias_means_two_columns() -> None:
