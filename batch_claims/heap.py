@@ -48,3 +48,10 @@ def collector_off() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def set_aside() -> None:
+    """What the process holds now set aside from the collector's later passes, as a
+    stage's keepings are at its end: for what a forked child sent back outside a stage
+    (the sheet read meanwhile), kept for the whole run."""
+    gc.freeze()

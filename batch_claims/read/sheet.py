@@ -11,13 +11,15 @@ A big sheet is read by a forked child while the process loads what checking it n
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 from batch_claims import forked
 from batch_claims.errors import InputError
+from batch_claims.heap import set_aside
 from batch_claims.read.headers import header_lookup
-from batch_claims.read.table import SheetTable
+from batch_claims.read.table import SheetTable, SourceRow
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
@@ -44,8 +46,29 @@ def read_meanwhile(
         big = False
     if not big:
         return meanwhile(), None
-    result, done = forked.beside(lambda: read_sheet(path, sheet_name, aliases), meanwhile)
-    return result, None if done is None else done.value
+    result, done = forked.beside(lambda: _sent(read_sheet(path, sheet_name, aliases)), meanwhile)
+    if done is None:
+        return result, None
+    table = _received(done.value)
+    set_aside()  # kept for the run: the collector's passes need not walk its cells
+    return result, table
+
+
+# A table as the child sends it: without its rows, then their numbers and their cells.
+_Sent = tuple[SheetTable, list[int], list[tuple[object, ...]]]
+
+
+def _sent(table: SheetTable) -> _Sent:
+    """The table in the form that pickles fastest: tens of thousands of plain lists and
+    tuples rather than dataclass instances (half the time it takes to send and read
+    them back)."""
+    rows = table.rows
+    return replace(table, rows=()), [row.row for row in rows], [row.cells for row in rows]
+
+
+def _received(sent: _Sent) -> SheetTable:
+    table, numbers, cells = sent
+    return replace(table, rows=tuple(map(SourceRow, numbers, cells)))
 
 
 def read_sheet(
