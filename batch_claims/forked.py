@@ -10,22 +10,29 @@ start) leaves its part undone, and the caller does it itself: sharing the work c
 a run faster, never different.
 
 A fork is only safe from a process with one thread (a lock another thread held stays
-held in the child), so ``beside`` forks only then, on Linux, and otherwise runs the
-parent's part alone.
+held in the child), so ``beside`` and ``shared`` fork only then, on Linux, and
+otherwise do all the work here.
+
+Two ways to share: ``beside`` runs two given parts at once; ``shared`` deals out many
+like pieces of work, each process taking the next one left as it finishes one (so the
+one the machine lets run faster does more), the child's results read back here piece by
+piece between this process's own, so reading them is shared out too.
 """
 
 from __future__ import annotations
 
 import copyreg
 import gc
+import io
 import operator
 import os
 import pickle
 import signal
+import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PosixPath, PurePath
 from typing import IO, Any, Generic, TypeVar
@@ -75,19 +82,12 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
     with answer:
         pid = _fork()
         if pid == 0:  # the child: never returns to the caller's code
-            code = 1
-            try:
-                # A signal stops the child quietly (not through the handlers of the
-                # run, which speak to the user); the parent does what it says.
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                # A child lives seconds: its garbage goes with it, uncollected.
-                gc.disable()
+
+            def answered() -> None:
                 _Pickler(answer, protocol=pickle.HIGHEST_PROTOCOL).dump(there())
                 answer.flush()  # the child ends without flushing what it leaves
-                code = 0
-            finally:
-                os._exit(code)
+
+            _child(answered)
         try:
             result = here()
             if pid is None:
@@ -104,6 +104,146 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
             return result, Done(_loaded(answer))
         except Exception:  # an answer that does not read back: the part is undone
             return result, None
+
+
+# ``shared``: at most this many pieces (each dealt out as two bytes on a pipe, all of
+# them written before the fork, far below what a pipe holds).
+MAX_PIECES = 4096
+_TOKEN = struct.Struct("<H")  # a piece's number, as dealt out
+_SENT = struct.Struct("<HQQ")  # a piece the child sent back: its number, where its answer is
+
+
+def shared(pieces: int, do: Callable[[int], R]) -> list[R]:
+    """``[do(0), do(1), …, do(pieces - 1)]``, the pieces shared with a forked child:
+    each process takes the next piece nobody took as it finishes one, and the child's
+    answers are read back here between this process's own pieces. A piece the child
+    took but did not send back (it failed, or was signalled) is done here after."""
+    if not 0 <= pieces <= MAX_PIECES:
+        raise ValueError(f"{pieces} pieces: from 0 to {MAX_PIECES}")
+    if pieces < 2 or not can_fork():
+        return [do(piece) for piece in range(pieces)]
+    try:
+        answer = tempfile.TemporaryFile()
+        dealt, deal = os.pipe()
+        told, tell = os.pipe()
+    except OSError:
+        return [do(piece) for piece in range(pieces)]
+    done: dict[int, R] = {}
+    opened = {dealt, deal, told, tell}
+
+    def close(fd: int) -> None:
+        opened.discard(fd)
+        os.close(fd)
+
+    with answer:
+        try:
+            os.write(deal, b"".join(_TOKEN.pack(piece) for piece in range(pieces)))
+            close(deal)  # once the pieces dealt are all taken, a read finds the end
+            pid = _fork()
+            if pid == 0:
+                close(told)
+                _child(lambda: _pieces_sent(dealt, do, answer.fileno(), tell))
+            close(tell)  # the child's end closes the last: the answers' end is heard
+            if pid is not None:
+                try:
+                    heard = _Heard(told, answer.fileno())
+                    for piece in _taken(dealt):
+                        done[piece] = do(piece)
+                        done.update(heard.answers(wait=False))
+                    done.update(heard.answers(wait=True))
+                    os.waitpid(pid, 0)
+                except BaseException:  # no child outlives a failure or a signal here
+                    _end(pid)
+                    raise
+        finally:
+            for fd in list(opened):
+                close(fd)
+    # The pieces nobody sent back (all of them when no child could be forked).
+    return [done[piece] if piece in done else do(piece) for piece in range(pieces)]
+
+
+def _taken(dealt: int) -> Iterator[int]:
+    """The pieces this process takes, one after the other, until none is left."""
+    while token := os.read(dealt, _TOKEN.size):
+        yield _TOKEN.unpack(token)[0]
+
+
+def _pieces_sent(dealt: int, do: Callable[[int], Any], answer: int, tell: int) -> None:
+    """The child's part of ``shared``: each piece taken, done, its answer written to the
+    ``answer`` file and where it is told on the ``tell`` pipe (one write of a few bytes,
+    which a pipe never splits)."""
+    position = 0
+    for piece in _taken(dealt):
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(do(piece))
+        data = buffer.getbuffer()
+        written = 0
+        while written < len(data):  # the child alone moves the file's offset
+            written += os.write(answer, data[written:])
+        os.write(tell, _SENT.pack(piece, position, position + written))
+        position += written
+
+
+class _Heard:
+    """The child's answers, as it tells them on the pipe: each read from the answer
+    file by position (the child's offset in it is left alone) and loaded."""
+
+    def __init__(self, told: int, answer: int) -> None:
+        self.told = told
+        self.answer = answer
+        self.buffer = b""
+        self.closed = False
+
+    def answers(self, wait: bool) -> dict[int, Any]:
+        """The answers told since last asked: those told so far, or (``wait``) all,
+        up to the child's end."""
+        os.set_blocking(self.told, wait)
+        while not self.closed:
+            try:
+                chunk = os.read(self.told, 64 * _SENT.size)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self.closed = True
+            self.buffer += chunk
+        found: dict[int, Any] = {}
+        whole = len(self.buffer) - len(self.buffer) % _SENT.size
+        for offset in range(0, whole, _SENT.size):
+            piece, start, end = _SENT.unpack_from(self.buffer, offset)
+            try:
+                found[piece] = _loaded(io.BytesIO(_read_at(self.answer, start, end)))
+            except Exception:  # an answer that does not read back: done here after
+                continue
+        self.buffer = self.buffer[whole:]
+        return found
+
+
+def _read_at(fd: int, start: int, end: int) -> bytes:
+    parts = []
+    while start < end:
+        part = os.pread(fd, end - start, start)
+        if not part:
+            raise EOFError("the answer file ends early")
+        parts.append(part)
+        start += len(part)
+    return b"".join(parts)
+
+
+def _child(work: Callable[[], None]) -> None:
+    """A forked child's life: ``work``, then its end, with code 0 when it ran to the
+    end (never a return to the caller's code)."""
+    code = 1
+    try:
+        # A signal stops the child quietly (not through the handlers of the run,
+        # which speak to the user); the parent does what it says.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # A child lives seconds: its garbage goes with it, uncollected.
+        gc.disable()
+        work()
+        code = 0
+    finally:
+        os._exit(code)
 
 
 class _Pickler(pickle.Pickler):

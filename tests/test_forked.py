@@ -7,9 +7,11 @@ from __future__ import annotations
 import _thread
 import gc
 import os
+import pickle
 import signal
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -188,6 +190,132 @@ def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
     child = int(started.read_text())
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(child, os.WNOHANG)
+
+
+# ---------------------------------------------------------------- forked.shared
+
+
+def _started_together(tmp_path: Path, parent: int) -> Callable[[], None]:
+    """Called as each piece starts: the parent's first piece waits (up to a minute) for
+    the child to have taken one, so that both do some pieces however the machine
+    schedules them."""
+    mark = tmp_path / "child started"
+
+    def starting() -> None:
+        if os.getpid() != parent:
+            mark.touch()
+            return
+        for _ in range(6000):
+            if mark.exists():
+                return
+            threading.Event().wait(0.01)
+
+    return starting
+
+
+@settings(max_examples=15, deadline=None)
+@given(pieces=st.integers(0, 40))
+def test_shared_pieces_come_back_in_order(
+    tmp_path_factory: pytest.TempPathFactory, pieces: int
+) -> None:
+    """Any number of pieces: every answer in its place, each piece done once, by one
+    process or the other; the child sends its pieces back as it does them."""
+    parent = os.getpid()
+    starting = _started_together(tmp_path_factory.mktemp("shared"), parent)
+
+    def do(piece: int) -> tuple[int, int, Path]:
+        starting()
+        return piece, os.getpid(), Path("/photos", f"{piece}.png")
+
+    answers = forked.shared(pieces, do)
+    assert [(a[0], a[2]) for a in answers] == [(n, Path(f"/photos/{n}.png")) for n in range(pieces)]
+    pids = {a[1] for a in answers}
+    assert parent in pids or pieces == 0
+    if pieces >= 2:
+        assert len(pids) == 2  # the child did some
+
+
+@pytest.mark.parametrize("how", ["raises", "exits", "killed", "unpicklable", "interrupted"])
+@pytest.mark.parametrize("after", [0, 3])
+def test_shared_pieces_the_child_does_not_send_are_done_here(how: str, after: int) -> None:
+    """The child fails at its first piece or after sending three: what it sent is
+    kept, the rest (the piece it failed at too) is done here, the same."""
+    parent = os.getpid()
+    count = [0]
+
+    def do(piece: int) -> object:
+        if os.getpid() == parent:
+            return piece
+        count[0] += 1
+        if count[0] > after:
+            if how == "raises":
+                raise RuntimeError("child broke")
+            if how == "exits":
+                os._exit(3)
+            if how == "killed":
+                os.kill(os.getpid(), 9)
+            if how == "interrupted":
+                os.kill(os.getpid(), signal.SIGINT)
+            return lambda: None  # does not pickle
+        threading.Event().wait(0.02)  # the parent takes pieces meanwhile
+        return piece
+
+    assert forked.shared(30, do) == list(range(30))
+
+
+def test_shared_an_answer_that_does_not_load_is_done_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parent = os.getpid()
+    loaded = forked._loaded
+
+    def broken(answer: Any) -> Any:
+        value = loaded(answer)
+        if value[1] != parent and value[0] % 2:
+            raise pickle.UnpicklingError("broken")
+        return value
+
+    monkeypatch.setattr(forked, "_loaded", broken)
+    answers = forked.shared(20, lambda piece: (piece, os.getpid()))
+    assert [a[0] for a in answers] == list(range(20))
+    assert all(a[1] == parent for a in answers if a[0] % 2)
+
+
+def test_shared_without_a_child_does_every_piece_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    parent = os.getpid()
+    assert forked.shared(5, lambda piece: (piece, os.getpid())) == [(n, parent) for n in range(5)]
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(forked, "_fork", lambda: None)  # no process left to fork
+    assert forked.shared(5, lambda piece: (piece, os.getpid())) == [(n, parent) for n in range(5)]
+    with pytest.raises(ValueError):
+        forked.shared(forked.MAX_PIECES + 1, lambda piece: piece)
+
+
+def test_shared_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
+    parent = os.getpid()
+    started = tmp_path / "started"
+
+    def do(piece: int) -> None:
+        if os.getpid() != parent:
+            (tmp_path / "pid").write_text(str(os.getpid()))
+            (tmp_path / "pid").rename(started)
+            threading.Event().wait(60)  # would outlive the test, were it not stopped
+        while not started.exists():
+            os.sched_yield()
+        raise ValueError("parent broke")
+
+    with pytest.raises(ValueError, match="parent broke"):
+        forked.shared(10, do)
+    child = int(started.read_text())
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_shared_leaves_no_descriptor_open() -> None:
+    before = set(os.listdir("/proc/self/fd"))
+    assert forked.shared(10, lambda piece: piece) == list(range(10))
+    assert set(os.listdir("/proc/self/fd")) == before
 
 
 # ---------------------------------------------------------------- the results workbook
@@ -432,9 +560,27 @@ def _claims_sheet(folder: Path, rows: int) -> tuple[Path, Path]:
 
 
 def _prepared(sheet: Path, photos: Path, halves: bool) -> Any:
+    """The sheet prepared in one go, or (``halves``) in pieces of 10 rows shared with a
+    child."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(prepare_module, "BESIDE_ROWS", 2 if halves else 10**9)
+        patch.setattr(prepare_module, "PIECE_ROWS", 10)
         return prepare_module.prepare(sheet, photos, Settings(), today=date(2026, 2, 20))
+
+
+@pytest.fixture
+def child_pieces(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pieces of ``forked.shared`` the child sent back."""
+    heard: list[int] = []
+    answers = forked._Heard.answers
+
+    def spy(self: Any, wait: bool) -> dict[int, Any]:
+        found = answers(self, wait)
+        heard.extend(found)
+        return found
+
+    monkeypatch.setattr(forked._Heard, "answers", spy)
+    return heard
 
 
 @pytest.fixture
@@ -452,16 +598,25 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return seen
 
 
-def test_rows_checked_in_halves_are_as_checked_in_one_go(
-    tmp_path: Path, children: list[bool]
+def test_rows_checked_in_pieces_are_as_checked_in_one_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child_pieces: list[int]
 ) -> None:
     """Every row's claim or outcome (documents, checklist, deadline), and every notice
-    (a flat file passed over, claim windows), in the same order."""
+    (a flat file passed over, claim windows), in the same order, whichever process
+    checked which piece of rows."""
     sheet, photos = _claims_sheet(tmp_path, 240)
     whole = _prepared(sheet, photos, halves=False)
-    assert children == []
+    assert child_pieces == []
+    starting = _started_together(tmp_path, os.getpid())
+    item = prepare_module._item
+
+    def started(*args: Any) -> Any:
+        starting()
+        return item(*args)
+
+    monkeypatch.setattr(prepare_module, "_item", started)
     halves = _prepared(sheet, photos, halves=True)
-    assert children == [True]
+    assert 0 < len(child_pieces) < 24
     assert halves.items == whole.items
     assert (halves.warnings, halves.facts, halves.sheet_problems) == (
         whole.warnings,
@@ -476,26 +631,32 @@ def test_rows_checked_in_halves_are_as_checked_in_one_go(
     assert any(claim.deadline is not None for claim in whole.claims[60:])
 
 
+@pytest.mark.parametrize("after", [0, 25])
 def test_a_child_that_fails_leaves_its_rows_to_the_parent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, children: list[bool]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child_pieces: list[int], after: int
 ) -> None:
-    """The child stops half way (not an error of one row: the whole process): the
-    parent checks its rows, the same; and a row's own error is that row's either way."""
+    """The child stops at its first row or in its third piece (not an error of one row:
+    the whole process): the parent checks the rows it did not send back, the same; and
+    a row's own error is that row's either way."""
     sheet, photos = _claims_sheet(tmp_path, 120)
     parent = os.getpid()
     item = prepare_module._item
+    count = [0]
 
     def odd(source: Any, *args: Any) -> Any:
         if source.row == 7:
             raise ValueError("this row alone")
-        if os.getpid() != parent and source.row == 100:
-            raise KeyboardInterrupt  # as a signal would stop the child
+        if os.getpid() != parent:
+            count[0] += 1
+            if count[0] > after:
+                raise KeyboardInterrupt  # as a signal would stop the child
+            threading.Event().wait(0.002)  # the parent takes pieces meanwhile
         return item(source, *args)
 
     monkeypatch.setattr(prepare_module, "_item", odd)
     whole = _prepared(sheet, photos, halves=False)
     halves = _prepared(sheet, photos, halves=True)
-    assert children == [False]
+    assert len(child_pieces) <= after // 10
     assert halves.items == whole.items
     assert halves.warnings == whole.warnings
     assert whole.items[5].error_code == "internal_error"  # row 7

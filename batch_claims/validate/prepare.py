@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from batch_claims import forked
 from batch_claims.columns import TRACKING_NUMBER, Variant
@@ -47,13 +48,14 @@ from batch_claims.validate.rows import ParsedRow, reading_notices, validate_tabl
 from batch_claims.validate.type_checks import sheet_type_notice
 from batch_claims.validate.windows import Judged, window_notices, with_window
 
-# From this many rows on, the later rows' items are made by a forked child meanwhile,
-# this process making this share of the rows: the larger, as the child also pickles its
-# items (about 40% of the time it takes to make them) before this process reads them.
+# From this many rows on, the rows' items are made in pieces of at least ``PIECE_ROWS``
+# rows shared with a forked child (``forked.shared``): each process takes the next piece
+# as it finishes one, and reads the child's items back between its own pieces.
 BESIDE_ROWS = 2_000
-HERE = 0.6
+PIECE_ROWS = 500
 # A part of the rows' items, the notices about their files, their claim windows judged.
 _Made = tuple[list[Item], list[str], list[Judged]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -172,16 +174,17 @@ def _prepare(
     if len(pending) < BESIDE_ROWS:
         items, notices, judged = made(pending)
     else:
-        # The later rows' documents are found by a forked child meanwhile (``forked``).
-        first = deque(pending.popleft() for _ in range(int(len(pending) * HERE)))
+        # The rows' documents are found in pieces shared with a forked child (``forked``).
         if index.root is not None:
             index.listing(index.root)  # listed once, before the child copies the index
-        (items, notices, judged), done = forked.beside(lambda: made(pending), lambda: made(first))
-        rest = made(pending) if done is None else done.value
-        pending.clear()  # the child's rows, done there
-        items += rest[0]
-        notices += rest[1]
-        judged += rest[2]
+        size = max(PIECE_ROWS, -(-len(pending) // forked.MAX_PIECES))
+        pieces = [deque(_taken(pending, size)) for _ in range(0, len(pending), size)]
+        items, notices, judged = [], [], []
+        for part in forked.shared(len(pieces), lambda number: made(pieces[number])):
+            items += part[0]
+            notices += part[1]
+            judged += part[2]
+        del pieces  # the child's rows, done there
     warnings = (
         *notices,
         *shared_evidence_warnings(items),
@@ -197,6 +200,12 @@ def _prepare(
     if table.encoding:
         facts["csv_encoding"] = table.encoding
     return Prepared(table, tuple(items), warnings, facts, (missing,) if missing else ())
+
+
+def _taken(rows: deque[T], count: int) -> Iterator[T]:
+    """The first ``count`` of ``rows`` (fewer at the end), taken off it."""
+    for _ in range(min(count, len(rows))):
+        yield rows.popleft()
 
 
 def _item(
