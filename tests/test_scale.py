@@ -126,6 +126,30 @@ def test_a_sheet_starts_being_read_before_the_heavy_libraries_load(
     assert _python(BEFORE_THE_READ, *args) == "[]"
 
 
+LOADED_BEFORE_CHECKING = """
+import sys
+from pathlib import Path
+from batch_claims.send.run import checks_loaded
+from batch_claims.settings import Settings
+from batch_claims.validate.prepare import prepare
+
+sheet = Path(sys.argv[1])
+checks_loaded(sheet, None, Settings())
+loaded = set(sys.modules)
+prepare(sheet, None, Settings())
+print(sorted(name for name in set(sys.modules) - loaded if name.startswith("pandera")))
+"""
+
+
+def test_what_checking_loads_is_loaded_while_the_sheet_is_read(tmp_path: Path) -> None:
+    """pandera loads its backends on its first validation (a sixth of a second): they
+    are loaded with the rest while a big sheet is read (``checks_loaded``), not on the
+    way after it."""
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text("tracking_number,contract_type\n3SSTART0001,own_contract\n")
+    assert _python(LOADED_BEFORE_CHECKING, str(sheet)) == "[]"
+
+
 def test_the_readers_epochs_are_openpyxls() -> None:
     """The reader's own day-number epochs (it loads openpyxl only when it reads styles)
     equal openpyxl's, which ``from_excel`` compares against."""

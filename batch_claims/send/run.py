@@ -303,13 +303,17 @@ def nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
 
 def checks_loaded(sheet: Path, photos: Path | None, settings: Settings, *also: str) -> Path | None:
     """The photos folder (``default_photos``: an ``InputError`` before any row is
-    checked when one given is unusable), once what checks the rows is loaded, and the
-    modules named in ``also`` (what the run needs after, loaded while a sheet is read)."""
+    checked when one given is unusable), once what checks the rows is loaded (pandera's
+    backends too, which it would load at its first check), and the modules named in
+    ``also`` (what the run needs after, loaded while a sheet is read)."""
     from batch_claims.validate.prepare import default_photos
+    from batch_claims.validate.schema import load_backends
 
     for module in also:
         importlib.import_module(module)
-    return default_photos(sheet, photos, settings)
+    folder = default_photos(sheet, photos, settings)
+    load_backends()
+    return folder
 
 
 @contextmanager
