@@ -48,7 +48,12 @@ def validate_command(
     from batch_claims.read.sheet import read_meanwhile
     from batch_claims.report.outputs import check_apart, results_path
     from batch_claims.send.interfaces import RunInfo
-    from batch_claims.send.run import checks_loaded, interrupt_while_reading, view_problems
+    from batch_claims.send.run import (
+        WRITER_MODULES,
+        checks_loaded,
+        interrupt_while_reading,
+        view_problems,
+    )
 
     settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
     out = results_path(sheet, out, sheet_name=sheet_name)
@@ -65,7 +70,7 @@ def validate_command(
                 sheet,
                 sheet_name,
                 settings.aliases,
-                lambda: checks_loaded(sheet, photos, settings, "batch_claims.report.workbook"),
+                lambda: checks_loaded(sheet, photos, settings, *WRITER_MODULES),
             )
             from batch_claims.validate.attachments import sha256_of
             from batch_claims.validate.prepare import prepare, refuse_no_rows, validate

@@ -52,12 +52,16 @@ if TYPE_CHECKING:
     from batch_claims.send.stopping import StopSignal
     from batch_claims.validate.prepare import Prepared
 
-# Loaded while a big sheet is read (``read_meanwhile``): what a run needs after.
+# Loaded while a big sheet is read (``read_meanwhile``): what a run needs after, the
+# results workbook's writer (and XlsxWriter, which it loads when it starts) for every
+# command that reads a sheet.
+WRITER_MODULES = ("batch_claims.report.workbook", "xlsxwriter")
 _SEND_MODULES = (
     "batch_claims.send.holdback",
     "batch_claims.send.journal",
     "batch_claims.send.plan",
     "batch_claims.send.submitter",
+    *WRITER_MODULES,
 )
 
 RUN_STILL_GOING = (
