@@ -19,7 +19,7 @@ from batch_claims import forked
 from batch_claims.errors import InputError
 from batch_claims.heap import set_aside
 from batch_claims.read.headers import header_lookup
-from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.read.table import SentRows, SheetTable, received_rows, sent_rows
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv",)
@@ -54,21 +54,17 @@ def read_meanwhile(
     return result, table
 
 
-# A table as the child sends it: without its rows, then their numbers and their cells.
-_Sent = tuple[SheetTable, list[int], list[tuple[object, ...]]]
+# A table as the child sends it: without its rows, then its rows (``sent_rows``).
+_Sent = tuple[SheetTable, SentRows]
 
 
 def _sent(table: SheetTable) -> _Sent:
-    """The table in the form that pickles fastest: tens of thousands of plain lists and
-    tuples rather than dataclass instances (half the time it takes to send and read
-    them back)."""
-    rows = table.rows
-    return replace(table, rows=()), [row.row for row in rows], [row.cells for row in rows]
+    return replace(table, rows=()), sent_rows(table.rows)
 
 
 def _received(sent: _Sent) -> SheetTable:
-    table, numbers, cells = sent
-    return replace(table, rows=tuple(map(SourceRow, numbers, cells)))
+    table, rows = sent
+    return replace(table, rows=tuple(received_rows(rows)))
 
 
 def read_sheet(

@@ -21,7 +21,7 @@ each row's cells are then cut out as it is read and made values by ``stored``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from batch_claims.read.stored import Row, StoredCells, row_values
 from batch_claims.read.strict import EMPTY, TEXT, VALUE, cut_out, text
@@ -98,13 +98,53 @@ _FORMULA_ATTRIBUTE = re.compile(rb' ([a-zA-Z]+)="([^"]*)"')
 RowSpan = tuple[int, int, int]  # a row's number, and where its cells start and end
 
 
-def fast_rows(xml: bytes, cells: StoredCells, max_rows: int) -> Iterator[Row] | None:
+def fast_rows(xml: bytes, cells: StoredCells, max_rows: int) -> FastRows | None:
     """The sheet's rows as the XML lists them (number, cells), or None when
     the sheet is not all understood (see the module's docstring)."""
     rows = _recognised(xml, max_rows)
     if rows is None:
         return None
-    return _rows(xml, rows, cells)
+    return FastRows(xml, rows, cells)
+
+
+class FastRows:
+    """The rows of a sheet the grammar matched, each made values as it is read; the
+    rows not read yet can be cut in two (``cut``), the later ones to be read apart."""
+
+    def __init__(self, xml: bytes, spans: list[RowSpan], cells: StoredCells) -> None:
+        self.xml = xml
+        self.spans = spans
+        self.cells = cells
+        self.read = 0  # the spans read so far
+        self._rows = _rows(xml, self._spans(), cells)
+
+    def _spans(self) -> Iterator[RowSpan]:
+        spans = self.spans
+        while self.read < len(spans):  # ``cut`` may shorten them meanwhile
+            self.read += 1
+            yield spans[self.read - 1]
+
+    def __iter__(self) -> FastRows:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    def cut(self, share: float) -> tuple[int, FastRows] | None:
+        """The later ``share`` of the rows not read yet, taken off these rows: the row
+        number after the last one left here, and the rows taken (None when no row is
+        left to take)."""
+        left = len(self.spans) - self.read
+        taken = int(left * share)
+        if taken <= 0 or taken >= left:
+            return None
+        at = len(self.spans) - taken
+        later = self.spans[at:]
+        del self.spans[at:]
+        # A row numbered below one before it is skipped (``worksheet``): the later rows
+        # start after the highest number left here.
+        following = max(number for number, _, _ in self.spans) + 1
+        return following, FastRows(self.xml, later, self.cells)
 
 
 def _recognised(xml: bytes, max_rows: int) -> list[RowSpan] | None:
@@ -142,7 +182,7 @@ def _distinct(attributes: bytes) -> bool:
     return len(set(names)) == len(names) and b"r" not in names
 
 
-def _rows(xml: bytes, rows: list[RowSpan], cells: StoredCells) -> Iterator[Row]:
+def _rows(xml: bytes, rows: Iterable[RowSpan], cells: StoredCells) -> Iterator[Row]:
     """Each row's cells cut out and made values, as the row is read."""
     strings = cells.strings
     columns: dict[bytes, int] = {}

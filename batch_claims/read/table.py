@@ -38,6 +38,20 @@ class SourceRow:
     cells: tuple[object, ...]  # one value per header, aligned with SheetTable.headers
 
 
+# Rows as a forked child sends them (``forked``): their numbers and their cells, plain
+# lists and tuples, which pickle in half the time tens of thousands of ``SourceRow`` do.
+SentRows = tuple[list[int], list[tuple[object, ...]]]
+
+
+def sent_rows(rows: Sequence[SourceRow]) -> SentRows:
+    return [row.row for row in rows], [row.cells for row in rows]
+
+
+def received_rows(sent: SentRows) -> list[SourceRow]:
+    numbers, cells = sent
+    return list(map(SourceRow, numbers, cells))
+
+
 @dataclass(frozen=True)
 class SheetTable:
     source: Path

@@ -7,6 +7,10 @@ labelled as totals or notes ("Subtotal", "Totaal: 12", "Notes: …", see
 that hold only amounts, currencies or one note, the template's example row and header
 lines repeated below the header are dropped with a notice; values under a blank header
 cell and values right of the last header are named in one.
+
+Past ``SHARED_ROWS`` rows read by the fast path, the later half of them is converted by
+a forked child while this process converts the earlier half (``forked.beside``); the
+clean-ups then see all the rows, so the table is the same either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from batch_claims import forked
 from batch_claims.columns import (
     BY_NAME,
     EXAMPLE_TRACKING_NUMBER,
@@ -29,10 +34,21 @@ from batch_claims.read import table
 from batch_claims.read.cells import safely
 from batch_claims.read.headers import unknown_columns
 from batch_claims.read.merged import column_letter
-from batch_claims.read.table import HeaderRow, SourceRow
+from batch_claims.read.table import HeaderRow, SentRows, SourceRow, received_rows, sent_rows
 
 LISTED_ROWS = 10  # row numbers listed in one notice before "and N more"
 _UNSEEN = object()  # a text not yet converted in its column
+
+
+# From this many rows below the header (about 2 MB of sheet), the later half of them is
+# converted by a forked child meanwhile (``later``).
+SHARED_ROWS = 8_000
+LATER = 0.5
+
+Rows = Iterator[tuple[int, tuple[Any, ...]]]
+# ``SheetRows.later``: the later share of the rows not read yet, taken off the rows, as a
+# job that reads them; given that share and the least count of rows worth sharing.
+Later = Callable[[float, int], Callable[[], Rows] | None]
 
 
 def assemble(
@@ -42,45 +58,32 @@ def assemble(
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     convert: Callable[[Any, bool], object],
     lookup: Mapping[str, str],
+    later: Later | None = None,
 ) -> tuple[tuple[SourceRow, ...], list[str], tuple[int, ...]]:
     """The data rows below the header, converted; the notices about them; the rows
-    with content that were left out."""
+    with content that were left out. With ``later`` (``SheetRows.later``), the later
+    rows of a big sheet are converted by a forked child meanwhile (``forked``): the
+    same rows, the same notices."""
     width = len(header.headers)
     tracking_index = header.mapping[TRACKING_NUMBER]
-    flags = [index == tracking_index for index in range(width)]
     convert = safely(convert)  # one odd cell costs its row, never the sheet
-    # A text is converted once per column (``convert`` is pure): a column repeats its
-    # few values (contract types, currencies) down the sheet.
-    texts: list[dict[str, object]] = [{} for _ in range(width)]
-    padding = (None,) * width
-    data: list[SourceRow] = []
-    beyond: list[int] = []
-    for number, cells in rows:
-        converted: list[object] = []
-        for cell, flag, known in zip(cells, flags, texts, strict=False):
-            if cell is None:
-                value = None
-            elif type(cell) is str:
-                value = known.get(cell, _UNSEEN)
-                if value is _UNSEEN:
-                    value = known[cell] = convert(cell, flag)
-            else:
-                value = convert(cell, flag)
-            converted.append(value)
-        values = tuple(converted)
-        if len(values) < width:
-            values = (values + padding)[:width]
-        if len(cells) > width and len(beyond) < 3:
-            if any(convert(cell, False) is not None for cell in cells[width:] if cell is not None):
-                beyond.append(number)
-        if all(value is None for value in values):
-            continue
-        if len(data) >= table.MAX_ROWS:  # looked up here: a test lowers it
-            raise InputError(
-                f"{path.name}: {where} has more than {table.MAX_ROWS:,} data rows; "
-                "split it into smaller sheets"
-            )
-        data.append(SourceRow(number, values))
+
+    def converted(part: Rows) -> tuple[list[SourceRow], list[int]]:
+        return _converted(path, where, part, width, tracking_index, convert)
+
+    job = later(LATER, SHARED_ROWS) if later is not None else None
+    if job is None:
+        data, beyond = converted(rows)
+    else:
+        shared = job  # the later rows' job, read in the child (or here, if it fails)
+        (data, beyond), done = forked.beside(
+            lambda: _sent(*converted(shared())), lambda: converted(rows)
+        )
+        more, more_beyond = converted(job()) if done is None else _received(*done.value)
+        data += more
+        beyond = (beyond + more_beyond)[:3]
+        if len(data) > table.MAX_ROWS:
+            raise _too_many_rows(path, where)
     notices = []
     unknown = unknown_columns(header.headers, header.mapping, lookup)
     if unknown:
@@ -121,6 +124,64 @@ def assemble(
         )
     skipped = [row for row, _ in totals] + trailing + examples + repeats
     return tuple(data), notices, tuple(sorted(skipped))
+
+
+def _converted(
+    path: Path,
+    where: str,
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    width: int,
+    tracking_index: int,
+    convert: Callable[[Any, bool], object],
+) -> tuple[list[SourceRow], list[int]]:
+    """The rows converted and aligned with the header, fully empty ones left out; and
+    the first three with values right of the last header."""
+    flags = [index == tracking_index for index in range(width)]
+    # A text is converted once per column (``convert`` is pure): a column repeats its
+    # few values (contract types, currencies) down the sheet.
+    texts: list[dict[str, object]] = [{} for _ in range(width)]
+    padding = (None,) * width
+    data: list[SourceRow] = []
+    beyond: list[int] = []
+    for number, cells in rows:
+        converted: list[object] = []
+        for cell, flag, known in zip(cells, flags, texts, strict=False):
+            if cell is None:
+                value = None
+            elif type(cell) is str:
+                value = known.get(cell, _UNSEEN)
+                if value is _UNSEEN:
+                    value = known[cell] = convert(cell, flag)
+            else:
+                value = convert(cell, flag)
+            converted.append(value)
+        values = tuple(converted)
+        if len(values) < width:
+            values = (values + padding)[:width]
+        if len(cells) > width and len(beyond) < 3:
+            if any(convert(cell, False) is not None for cell in cells[width:] if cell is not None):
+                beyond.append(number)
+        if all(value is None for value in values):
+            continue
+        if len(data) >= table.MAX_ROWS:  # looked up here: a test lowers it
+            raise _too_many_rows(path, where)
+        data.append(SourceRow(number, values))
+    return data, beyond
+
+
+def _too_many_rows(path: Path, where: str) -> InputError:
+    return InputError(
+        f"{path.name}: {where} has more than {table.MAX_ROWS:,} data rows; "
+        "split it into smaller sheets"
+    )
+
+
+def _sent(data: list[SourceRow], beyond: list[int]) -> tuple[SentRows, list[int]]:
+    return sent_rows(data), beyond
+
+
+def _received(data: SentRows, beyond: list[int]) -> tuple[list[SourceRow], list[int]]:
+    return received_rows(data), beyond
 
 
 # Labels of totals and notes rows, folded (lower case, no accents); a space stands for

@@ -8,6 +8,10 @@ its stored value, either way. Rows come numbered from 1 with the gaps as empty r
 row as wide as its last cell; a row out of order or repeated is skipped (as Excel drops
 it when it repairs such a file).
 
+The rows not read yet of a sheet read by the fast path can be cut in two
+(``SheetRows.later``): the later ones become a job another process runs, numbered as
+they would have been here.
+
 A sheet whose rows run on far past what a claims sheet holds — beyond
 ``MAX_SHEET_ROWS`` rows, empty ones included, or ``MAX_SHEET_CELLS`` cells — is
 refused as it streams (``SheetTooLarge``), before it costs minutes or memory.
@@ -15,7 +19,7 @@ refused as it streams (``SheetTooLarge``), before it costs minutes or memory.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from batch_claims.read import sheetdata
 from batch_claims.read.archive import xml_parser
@@ -33,13 +37,57 @@ class SheetTooLarge(Exception):
     """A sheet streamed past the bounds; its message names the sheet, not the file."""
 
 
-def sheet_rows(xml: bytes, title: str, book: Book) -> Generator[Row]:
+class SheetRows:
+    """The sheet's rows of cells, numbered from 1 (see the module's docstring), as an
+    iterator; ``later`` hands the later half of the rows not read yet to another
+    reader (a forked child: ``totals.assemble``)."""
+
+    def __init__(self, xml: bytes, title: str, book: Book) -> None:
+        self.xml = xml
+        self.title = title
+        cells = StoredCells(book)
+        self._fast = sheetdata.fast_rows(xml, cells, MAX_SHEET_ROWS)
+        self._rows = _numbered(
+            self._fast if self._fast is not None else expat_rows(xml, cells), title, 1
+        )
+
+    def __iter__(self) -> SheetRows:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    def close(self) -> None:
+        self._rows.close()
+
+    def later(self, share: float, least: int) -> Callable[[], Iterator[Row]] | None:
+        """The later ``share`` of the rows not read yet, taken off these rows, as a job
+        that reads them (numbered as they would have been here): when at least
+        ``least`` rows are left, read by the fast path, and the sheet's cells are
+        within bounds however they are counted (the bounds count the cells of the
+        rows before, which the job does not see). None otherwise."""
+        fast = self._fast
+        if fast is None or len(fast.spans) - fast.read < least:
+            return None
+        if self.xml.count(b'<c r="') > MAX_SHEET_CELLS:
+            return None
+        cut = fast.cut(share)
+        if cut is None:
+            return None
+        following, rows = cut
+        title = self.title
+        return lambda: _numbered(rows, title, following)
+
+
+def sheet_rows(xml: bytes, title: str, book: Book) -> SheetRows:
     """The sheet's rows of cells, numbered from 1 (see the module's docstring)."""
-    cells = StoredCells(book)
-    rows = sheetdata.fast_rows(xml, cells, MAX_SHEET_ROWS)
-    if rows is None:
-        rows = expat_rows(xml, cells)
-    expected, cells_seen = 1, 0
+    return SheetRows(xml, title, book)
+
+
+def _numbered(rows: Iterator[Row], title: str, expected: int) -> Generator[Row]:
+    """The rows as the XML lists them, numbered from ``expected`` with the gaps as
+    empty rows, a row numbered below one before it skipped, within the bounds."""
+    cells_seen = 0
     for number, row in rows:
         while expected <= number:  # a row below one already read is skipped
             values = row if expected == number else ()

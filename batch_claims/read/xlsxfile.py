@@ -82,13 +82,12 @@ def _examine(path: Path, book: Book, sheet: SheetPart, lookup: Mapping[str, str]
         where = f'sheet "{title}"'
         try:
             header = match_headers(f"{path.name}, {where}", header, lookup)
+            below = merged_values(rest, merged, MAX_COLUMNS)
+            # Rows as read (no merged range to fill in, header found in the usual way)
+            # can have their later half converted apart (``assemble``).
+            later = rows.later if below is rows else None
             data, notices, skipped = assemble(
-                path,
-                where,
-                header,
-                merged_values(rest, merged, MAX_COLUMNS),
-                excel_value,
-                lookup,
+                path, where, header, below, excel_value, lookup, later=later
             )
         except InputError as exc:
             return Examined(title, error=exc, strong=strong)
