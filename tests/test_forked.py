@@ -88,16 +88,21 @@ def test_a_child_that_fails_is_told_as_not_done(how: str) -> None:
     the child: not done, and the parent's answer all the same (the exception never
     reaches the caller's code)."""
 
-    def there() -> object:
-        if how == "raises":
-            raise RuntimeError("child broke")
-        if how == "exits":
-            os._exit(3)
-        if how == "killed":
-            os.kill(os.getpid(), 9)
-        return lambda: None  # a lambda does not pickle
+    assert forked.beside(lambda: _failed(how), lambda: 42) == (42, None)
 
-    assert forked.beside(there, lambda: 42) == (42, None)
+
+def _failed(how: str) -> object:
+    """A child's part that fails as ``how`` says: an exception, an exit status, a
+    signal, or an answer that cannot be sent back."""
+    if how == "raises":
+        raise RuntimeError("child broke")
+    if how == "exits":
+        os._exit(3)
+    if how == "killed":
+        os.kill(os.getpid(), 9)
+    if how == "interrupted":
+        os.kill(os.getpid(), signal.SIGINT)
+    return lambda: None  # a lambda does not pickle
 
 
 def test_a_signal_stops_the_child_without_the_runs_handlers(tmp_path: Path) -> None:
@@ -248,15 +253,7 @@ def test_shared_pieces_the_child_does_not_send_are_done_here(how: str, after: in
             return piece
         count[0] += 1
         if count[0] > after:
-            if how == "raises":
-                raise RuntimeError("child broke")
-            if how == "exits":
-                os._exit(3)
-            if how == "killed":
-                os.kill(os.getpid(), 9)
-            if how == "interrupted":
-                os.kill(os.getpid(), signal.SIGINT)
-            return lambda: None  # does not pickle
+            return _failed(how)
         threading.Event().wait(0.02)  # the parent takes pieces meanwhile
         return piece
 
