@@ -107,8 +107,8 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
 
 
 # ``shared``: at most this many pieces (each dealt out as two bytes on a pipe, all of
-# them written before the fork, far below what a pipe holds).
-MAX_PIECES = 4096
+# them written before the fork, so within the one page any pipe holds).
+MAX_PIECES = 2048
 _TOKEN = struct.Struct("<H")  # a piece's number, as dealt out
 _SENT = struct.Struct("<HQQ")  # a piece the child sent back: its number, where its answer is
 
