@@ -227,6 +227,8 @@ def test_shared_pieces_come_back_in_order(
     process or the other; the child sends its pieces back as it does them."""
     parent = os.getpid()
     starting = _started_together(tmp_path_factory.mktemp("shared"), parent)
+    if pieces < 2:  # done here, no child to wait for
+        starting = lambda: None  # noqa: E731
 
     def do(piece: int) -> tuple[int, int, Path]:
         starting()
