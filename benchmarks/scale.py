@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -309,7 +310,14 @@ def main() -> None:
                 ratios[name] = ratio
                 pairs = zip(runs[name], bares, strict=True)
                 rounds = sorted(m.seconds / b.seconds for m, b in pairs)
-                spread = f" (rounds {rounds[0]:.2f}-{rounds[-1]:.2f})" if len(rounds) > 1 else ""
+                # Each round's own ratio, and their median: on a shared machine the least
+                # times of a command and of the bare read may come from different rounds.
+                middle = statistics.median(rounds)
+                spread = (
+                    f" (rounds {rounds[0]:.2f}-{rounds[-1]:.2f}, median {middle:.2f})"
+                    if len(rounds) > 1
+                    else ""
+                )
                 print(
                     f"  {name:<28} {run.seconds:7.2f} s  {run.peak_mb:6.0f} MB  "
                     f"{per_1000[name, rows]:6.3f} s/1000 rows  {ratio:5.2f}x bare read{spread}"
