@@ -131,13 +131,18 @@ def test_no_fork_with_another_thread_running(tmp_path: Path) -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not forked.can_fork()
-        mark = tmp_path / "child"
-        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, None)
-        assert not mark.exists()
+        _not_forked(tmp_path)
     finally:
         stop.set()
         thread.join()
+
+
+def _not_forked(tmp_path: Path) -> None:
+    """No fork now: the child's part is not done, the parent's is."""
+    assert not forked.can_fork()
+    mark = tmp_path / "child"
+    assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, None)
+    assert not mark.exists()
 
 
 def test_no_fork_with_a_thread_python_does_not_count(tmp_path: Path) -> None:
@@ -155,10 +160,7 @@ def test_no_fork_with_a_thread_python_does_not_count(tmp_path: Path) -> None:
     started.acquire()
     try:
         assert threading.active_count() == 1  # Python's own count misses it
-        assert not forked.can_fork()
-        mark = tmp_path / "child"
-        assert forked.beside(lambda: mark.write_text("x"), lambda: 1) == (1, None)
-        assert not mark.exists()
+        _not_forked(tmp_path)
     finally:
         stop.release()
         for _ in range(500):  # until the thread is gone, for the tests after this one

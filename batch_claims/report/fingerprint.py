@@ -46,6 +46,10 @@ from typing import IO, Any
 PROPERTY = "batch-claims fingerprint"
 STORED = "batch-claims stored parts"  # the digest of the package's parts as stored
 PARTS = "batch-claims parts"  # earlier: the digest of the parts' inflated bytes
+# A ZIP part's local header, its fixed fields: signature, version needed, flags, method,
+# time, date, CRC, compressed and inflated sizes, name and extra field lengths.
+LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+LOCAL_SIGNATURE = 0x04034B50
 CUSTOM_PART = "docProps/custom.xml"  # where both are, so not among the parts digested
 _CHUNK = 1 << 20
 
@@ -175,11 +179,11 @@ def stored_entries(file: IO[bytes], infos: Iterable[zipfile.ZipInfo]) -> list[st
             return None
         names.add(info.filename)
         file.seek(info.header_offset)
-        header = file.read(_LOCAL_HEADER.size)
-        if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        header = file.read(LOCAL_HEADER.size)
+        if len(header) < LOCAL_HEADER.size or LOCAL_HEADER.unpack(header)[0] != LOCAL_SIGNATURE:
             return None
-        name_length, extra_length = _LOCAL_HEADER.unpack(header)[-2:]
-        file.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        name_length, extra_length = LOCAL_HEADER.unpack(header)[-2:]
+        file.seek(info.header_offset + LOCAL_HEADER.size + name_length + extra_length)
         digest, left = hashlib.sha256(), info.compress_size
         while left:
             chunk = file.read(min(_CHUNK, left))
@@ -190,9 +194,6 @@ def stored_entries(file: IO[bytes], infos: Iterable[zipfile.ZipInfo]) -> list[st
         listed = (info.compress_type, info.CRC, info.compress_size, info.file_size)
         entries.append(stored_entry(info.filename, listed, digest.hexdigest()))
     return entries
-
-
-_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")  # a ZIP part's local header, as fixed
 
 
 def _stored_property(archive: zipfile.ZipFile, name: str) -> str | None:

@@ -39,6 +39,8 @@ from typing import BinaryIO
 
 from batch_claims.report.fingerprint import (
     CUSTOM_PART,
+    LOCAL_HEADER,
+    LOCAL_SIGNATURE,
     stored_digest,
     stored_entries,
     stored_entry,
@@ -251,9 +253,8 @@ class _Zip:
 
     def _header(self, name: bytes, flags: int, crc: int, deflated: int, size: int) -> bytes:
         return (
-            struct.pack(
-                "<IHHHHHIIIHH",
-                0x04034B50,  # local file header
+            LOCAL_HEADER.pack(
+                LOCAL_SIGNATURE,
                 20,
                 flags,
                 zipfile.ZIP_DEFLATED,
