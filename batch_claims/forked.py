@@ -17,6 +17,9 @@ Two ways to share: ``beside`` runs two given parts at once; ``shared`` deals out
 like pieces of work, each process taking the next one left as it finishes one (so the
 one the machine lets run faster does more), the child's results read back here piece by
 piece between this process's own, so reading them is shared out too.
+
+While this process only waits for a child, ``when_idle`` can fill the wait with work that
+saves time later, on a thread the system runs only on a core nothing else wants.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PosixPath, PurePath
@@ -69,10 +73,19 @@ def _threads() -> int:
     return threading.active_count()
 
 
-def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | None]:
+def beside(
+    there: Callable[[], R],
+    here: Callable[[], T],
+    then: Callable[[T, Callable[[], bool]], object] | None = None,
+) -> tuple[T, Done[R] | None]:
     """Run ``there`` in a forked child while ``here`` runs in this process; returns what
     ``here`` returned and, when the child did its part, what ``there`` returned (None
-    when it did not, or no child could be forked: then ``there`` may not have run)."""
+    when it did not, or no child could be forked: then ``there`` may not have run).
+
+    ``then``, when given, fills the wait for a child still at work once ``here`` is done:
+    it is called with what ``here`` returned and a function that says whether the child
+    is at work still, and should return soon after that says no. It is not called when
+    there is no child to wait for."""
     try:
         answer = tempfile.TemporaryFile() if can_fork() else None
     except OSError:  # nowhere to leave an answer: this process does it all
@@ -88,14 +101,17 @@ def beside(there: Callable[[], R], here: Callable[[], T]) -> tuple[T, Done[R] | 
                 answer.flush()  # the child ends without flushing what it leaves
 
             _child(answered)
+        child = None if pid is None else _Child(pid)
         try:
             result = here()
-            if pid is None:
+            if child is None:
                 return result, None
-            _, status = os.waitpid(pid, 0)
+            if then is not None and child.working():
+                then(result, child.working)
+            status = child.ended()
         except BaseException:  # a failure, or a signal while waiting: no child outlives it
-            if pid is not None:
-                _end(pid)
+            if child is not None and child.status is None:
+                _end(child.pid)
             raise
         if os.waitstatus_to_exitcode(status) != 0:
             return result, None
@@ -272,6 +288,68 @@ def _loaded(answer: IO[bytes]) -> Any:
     the many objects being made cost several times the reading)."""
     with collector_off():
         return pickle.load(answer)
+
+
+# How often ``when_idle`` looks at whether the wait is over, in seconds.
+_LOOK = 0.002
+
+
+def when_idle(work: Callable[[Callable[[], bool]], object], waiting: Callable[[], bool]) -> bool:
+    """While ``waiting()`` says so (a child at work): ``work`` on a thread of its own that
+    the system runs only on a core nothing else wants (``SCHED_IDLE``), so that it takes
+    no time from the child, nor from any other process. ``work`` is given a function
+    that says whether to go on, and should return soon after it says no.
+
+    Returns once the wait is over and the thread has ended (no thread outlives it: a
+    fork needs this process alone, ``can_fork``): whether ``work`` ran, without an
+    exception, to its end or to the wait's. Where the system has no such policy,
+    nothing is done. What ``work`` does should only save time later."""
+    stop = threading.Event()
+    ran: list[bool] = []
+
+    def idle() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
+        except (AttributeError, OSError):
+            return
+        try:
+            work(lambda: not stop.is_set())
+        except Exception:  # it only saves time: the caller does without it
+            return
+        ran.append(True)
+
+    thread = threading.Thread(target=idle, name="batch-claims-idle", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive() and waiting():
+            time.sleep(_LOOK)
+    finally:
+        stop.set()
+        thread.join()
+    return bool(ran)
+
+
+class _Child:
+    """A forked child waited for: whether it is at work still, then its end."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.status: int | None = None
+
+    def working(self) -> bool:
+        """Whether the child is at work still (reaped here once it is not)."""
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                return True
+            self.status = status
+        return False
+
+    def ended(self) -> int:
+        """The child's wait status, once it has ended."""
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        return self.status
 
 
 def _fork() -> int | None:

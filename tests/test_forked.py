@@ -33,6 +33,7 @@ from batch_claims.report.fingerprint import PROPERTY, changed_since_written, dig
 from batch_claims.report.workbook import write_results
 from batch_claims.send.interfaces import RunInfo
 from batch_claims.settings import Settings
+from batch_claims.validate import plain_files
 from batch_claims.validate import prepare as prepare_module
 from tests.helpers import PNG, results_rows, run
 from tests.sheet_fixtures import table as sheet_table
@@ -197,6 +198,153 @@ def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
     child = int(started.read_text())
     with pytest.raises(ChildProcessError):  # reaped already
         os.waitpid(child, os.WNOHANG)
+
+
+def test_then_fills_the_wait_for_the_child(tmp_path: Path) -> None:
+    """``then`` is given what ``here`` returned and a look at the child, which says it
+    is at work until it has ended; the child's answer still comes back."""
+    release = tmp_path / "release"
+    looks: list[bool] = []
+
+    def there() -> str:
+        while not release.exists():
+            threading.Event().wait(0.005)
+        return "there"
+
+    def then(result: str, working: Callable[[], bool]) -> None:
+        looks.append(result == "here")
+        while working():
+            looks.append(True)
+            release.touch()
+            threading.Event().wait(0.005)
+        looks.append(working())  # once ended, it stays so
+
+    result, done = forked.beside(there, lambda: "here", then)
+    assert (result, done) == ("here", forked.Done("there"))
+    assert looks[0] is True and looks[1:-1] and all(looks[1:-1]) and looks[-1] is False
+
+
+def test_then_waits_for_no_child_that_was_not_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    called: list[object] = []
+    assert forked.beside(lambda: 1, lambda: 2, lambda *args: called.append(args)) == (2, None)
+    assert called == []
+
+
+def test_a_then_that_fails_stops_and_reaps_the_child(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def there() -> None:
+        (tmp_path / "pid").write_text(str(os.getpid()))
+        (tmp_path / "pid").rename(started)
+        threading.Event().wait(60)  # would outlive the test, were it not stopped
+
+    def then(result: None, working: Callable[[], bool]) -> None:
+        while not started.exists():
+            os.sched_yield()
+        raise ValueError("then broke")
+
+    with pytest.raises(ValueError, match="then broke"):
+        forked.beside(there, lambda: None, then)
+    child = int(started.read_text())
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(child, os.WNOHANG)
+
+
+# ---------------------------------------------------------------- forked.when_idle
+
+
+def _alone() -> bool:
+    """Whether this process is down to its one thread again, as the system counts them
+    (a thread joined may take a moment more to leave)."""
+    for _ in range(500):
+        if forked._threads() == 1:
+            return True
+        threading.Event().wait(0.002)
+    return False
+
+
+def test_idle_work_runs_on_an_idle_thread_until_the_wait_is_over() -> None:
+    """The work runs on a thread the system schedules only on an idle core; this
+    thread keeps its policy; once the wait is over the work is told to stop, and no
+    thread is left (the next fork needs the process alone)."""
+    seen: dict[str, object] = {}
+    looks = iter(range(5))
+
+    def work(going: Callable[[], bool]) -> None:
+        seen["policy"] = os.sched_getscheduler(0)
+        seen["thread"] = threading.current_thread() is not threading.main_thread()
+        steps = 0
+        while going():
+            steps += 1
+            threading.Event().wait(0.001)
+        seen["steps"] = steps
+
+    def waiting() -> bool:
+        return next(looks, None) is not None
+
+    policy = os.sched_getscheduler(0)
+    assert forked.when_idle(work, waiting) is True
+    assert seen["policy"] == os.SCHED_IDLE and seen["thread"] is True
+    assert "steps" in seen  # it was told to stop, and did
+    assert os.sched_getscheduler(0) == policy
+    assert _alone() and forked.can_fork()
+
+
+def test_idle_work_that_ends_first_ends_the_wait() -> None:
+    """Work done before the wait is over: nothing more to wait for here."""
+    looks: list[int] = []
+
+    def waiting() -> bool:
+        looks.append(1)
+        return len(looks) < 10_000  # the work would have ended long before
+
+    assert forked.when_idle(lambda going: None, waiting) is True
+    assert len(looks) < 10_000 and _alone()
+
+
+def test_idle_work_that_fails_is_told_and_leaves_no_thread() -> None:
+    """An exception in the work says no (the caller does without what it did); it is
+    not raised here, nor printed (pytest turns an exception left in a thread into a
+    failing warning)."""
+
+    def work(going: Callable[[], bool]) -> None:
+        raise RuntimeError("broke")
+
+    assert forked.when_idle(work, lambda: True) is False
+    assert _alone()
+
+
+def test_no_idle_work_without_an_idle_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object) -> None:
+        raise PermissionError("not here")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refused)
+    ran: list[bool] = []
+    assert forked.when_idle(lambda going: ran.append(True), lambda: True) is False
+    assert ran == [] and _alone()
+
+
+def test_an_interrupted_wait_stops_the_idle_work() -> None:
+    """Ctrl-C while waiting: the work is told to stop and its thread ends before the
+    interruption goes on."""
+    stopped = threading.Event()
+
+    def work(going: Callable[[], bool]) -> None:
+        while going():
+            threading.Event().wait(0.001)
+        stopped.set()
+
+    looks = iter(range(3))
+
+    def waiting() -> bool:
+        if next(looks, None) is None:
+            raise KeyboardInterrupt
+        return True
+
+    with pytest.raises(KeyboardInterrupt):
+        forked.when_idle(work, waiting)
+    assert stopped.is_set() and _alone()
 
 
 # ---------------------------------------------------------------- forked.shared
@@ -528,6 +676,35 @@ def test_rows_miscounted_leave_the_half_to_the_parent(tmp_path: Path, told: list
 # ---------------------------------------------------------------- the rows' documents
 
 
+@pytest.mark.parametrize("command", ["validate", "submit"])
+def test_the_commands_take_the_files_read_ahead_and_check_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, children: list[bool]
+) -> None:
+    """Every file the convention may find read ahead while the sheet is read (as if the
+    read were slow), and the rows' documents then made in pieces shared with a child:
+    the same results workbook as without; what no row took is let go after."""
+    sheet, photos = _claims_sheet(tmp_path / "in", 60)
+    extra = ["--dry-run", "--journal", str(tmp_path / "journal.sqlite3")]
+    args = [command, str(sheet), "--photos", str(photos), *(extra if command == "submit" else [])]
+    run(*args, "--out", tmp_path / "here.xlsx")
+    indexes: list[Any] = []
+
+    def whole(index: Any, waiting: Callable[[], bool]) -> None:
+        plain_files._ahead(index, lambda: True)
+        indexes.append((index, len(index.ahead)))
+
+    monkeypatch.setattr(plain_files, "read_ahead", whole)
+    monkeypatch.setattr(sheet_module, "AHEAD_BYTES", 1)
+    monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10)
+    monkeypatch.setattr(prepare_module, "PIECE_ROWS", 7)
+    run(*args, "--out", tmp_path / "ahead.xlsx")
+    assert children == [True]
+    here, ahead = (results_rows(tmp_path / f"{name}.xlsx") for name in ("here", "ahead"))
+    assert ahead == here and len(here) == 60
+    ((index, read),) = indexes
+    assert read == 48 and index.ahead == {}  # 12 flat ones are passed over for folders'
+
+
 def _claims_sheet(folder: Path, rows: int) -> tuple[Path, Path]:
     """A CSV of own-contract and Sendcloud-rates rows, some invalid, with documents
     flat, in parcel folders, both (a notice), typed, missing; and dates that put some
@@ -590,8 +767,8 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     seen: list[bool] = []
     beside = forked.beside
 
-    def spy(there: Any, here: Any) -> Any:
-        result, done = beside(there, here)
+    def spy(there: Any, here: Any, *then: Any) -> Any:
+        result, done = beside(there, here, *then)
         seen.append(done is not None)
         return result, done
 

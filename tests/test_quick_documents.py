@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +28,7 @@ from batch_claims.columns import DOCUMENT_COLUMNS, Variant
 from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.ticket_types import TYPES, TicketType, required_columns
 from batch_claims.validate import attachments as attachments_module
+from batch_claims.validate import plain_files
 from batch_claims.validate.attachments import MAX_FILE_SIZE, PhotoIndex, resolve_documents
 from batch_claims.validate.evidence import document_slots, evidence_checklist
 from batch_claims.validate.filetypes import extension
@@ -120,7 +121,7 @@ def _answers(photos: Path, required: set[str], quick: bool) -> Any:
         mock.patch.object(
             attachments_module,
             "listed_attachment",
-            attachments_module.listed_attachment if quick else (lambda file, column, how: None),
+            attachments_module.listed_attachment if quick else (lambda *args: None),
         ),
         mock.patch.object(
             attachments_module,
@@ -151,6 +152,107 @@ def test_the_quick_way_answers_as_the_full_check(
             assert Path(os.path.realpath(attachment.path)) == attachment.path
             assert attachment.path.is_relative_to(root)
             assert attachment.path.is_file() and not attachment.path.is_symlink()
+
+
+def _going(steps: int | None) -> Callable[[], bool]:
+    """Go on for ``steps`` more looks (None: to the end)."""
+    left = iter(range(steps if steps is not None else 10**9))
+    return lambda: next(left, None) is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    folder=FOLDER,
+    entries=st.lists(ENTRY, max_size=6),
+    required=st.sets(st.sampled_from(COLUMNS)),
+    steps=st.none() | st.integers(0, 6),
+)
+def test_files_read_ahead_answer_as_the_full_check(
+    folder: str,
+    entries: list[tuple[str, str, str, bool, str]],
+    required: set[str],
+    steps: int | None,
+) -> None:
+    """Whatever the folder holds, and wherever the read ahead was cut short, the rows'
+    answers from an index read ahead are the full check's."""
+    with _photos(folder, entries) as (photos, _):
+        index = PhotoIndex(photos)
+        plain_files._ahead(index, _going(steps))
+        found, errors, notices = resolve_documents(
+            photos, TN, {}, required, 7, lambda column: column.upper(), index, slots=COLUMNS
+        )
+        answers = found, [(e.code, e.message) for e in errors], notices
+        assert answers == _answers(photos, required, quick=False)
+
+
+def test_read_ahead_reads_what_the_convention_may_find_and_no_more(tmp_path: Path) -> None:
+    """Parcel folders' and flat files named for a document column are read ahead; other
+    files, files in linked folders, links, and folders are not. The rows then open
+    none of the files read ahead again."""
+    photos = tmp_path / "photos"
+    (photos / TN).mkdir(parents=True)
+    (photos / TN / "exterior_photo.png").write_bytes(PNG)
+    (photos / TN / "Damage_Photo_1.PDF").write_bytes(b"%PDF-1.4\n")
+    (photos / TN / "notes.txt").write_text("not a document")
+    (photos / TN / "package_photo").write_bytes(PNG)  # no extension: never found
+    (photos / f"{TN}_package_photo.jpg").write_bytes(b"MZ\x90\x00program")
+    (photos / "elsewhere").mkdir()
+    (photos / "elsewhere" / "exterior_photo.png").write_bytes(PNG)
+    (photos / "linked").symlink_to(photos / "elsewhere")
+    (photos / "other_exterior_photo.png").symlink_to(photos / TN / "exterior_photo.png")
+    (photos / "2024").mkdir()
+    (photos / "2024" / "interior_photo.png").mkdir()
+    index = PhotoIndex(photos)
+    plain_files._ahead(index, lambda: True)
+    assert sorted(index.ahead) == sorted(
+        str(path)
+        for path in (
+            photos / TN / "exterior_photo.png",
+            photos / TN / "Damage_Photo_1.PDF",
+            photos / f"{TN}_package_photo.jpg",
+            photos / "elsewhere" / "exterior_photo.png",
+        )
+    )
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    with mock.patch.object(os, "open", counting):
+        found, errors, _ = resolve_documents(
+            photos, TN, {}, set(COLUMNS), 2, str, index, slots=COLUMNS
+        )
+    assert sorted(found) == ["damage_photo_1", "exterior_photo"]
+    assert [e.code for e in errors] == ["file_type_not_allowed"]
+    assert opened == []
+    assert list(index.ahead) == [str(photos / "elsewhere" / "exterior_photo.png")]
+
+
+def test_read_ahead_fills_the_wait_on_an_idle_thread(tmp_path: Path) -> None:
+    """``read_ahead`` as the commands call it: on an idle thread while the wait lasts;
+    a failure in it leaves nothing read ahead (the rows read their files)."""
+    photos = tmp_path / "photos"
+    (photos / TN).mkdir(parents=True)
+    (photos / TN / "exterior_photo.png").write_bytes(PNG)
+    index = PhotoIndex(photos)
+    plain_files.read_ahead(index, lambda: True)  # it ends when the work does
+    assert list(index.ahead) == [str(photos / TN / "exterior_photo.png")]
+    (photos / TN / "damage_photo_1.png").write_bytes(PNG)
+    real_read = plain_files._read
+    reads: list[str] = []
+
+    def failing(path: str, name: str) -> Any:
+        reads.append(name)
+        if len(reads) == 2:
+            raise RuntimeError("broke")
+        return real_read(path, name)
+
+    index = PhotoIndex(photos)
+    with mock.patch.object(plain_files, "_read", failing):
+        plain_files.read_ahead(index, lambda: True)
+    assert len(reads) == 2 and index.ahead == {}
 
 
 def test_the_quick_way_is_taken_for_plain_files(tmp_path: Path) -> None:

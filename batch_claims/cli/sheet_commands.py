@@ -54,6 +54,7 @@ def validate_command(
         interrupt_while_reading,
         view_problems,
     )
+    from batch_claims.validate.plain_files import read_ahead
 
     settings = settings_from(config_file, decimal_comma=decimal_comma, ticket_type=ticket_type)
     out = results_path(sheet, out, sheet_name=sheet_name)
@@ -66,16 +67,17 @@ def validate_command(
             refuse_results_workbook(sheet)
         with interrupt_while_reading():
             # A big sheet is read meanwhile (``read_meanwhile``).
-            folder, table = read_meanwhile(
+            index, table = read_meanwhile(
                 sheet,
                 sheet_name,
                 settings.aliases,
                 lambda: checks_loaded(sheet, photos, settings, *WRITER_MODULES),
+                read_ahead,
             )
             from batch_claims.validate.attachments import sha256_of
             from batch_claims.validate.prepare import prepare, refuse_no_rows, validate
 
-            prepared = prepare(sheet, folder, settings, sheet_name, table, today=started.date())
+            prepared = prepare(sheet, index, settings, sheet_name, table, today=started.date())
         refuse_no_rows(prepared.table)
         outcomes = validate(prepared)
         view_problems(console, prepared)

@@ -5,7 +5,8 @@ reader (``csvfile``: encoding, delimiter). Both build the same ``SheetTable``
 ``headers``' concern.
 
 A big sheet is read by a forked child while the process loads what checking it needs
-(``read_meanwhile``: pandas and pandera take most of a second to import).
+(``read_meanwhile``: pandas and pandera take most of a second to import), then reads the
+photos folder's files ahead while the child reads on (``plain_files.read_ahead``).
 """
 
 from __future__ import annotations
@@ -34,19 +35,23 @@ def read_meanwhile(
     sheet_name: str | None,
     aliases: Mapping[str, str] | None,
     meanwhile: Callable[[], T],
+    then: Callable[[T, Callable[[], bool]], object] | None = None,
 ) -> tuple[T, SheetTable | None]:
     """``meanwhile()`` in this process and, for a sheet of ``AHEAD_BYTES`` or more,
     ``read_sheet`` at the same time in a forked child (``forked``); returns what
     ``meanwhile`` returned and the table read, or None when it was not (a small sheet,
     no child, or a sheet that cannot be used): the caller then reads it as ever, and
-    meets the same ``InputError`` itself."""
+    meets the same ``InputError`` itself. ``then`` fills the time the child still reads
+    once ``meanwhile`` is done (``forked.beside``)."""
     try:
         big = path.stat().st_size >= AHEAD_BYTES
     except (OSError, ValueError):
         big = False
     if not big:
         return meanwhile(), None
-    result, done = forked.beside(lambda: _sent(read_sheet(path, sheet_name, aliases)), meanwhile)
+    result, done = forked.beside(
+        lambda: _sent(read_sheet(path, sheet_name, aliases)), meanwhile, then
+    )
     if done is None:
         return result, None
     table = _received(done.value)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from batch_claims.read.table import SheetTable
     from batch_claims.send.journal import Journal
     from batch_claims.send.stopping import StopSignal
+    from batch_claims.validate.photo_index import PhotoIndex
     from batch_claims.validate.prepare import Prepared
 
 # Loaded while a big sheet is read (``read_meanwhile``): what a run needs after, the
@@ -98,6 +99,7 @@ def send(
     the command started, which ``--max-minutes`` counts from."""
     from batch_claims.read.results import check_account, read_failed_rows, read_previous_run
     from batch_claims.read.sheet import read_meanwhile
+    from batch_claims.validate.plain_files import read_ahead
 
     slot_start = clock.monotonic() if slot_start is None else slot_start
     started = clock.utcnow()
@@ -115,6 +117,7 @@ def send(
                     request.sheet_name,
                     settings.aliases,
                     lambda: checks_loaded(sheet, request.photos, settings, *_SEND_MODULES),
+                    read_ahead,
                 )
             from batch_claims.send.holdback import HoldBack
             from batch_claims.send.journal import Journal
@@ -305,19 +308,20 @@ def nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
         raise InputError(f"{exc.message}{note}") from None
 
 
-def checks_loaded(sheet: Path, photos: Path | None, settings: Settings, *also: str) -> Path | None:
-    """The photos folder (``default_photos``: an ``InputError`` before any row is
-    checked when one given is unusable), once what checks the rows is loaded (pandera's
-    backends too, which it would load at its first check), and the modules named in
-    ``also`` (what the run needs after, loaded while a sheet is read)."""
+def checks_loaded(sheet: Path, photos: Path | None, settings: Settings, *also: str) -> PhotoIndex:
+    """The index of the photos folder (``default_photos``: an ``InputError`` before any
+    row is checked when one given is unusable), once what checks the rows is loaded
+    (pandera's backends too, which it would load at its first check), and the modules
+    named in ``also`` (what the run needs after, loaded while a sheet is read)."""
+    from batch_claims.validate.photo_index import PhotoIndex
     from batch_claims.validate.prepare import default_photos
     from batch_claims.validate.schema import load_backends
 
     for module in also:
         importlib.import_module(module)
-    folder = default_photos(sheet, photos, settings)
+    index = PhotoIndex(default_photos(sheet, photos, settings))
     load_backends()
-    return folder
+    return index
 
 
 @contextmanager

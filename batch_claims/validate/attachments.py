@@ -119,7 +119,7 @@ def resolve_documents(
                         errors.append(missing)
                         continue
                 elif len(matching) == 1:
-                    quick = listed_attachment(matching[0], name, FOLDER_CONVENTION)
+                    quick = listed_attachment(matching[0], name, FOLDER_CONVENTION, index.ahead)
                     if isinstance(quick, Attachment):
                         attachments[name] = quick
                         continue

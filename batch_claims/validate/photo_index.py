@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from batch_claims.errors import InputError
+from batch_claims.outcome import ErrorCode
 from batch_claims.validate.safe_read import lexists, mode_words, reason, what_is
 
 
@@ -153,6 +154,16 @@ class RowFiles:
             self.by_stem.setdefault(stem, []).append(RowFile(key, entry, in_folder, base))
 
 
+class ReadAhead(NamedTuple):
+    """A file read and judged ahead of the row that finds it (``plain_files.read_ahead``):
+    its content type when the upload API takes it (else the error code and why), how
+    many bytes were read and their SHA-256."""
+
+    verdict: str | tuple[ErrorCode, str]
+    length: int
+    digest: str
+
+
 class PhotoIndex:
     """The photos folder as one run sees it: every folder listed at most once, its names
     indexed, so that each row's look-ups cost the same however many files there are.
@@ -169,6 +180,9 @@ class PhotoIndex:
         # their resolved paths once known.
         self._plain_folders: set[str] = set()  # as text, as their listing had them
         self._resolved_folders: dict[Path, Path] = {}
+        # Files read ahead while the sheet was read, by their path as text; each is
+        # taken out when a row finds it, the rest let go once the rows are done.
+        self.ahead: dict[str, ReadAhead] = {}
         # The photos folder as a row's messages show it: "photos/".
         self.shown_root = "" if root is None else root.as_posix().rstrip("/") + "/"
         if root is not None:
@@ -178,6 +192,10 @@ class PhotoIndex:
         """The folder's entries (listed on first use); none when it is not a readable
         folder."""
         return self._listing(str(folder))
+
+    def listed(self, entry: _Entry) -> Listing:
+        """``listing`` of a folder an entry of a listing names."""
+        return self._listing(entry.text)
 
     def _listing(self, text: str) -> Listing:
         """``listing`` of the folder whose path is ``text`` (``str`` of its Path)."""

@@ -10,43 +10,106 @@ the full check (``attachments._Finder``), which resolves the path and says what 
 and the words that follow the file's name in the message; ``missing_words`` why a
 required document is missing, in the words both ways use (``quick_missing``: the error
 of a row with a tracking number and no such file, without a finder made).
+
+``read_ahead`` reads and judges such files before the rows are known, on a core the
+sheet's read leaves idle; a row that finds one takes its verdict instead of reading it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from batch_claims import forked
+from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.validate.filetypes import (
     describe_bytes,
     is_allowed_content_type,
     sniff_content_type,
 )
-from batch_claims.validate.photo_index import PhotoIndex, RowFile, RowFiles, child
+from batch_claims.validate.photo_index import PhotoIndex, ReadAhead, RowFile, RowFiles, child
 from batch_claims.validate.safe_read import MAX_FILE_SIZE, read_plain
 
 
 def listed_attachment(
-    file: RowFile, column: str, how: str
+    file: RowFile, column: str, how: str, ahead: dict[str, ReadAhead] | None = None
 ) -> Attachment | tuple[ErrorCode, str] | None:
     """The one file the folder convention found, when its listing showed a regular file
     in a folder known to be inside the photos folder and it is one still (no link in its
     own name: ``read_plain``): its Attachment when its bytes are acceptable, else why not
     (``judge``: judged from the bytes read, not read again). None for anything else:
-    the full check (``attachments``) decides and says why."""
+    the full check (``attachments``) decides and says why. A file in ``ahead`` (the
+    index's, ``read_ahead``) is taken from there, read already."""
     entry = file.entry
     if file.base is None or not entry.is_file:
         return None
-    read = read_plain(entry.text)
+    judged = ahead.pop(entry.text, None) if ahead else None
+    if judged is None:
+        judged = _read(entry.text, entry.name)
+        if judged is None:
+            return None
+    if not isinstance(judged.verdict, str):
+        return judged.verdict
+    return attachment(
+        column,
+        child(file.base, entry.name),
+        entry.name,
+        judged.verdict,
+        judged.length,
+        judged.digest,
+        how,
+    )
+
+
+def _read(path: str, name: str) -> ReadAhead | None:
+    """A file its listing showed as regular, read once (``read_plain``) and judged; None
+    when it could not be read that way."""
+    read = read_plain(path)
     if read is None:
         return None
     content, digest, size = read
-    verdict = judge(content, size, entry.name)
-    if not isinstance(verdict, str):
-        return verdict
-    return attachment(
-        column, child(file.base, entry.name), entry.name, verdict, len(content), digest, how
-    )
+    return ReadAhead(judge(content, size, name), len(content), digest)
+
+
+def read_ahead(index: PhotoIndex, waiting: Callable[[], bool]) -> None:
+    """While ``waiting()`` says so (the sheet is being read by another process), on a
+    core the read leaves free (``forked.when_idle``): the photos folder's parcel
+    folders listed, and the files in them that the folder convention may find for a
+    document column (``<folder>/<column>.<ext>``, and the flat ``<name>_<column>.<ext>``)
+    read and judged into ``index.ahead``, so that the rows find them read. Which rows
+    need them is not known yet, so the work is limited to the time the read leaves
+    free; only regular files are read, as ``listed_attachment`` would read them."""
+    if index.root is not None and not forked.when_idle(lambda go: _ahead(index, go), waiting):
+        index.ahead.clear()  # cut short by a failure: the rows read their files
+
+
+def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
+    """``read_ahead``'s work, for as long as ``going()`` says so."""
+    assert index.root is not None
+    names = {column.name.casefold() for column in DOCUMENT_COLUMNS}
+    flat = tuple("_" + name for name in names)
+    for entry in index.listing(index.root).entries:
+        if not going():
+            return
+        if entry.is_dir and not entry.is_link:
+            files = [f for f in index.listed(entry).entries if f.is_file and _stem(f.key) in names]
+        elif entry.is_file and (stem := _stem(entry.key)) is not None and stem.endswith(flat):
+            files = [entry]
+        else:
+            continue
+        for file in files:
+            judged = _read(file.text, file.name)
+            if judged is not None:
+                index.ahead[file.text] = judged
+            if not going():
+                return
+
+
+def _stem(key: str) -> str | None:
+    """The part of a name's key before its first dot, when something follows the dot
+    (how ``RowFiles`` files it)."""
+    stem, dot, rest = key.partition(".")
+    return stem if dot and rest else None
 
 
 def judge(content: bytes, size: int, filename: str) -> str | tuple[ErrorCode, str]:

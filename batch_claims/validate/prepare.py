@@ -87,7 +87,7 @@ class Prepared:
 
 def prepare(
     sheet: Path,
-    photos: Path | None,
+    photos: Path | PhotoIndex | None,
     settings: Settings,
     sheet_name: str | None = None,
     table: SheetTable | None = None,
@@ -95,6 +95,8 @@ def prepare(
 ) -> Prepared:
     """Read, validate and resolve attachments; no network. With ``today``, each valid
     row's claim window is judged from its dates (``windows``) and told in the notices.
+    ``photos``: the photos folder, or the run's index of it (``PhotoIndex``, with what
+    was read of it ahead: ``plain_files.read_ahead``).
 
     An unexpected error while checking one row makes that row ``invalid`` with the
     code ``internal_error``; the other rows are checked as usual. The cycle collector
@@ -106,7 +108,7 @@ def prepare(
 
 def _prepare(
     sheet: Path,
-    photos: Path | None,
+    photos: Path | PhotoIndex | None,
     settings: Settings,
     sheet_name: str | None,
     table: SheetTable | None,
@@ -139,7 +141,8 @@ def _prepare(
     del parsed_rows
     lookalikes = lookalike_errors(table, lookup)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
-    index = PhotoIndex(photos)  # the photos folder is listed once for the whole sheet
+    # The photos folder is listed once for the whole sheet (the caller's index, if given).
+    index = photos if isinstance(photos, PhotoIndex) else PhotoIndex(photos)
     header_of = functools.cache(table.header_of)  # once per column, not once per message
 
     def made(rows: deque[tuple[SourceRow, ParsedRow | RowOutcome]]) -> _Made:
@@ -185,6 +188,7 @@ def _prepare(
             notices += part[1]
             judged += part[2]
         del pieces  # the child's rows, done there
+    index.ahead.clear()  # the files read ahead that no row of this process took
     warnings = (
         *notices,
         *shared_evidence_warnings(items),
