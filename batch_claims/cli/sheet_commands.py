@@ -78,6 +78,7 @@ def validate_command(
             from batch_claims.validate.prepare import prepare, refuse_no_rows, validate
 
             prepared = prepare(sheet, index, settings, sheet_name, table, today=started.date())
+            del index  # its listings weigh tens of MB at 50,000 rows: let them go
         refuse_no_rows(prepared.table)
         outcomes = validate(prepared)
         view_problems(console, prepared)

@@ -130,6 +130,7 @@ def send(
             prepared = prepare(
                 sheet, photos, settings, request.sheet_name, table, today=started.date()
             )
+            del photos  # its listings weigh tens of MB at 50,000 rows: let them go
         if not request.retry:  # a retry may have nothing left to send; a sheet must
             refuse_no_rows(prepared.table)
         else:  # the rows not retried keep their status: one week, one workbook
