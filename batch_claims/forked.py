@@ -13,13 +13,13 @@ A fork is only safe from a process with one thread (a lock another thread held s
 held in the child), so ``beside`` and ``shared`` fork only then, on Linux, and
 otherwise do all the work here.
 
-Two ways to share: ``beside`` runs two given parts at once; ``shared`` deals out many
+Two ways to share: ``beside`` runs two given parts at once (``alongside``: the child's
+for as long as this process's runs); ``shared`` deals out many
 like pieces of work, each process taking the next one left as it finishes one (so the
 one the machine lets run faster does more), the child's results read back here piece by
 piece between this process's own, so reading them is shared out too.
 
-While this process only waits for a child, ``when_idle`` can fill the wait with work that
-saves time later, on a thread the system runs only on a core nothing else wants.
+While this process only waits for a child, ``idle.when_idle`` can fill the wait.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import struct
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PosixPath, PurePath
@@ -120,6 +119,49 @@ def beside(
             return result, Done(_loaded(answer))
         except Exception:  # an answer that does not read back: the part is undone
             return result, None
+
+
+def alongside(
+    there: Callable[[Callable[[], bool]], R], here: Callable[[], T]
+) -> tuple[T, Done[R] | None]:
+    """``beside``, with ``there`` given a function that says whether to go on: yes for
+    as long as ``here`` runs, no once it has returned. ``there`` should return soon
+    after; its answer comes back as ``beside``'s does."""
+    try:
+        stop, told = os.pipe()
+    except OSError:
+        return here(), None
+    opened = {stop, told}
+
+    def close(fd: int) -> None:
+        if fd in opened:
+            opened.discard(fd)
+            os.close(fd)
+
+    def child() -> R:
+        close(told)  # the child's copy: the end is heard once this process closes its own
+        os.set_blocking(stop, False)
+        return there(lambda: _open(stop))
+
+    def mine() -> T:
+        try:
+            return here()
+        finally:
+            close(told)
+
+    try:
+        return beside(child, mine)
+    finally:
+        for fd in list(opened):
+            close(fd)
+
+
+def _open(fd: int) -> bool:
+    """Whether the far end of a pipe (read without blocking) is open still."""
+    try:
+        return os.read(fd, 1) != b""
+    except BlockingIOError:
+        return True
 
 
 # ``shared``: at most this many pieces (each dealt out as two bytes on a pipe, all of
@@ -288,45 +330,6 @@ def _loaded(answer: IO[bytes]) -> Any:
     the many objects being made cost several times the reading)."""
     with collector_off():
         return pickle.load(answer)
-
-
-# How often ``when_idle`` looks at whether the wait is over, in seconds.
-_LOOK = 0.002
-
-
-def when_idle(work: Callable[[Callable[[], bool]], object], waiting: Callable[[], bool]) -> bool:
-    """While ``waiting()`` says so (a child at work): ``work`` on a thread of its own that
-    the system runs only on a core nothing else wants (``SCHED_IDLE``), so that it takes
-    no time from the child, nor from any other process. ``work`` is given a function
-    that says whether to go on, and should return soon after it says no.
-
-    Returns once the wait is over and the thread has ended (no thread outlives it: a
-    fork needs this process alone, ``can_fork``): whether ``work`` ran, without an
-    exception, to its end or to the wait's. Where the system has no such policy,
-    nothing is done. What ``work`` does should only save time later."""
-    stop = threading.Event()
-    ran: list[bool] = []
-
-    def idle() -> None:
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
-        except (AttributeError, OSError):
-            return
-        try:
-            work(lambda: not stop.is_set())
-        except Exception:  # it only saves time: the caller does without it
-            return
-        ran.append(True)
-
-    thread = threading.Thread(target=idle, name="batch-claims-idle", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive() and waiting():
-            time.sleep(_LOOK)
-    finally:
-        stop.set()
-        thread.join()
-    return bool(ran)
 
 
 class _Child:

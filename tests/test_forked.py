@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from batch_claims import forked
+from batch_claims import forked, idle
 from batch_claims.errors import InputError
 from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read import sheet as sheet_module
@@ -35,6 +35,7 @@ from batch_claims.send.interfaces import RunInfo
 from batch_claims.settings import Settings
 from batch_claims.validate import plain_files
 from batch_claims.validate import prepare as prepare_module
+from batch_claims.validate.photo_index import PhotoIndex
 from tests.helpers import PNG, results_rows, run
 from tests.sheet_fixtures import table as sheet_table
 
@@ -251,7 +252,61 @@ def test_a_then_that_fails_stops_and_reaps_the_child(tmp_path: Path) -> None:
         os.waitpid(child, os.WNOHANG)
 
 
-# ---------------------------------------------------------------- forked.when_idle
+# ---------------------------------------------------------------- forked.alongside
+
+
+def test_alongside_the_child_goes_on_while_here_runs(tmp_path: Path) -> None:
+    """The child is told to go on while ``here`` runs, and to stop once it returned; its
+    answer comes back; no descriptor is left open."""
+    before = set(os.listdir("/proc/self/fd"))
+    started = tmp_path / "started"
+
+    def there(going: Callable[[], bool]) -> int:
+        looks = 0
+        while going():
+            looks += 1
+            started.touch()
+            threading.Event().wait(0.001)
+        return looks
+
+    def here() -> str:
+        while not started.exists():  # the child has looked, and was told to go on
+            threading.Event().wait(0.001)
+        return "here"
+
+    result, done = forked.alongside(there, here)
+    assert result == "here" and done is not None and done.value >= 1
+    assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_alongside_without_a_child_runs_here_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    ran: list[bool] = []
+    assert forked.alongside(lambda going: ran.append(True), lambda: 2) == (2, None)
+    assert ran == []
+
+
+def test_alongside_a_here_that_fails_stops_and_reaps_the_child(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def there(going: Callable[[], bool]) -> None:
+        (tmp_path / "pid").write_text(str(os.getpid()))
+        (tmp_path / "pid").rename(started)
+        threading.Event().wait(60)  # deaf to going(): it must be stopped
+
+    def here() -> None:
+        while not started.exists():
+            os.sched_yield()
+        raise ValueError("here broke")
+
+    with pytest.raises(ValueError, match="here broke"):
+        forked.alongside(there, here)
+    child = int(started.read_text())
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(child, os.WNOHANG)
+
+
+# ---------------------------------------------------------------- idle.when_idle
 
 
 def _alone() -> bool:
@@ -284,7 +339,7 @@ def test_idle_work_runs_on_an_idle_thread_until_the_wait_is_over() -> None:
         return next(looks, None) is not None
 
     policy = os.sched_getscheduler(0)
-    assert forked.when_idle(work, waiting) is True
+    assert idle.when_idle(work, waiting) is True
     assert seen["policy"] == os.SCHED_IDLE and seen["thread"] is True
     assert "steps" in seen  # it was told to stop, and did
     assert os.sched_getscheduler(0) == policy
@@ -299,7 +354,7 @@ def test_idle_work_that_ends_first_ends_the_wait() -> None:
         looks.append(1)
         return len(looks) < 10_000  # the work would have ended long before
 
-    assert forked.when_idle(lambda going: None, waiting) is True
+    assert idle.when_idle(lambda going: None, waiting) is True
     assert len(looks) < 10_000 and _alone()
 
 
@@ -311,7 +366,7 @@ def test_idle_work_that_fails_is_told_and_leaves_no_thread() -> None:
     def work(going: Callable[[], bool]) -> None:
         raise RuntimeError("broke")
 
-    assert forked.when_idle(work, lambda: True) is False
+    assert idle.when_idle(work, lambda: True) is False
     assert _alone()
 
 
@@ -321,7 +376,7 @@ def test_no_idle_work_without_an_idle_policy(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(os, "sched_setscheduler", refused)
     ran: list[bool] = []
-    assert forked.when_idle(lambda going: ran.append(True), lambda: True) is False
+    assert idle.when_idle(lambda going: ran.append(True), lambda: True) is False
     assert ran == [] and _alone()
 
 
@@ -343,7 +398,7 @@ def test_an_interrupted_wait_stops_the_idle_work() -> None:
         return True
 
     with pytest.raises(KeyboardInterrupt):
-        forked.when_idle(work, waiting)
+        idle.when_idle(work, waiting)
     assert stopped.is_set() and _alone()
 
 
@@ -698,11 +753,41 @@ def test_the_commands_take_the_files_read_ahead_and_check_the_same(
     monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10)
     monkeypatch.setattr(prepare_module, "PIECE_ROWS", 7)
     run(*args, "--out", tmp_path / "ahead.xlsx")
-    assert children == [True]
+    assert children == [True, True]  # the read, then reading on while the rows are checked
     here, ahead = (results_rows(tmp_path / f"{name}.xlsx") for name in ("here", "ahead"))
     assert ahead == here and len(here) == 60
     ((index, read),) = indexes
     assert read == 48 and index.ahead == {}  # 12 flat ones are passed over for folders'
+
+
+def test_the_files_not_read_ahead_are_read_by_a_child_while_the_rows_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``BESIDE_ROWS``, a child reads on (``read_on``) while the rows are checked;
+    the rows take its verdicts (this process reads none of those files again), and the
+    claims and outcomes are those of a run that read nothing ahead."""
+    sheet, photos = _claims_sheet(tmp_path / "in", 60)
+    settings = Settings()
+    whole = prepare_module.prepare(sheet, photos, settings, today=date(2026, 2, 1))
+    monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10)
+    monkeypatch.setattr(prepare_module, "PIECE_ROWS", 10**6)  # the documents here alone
+    real_on = plain_files.read_on
+    monkeypatch.setattr(
+        prepare_module, "read_on", lambda index, going: real_on(index, lambda: True)
+    )
+    parent, reads = os.getpid(), []
+    real_read = plain_files._read
+
+    def counted(path: str, name: str) -> Any:
+        if os.getpid() == parent:
+            reads.append(path)
+        return real_read(path, name)
+
+    monkeypatch.setattr(plain_files, "_read", counted)
+    index = PhotoIndex(photos)
+    ahead = prepare_module.prepare(sheet, index, settings, today=date(2026, 2, 1))
+    assert ahead.items == whole.items and ahead.warnings == whole.warnings
+    assert reads == [] and index.ahead == {}
 
 
 def _claims_sheet(folder: Path, rows: int) -> tuple[Path, Path]:

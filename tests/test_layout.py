@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "batch_claims.results_layout",
         "batch_claims.heap",
         "batch_claims.forked",
+        "batch_claims.idle",
     ),
     ("batch_claims.api", "batch_claims.sandbox"),
     ("batch_claims.read",),

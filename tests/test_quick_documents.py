@@ -230,6 +230,31 @@ def test_read_ahead_reads_what_the_convention_may_find_and_no_more(tmp_path: Pat
     assert list(index.ahead) == [str(photos / "elsewhere" / "exterior_photo.png")]
 
 
+def test_reading_on_reads_only_what_was_not_read_ahead(tmp_path: Path) -> None:
+    """``read_on`` (a child carrying the read ahead on) reads the files not read yet and
+    returns those alone, for the process to add to what it read."""
+    photos = tmp_path / "photos"
+    for n in range(3):
+        (photos / f"{TN}{n}").mkdir(parents=True)
+        (photos / f"{TN}{n}" / "exterior_photo.png").write_bytes(PNG)
+        (photos / f"{TN}{n}" / "package_photo.pdf").write_bytes(b"%PDF-1.4\n")
+    index = PhotoIndex(photos)
+    plain_files._ahead(index, _going(1))  # a look at the first folder: one file read
+    first = dict(index.ahead)
+    assert len(first) == 1
+    read: list[str] = []
+    real_read = plain_files._read
+
+    def counted(path: str, name: str) -> Any:
+        read.append(path)
+        return real_read(path, name)
+
+    with mock.patch.object(plain_files, "_read", counted):
+        more = plain_files.read_on(index, lambda: True)
+    assert len(more) == 5 and not set(more) & set(first) and sorted(read) == sorted(more)
+    assert {**first, **more} == index.ahead
+
+
 def test_read_ahead_fills_the_wait_on_an_idle_thread(tmp_path: Path) -> None:
     """``read_ahead`` as the commands call it: on an idle thread while the wait lasts;
     a failure in it leaves nothing read ahead (the rows read their files)."""

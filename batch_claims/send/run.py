@@ -310,10 +310,9 @@ def nothing_sent_yet(note: str = "; nothing was sent") -> Iterator[None]:
 
 
 def checks_loaded(sheet: Path, photos: Path | None, settings: Settings, *also: str) -> PhotoIndex:
-    """The index of the photos folder (``default_photos``: an ``InputError`` before any
-    row is checked when one given is unusable), once what checks the rows is loaded
-    (pandera's backends too, which it would load at its first check), and the modules
-    named in ``also`` (what the run needs after, loaded while a sheet is read)."""
+    """The photos folder's index (``default_photos``: an ``InputError`` before any row is
+    checked when one given is unusable), once what checks the rows is loaded (pandera's
+    backends too) and the modules in ``also`` (what the run needs after the read)."""
     from batch_claims.validate.photo_index import PhotoIndex
     from batch_claims.validate.prepare import default_photos
     from batch_claims.validate.schema import load_backends

@@ -12,14 +12,16 @@ required document is missing, in the words both ways use (``quick_missing``: the
 of a row with a tracking number and no such file, without a finder made).
 
 ``read_ahead`` reads and judges such files before the rows are known, on a core the
-sheet's read leaves idle; a row that finds one takes its verdict instead of reading it.
+sheet's read leaves idle, and ``read_on`` carries that on in a child while the rows are
+checked; a row that finds one takes its verdict instead of reading it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
-from batch_claims import forked
+from batch_claims import idle
 from batch_claims.columns import DOCUMENT_COLUMNS
 from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.validate.filetypes import (
@@ -73,18 +75,28 @@ def _read(path: str, name: str) -> ReadAhead | None:
 
 def read_ahead(index: PhotoIndex, waiting: Callable[[], bool]) -> None:
     """While ``waiting()`` says so (the sheet is being read by another process), on a
-    core the read leaves free (``forked.when_idle``): the photos folder's parcel
+    core the read leaves free (``idle.when_idle``): the photos folder's parcel
     folders listed, and the files in them that the folder convention may find for a
     document column (``<folder>/<column>.<ext>``, and the flat ``<name>_<column>.<ext>``)
     read and judged into ``index.ahead``, so that the rows find them read. Which rows
     need them is not known yet, so the work is limited to the time the read leaves
     free; only regular files are read, as ``listed_attachment`` would read them."""
-    if index.root is not None and not forked.when_idle(lambda go: _ahead(index, go), waiting):
+    if index.root is not None and not idle.when_idle(lambda go: _ahead(index, go), waiting):
         index.ahead.clear()  # cut short by a failure: the rows read their files
 
 
+def read_on(index: PhotoIndex, going: Callable[[], bool]) -> dict[str, ReadAhead]:
+    """``read_ahead``'s work carried on for as long as ``going()`` says so (by a forked
+    child, while the process checks the rows): the files not read ahead yet, read and
+    judged; returns those (for the process to add to its ``index.ahead``)."""
+    known = len(index.ahead)
+    _ahead(index, going)
+    return dict(itertools.islice(index.ahead.items(), known, None))
+
+
 def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
-    """``read_ahead``'s work, for as long as ``going()`` says so."""
+    """``read_ahead``'s work, for as long as ``going()`` says so (a file read ahead
+    already is not read again)."""
     assert index.root is not None
     names = {column.name.casefold() for column in DOCUMENT_COLUMNS}
     flat = tuple("_" + name for name in names)
@@ -98,6 +110,8 @@ def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
         else:
             continue
         for file in files:
+            if file.text in index.ahead:
+                continue
             judged = _read(file.text, file.name)
             if judged is not None:
                 index.ahead[file.text] = judged

@@ -44,6 +44,7 @@ from batch_claims.validate.evidence import (
     shared_evidence_warnings,
 )
 from batch_claims.validate.photo_index import check_photos_folder
+from batch_claims.validate.plain_files import read_on
 from batch_claims.validate.rows import ParsedRow, reading_notices, validate_table
 from batch_claims.validate.type_checks import sheet_type_notice
 from batch_claims.validate.windows import Judged, window_notices, with_window
@@ -121,9 +122,16 @@ def _prepare(
     except Exception:  # one odd cell must not cost the run: read amounts as configured
         amounts = DecimalConvention(settings.decimal_comma, inferred=False)
     lookup = header_lookup(settings.aliases)
-    parsed_rows = _validated(
-        table, settings.default_variant, amounts.decimal_comma, settings.default_ticket_type
-    )
+    # The photos folder is listed once for the whole sheet (the caller's index, if given).
+    index = photos if isinstance(photos, PhotoIndex) else PhotoIndex(photos)
+
+    checks = (table, settings.default_variant, amounts.decimal_comma, settings.default_ticket_type)
+    if len(table.rows) < BESIDE_ROWS or index.root is None:
+        parsed_rows = _validated(*checks)
+    else:  # the files not read ahead yet are read by a child meanwhile
+        reading_on = functools.partial(read_on, index)
+        parsed_rows, read = forked.alongside(reading_on, lambda: _validated(*checks))
+        index.ahead.update(read.value if read is not None else {})
     # What needs every parsed row at once is taken now, so that each parsed row can go
     # as soon as its item is made (at 50,000 rows they weigh tens of megabytes).
     readings = reading_notices(table, [p for p in parsed_rows if isinstance(p, ParsedRow)])
@@ -141,8 +149,6 @@ def _prepare(
     del parsed_rows
     lookalikes = lookalike_errors(table, lookup)
     tracking_index = table.mapping.get(TRACKING_NUMBER)
-    # The photos folder is listed once for the whole sheet (the caller's index, if given).
-    index = photos if isinstance(photos, PhotoIndex) else PhotoIndex(photos)
     header_of = functools.cache(table.header_of)  # once per column, not once per message
 
     def made(rows: deque[tuple[SourceRow, ParsedRow | RowOutcome]]) -> _Made:
