@@ -3,10 +3,14 @@ a real SQLite journal and real workbooks."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import openpyxl
 import pytest
@@ -638,3 +642,82 @@ def test_a_retry_line_names_the_request_the_cause_the_wait_and_the_next_attempt(
     assert retry_line(ClientEvent("retry", 3, 429, 7.0, "Rate limit", 5, True)) == (
         "ticket request: rate limited (429), retrying in 7.0 s (attempt 4/5)"
     )
+
+
+# ---------------------------------------------------------------- the process's exit
+
+
+class _Ended(Exception):
+    """``os._exit`` called (in this test process, where it must not end anything)."""
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [(["--version"], 0), (["validate"], 2), (["validate", "WEEK"], 1)],
+)
+def test_main_ends_the_process_with_the_commands_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    week: Path,
+    tmp_path: Path,
+    args: list[str],
+    status: int,
+) -> None:
+    """The console script ends with the command's exit code, once the handlers that run
+    at exit have run: without the interpreter's teardown, not without what it owes."""
+    from batch_claims import cli as cli_module
+
+    args = [str(week) if arg == "WEEK" else arg for arg in args]
+    extra = ["--out", str(tmp_path / "out.xlsx")] if len(args) > 1 else []
+    monkeypatch.setattr(sys, "argv", ["batch-claims", *args, *extra])
+    steps: list[object] = []
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: steps.append("atexit"))
+
+    def ended(code: int) -> NoReturn:
+        steps.append(code)
+        raise _Ended
+
+    monkeypatch.setattr(os, "_exit", ended)
+    with pytest.raises(_Ended):
+        cli_module.main()
+    assert steps == ["atexit", status]
+    assert capsys.readouterr().out or status == 2
+
+
+def test_an_exit_with_a_message_says_it_and_ends_with_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from batch_claims.cli import exit_now
+
+    codes: list[int] = []
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: None)
+
+    def ended(code: int) -> NoReturn:
+        codes.append(code)
+        raise _Ended
+
+    monkeypatch.setattr(os, "_exit", ended)
+    with pytest.raises(_Ended):
+        exit_now("the run cannot go on")
+    assert codes == [1] and capsys.readouterr().err == "the run cannot go on\n"
+
+
+def test_the_process_flushes_its_output_and_runs_its_exit_handlers(
+    week: Path, tmp_path: Path
+) -> None:
+    """As a real process, its output going to a pipe (buffered): the summary line is
+    there, the handlers registered for the exit ran, the exit code is the command's."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handlers ran'))\n"
+        "from batch_claims.cli import main\n"
+        f"sys.argv = ['batch-claims', 'validate', {str(week)!r}, "
+        f"'--out', {str(tmp_path / 'out.xlsx')!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert "14 rows:" in done.stdout and done.stdout.endswith("exit handlers ran\n")
+    assert (tmp_path / "out.xlsx").exists()

@@ -3,9 +3,10 @@
 A command parses its options (``options.py``), builds the Settings, calls one function
 of the layer below, renders what it returns (``console.py``, ``results.py``) and maps it
 to an exit code: 0 all done, 1 some rows not, 2 unusable input or set-up, 3 the run
-stopped. The stages that load pandas, pandera, openpyxl, requests or Flask are imported
-inside the commands that need them, so that --help, --version, history and resolve start
-at once.
+stopped (``exit_now``: without freeing what the run made, which the system takes back).
+The stages that load pandas, pandera, openpyxl, requests or Flask are imported inside
+the commands that need them, so that --help, --version, history and resolve start at
+once.
 
 ``send_commands.py``    submit, retry
 ``sheet_commands.py``   validate, template
@@ -14,6 +15,11 @@ at once.
 """
 
 from __future__ import annotations
+
+import atexit
+import os
+import sys
+from typing import NoReturn
 
 import click
 
@@ -60,4 +66,30 @@ for _command in (
 
 
 def main() -> None:
-    cli(prog_name="batch-claims")
+    """The console script (and ``python -m batch_claims``): a command, then its exit."""
+    try:
+        cli(prog_name="batch-claims")
+    except SystemExit as done:
+        exit_now(done.code)
+
+
+def exit_now(code: object) -> NoReturn:
+    """End the process with ``code`` as ``sys.exit`` would, without first freeing what
+    the run made: at 50,000 rows that is hundreds of megabytes of objects, a third of a
+    second spent on memory the system takes back at once. What an exit must do is done:
+    the handlers registered to run at exit (files flushed and closed, temporary folders
+    removed) and the output flushed."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message, as sys.exit prints it
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()  # what the interpreter runs at its exit, before its teardown
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a reader gone: nothing more to say
+            pass
+    os._exit(status)
