@@ -181,24 +181,40 @@ def test_numpys_threads_are_not_started() -> None:
     assert forked.can_fork()
 
 
-def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
+def _stuck(tmp_path: Path) -> tuple[Callable[..., None], Callable[[], None]]:
+    """A child's part that tells its pid and waits a minute, deaf to all but a signal
+    (it would outlive the test, were it not stopped), and what waits for it to start."""
     started = tmp_path / "started"
 
-    def there() -> None:
+    def there(*going: object) -> None:
         (tmp_path / "pid").write_text(str(os.getpid()))
         (tmp_path / "pid").rename(started)
-        threading.Event().wait(60)  # would outlive the test, were it not stopped
+        threading.Event().wait(60)
 
-    def here() -> None:
+    def once_started() -> None:
         while not started.exists():
             os.sched_yield()
+
+    return there, once_started
+
+
+def _assert_reaped(tmp_path: Path) -> None:
+    """The stuck child (``_stuck``) was stopped and reaped."""
+    child = int((tmp_path / "started").read_text())
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(child, os.WNOHANG)
+
+
+def test_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
+    there, once_started = _stuck(tmp_path)
+
+    def here() -> None:
+        once_started()
         raise ValueError("parent broke")
 
     with pytest.raises(ValueError, match="parent broke"):
         forked.beside(there, here)
-    child = int(started.read_text())
-    with pytest.raises(ChildProcessError):  # reaped already
-        os.waitpid(child, os.WNOHANG)
+    _assert_reaped(tmp_path)
 
 
 def test_then_fills_the_wait_for_the_child(tmp_path: Path) -> None:
@@ -233,23 +249,15 @@ def test_then_waits_for_no_child_that_was_not_forked(monkeypatch: pytest.MonkeyP
 
 
 def test_a_then_that_fails_stops_and_reaps_the_child(tmp_path: Path) -> None:
-    started = tmp_path / "started"
-
-    def there() -> None:
-        (tmp_path / "pid").write_text(str(os.getpid()))
-        (tmp_path / "pid").rename(started)
-        threading.Event().wait(60)  # would outlive the test, were it not stopped
+    there, once_started = _stuck(tmp_path)
 
     def then(result: None, working: Callable[[], bool]) -> None:
-        while not started.exists():
-            os.sched_yield()
+        once_started()
         raise ValueError("then broke")
 
     with pytest.raises(ValueError, match="then broke"):
         forked.beside(there, lambda: None, then)
-    child = int(started.read_text())
-    with pytest.raises(ChildProcessError):  # reaped already
-        os.waitpid(child, os.WNOHANG)
+    _assert_reaped(tmp_path)
 
 
 # ---------------------------------------------------------------- forked.alongside
@@ -287,23 +295,15 @@ def test_alongside_without_a_child_runs_here_alone(monkeypatch: pytest.MonkeyPat
 
 
 def test_alongside_a_here_that_fails_stops_and_reaps_the_child(tmp_path: Path) -> None:
-    started = tmp_path / "started"
-
-    def there(going: Callable[[], bool]) -> None:
-        (tmp_path / "pid").write_text(str(os.getpid()))
-        (tmp_path / "pid").rename(started)
-        threading.Event().wait(60)  # deaf to going(): it must be stopped
+    there, once_started = _stuck(tmp_path)  # deaf to going(): it must be stopped
 
     def here() -> None:
-        while not started.exists():
-            os.sched_yield()
+        once_started()
         raise ValueError("here broke")
 
     with pytest.raises(ValueError, match="here broke"):
         forked.alongside(there, here)
-    child = int(started.read_text())
-    with pytest.raises(ChildProcessError):  # reaped already
-        os.waitpid(child, os.WNOHANG)
+    _assert_reaped(tmp_path)
 
 
 # ---------------------------------------------------------------- idle.when_idle
@@ -498,22 +498,17 @@ def test_shared_without_a_child_does_every_piece_here(monkeypatch: pytest.Monkey
 
 def test_shared_a_parent_that_fails_stops_and_reaps_its_child(tmp_path: Path) -> None:
     parent = os.getpid()
-    started = tmp_path / "started"
+    there, once_started = _stuck(tmp_path)
 
     def do(piece: int) -> None:
         if os.getpid() != parent:
-            (tmp_path / "pid").write_text(str(os.getpid()))
-            (tmp_path / "pid").rename(started)
-            threading.Event().wait(60)  # would outlive the test, were it not stopped
-        while not started.exists():
-            os.sched_yield()
+            there()
+        once_started()
         raise ValueError("parent broke")
 
     with pytest.raises(ValueError, match="parent broke"):
         forked.shared(10, do)
-    child = int(started.read_text())
-    with pytest.raises(ChildProcessError):  # reaped already
-        os.waitpid(child, os.WNOHANG)
+    _assert_reaped(tmp_path)
 
 
 def test_shared_leaves_no_descriptor_open() -> None:

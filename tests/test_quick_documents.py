@@ -160,6 +160,22 @@ def _going(steps: int | None) -> Callable[[], bool]:
     return lambda: next(left, None) is not None
 
 
+def _opening(photos: Path, index: PhotoIndex) -> tuple[dict[str, Attachment], list[Any], list[str]]:
+    """A row's documents (every column required) and the files opened to find them."""
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    with mock.patch.object(os, "open", counting):
+        found, errors, _ = resolve_documents(
+            photos, TN, {}, set(COLUMNS), 2, str, index, slots=COLUMNS
+        )
+    return found, errors, opened
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     folder=FOLDER,
@@ -213,17 +229,7 @@ def test_read_ahead_reads_what_the_convention_may_find_and_no_more(tmp_path: Pat
             photos / "elsewhere" / "exterior_photo.png",
         )
     )
-    opened: list[str] = []
-    real_open = os.open
-
-    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
-        opened.append(os.fspath(path))
-        return real_open(path, *args, **kwargs)
-
-    with mock.patch.object(os, "open", counting):
-        found, errors, _ = resolve_documents(
-            photos, TN, {}, set(COLUMNS), 2, str, index, slots=COLUMNS
-        )
+    found, errors, opened = _opening(photos, index)
     assert sorted(found) == ["damage_photo_1", "exterior_photo"]
     assert [e.code for e in errors] == ["file_type_not_allowed"]
     assert opened == []
@@ -305,17 +311,7 @@ def test_each_file_is_read_once_whether_taken_or_refused(tmp_path: Path) -> None
     (photos / TN / "exterior_photo.png").write_bytes(PNG)
     (photos / TN / "damage_photo_1.png").write_bytes(b"MZ\x90\x00program")
     (photos / TN / "package_photo.png").write_bytes(b"")
-    opened: list[str] = []
-    real_open = os.open
-
-    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
-        opened.append(os.fspath(path))
-        return real_open(path, *args, **kwargs)
-
-    with mock.patch.object(os, "open", counting):
-        found, errors, _ = resolve_documents(
-            photos, TN, {}, set(COLUMNS), 2, str, PhotoIndex(photos), slots=COLUMNS
-        )
+    found, errors, opened = _opening(photos, PhotoIndex(photos))
     assert list(found) == ["exterior_photo"]
     assert [e.code for e in errors] == ["file_type_not_allowed", "empty_file"]
     assert errors[0].message == (
