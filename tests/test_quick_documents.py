@@ -261,6 +261,33 @@ def test_reading_on_reads_only_what_was_not_read_ahead(tmp_path: Path) -> None:
     assert {**first, **more} == index.ahead
 
 
+def test_a_long_listing_is_given_up_when_the_wait_ends(tmp_path: Path) -> None:
+    """A folder of many entries met by the read ahead (an archive of earlier weeks) is
+    listed only while the wait lasts: given up part way, nothing of it is kept, and the
+    rows list it whole when they need it. The photos folder itself is listed first, by
+    the waiting process at full speed, since the rows need it anyway."""
+    photos = tmp_path / "photos"
+    archive = photos / "archive"
+    archive.mkdir(parents=True)
+    for n in range(600):
+        (archive / f"{n:04d}_exterior_photo.png").write_bytes(b"")
+    index = PhotoIndex(photos)
+    looks: list[bool] = []
+
+    def going() -> bool:
+        looks.append(True)
+        return len(looks) < 3  # the root entry, then 256 entries into the archive, no
+
+    plain_files._ahead(index, going)
+    (entry,) = index.listing(photos).entries
+    assert index.ahead == {} and str(archive) not in index._listings
+    listed = index.listed(entry)
+    assert listed is not None and len(listed.entries) == 600
+    index = PhotoIndex(photos)
+    plain_files.read_ahead(index, lambda: False)  # the wait already over
+    assert str(photos) in index._listings and index.ahead == {}
+
+
 def test_read_ahead_fills_the_wait_on_an_idle_thread(tmp_path: Path) -> None:
     """``read_ahead`` as the commands call it: on an idle thread while the wait lasts;
     a failure in it leaves nothing read ahead (the rows read their files)."""

@@ -193,9 +193,17 @@ class PhotoIndex:
         folder."""
         return self._listing(str(folder))
 
-    def listed(self, entry: _Entry) -> Listing:
-        """``listing`` of a folder an entry of a listing names."""
-        return self._listing(entry.text)
+    def listed(self, entry: _Entry, going: Callable[[], bool] | None = None) -> Listing | None:
+        """``listing`` of a folder an entry of a listing names; None when ``going()``
+        said no before the listing was done (then none is kept)."""
+        found = self._listings.get(entry.text)
+        if found is None:
+            try:
+                found = Listing(*_scan(entry.text, going))
+            except _CutShort:
+                return None
+            self._listings[entry.text] = found
+        return found
 
     def _listing(self, text: str) -> Listing:
         """``listing`` of the folder whose path is ``text`` (``str`` of its Path)."""
@@ -320,10 +328,19 @@ def _photos_problem(root: Path, error: str) -> str:
     )
 
 
-def _scan(folder: str) -> tuple[list[_Entry], str | None]:
+class _CutShort(Exception):
+    """A listing given up because ``going()`` said no (``_scan``)."""
+
+
+# A listing asks ``going()`` once per this many entries (``_scan``).
+_LOOK_EVERY = 256
+
+
+def _scan(folder: str, going: Callable[[], bool] | None = None) -> tuple[list[_Entry], str | None]:
     """A folder's entries, sorted by name, and why it could not be listed (None when it
     could). The one place a folder is listed; an entry that cannot be examined is kept
-    as a non-folder, for the row that names it to say what it is."""
+    as a non-folder, for the row that names it to say what it is. With ``going``, a
+    listing it says no to, now and then on the way, is given up (``_CutShort``)."""
     # Each entry's path as text as ``str(Path(folder) / name)`` has it ("x", not "./x").
     prefix = "" if folder == os.curdir else folder
     if prefix and not prefix.endswith(os.sep):
@@ -341,6 +358,8 @@ def _scan(folder: str) -> tuple[list[_Entry], str | None]:
                     is_dir, is_link, is_file = _is_dir(item), _is_link(item), _is_file(item)
                 key = name.casefold() if name.isascii() else name_key(name)
                 entries.append(_Entry(prefix + name, name, key, is_dir, is_link, is_file))
+                if going is not None and len(entries) % _LOOK_EVERY == 0 and not going():
+                    raise _CutShort
     except ValueError:
         return [], "its name holds a NUL character"
     except OSError as exc:

@@ -81,7 +81,10 @@ def read_ahead(index: PhotoIndex, waiting: Callable[[], bool]) -> None:
     read and judged into ``index.ahead``, so that the rows find them read. Which rows
     need them is not known yet, so the work is limited to the time the read leaves
     free; only regular files are read, as ``listed_attachment`` would read them."""
-    if index.root is not None and not idle.when_idle(lambda go: _ahead(index, go), waiting):
+    if index.root is None:
+        return
+    index.listing(index.root)  # here, at full speed: it can be long, and the rows need it
+    if not idle.when_idle(lambda go: _ahead(index, go), waiting):
         index.ahead.clear()  # cut short by a failure: the rows read their files
 
 
@@ -104,7 +107,10 @@ def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
         if not going():
             return
         if entry.is_dir and not entry.is_link:
-            files = [f for f in index.listed(entry).entries if f.is_file and _stem(f.key) in names]
+            listed = index.listed(entry, going)  # a long one is given up when the wait ends
+            if listed is None:
+                return
+            files = [f for f in listed.entries if f.is_file and _stem(f.key) in names]
         elif entry.is_file and (stem := _stem(entry.key)) is not None and stem.endswith(flat):
             files = [entry]
         else:
