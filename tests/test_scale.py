@@ -362,9 +362,9 @@ def test_the_photos_folder_is_listed_once_per_run(
     listed: Counter[Path] = Counter()
     real_scan = photo_index._scan
 
-    def counting(folder: str) -> Any:
+    def counting(folder: str, *going: Any) -> Any:
         listed[Path(folder)] += 1  # by the folder as a Path, however it is named
-        return real_scan(folder)
+        return real_scan(folder, *going)
 
     monkeypatch.setattr(photo_index, "_scan", counting)
     # One process (a forked child's listings would be counted in its own copy).

@@ -149,9 +149,16 @@ class RowFiles:
 
     def add(self, key: str, entry: _Entry, in_folder: bool, base: Path | None) -> None:
         """One more file that may belong to the row, filed by its stem if it has one."""
-        stem, dot, rest = key.partition(".")
-        if dot and rest:
+        stem = stem_of(key)
+        if stem is not None:
             self.by_stem.setdefault(stem, []).append(RowFile(key, entry, in_folder, base))
+
+
+def stem_of(key: str) -> str | None:
+    """The part of a name's key before its first dot, when something follows the dot:
+    how ``RowFiles`` files a file (``damage_photo_1.jpg`` under ``damage_photo_1``)."""
+    stem, dot, rest = key.partition(".")
+    return stem if dot and rest else None
 
 
 class ReadAhead(NamedTuple):
@@ -196,20 +203,17 @@ class PhotoIndex:
     def listed(self, entry: _Entry, going: Callable[[], bool] | None = None) -> Listing | None:
         """``listing`` of a folder an entry of a listing names; None when ``going()``
         said no before the listing was done (then none is kept)."""
-        found = self._listings.get(entry.text)
-        if found is None:
-            try:
-                found = Listing(*_scan(entry.text, going))
-            except _CutShort:
-                return None
-            self._listings[entry.text] = found
-        return found
+        try:
+            return self._listing(entry.text, going)
+        except _CutShort:
+            return None
 
-    def _listing(self, text: str) -> Listing:
-        """``listing`` of the folder whose path is ``text`` (``str`` of its Path)."""
+    def _listing(self, text: str, going: Callable[[], bool] | None = None) -> Listing:
+        """``listing`` of the folder whose path is ``text`` (``str`` of its Path);
+        ``_CutShort`` when ``going()`` said no on the way (``_scan``)."""
         found = self._listings.get(text)
         if found is None:
-            found = self._listings[text] = Listing(*_scan(text))
+            found = self._listings[text] = Listing(*_scan(text, going))
         return found
 
     def resolved_root(self) -> Path:

@@ -29,7 +29,14 @@ from batch_claims.validate.filetypes import (
     is_allowed_content_type,
     sniff_content_type,
 )
-from batch_claims.validate.photo_index import PhotoIndex, ReadAhead, RowFile, RowFiles, child
+from batch_claims.validate.photo_index import (
+    PhotoIndex,
+    ReadAhead,
+    RowFile,
+    RowFiles,
+    child,
+    stem_of,
+)
 from batch_claims.validate.safe_read import MAX_FILE_SIZE, read_plain
 
 
@@ -110,8 +117,8 @@ def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
             listed = index.listed(entry, going)  # a long one is given up when the wait ends
             if listed is None:
                 return
-            files = [f for f in listed.entries if f.is_file and _stem(f.key) in names]
-        elif entry.is_file and (stem := _stem(entry.key)) is not None and stem.endswith(flat):
+            files = [f for f in listed.entries if f.is_file and stem_of(f.key) in names]
+        elif entry.is_file and (stem := stem_of(entry.key)) is not None and stem.endswith(flat):
             files = [entry]
         else:
             continue
@@ -123,13 +130,6 @@ def _ahead(index: PhotoIndex, going: Callable[[], bool]) -> None:
                 index.ahead[file.text] = judged
             if not going():
                 return
-
-
-def _stem(key: str) -> str | None:
-    """The part of a name's key before its first dot, when something follows the dot
-    (how ``RowFiles`` files it)."""
-    stem, dot, rest = key.partition(".")
-    return stem if dot and rest else None
 
 
 def judge(content: bytes, size: int, filename: str) -> str | tuple[ErrorCode, str]:
