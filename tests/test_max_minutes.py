@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_claims.api.ratelimit import least_span
+from batch_claims.api.ratelimit import RateLimiter, least_span
 from batch_claims.clock import FakeClock
 from batch_claims.limits import Limit
 from batch_claims.outcome import RowOutcome
@@ -175,3 +175,29 @@ def test_without_earlier_posts_the_least_span_is_the_known_formula(
     assert least_span(config.limits, counts) == pytest.approx(
         least_seconds(config, tickets_, uploads)
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    count=st.integers(1, 60),
+    n=st.integers(1, 8),
+    seconds=st.sampled_from([1.0, 10.0, 60.0]),
+    margin=st.sampled_from([0.0, 0.5]),
+    ago=st.lists(st.floats(0.0, 80.0, allow_nan=False), max_size=20),
+)
+def test_the_least_span_is_when_the_limiter_grants_the_last_request(
+    count: int, n: int, seconds: float, margin: float, ago: list[float]
+) -> None:
+    """Earlier requests in the window or not, few new ones or many (past the first two
+    windows' worth, which ``least_span`` no longer steps through): the span is when the
+    limiter itself grants the last of them, one after the other from now."""
+    clock = FakeClock()
+    now = clock.monotonic()
+    earlier = [(("ticket",), now - back) for back in ago]
+    limiter = RateLimiter(clock, {"ticket": Limit(n, seconds)}, margin)
+    limiter.seed(earlier)
+    for _ in range(count):
+        limiter.reserve(["ticket"]).done()
+    granted = clock.monotonic() - now
+    span = least_span({"ticket": Limit(n, seconds)}, {"ticket": count}, earlier, now, margin)
+    assert span == pytest.approx(granted, abs=1e-4)
