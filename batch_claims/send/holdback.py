@@ -88,6 +88,8 @@ def refused_unchanged_outcomes(
         numbers = [c.tracking_number for c in claims if c.ticket_type is ticket_type]
         found = journal.last_attempts(numbers, ticket_type)
         latest.update(((number, ticket_type), record) for number, record in found.items())
+    if not latest:  # no claim was tried before: nothing to compare
+        return {}
     held: dict[int, RowOutcome] = {}
     for claim in claims:
         last = latest.get((claim.tracking_number, claim.ticket_type))

@@ -5,6 +5,7 @@ time the rate limits allow for it; and the outcomes of `submit --dry-run`."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -79,20 +80,17 @@ def plan(
     force: bool = False,
     resubmit_unconfirmed: bool = False,
 ) -> Plan:
-    tickets = done = unconfirmed = held = 0
-    files: set[tuple[str, str]] = set()
     claims = prepared.claims
     known_of = planned_outcomes(journal, claims, force, resubmit_unconfirmed)
-    for claim in claims:
-        known = known_of[claim.row]
-        if known is not None:
-            done += known.status is Status.ALREADY_SUBMITTED
-            unconfirmed += known.status is Status.UNCONFIRMED
-            held += known.status is Status.NOT_ATTEMPTED
-            continue
-        tickets += 1
-        files.update((a.sha256, a.content_type) for a in claim.attachments.values())
+    statuses = Counter(known.status for known in known_of.values() if known is not None)
+    unsent = [claim for claim in claims if known_of[claim.row] is None]
+    # Each file once, however many rows share it: one set made in one pass.
+    files = {(a.sha256, a.content_type) for claim in unsent for a in claim.attachments.values()}
     uploads = len(files - journal.cached_keys(files, settings.token_max_age))
+    tickets = len(unsent)
+    done = statuses[Status.ALREADY_SUBMITTED]
+    unconfirmed = statuses[Status.UNCONFIRMED]
+    held = statuses[Status.NOT_ATTEMPTED]
     least = least_seconds(settings, tickets, uploads)
     return Plan(tickets, uploads, done, unconfirmed, least, held, known_of)
 
@@ -106,8 +104,10 @@ def known_outcomes(
     """``outcome_of_record`` of every claim by row, from one batch look-up of the journal
     per ticket type."""
     records = records_of(journal, claims)
-    return {
-        claim.row: outcome_of_record(records[claim.row], claim, force, resubmit_unconfirmed)
+    return {  # most claims have no record: no call for those
+        claim.row: None
+        if (record := records[claim.row]) is None
+        else outcome_of_record(record, claim, force, resubmit_unconfirmed)
         for claim in claims
     }
 

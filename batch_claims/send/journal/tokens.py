@@ -36,7 +36,7 @@ class FileTokens(JournalCore):
         than ``max_age``: what ``cached_token`` answers, in a few indexed queries for a
         whole sheet instead of one per file."""
         wanted = set(keys)
-        hashes = sorted({sha256 for sha256, _ in wanted})
+        hashes = list({sha256 for sha256, _ in wanted})  # in any order: the answer is a set
         found: set[tuple[str, str]] = set()
         for start in range(0, len(hashes), _QUERY_CHUNK):
             chunk = hashes[start : start + _QUERY_CHUNK]
