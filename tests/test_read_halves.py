@@ -6,6 +6,7 @@ left out, errors — for any sheet, any cut, and a child that fails."""
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,16 @@ from hypothesis import strategies as st
 
 from batch_claims import forked
 from batch_claims.errors import InputError
+from batch_claims.read import sheetdata, totals, worksheet, xlsxfile
 from batch_claims.read import table as table_module
-from batch_claims.read import totals, worksheet
 from batch_claims.read.book import Book
+from batch_claims.read.cells import UncalculatedFormula
 from batch_claims.read.sheet import read_sheet
+from batch_claims.read.stored import StoredCells
 from tests.sheet_fixtures import write_xlsx
-from tests.test_sheet_fast import hand_written_sheets, plain_book  # noqa: F401
+from tests.test_sheet_fast import HEAD, TAIL, hand_written_sheets, plain_book  # noqa: F401
 
+MAX = worksheet.MAX_SHEET_ROWS
 pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks on Linux only")
 
 
@@ -33,18 +37,36 @@ def _listed(rows: Any) -> list[Any] | str:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(xml=hand_written_sheets(), before=st.integers(0, 6), share=st.floats(0, 1))
+@given(
+    xml=hand_written_sheets(),
+    before=st.integers(0, 6),
+    share=st.floats(0, 1),
+    halves=st.sampled_from([10**9, 0, 60]),
+)
 def test_the_later_rows_read_apart_follow_on_the_earlier_ones(
     plain_book: Book,  # noqa: F811
     xml: bytes,
     before: int,
     share: float,
+    halves: int,
 ) -> None:
-    """Whatever rows were read before the cut and whatever share is taken: the rows
-    read here, then those the job reads, are the rows read in one go — numbered alike,
-    gaps as empty rows, a row numbered below one before it skipped."""
+    """Whatever rows were read before the cut, whatever share is taken, and the later
+    half of the rows checked before the first row is read or only where it is read
+    (``halves`` bytes on, ``sheetdata.DEFERRED_BYTES``): the rows read here, then those
+    the job reads, are the rows read in one go — numbered alike, gaps as empty rows, a
+    row numbered below one before it skipped. A sheet the fast path reads is never
+    refused half way."""
     whole = _listed(worksheet.sheet_rows(xml, "Claims", plain_book))
-    rows = worksheet.sheet_rows(xml, "Claims", plain_book)
+    understood = sheetdata.fast_rows(xml, StoredCells(plain_book), MAX) is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheetdata, "DEFERRED_BYTES", halves)
+        _read_apart(plain_book, xml, before, share, whole, understood)
+
+
+def _read_apart(
+    book: Book, xml: bytes, before: int, share: float, whole: Any, understood: bool
+) -> None:
+    rows = worksheet.sheet_rows(xml, "Claims", book)
     first = []
     try:
         for _ in range(before):
@@ -54,13 +76,43 @@ def test_the_later_rows_read_apart_follow_on_the_earlier_ones(
     except Exception as exc:
         first = [f"{type(exc).__name__}: {exc}"]
     job = rows.later(share, 1)
-    here = _listed(rows)
-    apart = _listed(job()) if job is not None else []
-    if any(isinstance(part, str) for part in (whole, here, apart)) or (
-        first and isinstance(first[0], str)
-    ):
+    if job is None:
+        here, apart = _listed(rows), []
+    else:  # in a forked child, as ``totals.assemble`` reads them: it sees only its rows
+        here, done = forked.beside(lambda: _listed(job()), lambda: _listed(rows))
+        assert done is not None
+        apart = done.value
+    refused = [part for part in (here, apart, *first) if isinstance(part, str)]
+    if understood and not isinstance(whole, str):
+        assert not any("NotUnderstood" in part for part in refused)
+    if refused or isinstance(whole, str):
         return  # a sheet past the bounds or not read: not what a cut is for
     assert first + here + apart == whole
+
+
+@pytest.mark.parametrize("halves", [10**9, 0])
+def test_rows_read_apart_know_the_shared_formulas_defined_before_them(
+    plain_book: Book,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    halves: int,
+) -> None:
+    """A formula filled down (Excel shares it: defined once, used below) and never
+    calculated: the later rows, read by a child, show it moved to their cells, as when
+    the sheet is read in one go — not an empty formula."""
+    monkeypatch.setattr(sheetdata, "DEFERRED_BYTES", halves)
+    defined = b'<row r="1"><c r="A1"><f t="shared" ref="A1:A6" si="0">B1*2</f><v>0</v></c></row>'
+    used = b'<row r="%d"><c r="A%d"><f t="shared" si="0"/><v>0</v></c></row>'
+    redefined = b'<row r="3"><c r="A3"><f t="shared" ref="A3:A6" si="0">C3</f><v>0</v></c></row>'
+    rows = defined + used % (2, 2) + redefined + b"".join(used % (n, n) for n in range(4, 7))
+    xml = HEAD + rows + TAIL
+    whole = list(worksheet.sheet_rows(xml, "Claims", plain_book))
+    assert whole[5] == (6, (UncalculatedFormula("=C6"),))
+    split = worksheet.sheet_rows(xml, "Claims", plain_book)
+    job = split.later(0.5, 1)
+    assert job is not None
+    here, done = forked.beside(lambda: list(job()), lambda: list(split))
+    assert done is not None
+    assert here + done.value == whole
 
 
 def test_no_rows_are_taken_when_too_few_are_left_or_expat_reads(
@@ -176,3 +228,44 @@ def test_a_big_sheet_has_its_later_rows_converted_by_a_child(
     assert marks.read_text() == "converted"
     assert table == whole
     assert [row.row for row in table.rows] == list(range(2, 42))
+
+
+def _spaced(sheet: Path, before_row: int) -> Path:
+    """The sheet with a line break before one of its rows: the grammar refuses it."""
+    with zipfile.ZipFile(sheet) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    name = "xl/worksheets/sheet1.xml"
+    marker = b'<row r="%d"' % before_row
+    assert marker in parts[name]
+    parts[name] = parts[name].replace(marker, b"\n" + marker)
+    spaced = sheet.with_name("spaced.xlsx")
+    with zipfile.ZipFile(spaced, "w") as target:
+        for part, data in parts.items():
+            target.writestr(part, data)
+    return spaced
+
+
+@pytest.mark.parametrize("where", [5, 55])
+def test_later_rows_not_understood_are_read_again_by_expat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: int
+) -> None:
+    """A big sheet checked in halves, its later rows read by a child: when markup the
+    fast path refuses stands only among the later rows, the whole sheet is read again
+    by expat — the same table as read by expat from the start; when it stands among the
+    earlier ones, expat reads it from the start."""
+    lines = [(f"3SHALF{n:06d}", ["own_contract", n], n % 7 == 0) for n in range(60)]
+    sheet = _spaced(_sheet(tmp_path, lines), where)
+    with monkeypatch.context() as patch:
+        patch.setattr(sheetdata, "fast_rows", lambda *args, **kwargs: None)
+        by_expat = _read(sheet, shared=False)
+    again: list[bool] = []
+    examined = xlsxfile._examined
+
+    def spy(*args: Any, fast: bool) -> Any:
+        again.append(not fast)
+        return examined(*args, fast=fast)
+
+    monkeypatch.setattr(xlsxfile, "_examined", spy)
+    monkeypatch.setattr(sheetdata, "DEFERRED_BYTES", 0)
+    assert _read(sheet, shared=True) == by_expat
+    assert again == ([False, True] if where > 30 else [False])

@@ -307,6 +307,65 @@ def test_a_damaged_sheet_is_read_the_same_either_way(
     assert_same(damaged, plain_book)
 
 
+def _as_examined(xml: bytes, book: Book) -> list[Any] | str:
+    """A sheet's rows as ``xlsxfile`` reads them: by expat, whole, after the fast path
+    finds later rows it does not understand."""
+    try:
+        return list(worksheet.sheet_rows(xml, "Claims", book))
+    except sheetdata.NotUnderstood:
+        return _listed(worksheet.sheet_rows(xml, "Claims", book, fast=False))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    xml=hand_written_sheets(),
+    damage=st.tuples(st.floats(0, 1), st.binary(max_size=3), st.integers(0, 3)),
+    halves=st.sampled_from([0, 1, 40, 200]),
+)
+def test_a_sheet_checked_in_halves_reads_as_one_checked_whole(
+    plain_book: Book, xml: bytes, damage: tuple[float, bytes, int], halves: int
+) -> None:
+    """The later half of the rows checked only when reached (a big sheet), whatever the
+    sheet holds and wherever it is damaged: the rows read are those of the whole
+    checked first. Where the whole is not understood, the later half is refused when
+    reached (``NotUnderstood``) and expat reads the sheet again, or nothing is read fast
+    at all; where it is, nothing is refused."""
+    where, inserted, removed = damage
+    at = int(where * len(xml))
+    xml = xml[:at] + inserted + xml[at + removed :]
+    most = worksheet.MAX_SHEET_ROWS  # each read with cells of its own (shared formulas)
+    whole = sheetdata.fast_rows(xml, StoredCells(plain_book), most, deferred=10**9)
+    split = sheetdata.fast_rows(xml, StoredCells(plain_book), most, deferred=halves)
+    if whole is not None:
+        assert split is not None
+        assert _listed(split) == _listed(whole)
+    elif split is not None:  # refused on the way (or a cell of the earlier half first)
+        assert isinstance(_listed(split), str)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheetdata, "DEFERRED_BYTES", 10**9)
+        at_once = _as_examined(xml, plain_book)
+        patch.setattr(sheetdata, "DEFERRED_BYTES", halves)
+        assert _as_examined(xml, plain_book) == at_once
+
+
+def test_a_big_sheet_is_checked_in_halves(plain_book: Book) -> None:
+    """Past ``DEFERRED_BYTES`` of rows, the later half is not checked before the first
+    row is read; whitespace between two of its rows (which the grammar refuses) is met
+    only there."""
+    rows = [b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (n, n, n) for n in range(1, 41)]
+    spaced = b"".join(rows[:30]) + b"\n" + b"".join(rows[30:])
+    xml = HEAD + spaced + TAIL
+    cells = StoredCells(plain_book)
+    assert sheetdata.fast_rows(xml, cells, 100, deferred=10**9) is None
+    split = sheetdata.fast_rows(xml, cells, 100, deferred=len(spaced))
+    assert split is not None and next(split) == (1, (1,))
+    assert _listed(split) == "NotUnderstood: the later rows are not all understood"
+    assert sheetdata.fast_rows(xml, cells, 100, deferred=len(spaced) + 1) is None
+    assert _as_examined(xml, plain_book) == _listed(worksheet.expat_rows(xml, cells))
+
+
 def test_the_shapes_producers_write_are_read_fast(plain_book: Book) -> None:
     """Excel's and LibreOffice's shapes too, not only the generators' above."""
     rows = (

@@ -54,9 +54,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     counted: Counter[str] = Counter()
     real = worksheet.sheet_rows
 
-    def counting(xml: bytes, title: str, book: Any) -> Any:
+    def counting(xml: bytes, title: str, book: Any, fast: bool = True) -> Any:
         counted[title] += 1
-        return real(xml, title, book)
+        return real(xml, title, book, fast)
 
     monkeypatch.setattr(worksheet, "sheet_rows", counting)
     monkeypatch.setattr("batch_claims.read.xlsxfile.sheet_rows", counting)

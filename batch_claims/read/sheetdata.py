@@ -15,13 +15,22 @@ reads the sheet.
 
 The grammar is checked for the whole sheet before the first row is handed on (a row
 count past ``max_rows`` gives the sheet to expat, whose streaming bounds refuse it);
-each row's cells are then cut out as it is read and made values by ``stored``.
+each row's cells are then cut out as it is read and made values by ``stored``. A big
+sheet (``DEFERRED_BYTES`` of rows) has only its earlier half checked first: its later
+half is checked where it is read — by a forked child converting those rows while this
+process converts the earlier ones (``FastRows.cut``), so the check costs half the time
+— and, not understood there, raises ``NotUnderstood``: the reader then reads the whole
+sheet again by expat (``xlsxfile``), so what a sheet yields still never depends on which
+way it was read. The halves are cut where "<row" stands: in rows the grammar matches no
+text or value holds a "<", so that is where a row starts, and two halves that each match
+are rows that match.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from batch_claims.read.stored import Row, StoredCells, row_values
 from batch_claims.read.strict import EMPTY, TEXT, VALUE, cut_out, text
@@ -98,31 +107,102 @@ _FORMULA_ATTRIBUTE = re.compile(rb' ([a-zA-Z]+)="([^"]*)"')
 RowSpan = tuple[int, int, int]  # a row's number, and where its cells start and end
 
 
-def fast_rows(xml: bytes, cells: StoredCells, max_rows: int) -> FastRows | None:
-    """The sheet's rows as the XML lists them (number, cells), or None when
-    the sheet is not all understood (see the module's docstring)."""
-    rows = _recognised(xml, max_rows)
+class NotUnderstood(Exception):
+    """The later rows of a sheet whose earlier rows the grammar matched do not match it
+    (``FastRows``): the sheet is to be read again, whole, by expat."""
+
+
+# From this many bytes of ``sheetData`` on, only its earlier half is checked before the
+# first row is handed on; the later half is checked as it is reached, or by whoever reads
+# it apart (``FastRows.cut``), at the same time as the earlier half is read here.
+DEFERRED_BYTES = 2 << 20
+
+
+class _Tail(NamedTuple):
+    """Rows not checked yet: ``xml[start:end]``, at most ``allowed`` of them, the row
+    before them numbered ``before`` (None: the last of the rows checked before)."""
+
+    start: int
+    end: int
+    allowed: int
+    before: int | None = None
+
+
+def fast_rows(
+    xml: bytes, cells: StoredCells, max_rows: int, deferred: int | None = None
+) -> FastRows | None:
+    """The sheet's rows as the XML lists them (number, cells), or None when the sheet
+    is not all understood (see the module's docstring). Past ``deferred`` bytes of rows
+    (``DEFERRED_BYTES``), the later half is checked only when reached: a sheet not
+    understood there raises ``NotUnderstood`` then."""
+    start, end = xml.find(_OPEN), xml.rfind(_CLOSE)
+    if start < 0 or end < start or xml.count(b"sheetData") != 2:
+        return None
+    inside = start + len(_OPEN)
+    if not cut_out(xml, "sheetData", start, inside, end, alone=False):
+        return None
+    middle = end
+    if end - inside >= (DEFERRED_BYTES if deferred is None else deferred):
+        # A row starts wherever "<row" stands in rows the grammar matches (no text or
+        # value holds a "<"); cut anywhere else, one half or the other does not match.
+        found = xml.find(b"<row", inside + (end - inside) // 2, end)
+        middle = end if found < 0 else found
+    rows = _recognised(xml, inside, middle, 0, max_rows)
     if rows is None:
         return None
-    return FastRows(xml, rows, cells)
+    tail = _Tail(middle, end, max_rows - len(rows)) if middle < end else None
+    return FastRows(xml, rows, cells, tail)
 
 
 class FastRows:
     """The rows of a sheet the grammar matched, each made values as it is read; the
-    rows not read yet can be cut in two (``cut``), the later ones to be read apart."""
+    rows not read yet can be cut in two (``cut``), the later ones to be read apart.
+    Rows not checked yet (``tail``) are checked when reached (``NotUnderstood``)."""
 
-    def __init__(self, xml: bytes, spans: list[RowSpan], cells: StoredCells) -> None:
+    def __init__(
+        self,
+        xml: bytes,
+        spans: list[RowSpan],
+        cells: StoredCells,
+        tail: _Tail | None = None,
+        before: int = 0,
+    ) -> None:
         self.xml = xml
         self.spans = spans
         self.cells = cells
+        self.tail = tail
+        self.before = before  # where the rows before these end (their shared formulas)
         self.read = 0  # the spans read so far
         self._rows = _rows(xml, self._spans(), cells)
 
     def _spans(self) -> Iterator[RowSpan]:
+        # Rows read apart know the shared formulas the rows before them defined.
+        self.cells.shared.update(_shared_formulas(self.xml, self.before))
         spans = self.spans
-        while self.read < len(spans):  # ``cut`` may shorten them meanwhile
-            self.read += 1
-            yield spans[self.read - 1]
+        while True:
+            while self.read < len(spans):  # ``cut`` may shorten them meanwhile
+                self.read += 1
+                yield spans[self.read - 1]
+            if self.tail is None:
+                return
+            self._check_tail()
+
+    def _check_tail(self) -> None:
+        """The rows not checked yet, checked and added to the spans."""
+        assert self.tail is not None
+        start, end, allowed, before = self.tail
+        self.tail = None
+        if before is None:
+            before = self.spans[-1][0] if self.spans else 0
+        more = _recognised(self.xml, start, end, before, allowed)
+        if more is None:
+            raise NotUnderstood("the later rows are not all understood")
+        self.spans.extend(more)
+
+    def left(self) -> int:
+        """How many rows are not read yet (those not checked yet as counted roughly)."""
+        unchecked = 0 if self.tail is None else self.xml.count(b"<row", *self.tail[:2])
+        return len(self.spans) - self.read + unchecked
 
     def __iter__(self) -> FastRows:
         return self
@@ -131,9 +211,17 @@ class FastRows:
         return next(self._rows)
 
     def cut(self, share: float) -> tuple[int, FastRows] | None:
-        """The later ``share`` of the rows not read yet, taken off these rows: the row
-        number after the last one left here, and the rows taken (None when no row is
-        left to take)."""
+        """The later ``share`` of the rows not read yet, taken off these rows — or, when
+        some are not checked yet, those rows (to be checked where they are read): the
+        row number after the last one left here, and the rows taken (None when no row
+        is left to take)."""
+        if self.tail is not None:  # the rows not checked yet, or none
+            if share <= 0 or self.read >= len(self.spans):
+                return None
+            tail = self.tail._replace(before=self.spans[-1][0])
+            self.tail = None
+            following = max(number for number, _, _ in self.spans) + 1
+            return following, FastRows(self.xml, [], self.cells, tail, tail.start)
         left = len(self.spans) - self.read
         taken = int(left * share)
         if taken <= 0 or taken >= left:
@@ -144,22 +232,33 @@ class FastRows:
         # A row numbered below one before it is skipped (``worksheet``): the later rows
         # start after the highest number left here.
         following = max(number for number, _, _ in self.spans) + 1
-        return following, FastRows(self.xml, later, self.cells)
+        return following, FastRows(self.xml, later, self.cells, before=later[0][1])
 
 
-def _recognised(xml: bytes, max_rows: int) -> list[RowSpan] | None:
-    """The rows of the ``sheetData`` (where in ``xml`` their cells are), when the
-    grammar matches all of it."""
-    start, end = xml.find(_OPEN), xml.rfind(_CLOSE)
-    if start < 0 or end < start or xml.count(b"sheetData") != 2:
-        return None
-    inside = start + len(_OPEN)
-    if not cut_out(xml, "sheetData", start, inside, end, alone=False):
-        return None
+def _shared_formulas(xml: bytes, end: int) -> dict[str, tuple[str, str]]:
+    """The shared formulas the rows before ``end`` define (rows the grammar matched), as
+    ``StoredCells`` holds them once it has read those rows: by ``si``, the text and the
+    cell of the last definition."""
+    found: dict[str, tuple[str, str]] = {}
+    at = xml.find(b'<f t="shared"', 0, end)
+    while at >= 0:
+        cell = _CELL.match(xml, xml.rfind(b"<c ", 0, at), end)
+        if cell is not None and cell[9]:  # a definition (a use has no text)
+            key = _attributes(cell[8]).get("si", "")
+            found[key] = (text(cell[9]), (cell[1] + cell[2]).decode("ascii"))
+        at = xml.find(b'<f t="shared"', at + 1, end)
+    return found
+
+
+def _recognised(
+    xml: bytes, position: int, end: int, number: int, max_rows: int
+) -> list[RowSpan] | None:
+    """The rows of ``xml[position:end]`` (where their cells are), the row before them
+    numbered ``number``, when the grammar matches all of it and they are fewer than
+    ``max_rows``."""
     rows: list[RowSpan] = []
     sound: set[bytes] = set()  # row attributes found sound
     match = _ROW.match
-    position, number = inside, 0
     while position < end:
         row = match(xml, position, end)
         if row is None or len(rows) >= max_rows:

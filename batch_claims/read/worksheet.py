@@ -42,11 +42,11 @@ class SheetRows:
     iterator; ``later`` hands the later half of the rows not read yet to another
     reader (a forked child: ``totals.assemble``)."""
 
-    def __init__(self, xml: bytes, title: str, book: Book) -> None:
+    def __init__(self, xml: bytes, title: str, book: Book, fast: bool = True) -> None:
         self.xml = xml
         self.title = title
         cells = StoredCells(book)
-        self._fast = sheetdata.fast_rows(xml, cells, MAX_SHEET_ROWS)
+        self._fast = sheetdata.fast_rows(xml, cells, MAX_SHEET_ROWS) if fast else None
         self._rows = _numbered(
             self._fast if self._fast is not None else expat_rows(xml, cells), title, 1
         )
@@ -67,7 +67,7 @@ class SheetRows:
         within bounds however they are counted (the bounds count the cells of the
         rows before, which the job does not see). None otherwise."""
         fast = self._fast
-        if fast is None or len(fast.spans) - fast.read < least:
+        if fast is None or fast.left() < least:
             return None
         if self.xml.count(b'<c r="') > MAX_SHEET_CELLS:
             return None
@@ -79,9 +79,10 @@ class SheetRows:
         return lambda: _numbered(rows, title, following)
 
 
-def sheet_rows(xml: bytes, title: str, book: Book) -> SheetRows:
-    """The sheet's rows of cells, numbered from 1 (see the module's docstring)."""
-    return SheetRows(xml, title, book)
+def sheet_rows(xml: bytes, title: str, book: Book, fast: bool = True) -> SheetRows:
+    """The sheet's rows of cells, numbered from 1 (see the module's docstring); without
+    ``fast``, by expat whatever the sheet holds (after ``NotUnderstood``)."""
+    return SheetRows(xml, title, book, fast)
 
 
 def _numbered(rows: Iterator[Row], title: str, expected: int) -> Generator[Row]:

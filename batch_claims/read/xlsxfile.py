@@ -6,7 +6,9 @@ bounds checked (``archive``), its small parts say which sheets there are (``book
 ``sheet_choice`` decides which sheet to read, and each sheet examined is read once,
 whole, for its merged ranges (``merged``, a byte search after its rows) and parsed once
 for its cells and formulas (``worksheet``). The header is then found (``table``) and
-the rows below it assembled (``totals``) with merged values filled in.
+the rows below it assembled (``totals``) with merged values filled in. A big sheet whose
+later rows the fast path turns out not to understand, once it reaches them, is read
+again, whole, by expat (``sheetdata.NotUnderstood``).
 
 Any failure to read the workbook is one sentence naming the file, never a traceback.
 """
@@ -23,6 +25,7 @@ from batch_claims.read.book import Book, SheetPart, open_book
 from batch_claims.read.cells import excel_value
 from batch_claims.read.merged import merged_ranges, merged_values
 from batch_claims.read.sheet_choice import Examined, choose, read_named
+from batch_claims.read.sheetdata import NotUnderstood
 from batch_claims.read.table import (
     MAX_COLUMNS,
     SheetTable,
@@ -69,12 +72,21 @@ def read_workbook(path: Path, sheet_name: str | None, lookup: Mapping[str, str])
 
 def _examine(path: Path, book: Book, sheet: SheetPart, lookup: Mapping[str, str]) -> Examined:
     """Find a sheet's header and read its table; what cannot be used is kept as the
-    error it raises."""
-    title = sheet.title
+    error it raises. A big sheet whose later rows the fast path turns out not to
+    understand is read again, whole, by expat (``sheetdata.NotUnderstood``)."""
     xml = book.sheet_xml(sheet)
+    try:
+        return _examined(path, book, sheet.title, xml, lookup, fast=True)
+    except NotUnderstood:
+        return _examined(path, book, sheet.title, xml, lookup, fast=False)
+
+
+def _examined(
+    path: Path, book: Book, title: str, xml: bytes, lookup: Mapping[str, str], fast: bool
+) -> Examined:
     merged = merged_ranges(xml)
     seen: dict[int, list[str]] = {}
-    with closing(sheet_rows(xml, title, book)) as rows:
+    with closing(sheet_rows(xml, title, book, fast)) as rows:
         header, rest = find_header(rows, excel_value, lookup, merged, seen)
         if header is None:
             return Examined(title, seen=seen)
