@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from batch_claims.errors import InputError
+from batch_claims.forked import joined
 from batch_claims.outcome import ErrorCode
 from batch_claims.validate.safe_read import lexists, mode_words, reason, what_is
 
@@ -39,16 +40,8 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
-# ``Path._make_child_relpath`` (Python 3.11 to 3.13, what ``Path.iterdir`` uses): a path
-# and one name from its listing, joined without parsing the name again. ``base / name``
-# where it is not there; the same path either way (``child``).
-_CHILD: Callable[[Path, str], Path] | None = getattr(Path, "_make_child_relpath", None)
-
-
-def child(base: Path, name: str) -> Path:
-    """``base / name`` for a ``name`` a listing of ``base`` gave (one part: no separator,
-    not empty, not ``.`` or ``..``), made the cheap way where Python has one."""
-    return base / name if _CHILD is None else _CHILD(base, name)
+# A file of a folder's listing as a path: ``folder / name``, the cheap way.
+child = joined
 
 
 class _Entry(NamedTuple):
