@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -682,6 +683,44 @@ def test_main_ends_the_process_with_the_commands_exit_code(
         cli_module.main()
     assert steps == ["atexit", status]
     assert capsys.readouterr().out or status == 2
+
+
+@pytest.mark.parametrize("command", [["validate"], ["submit", "--dry-run"]])
+def test_what_the_run_prepared_goes_with_the_process(
+    monkeypatch: pytest.MonkeyPatch, week: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """The rows a command prepared are still held when the process ends: the system
+    takes their memory back at once, rather than the process freeing them object by
+    object as the command returns (0.2 s at 50,000 rows)."""
+    from batch_claims import cli as cli_module
+    from batch_claims.validate import prepare as prepare_module
+
+    made: list[weakref.ref[Any]] = []
+    real = prepare_module.prepare
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        prepared = real(*args, **kwargs)
+        made.append(weakref.ref(prepared))
+        return prepared
+
+    monkeypatch.setattr(prepare_module, "prepare", recording)
+    journal = ["--journal", str(tmp_path / "journal.sqlite3")] if command[0] == "submit" else []
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["batch-claims", *command, str(week), "--out", str(tmp_path / "out.xlsx"), *journal],
+    )
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: None)
+    alive: list[bool] = []
+
+    def ended(code: int) -> NoReturn:
+        alive.extend(ref() is not None for ref in made)
+        raise _Ended
+
+    monkeypatch.setattr(os, "_exit", ended)
+    with pytest.raises(_Ended):
+        cli_module.main()
+    assert alive == [True]
 
 
 def test_an_exit_with_a_message_says_it_and_ends_with_1(

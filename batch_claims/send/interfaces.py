@@ -121,6 +121,10 @@ class SendResult:
     outcomes: list[RowOutcome]
     aborted: RunAborted | None = None
     dry_run: bool = False
+    # What the run made (its prepared rows), held by the result so that it goes with
+    # the process (``cli.exit_now``) rather than object by object as ``send`` returns:
+    # at 50,000 rows, 0.2 s of freeing memory the system takes back at once.
+    kept: object = field(default=None, repr=False, compare=False)
 
     @property
     def all_done(self) -> bool:

@@ -194,7 +194,7 @@ def send(
             view.show_plan(the_plan.describe())
             outcomes = dry_run_outcomes(prepared, the_plan)
             sink.write(facts(outcomes), prepared, outcomes)
-            return SendResult(outcomes, dry_run=True)
+            return SendResult(outcomes, dry_run=True, kept=prepared)
 
         view.info(the_plan.describe())
         with nothing_sent_yet():
@@ -243,7 +243,7 @@ def send(
             tickets_created=stats.tickets,
         )
         sink.write(counted, prepared, outcomes)
-    return SendResult(outcomes, aborted)
+    return SendResult(outcomes, aborted, kept=prepared)
 
 
 def send_order(items: Sequence[Item], order: SendOrder) -> list[int]:
