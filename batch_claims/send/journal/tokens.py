@@ -34,17 +34,26 @@ class FileTokens(JournalCore):
     ) -> set[tuple[str, str]]:
         """Of many files at once (SHA-256, content type), those with a token younger
         than ``max_age``: what ``cached_token`` answers, in a few indexed queries for a
-        whole sheet instead of one per file."""
-        wanted = set(keys)
+        whole sheet instead of one per file — or, when the journal holds fewer tokens
+        than files are asked of, in one pass over them all."""
+        wanted = keys if isinstance(keys, set) else set(keys)
         hashes = list({sha256 for sha256, _ in wanted})  # in any order: the answer is a set
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(hashes), _QUERY_CHUNK):
-            chunk = hashes[start : start + _QUERY_CHUNK]
-            rows = self.db.execute(
-                "SELECT sha256, content_type, uploaded_at FROM file_tokens WHERE sha256 IN "
-                f"({', '.join('?' * len(chunk))})",
-                chunk,
+        if not hashes:
+            return set()
+        columns = "SELECT sha256, content_type, uploaded_at FROM file_tokens"
+        (tokens,) = self.db.execute("SELECT count(*) FROM file_tokens").fetchone()
+        if tokens <= len(hashes):
+            batches: Iterable[Iterable[sqlite3.Row]] = [self.db.execute(columns)]
+        else:
+            batches = (
+                self.db.execute(f"{columns} WHERE sha256 IN ({', '.join('?' * len(chunk))})", chunk)
+                for chunk in (
+                    hashes[start : start + _QUERY_CHUNK]
+                    for start in range(0, len(hashes), _QUERY_CHUNK)
+                )
             )
+        found: set[tuple[str, str]] = set()
+        for rows in batches:
             for row in rows:
                 key = (str(row["sha256"]), str(row["content_type"]))
                 if key in wanted and self._fresh(row, max_age):
