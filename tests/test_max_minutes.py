@@ -19,8 +19,8 @@ from batch_claims.clock import FakeClock
 from batch_claims.limits import Limit
 from batch_claims.outcome import RowOutcome
 from batch_claims.send.journal import Journal
-from batch_claims.send.plan import least_seconds
-from batch_claims.send.submitter import TOO_LATE_TICKET, Submitter, connect, least_seconds_now
+from batch_claims.send.plan import least_seconds, least_seconds_now
+from batch_claims.send.submitter import TOO_LATE_TICKET, Submitter, connect
 from batch_claims.settings import Settings
 from batch_claims.validate.prepare import prepare
 from tests.helpers import tickets, write_sheet

@@ -126,6 +126,20 @@ def test_a_sheet_starts_being_read_before_the_heavy_libraries_load(
     assert _python(BEFORE_THE_READ, *args) == "[]"
 
 
+@pytest.mark.parametrize("command", ["validate", "submit"])
+def test_a_dry_run_loads_no_http_client(tmp_path: Path, command: str) -> None:
+    """``validate`` and ``submit --dry-run``, run to their end, never load requests (nor
+    its few megabytes): the plan reads the journal, it sends nothing."""
+    sheet = tmp_path / "claims.csv"
+    sheet.write_text("tracking_number,contract_type\n3SSTART0001,own_contract\n")
+    args = [command, str(sheet), "--out", str(tmp_path / "out.xlsx")]
+    if command == "submit":
+        args += ["--dry-run", "--journal", str(tmp_path / "journal.sqlite3")]
+    loaded = _python(LIGHT_RUN, *args)
+    assert "requests" not in loaded
+    assert "pandas" in loaded  # the run went as far as the rows
+
+
 LOADED_BEFORE_CHECKING = """
 import sys
 from pathlib import Path

@@ -10,14 +10,14 @@ import html
 import http
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-
-from batch_claims.api.retry import parse_retry_after
 from batch_claims.clock import UNIT_SECONDS, Clock
 from batch_claims.errors import ApiError, AuthRefused, RateLimited, Rejected, Retryable, Unconfirmed
 from batch_claims.outcome import ErrorCode
+
+if TYPE_CHECKING:  # loaded by the client; a dry run loads none of it
+    import requests
 
 _SNIPPET = 200
 
@@ -44,6 +44,9 @@ def answer_error(response: requests.Response, ticket: bool, clock: Clock) -> Api
     status = response.status_code
     detail, code = _error_detail(response)
     if status == 429:
+        # Loaded here (with requests): the plan of a dry run reads this module, not it.
+        from batch_claims.api.retry import parse_retry_after
+
         retry_after = parse_retry_after(response.headers.get("Retry-After"), clock.utcnow())
         return RateLimited(
             detail, retry_after=retry_after, error_code=code or ErrorCode.HIT_RATE_LIMIT

@@ -9,9 +9,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from batch_claims.api.ratelimit import least_span
+from batch_claims.clock import Clock
+from batch_claims.limits import Scope
 from batch_claims.outcome import Claim, RowOutcome, Status
 from batch_claims.send.holdback import refused_unchanged_outcomes
-from batch_claims.send.journal import ClaimRecord, Journal
+from batch_claims.send.journal import ClaimRecord, Journal, RequestLog
 from batch_claims.send.record import outcome_of_record
 from batch_claims.settings import Settings
 from batch_claims.ticket_types import TicketType
@@ -152,3 +155,18 @@ def dry_run_outcomes(prepared: Prepared, the_plan: Plan) -> list[RowOutcome]:
         item if isinstance(item, RowOutcome) else known[item.row] or item.outcome(Status.VALID)
         for item in prepared.items
     ]
+
+
+def least_seconds_now(
+    settings: Settings, journal: Journal, clock: Clock, tickets: int, uploads: int
+) -> float:
+    """The least time from now the limits allow for these POSTs, counting the POSTs of
+    earlier runs the journal knows to be still in the windows (as ``connect`` seeds the
+    limiter with them)."""
+    longest = max(limit.seconds for limit in settings.limits.values())
+    earlier = RequestLog(journal, clock).still_counting(
+        longest + settings.limit_margin, settings.read_timeout
+    )
+    posts = tickets + uploads
+    counts: dict[str, int] = {Scope.TICKET: tickets, Scope.REQUEST: posts, Scope.BURST: posts}
+    return least_span(settings.limits, counts, earlier, clock.monotonic(), settings.limit_margin)

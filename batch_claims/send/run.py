@@ -55,15 +55,10 @@ if TYPE_CHECKING:
 
 # Loaded while a big sheet is read (``read_meanwhile``): what a run needs after, the
 # results workbook's writer (and XlsxWriter, which it loads when it starts) for every
-# command that reads a sheet.
+# command that reads a sheet; the submitter (and the HTTP client) unless a dry run.
 WRITER_MODULES = ("batch_claims.report.workbook", "xlsxwriter")
-_SEND_MODULES = (
-    "batch_claims.send.holdback",
-    "batch_claims.send.journal",
-    "batch_claims.send.plan",
-    "batch_claims.send.submitter",
-    *WRITER_MODULES,
-)
+_PLAN_MODULES = ("batch_claims.send.journal", "batch_claims.send.plan", *WRITER_MODULES)
+_SEND_MODULES = ("batch_claims.send.submitter", *_PLAN_MODULES)
 
 RUN_STILL_GOING = (
     "the run is still going: this workbook is refreshed every few minutes and replaced "
@@ -104,7 +99,7 @@ def send(
     slot_start = clock.monotonic() if slot_start is None else slot_start
     started = clock.utcnow()
     run_id = uuid.uuid4().hex
-    sheet = request.sheet
+    sheet, loaded = request.sheet, _PLAN_MODULES if request.dry_run else _SEND_MODULES
     with ExitStack() as stack:
         with interrupt_while_reading():
             table: SheetTable | None
@@ -116,13 +111,11 @@ def send(
                     sheet,
                     request.sheet_name,
                     settings.aliases,
-                    lambda: checks_loaded(sheet, request.photos, settings, *_SEND_MODULES),
+                    lambda: checks_loaded(sheet, request.photos, settings, *loaded),
                     read_ahead,
                 )
-            from batch_claims.send.holdback import HoldBack
             from batch_claims.send.journal import Journal
-            from batch_claims.send.plan import dry_run_outcomes, plan
-            from batch_claims.send.submitter import Submitter, connect, least_seconds_now
+            from batch_claims.send.plan import dry_run_outcomes, least_seconds_now, plan
             from batch_claims.validate.attachments import sha256_of
             from batch_claims.validate.prepare import prepare, refuse_no_rows
 
@@ -197,6 +190,9 @@ def send(
             return SendResult(outcomes, dry_run=True, kept=prepared)
 
         view.info(the_plan.describe())
+        from batch_claims.send.holdback import HoldBack
+        from batch_claims.send.submitter import Submitter, connect
+
         with nothing_sent_yet():
             client = stack.enter_context(
                 connect(settings, clock, book, view.waiting, view.retrying)

@@ -26,7 +26,6 @@ from typing import TypeGuard
 from batch_claims.api.answers import about_a_file_token
 from batch_claims.api.client import TICKET_SCOPES, ClientEvent, SupportClient
 from batch_claims.api.connect import connect as connect_api
-from batch_claims.api.ratelimit import least_span
 from batch_claims.clock import Clock
 from batch_claims.errors import (
     GaveUp,
@@ -36,7 +35,6 @@ from batch_claims.errors import (
     RunAborted,
     TooLate,
 )
-from batch_claims.limits import Scope
 from batch_claims.outcome import Claim, ErrorCode, Item, ProgressCallback, RowOutcome, Status
 from batch_claims.send.holdback import HoldBack, refused_unchanged_outcomes
 from batch_claims.send.journal import (
@@ -307,21 +305,6 @@ def connect(
     return connect_api(
         settings, clock, RequestLog(journal, clock), on_wait=on_wait, on_event=on_event
     )
-
-
-def least_seconds_now(
-    settings: Settings, journal: Journal, clock: Clock, tickets: int, uploads: int
-) -> float:
-    """The least time from now the limits allow for these POSTs, counting the POSTs of
-    earlier runs the journal knows to be still in the windows (as ``connect`` seeds the
-    limiter with them)."""
-    longest = max(limit.seconds for limit in settings.limits.values())
-    earlier = RequestLog(journal, clock).still_counting(
-        longest + settings.limit_margin, settings.read_timeout
-    )
-    posts = tickets + uploads
-    counts: dict[str, int] = {Scope.TICKET: tickets, Scope.REQUEST: posts, Scope.BURST: posts}
-    return least_span(settings.limits, counts, earlier, clock.monotonic(), settings.limit_margin)
 
 
 def _unknown(item: Item, known: dict[int, RowOutcome | None]) -> TypeGuard[Claim]:
