@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_claims.columns import DOCUMENT_COLUMNS, Variant
+from batch_claims.forked import joined
 from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.ticket_types import TYPES, TicketType, required_columns
 from batch_claims.validate import attachments as attachments_module
@@ -32,7 +33,6 @@ from batch_claims.validate import plain_files
 from batch_claims.validate.attachments import MAX_FILE_SIZE, PhotoIndex, resolve_documents
 from batch_claims.validate.evidence import document_slots, evidence_checklist
 from batch_claims.validate.filetypes import extension
-from batch_claims.validate.photo_index import child
 from batch_claims.validate.safe_read import read_document, read_plain
 from tests.helpers import PNG
 
@@ -397,11 +397,11 @@ NAME = st.text(
 @settings(max_examples=200, deadline=None)
 @given(base=st.sampled_from(["photos", "/tmp/x/photos", ".", "/", "a b/Ç"]), name=NAME)
 def test_a_child_path_is_the_path_joined(base: str, name: str) -> None:
-    made = child(Path(base), name)
-    joined = Path(base) / name
-    assert made == joined and str(made) == str(joined) and made.parts == joined.parts
-    assert type(made) is type(joined) and made.name == joined.name
-    assert made.parent == joined.parent and hash(made) == hash(joined)
+    made = joined(Path(base), name)
+    expected = Path(base) / name
+    assert made == expected and str(made) == str(expected) and made.parts == expected.parts
+    assert type(made) is type(expected) and made.name == expected.name
+    assert made.parent == expected.parent and hash(made) == hash(expected)
 
 
 def test_the_quick_attachment_sets_every_field_as_the_dataclass_does() -> None:

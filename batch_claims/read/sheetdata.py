@@ -123,12 +123,12 @@ _EARLIER = 0.55
 
 class _Tail(NamedTuple):
     """Rows not checked yet: ``xml[start:end]``, at most ``allowed`` of them, the row
-    before them numbered ``before`` (None: the last of the rows checked before)."""
+    before them numbered ``before``."""
 
     start: int
     end: int
     allowed: int
-    before: int | None = None
+    before: int
 
 
 def fast_rows(
@@ -153,7 +153,8 @@ def fast_rows(
     rows = _recognised(xml, inside, middle, 0, max_rows)
     if rows is None:
         return None
-    tail = _Tail(middle, end, max_rows - len(rows)) if middle < end else None
+    last = rows[-1][0] if rows else 0
+    tail = _Tail(middle, end, max_rows - len(rows), last) if middle < end else None
     return FastRows(xml, rows, cells, tail)
 
 
@@ -168,19 +169,19 @@ class FastRows:
         spans: list[RowSpan],
         cells: StoredCells,
         tail: _Tail | None = None,
-        before: int = 0,
+        opens_at: int = 0,
     ) -> None:
         self.xml = xml
         self.spans = spans
         self.cells = cells
         self.tail = tail
-        self.before = before  # where the rows before these end (their shared formulas)
+        self.opens_at = opens_at  # where these rows start: the shared formulas before hold
         self.read = 0  # the spans read so far
         self._rows = _rows(xml, self._spans(), cells)
 
     def _spans(self) -> Iterator[RowSpan]:
         # Rows read apart know the shared formulas the rows before them defined.
-        self.cells.shared.update(_shared_formulas(self.xml, self.before))
+        self.cells.shared.update(_shared_formulas(self.xml, self.opens_at))
         spans = self.spans
         while True:
             while self.read < len(spans):  # ``cut`` may shorten them meanwhile
@@ -195,8 +196,6 @@ class FastRows:
         assert self.tail is not None
         start, end, allowed, before = self.tail
         self.tail = None
-        if before is None:
-            before = self.spans[-1][0] if self.spans else 0
         more = _recognised(self.xml, start, end, before, allowed)
         if more is None:
             raise NotUnderstood("the later rows are not all understood")
@@ -221,8 +220,7 @@ class FastRows:
         if self.tail is not None:  # the rows not checked yet, or none
             if share <= 0 or self.read >= len(self.spans):
                 return None
-            tail = self.tail._replace(before=self.spans[-1][0])
-            self.tail = None
+            tail, self.tail = self.tail, None
             following = max(number for number, _, _ in self.spans) + 1
             return following, FastRows(self.xml, [], self.cells, tail, tail.start)
         left = len(self.spans) - self.read
@@ -235,7 +233,7 @@ class FastRows:
         # A row numbered below one before it is skipped (``worksheet``): the later rows
         # start after the highest number left here.
         following = max(number for number, _, _ in self.spans) + 1
-        return following, FastRows(self.xml, later, self.cells, before=later[0][1])
+        return following, FastRows(self.xml, later, self.cells, opens_at=later[0][1])
 
 
 def _shared_formulas(xml: bytes, end: int) -> dict[str, tuple[str, str]]:

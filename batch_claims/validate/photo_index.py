@@ -40,10 +40,6 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
-# A file of a folder's listing as a path: ``folder / name``, the cheap way.
-child = joined
-
-
 class _Entry(NamedTuple):
     """One name in a folder: its path as text, its name, its ``name_key``, whether it is
     a folder, a link, and a regular file with no link, as the listing told (no system
@@ -255,12 +251,12 @@ class PhotoIndex:
             if not entry.is_dir:
                 found.not_folders.append(f"{entry.name} is {what_is(entry.path)}")
                 continue
-            found.folders.append(child(root_path, entry.name))
+            found.folders.append(joined(root_path, entry.name))
             base = None
             if not entry.is_link:
                 self._plain_folders.add(entry.text)
                 root_base = self._resolved_or_none()
-                base = None if root_base is None else child(root_base, entry.name)
+                base = None if root_base is None else joined(root_base, entry.name)
             listing = self._listing(entry.text)
             if listing.error is not None:
                 found.unreadable.append(

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from batch_claims import idle
 from batch_claims.columns import DOCUMENT_COLUMNS
+from batch_claims.forked import joined
 from batch_claims.outcome import Attachment, ErrorCode, RowError, attachment
 from batch_claims.validate.filetypes import (
     describe_bytes,
@@ -34,7 +35,6 @@ from batch_claims.validate.photo_index import (
     ReadAhead,
     RowFile,
     RowFiles,
-    child,
     stem_of,
 )
 from batch_claims.validate.safe_read import MAX_FILE_SIZE, read_plain
@@ -61,7 +61,7 @@ def listed_attachment(
         return judged.verdict
     return attachment(
         column,
-        child(file.base, entry.name),
+        joined(file.base, entry.name),
         entry.name,
         judged.verdict,
         judged.length,
