@@ -1,6 +1,6 @@
-"""Work shared with a forked child (``forked.beside``), and the results workbook written
-in two halves at once (``Book.beside``): the same file, part for part, as one process
-writes, and the same when the child cannot do its half."""
+"""Work shared with a forked child (``forked.beside``, ``forked.shared``), and the results
+workbook written in pieces shared with a child (``pieces.in_pieces``): the same file, part
+for part, as one process writes, and the same when the child cannot do its pieces."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import signal
 import threading
 import zipfile
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from batch_claims.errors import InputError
 from batch_claims.outcome import RowError, RowOutcome, Status
 from batch_claims.read import sheet as sheet_module
 from batch_claims.read.table import SheetTable
-from batch_claims.report import sheets
+from batch_claims.report import pieces, sheets
 from batch_claims.report.book import Book
 from batch_claims.report.fingerprint import PROPERTY, changed_since_written, digest_of
 from batch_claims.report.workbook import write_results
@@ -592,34 +592,67 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def told(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each ``Book.beside`` took the rows its child wrote."""
+    """Whether each ``pieces.in_pieces`` took pieces its child wrote (and all of them)."""
     seen: list[bool] = []
-    beside = Book.beside
+    in_pieces = pieces.in_pieces
 
-    def spy(book: Book, *args: Any) -> bool:
-        seen.append(beside(book, *args))
+    def spy(*args: Any) -> bool:
+        seen.append(in_pieces(*args))
         return seen[-1]
 
-    monkeypatch.setattr(Book, "beside", spy)
+    monkeypatch.setattr(pieces, "in_pieces", spy)
     return seen
 
 
-def _write(path: Path, table: SheetTable, outcomes: list[RowOutcome], halves: bool) -> None:
+@pytest.fixture
+def writers(monkeypatch: pytest.MonkeyPatch) -> list[list[bool]]:
+    """For each ``pieces.in_pieces``, by piece: whether this process wrote it."""
+    seen: list[list[bool]] = []
+    shared = forked.shared
+
+    def spy(count: int, do: Callable[[int], Any]) -> list[Any]:
+        answers = shared(count, do)
+        seen.append([answer[0] for answer in answers])
+        return answers
+
+    monkeypatch.setattr(forked, "shared", spy)
+    return seen
+
+
+def _write(
+    path: Path, table: SheetTable, outcomes: list[RowOutcome], halves: bool, piece: int = 50
+) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sheets, "BESIDE_ROWS", 2 if halves else 10**9)
+        patch.setattr(sheets, "PIECE_ROWS", piece)
         write_results(path, INFO, table, outcomes)
 
 
-def test_the_workbook_written_in_halves_is_the_one_written_whole(
-    tmp_path: Path, told: list[bool]
+def _slowed(monkeypatch: pytest.MonkeyPatch, in_parent: bool, seconds: float) -> None:
+    """Each piece the parent (or the child) writes takes ``seconds`` longer."""
+    parent = os.getpid()
+    write = pieces.PieceFiles.write
+
+    def slowed(files: pieces.PieceFiles, *args: Any) -> Any:
+        if (os.getpid() == parent) == in_parent:
+            sleep(seconds)
+        return write(files, *args)
+
+    monkeypatch.setattr(pieces.PieceFiles, "write", slowed)
+
+
+def test_the_workbook_written_in_pieces_is_the_one_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool], writers: list[list[bool]]
 ) -> None:
     """Every part but the dates of the file byte for byte the same (cells, styles,
     comments, widths, filter, dimension), and the fingerprint too."""
     table, outcomes = _sheet(1_300)
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
     assert told == []
+    _slowed(monkeypatch, in_parent=True, seconds=0.02)  # so that the child surely writes
     _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
     assert told == [True]
+    assert len(writers[0]) == 26 and False in writers[0]
     assert _parts(halves) == _parts(whole)
     assert changed_since_written(halves) is None
     with zipfile.ZipFile(halves) as archive:
@@ -631,15 +664,35 @@ def test_the_workbook_written_in_halves_is_the_one_written_whole(
         assert comments and b"bad shipped_at" in archive.read(comments[0])
 
 
+@pytest.mark.parametrize("slow_parent", [True, False])
+def test_the_process_that_runs_faster_writes_more_pieces(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    writers: list[list[bool]],
+    slow_parent: bool,
+) -> None:
+    """Pieces are dealt as each process finishes one (not cut in fixed halves): when
+    one process is slowed, the other writes most of them, and the file is the same."""
+    table, outcomes = _sheet(600)
+    _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    _slowed(monkeypatch, in_parent=slow_parent, seconds=0.2)
+    _write(shared := tmp_path / "shared.xlsx", table, outcomes, halves=True, piece=30)
+    here = writers[0].count(True)
+    assert len(writers[0]) == 20
+    assert (here < 8) if slow_parent else (here > 12)
+    assert _parts(shared) == _parts(whole)
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     rows=st.integers(2, 60),
+    piece=st.integers(1, 25),
     statuses=st.lists(st.sampled_from(STATUSES), min_size=1, max_size=7),
 )
-def test_any_rows_written_in_halves_are_as_written_whole(
-    tmp_path_factory: pytest.TempPathFactory, rows: int, statuses: list[Status]
+def test_any_rows_written_in_pieces_are_as_written_whole(
+    tmp_path_factory: pytest.TempPathFactory, rows: int, piece: int, statuses: list[Status]
 ) -> None:
-    tmp_path = tmp_path_factory.mktemp("halves")
+    tmp_path = tmp_path_factory.mktemp("pieces")
     table, outcomes = _sheet(rows)
     outcomes = [
         RowOutcome(o.row, o.tracking_number, o.contract_type, statuses[n % len(statuses)])
@@ -648,14 +701,14 @@ def test_any_rows_written_in_halves_are_as_written_whole(
         for n, o in enumerate(outcomes)
     ]
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
-    _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
-    assert _parts(halves) == _parts(whole)
+    _write(shared := tmp_path / "shared.xlsx", table, outcomes, halves=True, piece=piece)
+    assert _parts(shared) == _parts(whole)
 
 
-def test_a_child_that_fails_leaves_its_half_to_the_parent(
+def test_a_child_that_fails_leaves_its_pieces_to_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool]
 ) -> None:
-    """The child's half breaks in the child only: the parent writes it, the same."""
+    """The child's piece breaks in the child only: the parent writes it, the same."""
     table, outcomes = _sheet(400)
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
     parent = os.getpid()
@@ -672,38 +725,32 @@ def test_a_child_that_fails_leaves_its_half_to_the_parent(
     assert _parts(halves) == _parts(whole)
 
 
-def test_a_style_the_child_made_alone_leaves_its_half_to_the_parent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool]
+def test_a_style_the_child_numbers_otherwise_leaves_its_pieces_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, told: list[bool], writers: list[list[bool]]
 ) -> None:
-    """Had the styles not been made ahead, each process would number a new one its
-    own way: the child's rows are then not taken, and the parent writes them."""
-    table, _ = _sheet(400)
-    # The first half's offending cells are one line, the second half's two: each half
-    # makes a different style of its own.
-    column = {True: "contract_type", False: "additional_remarks"}
-    outcomes = [
-        RowOutcome(
-            source.row,
-            str(source.cells[0]),
-            "own_contract",
-            Status.INVALID,
-            errors=(RowError(source.row, column[n < 200], "bad", "bad"),),
-        )
-        for n, source in enumerate(table.rows)
-    ]
-    table = replace(
-        table, rows=tuple(replace(s, cells=(*s.cells[:6], "two\nlines")) for s in table.rows)
-    )
+    """Had a style not been made ahead, each process would number it its own way: the
+    child's pieces from the first that made one are then written again by the parent
+    (here the child numbers every new style otherwise)."""
+    table, outcomes = _sheet(400)
+    parent = os.getpid()
+    style_index = Book._style_index
+
+    def numbered(book: Book, key: Any) -> int:
+        return style_index(book, key) + (0 if os.getpid() == parent else 100)
+
+    monkeypatch.setattr(Book, "_style_index", numbered)
     monkeypatch.setattr(sheets, "_styles_ahead", lambda rows, inputs: rows.date_styles(inputs))
     _write(whole := tmp_path / "whole.xlsx", table, outcomes, halves=False)
+    _slowed(monkeypatch, in_parent=True, seconds=0.02)
     _write(halves := tmp_path / "halves.xlsx", table, outcomes, halves=True)
     assert told == [False]
+    assert writers[0].count(False) >= 1  # the child wrote pieces, not all of them taken
     assert _parts(halves) == _parts(whole)
 
 
-def test_rows_miscounted_leave_the_half_to_the_parent(tmp_path: Path, told: list[bool]) -> None:
-    """A caller whose count of the first half's rows is off: the child's rows would
-    be numbered wrong, so they are not taken."""
+def test_rows_miscounted_leave_the_pieces_to_the_parent(tmp_path: Path, told: list[bool]) -> None:
+    """A caller whose count of a piece's rows is off: the later pieces would be
+    numbered wrong, so every piece is written again here, one after the other."""
     rows = [[f"r{n}", n] for n in range(10)]
     for ahead in (None, 3):
         book = Book()
@@ -716,7 +763,9 @@ def test_rows_miscounted_leave_the_half_to_the_parent(tmp_path: Path, told: list
         if ahead is None:
             write(rows)
         else:
-            book.beside(lambda: write(rows[:5]), lambda: write(rows[5:]), {sheet: ahead})
+            pieces.in_pieces(
+                book, 2, lambda k: write(rows[5 * k : 5 * k + 5]), [{sheet: ahead}, {sheet: 5}]
+            )
         sheet.finish_table(2)
         book.close(tmp_path / f"{ahead}.xlsx")
     assert told == [False]
@@ -743,6 +792,13 @@ def test_the_commands_take_the_files_read_ahead_and_check_the_same(
         plain_files._ahead(index, lambda: True)
         indexes.append((index, len(index.ahead)))
 
+    read_sheet = sheet_module.read_sheet
+
+    def slow(*read: Any) -> Any:
+        sleep(0.3)  # the child reads on once the process has its checks loaded
+        return read_sheet(*read)
+
+    monkeypatch.setattr(sheet_module, "read_sheet", slow)
     monkeypatch.setattr(plain_files, "read_ahead", whole)
     monkeypatch.setattr(sheet_module, "AHEAD_BYTES", 1)
     monkeypatch.setattr(prepare_module, "BESIDE_ROWS", 10)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import shutil
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 
 from batch_claims.report import package
 from batch_claims.report.fingerprint import CUSTOM_PART, PROPERTY, STORED, parts_as_written
-from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
+from batch_claims.report.package import PLACEHOLDER, SheetRows, Span, assemble
 
 SHEET = "xl/worksheets/sheet1.xml"
 HEAD = b'<?xml version="1.0"?><worksheet><dimension ref="A1"/><sheetViews/>'
@@ -44,10 +46,18 @@ def _package(extra: dict[str, bytes] | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def _assemble(extra: dict[str, bytes], data: bytes, target: Path) -> None:
-    with tempfile.TemporaryFile() as file:
-        file.write(data)
-        assemble(_package(extra), {SHEET: SheetRows("A1:C9", file)}, target)
+def _assemble(extra: dict[str, bytes], data: bytes, target: Path, cuts: Sequence[int] = ()) -> None:
+    """The rows ``data`` as spans of files (cut at ``cuts``: each piece in a file of its
+    own, or after the one before in the same file, behind bytes that are not part)."""
+    with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as second:
+        spans: list[Span] = []
+        edges = [0, *sorted(min(cut, len(data)) for cut in cuts), len(data)]
+        for number, (start, end) in enumerate(itertools.pairwise(edges)):
+            file = (first, second)[number % 2]
+            file.write(b"<not/>" if number % 3 == 2 else b"")
+            spans.append((file, file.tell(), file.tell() + end - start))
+            file.write(data[start:end])
+        assemble(_package(extra), {SHEET: SheetRows("A1:C9", spans)}, target)
 
 
 def _parts(path: Path) -> dict[str, bytes]:
@@ -62,13 +72,15 @@ def _parts(path: Path) -> dict[str, bytes]:
         }
 
 
-def _both(tmp_path: Path, data: bytes, **extra: bytes) -> tuple[Path, Path]:
+def _both(
+    tmp_path: Path, data: bytes, cuts: Sequence[int] = (), **extra: bytes
+) -> tuple[Path, Path]:
     """The package written by threads and ``_Zip``, and by ``zipfile`` alone."""
     threads, alone = tmp_path / "threads.xlsx", tmp_path / "zipfile.xlsx"
-    _assemble(extra, data, threads)
+    _assemble(extra, data, threads, cuts)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(package, "_ZIP32", 0)  # as if every size needed ZIP64
-        _assemble(extra, data, alone)
+        _assemble(extra, data, alone, cuts)
     return threads, alone
 
 
@@ -79,14 +91,16 @@ def _both(tmp_path: Path, data: bytes, **extra: bytes) -> tuple[Path, Path]:
         st.builds(lambda n, text: text * n, st.integers(0, 400), st.binary(max_size=40)),
     ),
     segment=st.integers(1, 700),
+    cuts=st.lists(st.integers(0, 3_000), max_size=6),
 )
 def test_a_part_in_any_segments_reads_back_as_zipfile_writes_it(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, segment: int
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, segment: int, cuts: list[int]
 ) -> None:
+    """Rows in any spans of files (``pieces``), cut in any segments."""
     tmp_path = tmp_path_factory.mktemp("package")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(package, "SEGMENT", segment)
-        threads, alone = _both(tmp_path, data)
+        threads, alone = _both(tmp_path, data, cuts)
     written = _parts(threads)
     assert written == _parts(alone)
     assert written[SHEET] == HEAD.replace(b"A1", b"A1:C9") + b"<sheetData>" + data + (

@@ -15,29 +15,31 @@ one is ``held``, its rows' fingerprint set aside in a temporary file and fed in 
 when the book closes, so the digest is the same as had they been written one after the
 other.
 
-Many rows are written in two halves at once (``Book.beside``): the later half by a
-forked child process (``forked``) into files of its own, taken into the book once this
-process has written the first half, so the book is the same as had one process written
-them all — which it does whenever the child cannot do its half.
+Many rows are written in pieces shared with a forked child (``pieces.in_pieces``,
+``forked.shared``): each piece numbered from where the pieces before it end, written
+into files of the process that took it, and taken into the book in order (its rows'
+XML as a span of that file, its fingerprint fed in turn), so the book is the same as
+had one process written them all — which it does whenever the child cannot do its
+pieces.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
+import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from batch_claims import forked
 from batch_claims.report.fingerprint import PROPERTY, STORED, Fingerprint, encoded, row_text
-from batch_claims.report.package import PLACEHOLDER, SheetRows, assemble
+from batch_claims.report.package import PLACEHOLDER, SheetRows, Span, assemble
 from batch_claims.report.rowxml import Cell, RowXml, StyleKey
 
 ERROR_COLOR = "#FFC7CE"
 WIDTH_SAMPLE_ROWS = 500  # column widths are sized to the first rows' content
 _BATCH = 500  # rows kept before they are written (and fingerprinted) together
+_CHUNK = 1 << 20  # bytes of a file read at a time
 _COMMENT_AUTHOR = "batch-claims"
 
 
@@ -61,6 +63,7 @@ class Book:
         self.fingerprint = Fingerprint()
         self.rows = RowXml(self._style_index)
         self.sheets: list[Sheet] = []
+        self._files: list[BinaryIO] = []  # files of rows written in pieces (``pieces``)
 
     def sheet(self, name: str, *, held: bool = False) -> Sheet:
         """A new sheet, after the others. A ``held`` one may be written alongside the
@@ -106,81 +109,11 @@ class Book:
         finally:
             self.discard()
 
-    def beside(
-        self, here: Callable[[], None], there: Callable[[], None], ahead: Mapping[Sheet, int]
-    ) -> bool:
-        """Write rows with ``here`` and, at the same time in a forked child, the rows after
-        them with ``there``: ``ahead`` says how many rows ``here`` writes to each sheet
-        ``there`` writes to. The book ends as had ``here`` then ``there`` run in this
-        process, which is what happens when the child cannot do its part (no fork, the
-        child failed, a style it made that this process did not, a count that was off).
-        Returns whether the child's rows were taken."""
-        for sheet in self.sheets:
-            sheet.flush()
-            # Nothing left in a file's buffer for the child to write a second time.
-            for file in (sheet.data, sheet.held):
-                if file is not None:
-                    file.flush()
-        expected = {sheet: sheet.rows + count for sheet, count in ahead.items()}
-        halves = {sheet: _LaterHalf() for sheet in ahead}
-        try:
-
-            def child() -> tuple[list[tuple[StyleKey, int]], list[_Told]]:
-                made = self.rows.record_styles()
-                for sheet, half in halves.items():
-                    half.take_over(sheet, expected[sheet])
-                there()
-                return made, [half.told(sheet) for sheet, half in halves.items()]
-
-            _, done = forked.beside(child, here)
-            for sheet in self.sheets:
-                sheet.flush()
-            taken = done is not None and self._take(halves, expected, *done.value)
-            if not taken:
-                there()
-            return taken
-        finally:
-            for half in halves.values():
-                half.close()
-
-    def _take(
-        self,
-        halves: Mapping[Sheet, _LaterHalf],
-        expected: Mapping[Sheet, int],
-        made: Sequence[tuple[StyleKey, int]],
-        told: Sequence[_Told],
-    ) -> bool:
-        """Take the child's rows into the book; ``False`` (nothing taken) when they do not
-        fit on the rows written here."""
-        if any(sheet.rows != expected[sheet] for sheet in halves):
-            return False
-        for key, index in made:  # the styles the child made, made here in that order
-            if self.rows.style(key) != f' s="{index}"':
-                return False
-        for (sheet, half), (rows, width, widths, comments) in zip(
-            halves.items(), told, strict=True
-        ):
-            half.data.seek(0)
-            shutil.copyfileobj(half.data, sheet.data)
-            half.kept.seek(0)
-            if sheet.held is None:
-                while chunk := half.kept.read(1 << 20):
-                    self.fingerprint.update(chunk)
-            else:
-                shutil.copyfileobj(half.kept, sheet.held)
-            for args, options in comments:
-                sheet.worksheet.write_comment(*args, options)
-            sheet.rows = rows
-            sheet.width = max(sheet.width, width)
-            for column, longest in widths.items():
-                sheet._widths[column] = max(sheet._widths.get(column, 0), longest)
-        return True
-
     def discard(self) -> None:
         for sheet in self.sheets:
-            sheet.data.close()
-            if sheet.held is not None:
-                sheet.held.close()
+            sheet.discard()
+        for file in self._files:
+            file.close()
 
 
 class Sheet:
@@ -199,6 +132,10 @@ class Sheet:
         self.rows = 0  # rows written (or skipped) so far
         self.width = 0  # the widest row's cells
         self._widths: dict[int, int] = {}
+        # What was written before ``data`` (and ``held``), as spans of earlier files.
+        self._spans: list[Span] = []
+        self._held_spans: list[Span] = []
+        self._files: list[BinaryIO] = []  # files of earlier rows, open until discarded
         self._xml: list[str] = []  # rows not yet written …
         self._kept: list[str] = []  # … and their fingerprint
 
@@ -273,9 +210,14 @@ class Sheet:
         if self.held is None:
             return
         self.book.fingerprint.sheet(self.name)
-        self.held.seek(0)
-        while chunk := self.held.read(1 << 20):
-            self.book.fingerprint.update(chunk)
+        for file, start, end in [*self._held_spans, (self.held, 0, self.held.seek(0, io.SEEK_END))]:
+            self._feed(file, start, end)
+
+    def _feed(self, file: BinaryIO, start: int, end: int) -> None:
+        """Feed bytes ``start`` to ``end`` of a file of rows' fingerprint to the book's."""
+        file.flush()
+        for at in range(start, end, _CHUNK):
+            self.book.fingerprint.update(os.pread(file.fileno(), min(_CHUNK, end - at), at))
 
     def finish_table(self, width: int) -> None:
         """Freeze and filter the header row and size the columns to their content."""
@@ -289,43 +231,51 @@ class Sheet:
         """The rows written, and the range they cover."""
         self.flush()
         last = self.book.rows.column_name(max(self.width, 1) - 1)
-        return SheetRows(f"A1:{last}{max(self.rows, 1)}", self.data)
+        spans = [*self._spans, (self.data, 0, self.data.seek(0, io.SEEK_END))]
+        return SheetRows(f"A1:{last}{max(self.rows, 1)}", spans)
+
+    def roll(self) -> None:
+        """What was written so far kept as spans of its files, later rows written to new
+        ones (so that rows written elsewhere can be taken in between: ``take``)."""
+        self.flush()
+        self._spans.append((self.data, 0, self.data.seek(0, io.SEEK_END)))
+        self._files.append(self.data)
+        self.data = tempfile.TemporaryFile()
+        if self.held is not None:
+            self._held_spans.append((self.held, 0, self.held.seek(0, io.SEEK_END)))
+            self._files.append(self.held)
+            self.held = tempfile.TemporaryFile()
+
+    def take(self, data: BinaryIO, kept: BinaryIO, told: Told) -> None:
+        """Rows written into ``data`` (and their fingerprint into ``kept``) by a piece
+        (``pieces.PieceFiles.write``), after the rows so far; the sheet was rolled before."""
+        rows, width, widths, comments, (start, end), (kept_start, kept_end) = told
+        self._spans.append((data, start, end))
+        if self.held is None:
+            self._feed(kept, kept_start, kept_end)
+        else:
+            self._held_spans.append((kept, kept_start, kept_end))
+        for args, options in comments:
+            self.worksheet.write_comment(*args, options)
+        self.rows = rows
+        self.width = max(self.width, width)
+        for column, longest in widths.items():
+            self._widths[column] = max(self._widths.get(column, 0), longest)
+
+    def discard(self) -> None:
+        for file in (self.data, self.held, *self._files):
+            if file is not None:
+                file.close()
 
 
-# A sheet's rows written, its widest row, its columns' widths and its comments.
-_Told = tuple[int, int, dict[int, int], list[tuple[tuple[int, int, str], dict[str, Any]]]]
-
-
-class _LaterHalf:
-    """Where a forked child writes one sheet's later rows: their XML, their fingerprint,
-    and the comments of their highlighted cells (``write_comment`` calls, made again on
-    the sheet by the parent)."""
-
-    def __init__(self) -> None:
-        self.data: BinaryIO = tempfile.TemporaryFile()
-        self.kept: BinaryIO = tempfile.TemporaryFile()
-        self.comments: list[tuple[tuple[int, int, str], dict[str, Any]]] = []
-
-    def take_over(self, sheet: Sheet, rows: int) -> None:
-        """In the child: ``sheet`` writes here from row ``rows`` on, its fingerprint held."""
-        sheet.rows = rows
-        sheet.data = self.data
-        sheet.held = self.kept
-        sheet.worksheet = self
-        sheet._widths = {}
-        sheet.width = 0
-
-    def write_comment(self, row: int, column: int, text: str, options: dict[str, Any]) -> None:
-        self.comments.append(((row, column, text), options))
-
-    def told(self, sheet: Sheet) -> _Told:
-        """In the child, its rows written: the files flushed, and what the parent needs
-        to know of ``sheet`` besides them."""
-        sheet.flush()
-        self.data.flush()
-        self.kept.flush()
-        return sheet.rows, sheet.width, sheet._widths, self.comments
-
-    def close(self) -> None:
-        self.data.close()
-        self.kept.close()
+# What a piece of rows wrote to one sheet (``pieces``): the sheet's rows after it, its
+# widest row, its columns' widths, its comments (``write_comment``'s arguments) and
+# where its rows' XML and their fingerprint are in the files it wrote them to.
+Told = tuple[
+    int,
+    int,
+    dict[int, int],
+    list[tuple[tuple[int, int, str], dict[str, Any]]],
+    tuple[int, int],
+    tuple[int, int],
+]

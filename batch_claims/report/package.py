@@ -4,8 +4,9 @@ chart, frozen and filtered headers, column widths, document properties) around t
 the cells' fingerprint.
 
 XlsxWriter writes the workbook with no cells into memory; each worksheet part then gets
-its ``<sheetData>`` (from the rows' temporary file) and its ``<dimension>``, and every
-part is compressed into the target file, its compressed bytes hashed on the way. The
+its ``<sheetData>`` (the rows, from the stretches of temporary files they were written
+to, in order) and its ``<dimension>``, and every part is compressed into the target
+file, its compressed bytes hashed on the way. The
 custom properties part, written last, gets the digest in place of ``PLACEHOLDER``.
 
 Compressing the rows is most of the time it takes (133 MB of XML at 50,000 rows), so the
@@ -31,7 +32,7 @@ import time
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,13 +61,17 @@ SEGMENT = 4 << 20
 _ZIP32 = 0xFFFFFFFF  # sizes and offsets from here on need ZIP64
 
 
+# Bytes of a file: the file, and where they start and end in it.
+Span = tuple[BinaryIO, int, int]
+
+
 @dataclass(frozen=True)
 class SheetRows:
-    """A worksheet part's rows: the ``<row>`` elements in ``data`` (from its start) and
-    the range they cover (``A1:Y50001``)."""
+    """A worksheet part's rows: the ``<row>`` elements in the ``spans`` of files, one
+    after the other, and the range they cover (``A1:Y50001``)."""
 
     dimension: str
-    data: BinaryIO
+    spans: Sequence[Span]
 
 
 def assemble(package: bytes, rows: Mapping[str, SheetRows], target: Path) -> None:
@@ -123,7 +128,7 @@ class _Ahead:
 
 class _Sheet:
     """A worksheet part given its rows: its head (with the rows' dimension) and tail
-    around the rows' file."""
+    around the rows' spans."""
 
     def __init__(self, name: str, part: bytes, rows: SheetRows) -> None:
         found = _SHEET_DATA.search(part)
@@ -134,31 +139,40 @@ class _Sheet:
         )
         self.head += b"<sheetData>"
         self.tail = b"</sheetData>" + part[found.end() :]
-        self.data = rows.data
-        self.data.flush()  # read below by its descriptor
-        self.rows = self.data.seek(0, io.SEEK_END)
+        for file in {id(file): file for file, _, _ in rows.spans}.values():
+            file.flush()  # read below by its descriptor
+        # (descriptor, start, length) of each span with bytes in it, in order
+        self.spans = [(file.fileno(), start, end - start) for file, start, end in rows.spans]
+        self.spans = [span for span in self.spans if span[2] > 0]
+        self.rows = sum(length for _, _, length in self.spans)
         self.size = len(self.head) + self.rows + len(self.tail)
 
     def chunks(self) -> Iterator[bytes]:
         """The part's bytes in order (for ``zipfile``)."""
         yield self.head
-        self.data.seek(0)
-        while chunk := self.data.read(_CHUNK):
-            yield chunk
+        for fd, start, length in self.spans:
+            for at in range(start, start + length, _CHUNK):
+                yield _read(fd, at, min(_CHUNK, start + length - at))
         yield self.tail
 
     def segments(self) -> Iterator[Callable[[], _Segment]]:
         """The part's segments, each a job that reads and deflates it: their deflated
         data in order make one deflate stream."""
-        fd = self.data.fileno()
         starts = range(0, max(self.rows, 1), SEGMENT)
         last = starts[-1]
+        spans = iter(self.spans)
+        left: tuple[int, int, int] | None = None  # what is left of the span being cut
         for start in starts:
+            wanted, pieces = min(SEGMENT, self.rows - start), []
+            while wanted:
+                fd, at, length = left if left is not None else next(spans)
+                taken = min(length, wanted)
+                pieces.append((fd, at, taken))
+                wanted -= taken
+                left = (fd, at + taken, length - taken) if taken < length else None
             yield functools.partial(
                 _deflated_rows,
-                fd,
-                start,
-                min(SEGMENT, self.rows - start),
+                pieces,
                 self.head if start == 0 else b"",
                 self.tail if start == last else b"",
                 start == last,
@@ -169,21 +183,31 @@ class _Sheet:
 _Segment = tuple[list[bytes], bytes]
 
 
-def _deflated_rows(
-    fd: int, start: int, length: int, before: bytes, after: bytes, last: bool
-) -> _Segment:
-    """A segment of a part: ``before``, ``length`` bytes of the rows' file from
-    ``start``, ``after``, read once and deflated; the stream ended after the ``last``
-    segment, else flushed to a byte boundary for the next segment to follow."""
-    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    plain = [before]
-    done = 0
+def _read(fd: int, start: int, length: int) -> bytes:
+    """``length`` bytes of a file from ``start`` (in one read where the system allows)."""
+    chunks, done = [], 0
     while done < length:
-        chunk = os.pread(fd, min(_CHUNK, length - done), start + done)
+        chunk = os.pread(fd, length - done, start + done)
         if not chunk:
             raise RuntimeError("the rows' file is shorter than what was written to it")
-        plain.append(chunk)
+        chunks.append(chunk)
         done += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _deflated_rows(
+    pieces: Sequence[tuple[int, int, int]], before: bytes, after: bytes, last: bool
+) -> _Segment:
+    """A segment of a part: ``before``, the ``pieces`` of the rows' files (descriptor,
+    start, length), ``after``, read once and deflated; the stream ended after the
+    ``last`` segment, else flushed to a byte boundary for the next segment to follow."""
+    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    plain = [before]
+    for fd, start, length in pieces:
+        plain.extend(
+            _read(fd, at, min(_CHUNK, start + length - at))
+            for at in range(start, start + length, _CHUNK)
+        )
     plain.append(after)
     deflated = [compressor.compress(piece) for piece in plain]
     deflated.append(compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))

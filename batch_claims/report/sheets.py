@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from batch_claims import forked
 from batch_claims.clock import iso_utc
 from batch_claims.columns import TICKET_TYPE, TRACKING_NUMBER
 from batch_claims.outcome import RowOutcome, Status
 from batch_claims.read.table import SheetTable, SourceRow
+from batch_claims.report import pieces
 from batch_claims.report.book import Sheet
 from batch_claims.report.rowxml import BLANK, DATE_FORMATS, TEXT_FORMAT, Cell, RowXml, StyleKey
 from batch_claims.report.values import excel_value
@@ -29,11 +31,10 @@ from batch_claims.results_layout import (
 from batch_claims.ticket_types import TicketType
 
 Paired = Sequence[tuple[RowOutcome, SourceRow | None]]
-# From this many rows on, the rows are written in two parts at once (``Book.beside``),
-# this process writing this share of them (the child's copy of the process costs it
-# some time as it first writes to each page of it).
+# From this many rows on, the rows are written in pieces of at least ``PIECE_ROWS``
+# shared with a forked child (``pieces.in_pieces``).
 BESIDE_ROWS = 2_000
-HERE = 0.5
+PIECE_ROWS = 1_000
 
 
 def in_input_order(
@@ -68,7 +69,8 @@ def write_row_sheets(results: Sheet, failed: Sheet, table: SheetTable, ordered: 
     ``Results`` made of the same values. ``failed`` is a held sheet (``Book.sheet``).
 
     Every style a row may need is made first (``_styles_ahead``), so that many rows can
-    be written in two halves at once (``Book.beside``) and either half finds them made.
+    be written in pieces by two processes at once (``pieces.in_pieces``) and each finds
+    them made.
     """
     headers = [*RESULT_COLUMNS, *table.headers, EVIDENCE_COLUMN]
     results.append_values(headers, bold=True)
@@ -96,12 +98,13 @@ def write_row_sheets(results: Sheet, failed: Sheet, table: SheetTable, ordered: 
     if len(ordered) < BESIDE_ROWS:
         write(ordered)
     else:
-        half = int(len(ordered) * HERE)
-        before, after = ordered[:half], ordered[half:]
-        unticketed = sum(1 for outcome, _ in before if not outcome.status.has_ticket)
-        results.book.beside(
-            lambda: write(before), lambda: write(after), {results: half, failed: unticketed}
-        )
+        size = max(PIECE_ROWS, -(-len(ordered) // forked.MAX_PIECES))
+        parts = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+        counts = [
+            {results: len(part), failed: sum(1 for o, _ in part if not o.status.has_ticket)}
+            for part in parts
+        ]
+        pieces.in_pieces(results.book, len(parts), lambda k: write(parts[k]), counts)
     results.finish_table(len(headers))
     failed.finish_table(len(layout.headers))
 
