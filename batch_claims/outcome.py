@@ -33,7 +33,10 @@ class Status(StrEnum):
 
     @property
     def has_ticket(self) -> bool:
-        return self in (Status.SUBMITTED, Status.ALREADY_SUBMITTED)
+        return self in _TICKETED
+
+
+_TICKETED = frozenset({Status.SUBMITTED, Status.ALREADY_SUBMITTED})
 
 
 class WindowState(StrEnum):
@@ -219,17 +222,17 @@ class Claim:
         if values and not values.keys() <= _OUTCOME_DEFAULTS.keys():
             unknown = sorted(values.keys() - _OUTCOME_DEFAULTS.keys())
             raise TypeError(f"RowOutcome has no field {unknown[0]!r}")
-        made = dict(_OUTCOME_DEFAULTS)
-        made.update(
-            row=self.row,
-            tracking_number=self.tracking_number,
-            contract_type=self.variant.value,
-            ticket_type=self.ticket_type.value,
-            status=status,
-            evidence=self.evidence,
-            deadline=self.deadline,
-            window=self.window,
-        )
+        made = {
+            **_OUTCOME_DEFAULTS,
+            "row": self.row,
+            "tracking_number": self.tracking_number,
+            "contract_type": self.variant._value_,  # ``value``, without enum's descriptor
+            "ticket_type": self.ticket_type._value_,
+            "status": status,
+            "evidence": self.evidence,
+            "deadline": self.deadline,
+            "window": self.window,
+        }
         if values:
             made.update(values)
         return assembled(RowOutcome, made)

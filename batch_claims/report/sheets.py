@@ -177,10 +177,9 @@ class _FailedLayout:
 
     def __init__(self, table: SheetTable, ordered: Paired) -> None:
         self.table = table
-        self.typed = TICKET_TYPE not in table.mapping and any(
-            outcome.ticket_type not in ("", TicketType.DAMAGE)
-            for outcome, _ in ordered
-            if not outcome.status.has_ticket
+        self.typed = TICKET_TYPE not in table.mapping and bool(
+            {outcome.ticket_type for outcome, _ in ordered if not outcome.status.has_ticket}
+            - {"", TicketType.DAMAGE}
         )
         extra = [TICKET_TYPE] if self.typed else []
         self.headers = [*table.headers, *extra, ERROR_HEADER, SOURCE_ROW_HEADER]

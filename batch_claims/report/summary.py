@@ -18,7 +18,11 @@ from batch_claims.send.interfaces import RunInfo
 
 
 def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -> None:
-    counts = Counter(outcome.status for outcome in outcomes)
+    # One pass over the rows: how many of each ticket type and status.
+    per_type = Counter((outcome.ticket_type, outcome.status) for outcome in outcomes)
+    counts: Counter[Status] = Counter()
+    for (_, status), count in per_type.items():
+        counts[status] += count
     sheet.append_values(["status", "rows"], bold=True)
     for status in Status:
         sheet.append_values([status.value, counts[status]])
@@ -38,7 +42,7 @@ def write_summary(sheet: Sheet, info: RunInfo, outcomes: Sequence[RowOutcome]) -
     chart.set_size({"width": 567, "height": 283})  # 15 cm by 7.5 cm
     sheet.worksheet.insert_chart("D2", chart)
 
-    _per_type(sheet, outcomes)
+    _per_type(sheet, per_type)
     sheet.skip()
     sheet.append_values(["run", ""], bold=True)
     details: list[tuple[str, object]] = [
@@ -84,12 +88,12 @@ def without_userinfo(url: str | None) -> str | None:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def _per_type(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
-    """Rows per ticket type and status, when the sheet holds more than one type."""
-    types = sorted({outcome.ticket_type for outcome in outcomes if outcome.ticket_type})
+def _per_type(sheet: Sheet, counts: Counter[tuple[str, Status]]) -> None:
+    """Rows per ticket type and status (``counts``), when the sheet holds more than one
+    type."""
+    types = sorted({ticket_type for ticket_type, _ in counts if ticket_type})
     if len(types) < 2:
         return
-    counts = Counter((outcome.ticket_type, outcome.status) for outcome in outcomes)
     shown = [status for status in Status if any(counts[t, status] for t in types)]
     sheet.skip()
     sheet.append_values(["ticket_type", *(status.value for status in shown), "total"], bold=True)
@@ -99,13 +103,14 @@ def _per_type(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
 
 
 WINDOW_HEADERS = ("row", "tracking_number", "ticket_type", "deadline", "window", "status")
+_URGENT = frozenset({WindowState.PAST, WindowState.CLOSE})
 
 
 def _urgent(sheet: Sheet, outcomes: Sequence[RowOutcome]) -> None:
     """The rows close to or past the window Sendcloud recommends, the earliest deadline
     first (then by row): the ones to file first."""
     urgent = sorted(
-        (o for o in outcomes if o.window in (WindowState.PAST, WindowState.CLOSE)),
+        (o for o in outcomes if o.window in _URGENT),
         key=lambda o: (o.deadline or datetime.max.date(), o.row),
     )
     if not urgent:

@@ -128,7 +128,7 @@ def _inside(base: Path | None) -> Callable[[Path], str]:
 
 def shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
     """The same photo bytes as damage evidence for two parcels is usually the wrong file."""
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[str, Claim] = {}  # by digest: the first claim with the photo
     warnings = []
     for item in items:
         if not isinstance(item, Claim):
@@ -136,10 +136,11 @@ def shared_evidence_warnings(items: Iterable[Item]) -> tuple[str, ...]:
         for name, attachment in item.attachments.items():
             if not attachment.content_type.startswith(("image/", "video/")):
                 continue
-            first = seen.setdefault(attachment.sha256, (item.row, item.tracking_number))
-            if first[1] != item.tracking_number:
+            first = seen.setdefault(attachment.sha256, item)
+            if first is not item and first.tracking_number != item.tracking_number:
                 warnings.append(
                     f"row {item.row}: {name} ({attachment.filename}) is the very same file as "
-                    f"a photo of row {first[0]} ({first[1]}) — check it is the right photo"
+                    f"a photo of row {first.row} ({first.tracking_number}) — check it is the "
+                    "right photo"
                 )
     return tuple(warnings)
