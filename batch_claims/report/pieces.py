@@ -2,8 +2,8 @@
 
 The pieces are dealt out as the documents' are (``forked.shared``): each process takes
 the next piece nobody took as it finishes one, so the one the machine lets run faster
-writes more, and neither waits long for the other at the end (two fixed halves ended up
-to half a second apart at 50,000 rows, on a machine shared with other work). Each piece
+writes more, and neither waits long for the other at the end (two fixed halves ended
+up to 0.9 s apart at 50,000 rows, on a machine shared with other work). Each piece
 is numbered from where the pieces before it end (the caller says how many rows each
 writes to each sheet), written into files of the process that took it, and taken into
 the book in order: its rows' XML as a span of that file (``Sheet.take``; the package

@@ -80,7 +80,8 @@ class RowXml:
 
     def record_styles(self) -> list[tuple[StyleKey, int]]:
         """From now on, each style combination made is also told, with its index, in the
-        list returned (a forked child's, for its parent to make the same: ``Book.beside``)."""
+        list returned (a forked child's, for its parent to check against its own:
+        ``pieces.in_pieces``)."""
         made: list[tuple[StyleKey, int]] = []
         make = self._style_index
 
