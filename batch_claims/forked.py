@@ -268,22 +268,25 @@ class _Heard:
         for offset in range(0, whole, _SENT.size):
             piece, start, end = _SENT.unpack_from(self.buffer, offset)
             try:
-                found[piece] = _loaded(io.BytesIO(_read_at(self.answer, start, end)))
+                found[piece] = _loaded(io.BytesIO(read_at(self.answer, start, end)))
             except Exception:  # an answer that does not read back: done here after
                 continue
         self.buffer = self.buffer[whole:]
         return found
 
 
-def _read_at(fd: int, start: int, end: int) -> bytes:
+def read_at(fd: int, start: int, end: int) -> bytes:
+    """Bytes ``start`` to ``end`` of an open file, whatever its offset (one read where the
+    system gives them all); ``EOFError`` when the file ends before ``end``. For files a
+    child wrote and this process reads back: its answers, the results workbook's rows."""
     parts = []
     while start < end:
         part = os.pread(fd, end - start, start)
         if not part:
-            raise EOFError("the answer file ends early")
+            raise EOFError(f"the file ends before byte {end}")
         parts.append(part)
         start += len(part)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _child(work: Callable[[], None]) -> None:

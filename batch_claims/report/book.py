@@ -26,12 +26,13 @@ pieces.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from batch_claims.forked import read_at
 from batch_claims.report.fingerprint import PROPERTY, STORED, Fingerprint, encoded, row_text
 from batch_claims.report.package import PLACEHOLDER, SheetRows, Span, assemble
 from batch_claims.report.rowxml import Cell, RowXml, StyleKey
@@ -108,6 +109,10 @@ class Book:
             assemble(self._package.getvalue(), rows, path)
         finally:
             self.discard()
+
+    def keep_open(self, files: Iterable[BinaryIO]) -> None:
+        """Files the book's rows are read from as it closes (``Sheet.take``)."""
+        self._files.extend(files)
 
     def discard(self) -> None:
         for sheet in self.sheets:
@@ -217,7 +222,7 @@ class Sheet:
         """Feed bytes ``start`` to ``end`` of a file of rows' fingerprint to the book's."""
         file.flush()
         for at in range(start, end, _CHUNK):
-            self.book.fingerprint.update(os.pread(file.fileno(), min(_CHUNK, end - at), at))
+            self.book.fingerprint.update(read_at(file.fileno(), at, min(at + _CHUNK, end)))
 
     def finish_table(self, width: int) -> None:
         """Freeze and filter the header row and size the columns to their content."""
@@ -246,9 +251,41 @@ class Sheet:
             self._files.append(self.held)
             self.held = tempfile.TemporaryFile()
 
+    @contextmanager
+    def piece(self, start: int, data: BinaryIO, kept: BinaryIO) -> Iterator[list[Told]]:
+        """The rows written within the block (a piece of them, ``pieces``) numbered from
+        row ``start`` on, written to the end of ``data``, their fingerprint to ``kept``,
+        their comments and widths kept apart; once the block ends, what they wrote is in
+        the list yielded, and the sheet is as it was found."""
+        saved = (self.rows, self.data, self.held, self.worksheet, self._widths, self.width)
+        told: list[Told] = []
+        begun = (data.tell(), kept.tell())
+        self.rows, self.data, self.held = start, data, kept
+        self.worksheet, self._widths, self.width = _Comments(), {}, 0
+        try:
+            yield told
+            self.flush()
+            data.flush()
+            kept.flush()
+            comments = self.worksheet.comments
+            told.append(
+                (
+                    self.rows,
+                    self.width,
+                    self._widths,
+                    comments,
+                    (begun[0], data.tell()),
+                    (begun[1], kept.tell()),
+                )
+            )
+        finally:
+            self._xml.clear()
+            self._kept.clear()
+            self.rows, self.data, self.held, self.worksheet, self._widths, self.width = saved
+
     def take(self, data: BinaryIO, kept: BinaryIO, told: Told) -> None:
         """Rows written into ``data`` (and their fingerprint into ``kept``) by a piece
-        (``pieces.PieceFiles.write``), after the rows so far; the sheet was rolled before."""
+        (``piece``), after the rows so far; the sheet was rolled before."""
         rows, width, widths, comments, (start, end), (kept_start, kept_end) = told
         self._spans.append((data, start, end))
         if self.held is None:
@@ -279,3 +316,14 @@ Told = tuple[
     tuple[int, int],
     tuple[int, int],
 ]
+
+
+class _Comments:
+    """A piece's comments (``write_comment`` calls, made again on the sheet when the
+    piece is taken)."""
+
+    def __init__(self) -> None:
+        self.comments: list[tuple[tuple[int, int, str], dict[str, Any]]] = []
+
+    def write_comment(self, row: int, column: int, text: str, options: dict[str, Any]) -> None:
+        self.comments.append(((row, column, text), options))

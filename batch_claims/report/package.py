@@ -25,7 +25,6 @@ import functools
 import hashlib
 import io
 import itertools
-import os
 import re
 import struct
 import time
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from batch_claims.forked import read_at
 from batch_claims.report.fingerprint import (
     CUSTOM_PART,
     LOCAL_HEADER,
@@ -152,7 +152,7 @@ class _Sheet:
         yield self.head
         for fd, start, length in self.spans:
             for at in range(start, start + length, _CHUNK):
-                yield _read(fd, at, min(_CHUNK, start + length - at))
+                yield read_at(fd, at, min(at + _CHUNK, start + length))
         yield self.tail
 
     def segments(self) -> Iterator[Callable[[], _Segment]]:
@@ -183,18 +183,6 @@ class _Sheet:
 _Segment = tuple[list[bytes], bytes]
 
 
-def _read(fd: int, start: int, length: int) -> bytes:
-    """``length`` bytes of a file from ``start`` (in one read where the system allows)."""
-    chunks, done = [], 0
-    while done < length:
-        chunk = os.pread(fd, length - done, start + done)
-        if not chunk:
-            raise RuntimeError("the rows' file is shorter than what was written to it")
-        chunks.append(chunk)
-        done += len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
 def _deflated_rows(
     pieces: Sequence[tuple[int, int, int]], before: bytes, after: bytes, last: bool
 ) -> _Segment:
@@ -205,7 +193,7 @@ def _deflated_rows(
     plain = [before]
     for fd, start, length in pieces:
         plain.extend(
-            _read(fd, at, min(_CHUNK, start + length - at))
+            read_at(fd, at, min(at + _CHUNK, start + length))
             for at in range(start, start + length, _CHUNK)
         )
     plain.append(after)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, BinaryIO
+from contextlib import ExitStack
+from typing import BinaryIO
 
 from batch_claims import forked
 from batch_claims.report.book import Book, Sheet, Told
@@ -92,7 +93,7 @@ def in_pieces(
         return shared and not again
     finally:
         for files in (mine, theirs):
-            book._files.extend(files.data + files.kept)
+            book.keep_open(files.data + files.kept)
 
 
 # A piece written: whether by this process, what it wrote to each sheet, the styles the
@@ -111,56 +112,13 @@ class PieceFiles:
 
     def write(self, write: Callable[[int], None], k: int, starts: Sequence[int]) -> list[Told]:
         """Piece ``k``, written by ``write(k)`` from rows ``starts`` of the sheets on into
-        these files; the sheets are left as they were found."""
-        saved = [(s.rows, s.data, s.held, s.worksheet, s._widths, s.width) for s in self.sheets]
-        try:
-            for sheet, start, data, kept in zip(
-                self.sheets, starts, self.data, self.kept, strict=True
-            ):
-                sheet.rows, sheet.data, sheet.held = start, data, kept
-                sheet.worksheet, sheet._widths, sheet.width = Comments(), {}, 0
-            begun = [
-                (data.tell(), kept.tell()) for data, kept in zip(self.data, self.kept, strict=True)
+        these files (``Sheet.piece``); the sheets are left as they were found."""
+        with ExitStack() as stack:
+            told = [
+                stack.enter_context(sheet.piece(start, data, kept))
+                for sheet, start, data, kept in zip(
+                    self.sheets, starts, self.data, self.kept, strict=True
+                )
             ]
             write(k)
-            told: list[Told] = []
-            for sheet, (data_start, kept_start) in zip(self.sheets, begun, strict=True):
-                sheet.flush()
-                assert sheet.held is not None
-                sheet.data.flush()
-                sheet.held.flush()
-                comments = sheet.worksheet.comments
-                told.append(
-                    (
-                        sheet.rows,
-                        sheet.width,
-                        sheet._widths,
-                        comments,
-                        (data_start, sheet.data.tell()),
-                        (kept_start, sheet.held.tell()),
-                    )
-                )
-            return told
-        finally:
-            for sheet, state in zip(self.sheets, saved, strict=True):
-                sheet._xml.clear()
-                sheet._kept.clear()
-                (
-                    sheet.rows,
-                    sheet.data,
-                    sheet.held,
-                    sheet.worksheet,
-                    sheet._widths,
-                    sheet.width,
-                ) = state
-
-
-class Comments:
-    """A piece's comments (``write_comment`` calls, made again on the sheet when the
-    piece is taken)."""
-
-    def __init__(self) -> None:
-        self.comments: list[tuple[tuple[int, int, str], dict[str, Any]]] = []
-
-    def write_comment(self, row: int, column: int, text: str, options: dict[str, Any]) -> None:
-        self.comments.append(((row, column, text), options))
+        return [sheet_told for (sheet_told,) in told]
